@@ -1,0 +1,66 @@
+/**
+ * The shapes the conversation core speaks. Adapters translate platform events into these;
+ * the core never sees a Slack or Discord object.
+ */
+
+export type Platform = "slack" | "discord" | "web";
+
+/** How the message reached the bot: an @mention in a channel, a direct message, or a command. */
+export type MessageKind = "mention" | "dm" | "command";
+
+export interface IncomingMessage {
+  platform: Platform;
+  /** Slack team id, Discord guild id (or "@dm"), web: "local". Scope of the edit budget. */
+  workspaceId: string;
+  channelId: string;
+  /** The conversation thread. Slack thread_ts, Discord thread/channel id, web session id. */
+  threadId: string;
+  userId: string;
+  /** Platform id of the message; with `platform` it is the dedup key. */
+  messageId: string;
+  text: string;
+  kind: MessageKind;
+  /** Display name of the author, if the adapter knows it (shown to the model as the user's name). */
+  userName?: string;
+}
+
+/** One line of a channel transcript handed to `summarize`. */
+export interface TranscriptLine {
+  author: string;
+  text: string;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/** A tool call the model asked for. `arguments` is the raw JSON string the model produced. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** What the history remembers of a turn: user message, tool rounds, answer. */
+export type HistoryEntry =
+  | { role: "user"; content: string; name?: string | undefined }
+  | { role: "assistant"; content: string | null; toolCalls?: ToolCall[] | undefined }
+  | { role: "tool"; toolCallId: string; name: string; content: string };
+
+/** A whole turn is stored (and trimmed) as a unit, so tool calls never lose their results. */
+export interface StoredTurn {
+  /** Epoch milliseconds when the turn finished. */
+  at: number;
+  entries: HistoryEntry[];
+}
+
+/** Messages in the shape the model port takes (system prompt first). */
+export type ModelMessage =
+  | { role: "system"; content: string }
+  | HistoryEntry;
+
+export function threadKeyOf(msg: Pick<IncomingMessage, "platform" | "workspaceId" | "channelId" | "threadId">): string {
+  return `${msg.platform}:${msg.workspaceId}:${msg.channelId}:${msg.threadId}`;
+}
+
+export function userKeyOf(msg: Pick<IncomingMessage, "platform" | "workspaceId" | "userId">): string {
+  return `${msg.platform}:${msg.workspaceId}:${msg.userId}`;
+}
