@@ -49,7 +49,12 @@ const schema = z
     DEMO_FIRST_TOKEN_MS: int(0).default(250),
     DEMO_TOKEN_INTERVAL_MS: int(0).default(25),
 
-    REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, "expected redis:// or rediss://").optional()),
+    REDIS_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, "expected redis:// or rediss://")
+        .optional(),
+    ),
     REDIS_CLUSTER_NODES: optionalString,
     KEY_PREFIX: z.string().default("chatbot:"),
 
@@ -109,10 +114,18 @@ const schema = z
       ctx.addIssue({ code: "custom", path: ["SLACK_BOT_TOKEN"], message: "required to enable Slack" });
     }
     if (env.DISCORD_TOKEN && !env.DISCORD_APPLICATION_ID) {
-      ctx.addIssue({ code: "custom", path: ["DISCORD_APPLICATION_ID"], message: "required with DISCORD_TOKEN" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["DISCORD_APPLICATION_ID"],
+        message: "required with DISCORD_TOKEN",
+      });
     }
     if (env.DISCORD_SHARD_IDS && !env.DISCORD_SHARD_COUNT) {
-      ctx.addIssue({ code: "custom", path: ["DISCORD_SHARD_COUNT"], message: "required with DISCORD_SHARD_IDS" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["DISCORD_SHARD_COUNT"],
+        message: "required with DISCORD_SHARD_IDS",
+      });
     }
     if (env.DISCORD_SHARD_IDS && env.DISCORD_SHARD_COUNT) {
       const bad = env.DISCORD_SHARD_IDS.split(",")
@@ -159,7 +172,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(problems);
   }
   const env = result.data;
-  const slack = env.SLACK_BOT_TOKEN ? { mode: env.SLACK_APP_TOKEN ? ("socket" as const) : ("http" as const) } : null;
+  const slack = env.SLACK_BOT_TOKEN
+    ? { mode: env.SLACK_APP_TOKEN ? ("socket" as const) : ("http" as const) }
+    : null;
   const discord = env.DISCORD_TOKEN
     ? { shardIds: env.DISCORD_SHARD_IDS ? env.DISCORD_SHARD_IDS.split(",").map(Number) : null }
     : null;

@@ -3,7 +3,7 @@
  * Secrets are redacted wherever they appear in a logged object; message text is logged only at
  * `debug` (callers put it under a `text` field at that level).
  */
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 export type { Logger } from "pino";
 

@@ -62,7 +62,13 @@ export class LlmError extends ChatbotError {
 /** A tool failed in a way the model should hear about (bad arguments, backend down, timeout). */
 export class ToolError extends ChatbotError {
   constructor(
-    readonly code: "invalid_arguments" | "unknown_tool" | "timeout" | "backend_error" | "not_found" | "denied",
+    readonly code:
+      | "invalid_arguments"
+      | "unknown_tool"
+      | "timeout"
+      | "backend_error"
+      | "not_found"
+      | "denied",
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -53,11 +53,11 @@ export interface StoredTurn {
 }
 
 /** Messages in the shape the model port takes (system prompt first). */
-export type ModelMessage =
-  | { role: "system"; content: string }
-  | HistoryEntry;
+export type ModelMessage = { role: "system"; content: string } | HistoryEntry;
 
-export function threadKeyOf(msg: Pick<IncomingMessage, "platform" | "workspaceId" | "channelId" | "threadId">): string {
+export function threadKeyOf(
+  msg: Pick<IncomingMessage, "platform" | "workspaceId" | "channelId" | "threadId">,
+): string {
   return `${msg.platform}:${msg.workspaceId}:${msg.channelId}:${msg.threadId}`;
 }
 
