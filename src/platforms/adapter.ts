@@ -1,0 +1,29 @@
+/**
+ * What every platform adapter (Slack, Discord, web chat) offers the composition root.
+ */
+import type { Env } from "../config.js";
+import type { Conversation } from "../core/conversation.js";
+import type { Store } from "../core/ports.js";
+import type { Platform } from "../core/types.js";
+import type { HttpServer } from "../http/server.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+
+export interface PlatformAdapter {
+  readonly platform: Platform;
+  /** Connect (gateway, Socket Mode) or register HTTP routes. Rejects with a clear message on bad credentials. */
+  start(): Promise<void>;
+  /** Stop taking new events; running answers are finished by the conversation's drain. */
+  stop(): Promise<void>;
+  /** For /readyz: connected and able to take events. */
+  isReady(): boolean;
+}
+
+export interface AdapterDeps {
+  env: Env;
+  conversation: Conversation;
+  http: HttpServer;
+  store: Store;
+  log: Logger;
+  metrics: Metrics;
+}
