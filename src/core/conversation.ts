@@ -1,11 +1,28 @@
 /**
- * The conversation engine's public face for adapters. (Skeleton: signatures are the contract;
- * bodies are being written.)
+ * The conversation engine's public face for adapters. `handle` is the whole turn, read top to
+ * bottom: validate -> dedup + throttle -> wait for the thread -> history -> model and tools ->
+ * save -> release. Every path ends with the user seeing an answer or a short notice.
  */
+import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import { AnswerStream } from "./answer-stream.js";
+import { EditBudgets } from "./edit-budget.js";
+import { BusyError, type ChatbotError, InputError, LlmError, StoreError, ThrottledError } from "./errors.js";
+import { generate } from "./generate.js";
+import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import type { ChatModel, MessageSink, Store, ThrottlePolicy, TokenCounter, ToolRunner } from "./ports.js";
-import type { IncomingMessage, Platform, TranscriptLine } from "./types.js";
+import { supportSystemPrompt } from "./prompts.js";
+import { runSummary } from "./summarize.js";
+import { ThreadQueue, type ThreadTicket } from "./thread-queue.js";
+import {
+  type HistoryEntry,
+  type IncomingMessage,
+  type Platform,
+  type TranscriptLine,
+  threadKeyOf,
+  userKeyOf,
+} from "./types.js";
 
 export interface ConversationSettings {
   botName: string;
@@ -34,6 +51,7 @@ export interface ConversationDeps {
   log: Logger;
   metrics: Metrics;
   settings: ConversationSettings;
+  now?: () => number;
 }
 
 export type TurnOutcome =
@@ -49,7 +67,7 @@ export type TurnOutcome =
 export interface TurnResult {
   turnId: string;
   outcome: TurnOutcome;
-  /** The final text shown to the user (answer, or answer + notice). */
+  /** The final text shown to the user (answer, or answer + notice, or the notice). */
   text: string;
   usage: { inputTokens: number; outputTokens: number };
   /** Error code when the outcome is not `answered`. */
@@ -76,36 +94,400 @@ export function turnIdOf(platform: Platform, messageId: string): string {
   return `${platform}:${messageId}`;
 }
 
+/** Why a running turn was aborted; decides the suffix its message ends with. */
+type StopReason = "user" | "shutdown";
+
+interface RunningTurn {
+  controller: AbortController;
+  done: Promise<unknown>;
+}
+
 export class Conversation {
-  constructor(readonly deps: ConversationDeps) {}
+  private readonly running = new Map<string, RunningTurn>();
+  private readonly budgets: EditBudgets;
+  private readonly queue: ThreadQueue;
+  private readonly now: () => number;
+  private draining = false;
 
-  /** Answer one incoming chat message into `sink`. Never throws: every failure ends as a notice. */
-  async handle(
-    _msg: IncomingMessage,
-    _sink: MessageSink,
-    _opts: { signal?: AbortSignal } = {},
-  ): Promise<TurnResult> {
-    throw new Error("not yet");
-  }
-
-  /** Stream a summary of `lines` into the sink; long inputs are summarized in chunks and combined. */
-  async summarize(_req: SummarizeRequest): Promise<TurnResult> {
-    throw new Error("not yet");
-  }
-
-  /** Stop a running turn (Stop button). True if it was running in this process. */
-  cancel(_turnId: string): boolean {
-    return false;
+  constructor(readonly deps: ConversationDeps) {
+    this.now = deps.now ?? Date.now;
+    this.budgets = new EditBudgets(this.now);
+    this.queue = new ThreadQueue(deps.store.threads, this.now);
   }
 
   /** Turns running in this process now. */
   get activeTurns(): number {
-    return 0;
+    return this.running.size;
+  }
+
+  /** Answer one incoming chat message into `sink`. Never throws: every failure ends as a notice. */
+  handle(msg: IncomingMessage, sink: MessageSink, opts: { signal?: AbortSignal } = {}): Promise<TurnResult> {
+    return this.track(turnIdOf(msg.platform, msg.messageId), opts.signal, (turnId, signal) =>
+      this.runTurn(turnId, msg, sink, signal),
+    );
+  }
+
+  /** Stream a summary of `lines` into the sink; long inputs are summarized in chunks and combined. */
+  summarize(req: SummarizeRequest): Promise<TurnResult> {
+    return this.track(turnIdOf(req.platform, req.requestId), req.signal, (turnId, signal) =>
+      this.runSummarize(turnId, req, signal),
+    );
+  }
+
+  /** Stop a running turn (Stop button). True if it was running in this process. */
+  cancel(turnId: string): boolean {
+    const turn = this.running.get(turnId);
+    if (!turn) return false;
+    turn.controller.abort("user" satisfies StopReason);
+    return true;
   }
 
   /**
    * Shutdown: refuse new turns, let running ones finish until `deadlineMs`, then stop the rest
    * (their messages are finalized with a notice and their locks released).
    */
-  async drain(_deadlineMs: number): Promise<void> {}
+  async drain(deadlineMs: number): Promise<void> {
+    this.draining = true;
+    const all = () => Promise.allSettled([...this.running.values()].map((t) => t.done));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"deadline">((resolve) => {
+      timer = setTimeout(() => resolve("deadline"), deadlineMs);
+    });
+    const first = await Promise.race([all(), deadline]);
+    clearTimeout(timer);
+    if (first === "deadline") {
+      for (const turn of this.running.values()) turn.controller.abort("shutdown" satisfies StopReason);
+      await all();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async track(
+    turnId: string,
+    external: AbortSignal | undefined,
+    body: (turnId: string, signal: AbortSignal) => Promise<TurnResult>,
+  ): Promise<TurnResult> {
+    const controller = new AbortController();
+    const onExternal = () => controller.abort("user" satisfies StopReason);
+    external?.addEventListener("abort", onExternal, { once: true });
+    if (external?.aborted) onExternal();
+    const existing = this.running.get(turnId);
+    const done = body(turnId, controller.signal);
+    // A duplicate delivery of a running turn must not unregister the original.
+    if (!existing) this.running.set(turnId, { controller, done });
+    try {
+      return await done;
+    } finally {
+      external?.removeEventListener("abort", onExternal);
+      if (this.running.get(turnId)?.done === done) this.running.delete(turnId);
+    }
+  }
+
+  private async runTurn(
+    turnId: string,
+    msg: IncomingMessage,
+    sink: MessageSink,
+    signal: AbortSignal,
+  ): Promise<TurnResult> {
+    const { settings, store, metrics } = this.deps;
+    const started = this.now();
+    const threadKey = threadKeyOf(msg);
+    const userKey = userKeyOf(msg);
+    const log = this.deps.log.child({
+      turnId,
+      platform: msg.platform,
+      threadKey,
+      userId: msg.userId,
+      kind: msg.kind,
+    });
+    log.debug({ text: msg.text }, "message received");
+    const result: TurnResult = {
+      turnId,
+      outcome: "answered",
+      text: "",
+      usage: { inputTokens: 0, outputTokens: 0 },
+    };
+    const finishLog = (extra: Record<string, unknown> = {}) => {
+      metrics.turns.inc({ platform: msg.platform, kind: msg.kind, outcome: result.outcome });
+      const line = { outcome: result.outcome, code: result.code, ms: this.now() - started, ...extra };
+      if (result.outcome === "error" || result.outcome === "unavailable") log.warn(line, "turn finished");
+      else log.info(line, "turn finished");
+      log.debug({ text: result.text }, "turn answer");
+      return result;
+    };
+    const refuse = async (outcome: TurnOutcome, err: ChatbotError): Promise<TurnResult> => {
+      result.outcome = outcome;
+      result.code = err.code;
+      result.text = noticeFor(err);
+      await this.safeNotice(sink, result.text, log);
+      return finishLog();
+    };
+
+    if (this.draining) return refuse("unavailable", new BusyError("shutting down"));
+    const text = msg.text.trim();
+    if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
+    if (text.length > settings.maxInputChars) {
+      return refuse(
+        "rejected",
+        new InputError("message_too_long", "message too long", {
+          length: text.length,
+          limit: settings.maxInputChars,
+        }),
+      );
+    }
+
+    // 1. Dedup and throttle: one atomic step in the store.
+    let ticket: ThreadTicket | null = null;
+    const owner = randomUUID();
+    try {
+      const decision = await store.gate.admit({
+        messageKey: `${msg.platform}:${msg.messageId}`,
+        userKey,
+        dedupTtlMs: settings.dedupTtlMs,
+        policy: settings.throttle,
+      });
+      if (decision.kind === "duplicate") {
+        result.outcome = "duplicate";
+        metrics.turns.inc({ platform: msg.platform, kind: msg.kind, outcome: "duplicate" });
+        log.info({ outcome: "duplicate" }, "duplicate delivery ignored");
+        return result;
+      }
+      if (decision.kind === "throttled") {
+        metrics.throttled.inc({ platform: msg.platform, reason: decision.reason });
+        return refuse("throttled", new ThrottledError(decision.reason, decision.retryAfterMs));
+      }
+      // 2. Wait for the thread: one turn at a time, in order.
+      ticket = await this.queue.enter(threadKey, owner, {
+        ttlMs: settings.lockTtlMs,
+        waitMs: settings.lockWaitMs,
+        signal,
+      });
+    } catch (err) {
+      if (err instanceof BusyError) return refuse("busy", err);
+      if (signal.aborted) return refuse("stopped", new LlmError("cancelled", "stopped while waiting"));
+      log.error({ err }, "store failed before the turn");
+      return refuse(
+        "unavailable",
+        err instanceof StoreError ? err : new StoreError("store failed", { cause: err }),
+      );
+    }
+
+    // 3. The answer: history -> model and tools -> streamed into the chat.
+    const keepLock = setInterval(() => {
+      store.threads.extend(threadKey, owner, settings.lockTtlMs).then(
+        (held) => held || log.warn("thread lock lost while answering"),
+        (err: unknown) => log.warn({ err }, "could not extend thread lock"),
+      );
+    }, settings.lockTtlMs / 3);
+    keepLock.unref();
+    metrics.activeStreams.inc({ platform: msg.platform });
+    const limits = sink.limits;
+    const answer = new AnswerStream(
+      sink,
+      this.budgets.get(limits.scope, limits.scopeEdits, limits.windowMs),
+      log,
+      this.now,
+    );
+    let saved = true;
+    try {
+      if (sink.status)
+        sink.status("thinking...").catch((err: unknown) => log.debug({ err }, "status failed"));
+      const out = await generate({
+        model: this.deps.model,
+        tools: this.deps.tools,
+        counter: this.deps.tokens,
+        sink,
+        answer,
+        log,
+        system: supportSystemPrompt({
+          botName: settings.botName,
+          platform: msg.platform,
+          now: new Date(this.now()),
+          custom: settings.systemPrompt,
+        }),
+        history: ticket.history,
+        userEntry: { role: "user", content: text, ...(msg.userName ? { name: safeName(msg.userName) } : {}) },
+        budgetTokens: settings.contextTokenBudget,
+        maxOutputTokens: settings.maxOutputTokens,
+        maxToolRounds: settings.maxToolRounds,
+        toolContext: {
+          platform: msg.platform,
+          workspaceId: msg.workspaceId,
+          userId: msg.userId,
+          threadKey,
+          signal,
+        },
+        signal,
+        now: this.now,
+      });
+      result.usage = out.usage;
+      const ending = this.ending(out.error, out.finishReason, signal, answer.current);
+      result.outcome = ending.outcome;
+      if (ending.code) result.code = ending.code;
+      result.text = ending.text;
+
+      // 4. Save what the user saw and count the tokens, in parallel (two round trips at most).
+      const shown = answer.current.trim() !== "";
+      const save =
+        shown || !out.error
+          ? store.threads.commit(
+              threadKey,
+              owner,
+              { at: this.now(), entries: closeTurn(out.entries, answer.current) },
+              { maxTurns: settings.historyMaxTurns, ttlMs: settings.historyTtlMs },
+            )
+          : store.threads.release(threadKey, owner);
+      const spent = out.usage.inputTokens + out.usage.outputTokens;
+      const [saveResult, usageResult] = await Promise.allSettled([
+        save,
+        spent > 0 ? store.gate.recordTokens(userKey, spent) : Promise.resolve(),
+      ]);
+      if (saveResult.status === "rejected") {
+        saved = false;
+        log.error({ err: saveResult.reason }, "could not save the turn");
+        if (result.outcome === "answered") result.text = withSuffix(result.text, SUFFIX.storeLost);
+      }
+      if (usageResult.status === "rejected")
+        log.error({ err: usageResult.reason }, "could not record token usage");
+
+      const stats = await answer.finish(ending.state, result.text);
+      if (sink.status) sink.status("").catch(() => {});
+      metrics.editsPerAnswer.observe({ platform: msg.platform }, stats.posts + stats.edits);
+      return finishLog({
+        waitMs: ticket.waitedMs,
+        firstTokenMs: out.firstTokenMs,
+        firstVisibleMs: stats.firstVisibleMs,
+        tokens: out.usage,
+        rounds: out.rounds,
+        toolCalls: out.toolCalls,
+        droppedTurns: out.droppedTurns,
+        posts: stats.posts,
+        edits: stats.edits,
+        rateLimited: stats.rateLimited,
+        delivered: stats.delivered,
+        saved,
+      });
+    } catch (err) {
+      // Only bugs land here; the user still gets a final message.
+      log.error({ err }, "turn failed unexpectedly");
+      result.outcome = "error";
+      result.code = "internal";
+      result.text = withSuffix(answer.current, noticeFor(err));
+      await answer.finish("error", result.text).catch(() => {});
+      store.threads.release(threadKey, owner).catch(() => {});
+      return finishLog();
+    } finally {
+      clearInterval(keepLock);
+      metrics.activeStreams.dec({ platform: msg.platform });
+      ticket.leave();
+    }
+  }
+
+  /** Decide the final state and text of an answer from how the model run ended. */
+  private ending(
+    error: LlmError | undefined,
+    finishReason: string,
+    signal: AbortSignal,
+    text: string,
+  ): { outcome: TurnOutcome; state: "done" | "stopped" | "error"; text: string; code?: string } {
+    if (signal.aborted || error?.code === "cancelled") {
+      const reason = signal.reason === "shutdown" ? SUFFIX.shutdown : SUFFIX.stopped;
+      return { outcome: "stopped", state: "stopped", text: withSuffix(text, reason), code: "cancelled" };
+    }
+    if (error) {
+      const visible = text.trim() !== "";
+      const suffix =
+        error.code === "timeout" ? SUFFIX.timeout : error.code === "interrupted" ? SUFFIX.interrupted : null;
+      const notice = visible && suffix ? suffix : noticeFor(error);
+      return {
+        outcome: "error",
+        state: "error",
+        text: visible ? withSuffix(text, notice) : notice,
+        code: error.code,
+      };
+    }
+    if (finishReason === "length")
+      return { outcome: "answered", state: "done", text: withSuffix(text, SUFFIX.length) };
+    if (finishReason === "tool_rounds") {
+      return { outcome: "answered", state: "done", text: withSuffix(text, SUFFIX.toolRounds) };
+    }
+    if (text.trim() === "") {
+      return {
+        outcome: "error",
+        state: "error",
+        text: "I couldn't come up with an answer. Please rephrase your question.",
+        code: "empty_answer",
+      };
+    }
+    return { outcome: "answered", state: "done", text };
+  }
+
+  private async runSummarize(
+    turnId: string,
+    req: SummarizeRequest,
+    signal: AbortSignal,
+  ): Promise<TurnResult> {
+    const log = this.deps.log.child({
+      turnId,
+      platform: req.platform,
+      channelId: req.channelId,
+      userId: req.userId,
+      kind: "command",
+    });
+    const started = this.now();
+    const result = await runSummary({
+      turnId,
+      req,
+      signal,
+      draining: this.draining,
+      deps: this.deps,
+      budgets: this.budgets,
+      log,
+      now: this.now,
+    });
+    this.deps.metrics.turns.inc({ platform: req.platform, kind: "command", outcome: result.outcome });
+    log.info(
+      {
+        outcome: result.outcome,
+        code: result.code,
+        ms: this.now() - started,
+        tokens: result.usage,
+        lines: req.lines.length,
+      },
+      "summary finished",
+    );
+    return result;
+  }
+
+  private async safeNotice(sink: MessageSink, text: string, log: Logger): Promise<void> {
+    try {
+      await sink.notice(text);
+    } catch (err) {
+      log.warn({ err }, "could not send notice");
+    }
+  }
+}
+
+/**
+ * OpenAI accepts `name` only as [a-zA-Z0-9_-]{1,64}; a display name like "Ana María" would make
+ * the whole request fail.
+ */
+function safeName(name: string): string | undefined {
+  const cleaned = name
+    .normalize("NFKD")
+    .replace(/[^a-zA-Z0-9_-]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 64);
+  return cleaned === "" ? undefined : cleaned;
+}
+
+/**
+ * The stored turn must be a well-formed exchange: if the last entry is a tool result (the answer
+ * broke off after tools ran), close it with the text the user saw.
+ */
+function closeTurn(entries: HistoryEntry[], shown: string): HistoryEntry[] {
+  const last = entries[entries.length - 1];
+  if (last && last.role !== "assistant") return [...entries, { role: "assistant", content: shown }];
+  return entries;
 }

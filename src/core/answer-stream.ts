@@ -1,0 +1,208 @@
+/**
+ * The edit scheduler of one answer. Text deltas come in as fast as the model produces them;
+ * what goes out to the platform is:
+ * - the first visible text, posted as soon as it exists (no budget wait: users judge a bot by
+ *   how soon something appears);
+ * - then edits of the newest text, coalesced, at most one per `minEditIntervalMs` per message
+ *   and within the scope's shared EditBudget;
+ * - parts that overflow the platform limit become further messages (split at markdown-safe
+ *   boundaries), each finalized as soon as it is complete;
+ * - always the final text with its final state, retried through 429s and transient errors.
+ * Calls to the sink for one answer are strictly sequential (one loop), so edits never race.
+ */
+import type { Logger } from "../log.js";
+import type { EditBudget } from "./edit-budget.js";
+import { PlatformError } from "./errors.js";
+import type { MessageSink, MessageState } from "./ports.js";
+import { splitMarkdown } from "./split.js";
+
+/** Retries of a final edit that failed for a reason other than a rate limit. */
+const FINAL_ATTEMPTS = 4;
+/** Backoff base between those attempts. */
+const FINAL_RETRY_BASE_MS = 250;
+/** Longest 429 pause we honour inside one answer before giving the message up as failed. */
+const MAX_RATE_LIMIT_WAIT_MS = 120_000;
+
+interface Part {
+  ref: string | null;
+  sent: string | null;
+  sentState: MessageState | null;
+  lastSendAt: number;
+}
+
+export interface AnswerStreamStats {
+  posts: number;
+  edits: number;
+  rateLimited: number;
+  /** ms from stream creation to the first visible text, if any was shown. */
+  firstVisibleMs: number | null;
+  /** False if some part could not be delivered in its final form. */
+  delivered: boolean;
+}
+
+export class AnswerStream {
+  private text = "";
+  private finalState: MessageState | null = null;
+  private readonly parts: Part[] = [];
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private broken = false;
+  private readonly startedAt: number;
+  readonly stats: AnswerStreamStats = {
+    posts: 0,
+    edits: 0,
+    rateLimited: 0,
+    firstVisibleMs: null,
+    delivered: true,
+  };
+
+  constructor(
+    private readonly sink: MessageSink,
+    private readonly budget: EditBudget,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startedAt = now();
+  }
+
+  /** The full text so far. */
+  get current(): string {
+    return this.text;
+  }
+
+  /** True once some text is visible in the chat. */
+  get visible(): boolean {
+    return this.stats.firstVisibleMs !== null;
+  }
+
+  append(delta: string): void {
+    if (this.finalState || delta.length === 0) return;
+    this.text += delta;
+    this.kick();
+  }
+
+  /** Set the final text and state; resolves when the platform has it (or it definitely failed). */
+  async finish(
+    state: Exclude<MessageState, "streaming">,
+    text: string = this.text,
+  ): Promise<AnswerStreamStats> {
+    if (!this.finalState) {
+      this.text = text;
+      this.finalState = state;
+    }
+    this.kick();
+    while (this.loop) {
+      const loop = this.loop;
+      await loop;
+      if (this.loop === loop) break;
+    }
+    return this.stats;
+  }
+
+  private kick(): void {
+    if (this.wake) {
+      const wake = this.wake;
+      this.wake = null;
+      wake();
+    }
+    // After a failed first post, only the final text is tried again (no hammering a broken channel).
+    if (this.loop || (this.broken && !this.finalState)) return;
+    this.loop = this.run().catch((err: unknown) => {
+      this.broken = true;
+      this.loop = null;
+      this.log.warn({ err }, "answer could not be shown; will try once more with the final text");
+      if (this.finalState) this.stats.delivered = false;
+    });
+  }
+
+  private async run(): Promise<void> {
+    const max = this.sink.limits.maxChars;
+    for (;;) {
+      const final = this.finalState;
+      const texts = splitMarkdown(this.text, max);
+      // Parts before the last are complete: finalize them in order.
+      for (let i = 0; i < texts.length - 1; i++) {
+        await this.deliver(i, texts[i]!, "done");
+      }
+      const lastIndex = Math.max(texts.length - 1, 0);
+      const lastText = texts[lastIndex] ?? "";
+      if (final) {
+        if (lastText.trim() !== "") await this.deliver(lastIndex, lastText, final);
+        return;
+      }
+      const part = this.parts[lastIndex];
+      if (lastText.trim() !== "" && (!part || part.sent !== lastText)) {
+        await this.deliver(lastIndex, lastText, "streaming");
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  /** Bring part `index` to `text` in `state`; retries per the rules above. */
+  private async deliver(index: number, text: string, state: MessageState): Promise<void> {
+    let part = this.parts[index];
+    if (!part) {
+      part = { ref: null, sent: null, sentState: null, lastSendAt: Number.NEGATIVE_INFINITY };
+      this.parts[index] = part;
+    }
+    if (part.sent === text && part.sentState === state) return;
+    const isFinal = state !== "streaming";
+    let attempts = 0;
+    let rateLimitedMs = 0;
+    for (;;) {
+      try {
+        if (part.ref === null) {
+          part.ref = await this.sink.post(text, state);
+          this.stats.posts++;
+          if (this.stats.firstVisibleMs === null) this.stats.firstVisibleMs = this.now() - this.startedAt;
+        } else {
+          const gap = part.lastSendAt + this.sink.limits.minEditIntervalMs - this.now();
+          if (gap > 0 && !isFinal) await sleep(gap);
+          await this.budget.acquire(isFinal);
+          // While we waited, newer text may have arrived: send the newest, never a stale frame.
+          if (!isFinal) text = this.latestFor(index) ?? text;
+          await this.sink.edit(part.ref, text, state);
+          this.stats.edits++;
+        }
+        part.sent = text;
+        part.sentState = state;
+        part.lastSendAt = this.now();
+        return;
+      } catch (err) {
+        if (err instanceof PlatformError && err.retryAfterMs !== undefined) {
+          this.stats.rateLimited++;
+          rateLimitedMs += err.retryAfterMs;
+          this.budget.pause(err.retryAfterMs);
+          if (rateLimitedMs <= MAX_RATE_LIMIT_WAIT_MS) {
+            if (part.ref === null) await sleep(err.retryAfterMs);
+            continue;
+          }
+        }
+        attempts++;
+        this.log.warn({ err, part: index, state, attempt: attempts }, "chat message update failed");
+        if (!isFinal || attempts >= FINAL_ATTEMPTS || (part.ref === null && attempts >= 2)) {
+          if (isFinal) this.stats.delivered = false;
+          // Remember the failure so the loop does not spin on the same frame.
+          part.sent = text;
+          part.sentState = state;
+          if (part.ref === null && !isFinal) throw err;
+          return;
+        }
+        await sleep(FINAL_RETRY_BASE_MS * 2 ** (attempts - 1));
+      }
+    }
+  }
+
+  /** The current text of part `index`, if it is still the last (growing) part. */
+  private latestFor(index: number): string | undefined {
+    const texts = splitMarkdown(this.text, this.sink.limits.maxChars);
+    return index === texts.length - 1 ? texts[index] : undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

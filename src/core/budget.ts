@@ -1,0 +1,46 @@
+/**
+ * Fits a conversation into the model's context budget: the system prompt and the newest turn
+ * always go; older turns are added newest-first while they fit and dropped oldest-first when they
+ * do not. A turn is kept or dropped whole, so an assistant tool call never loses its results.
+ */
+import type { TokenCounter } from "./ports.js";
+import type { HistoryEntry, ModelMessage, StoredTurn } from "./types.js";
+
+export interface FittedContext {
+  messages: ModelMessage[];
+  /** Turns of history that did not fit. */
+  droppedTurns: number;
+  /** Tokens the messages take (by the counter). */
+  tokens: number;
+}
+
+export function fitContext(opts: {
+  system: string;
+  history: StoredTurn[];
+  current: HistoryEntry[];
+  counter: TokenCounter;
+  budgetTokens: number;
+}): FittedContext {
+  const system: ModelMessage = { role: "system", content: opts.system };
+  const fixed: ModelMessage[] = [system, ...opts.current];
+  let tokens = opts.counter.countMessages(fixed);
+  const kept: StoredTurn[] = [];
+  for (let i = opts.history.length - 1; i >= 0; i--) {
+    const turn = opts.history[i]!;
+    const cost = opts.counter.countMessages(turn.entries) - REPLY_PRIMING_TOKENS;
+    if (tokens + cost > opts.budgetTokens) break;
+    tokens += cost;
+    kept.push(turn);
+  }
+  kept.reverse();
+  const messages: ModelMessage[] = [system];
+  for (const turn of kept) messages.push(...turn.entries);
+  messages.push(...opts.current);
+  return { messages, droppedTurns: opts.history.length - kept.length, tokens };
+}
+
+/**
+ * countMessages includes the few tokens that prime the reply once per request; counting a turn
+ * on its own would charge them again.
+ */
+const REPLY_PRIMING_TOKENS = 3;

@@ -1,0 +1,146 @@
+/**
+ * One answer from the model: stream text into the answer, run the tool calls it asks for
+ * (concurrently), feed the results back, and repeat up to `maxToolRounds` times. A context that
+ * is too long for the model is trimmed harder once and tried again.
+ */
+import type { Logger } from "../log.js";
+import type { AnswerStream } from "./answer-stream.js";
+import { fitContext } from "./budget.js";
+import { LlmError } from "./errors.js";
+import type { ChatModel, FinishReason, MessageSink, TokenCounter, ToolContext, ToolRunner } from "./ports.js";
+import type { HistoryEntry, StoredTurn, ToolCall } from "./types.js";
+
+export interface GenerateInput {
+  model: ChatModel;
+  tools: ToolRunner;
+  counter: TokenCounter;
+  sink: MessageSink;
+  answer: AnswerStream;
+  log: Logger;
+  system: string;
+  history: StoredTurn[];
+  /** The user's message (and nothing else yet). */
+  userEntry: HistoryEntry;
+  budgetTokens: number;
+  maxOutputTokens: number;
+  maxToolRounds: number;
+  toolContext: ToolContext;
+  signal: AbortSignal;
+  now: () => number;
+}
+
+export interface GenerateOutput {
+  /** Entries this turn adds to the history, the user's message first. */
+  entries: HistoryEntry[];
+  finishReason: FinishReason | "tool_rounds";
+  usage: { inputTokens: number; outputTokens: number };
+  rounds: number;
+  toolCalls: number;
+  droppedTurns: number;
+  /** ms from the first request to the first text or tool call, if any arrived. */
+  firstTokenMs: number | null;
+  /** Set when the model failed; text streamed before the failure is in `answer`. */
+  error?: LlmError;
+}
+
+export async function generate(input: GenerateInput): Promise<GenerateOutput> {
+  const out: GenerateOutput = {
+    entries: [input.userEntry],
+    finishReason: "stop",
+    usage: { inputTokens: 0, outputTokens: 0 },
+    rounds: 0,
+    toolCalls: 0,
+    droppedTurns: 0,
+    firstTokenMs: null,
+  };
+  const started = input.now();
+  let budget = input.budgetTokens;
+  let trimmedHarder = false;
+
+  for (let round = 0; ; round++) {
+    const fitted = fitContext({
+      system: input.system,
+      history: input.history,
+      current: out.entries,
+      counter: input.counter,
+      budgetTokens: budget,
+    });
+    out.droppedTurns = fitted.droppedTurns;
+    // On the last allowed round no tools are offered: the model has to answer with what it has.
+    const offerTools = round < input.maxToolRounds;
+    let roundText = "";
+    let calls: ToolCall[] = [];
+    out.rounds = round + 1;
+    try {
+      for await (const event of input.model.stream({
+        messages: fitted.messages,
+        tools: offerTools ? input.tools.specs() : [],
+        signal: input.signal,
+        maxOutputTokens: input.maxOutputTokens,
+      })) {
+        if (out.firstTokenMs === null && event.type !== "done") out.firstTokenMs = input.now() - started;
+        if (event.type === "text") {
+          roundText += event.delta;
+          input.answer.append(event.delta);
+        } else if (event.type === "tool_calls") {
+          calls = event.calls;
+        } else {
+          out.usage.inputTokens += event.usage.inputTokens;
+          out.usage.outputTokens += event.usage.outputTokens;
+          out.finishReason = event.finishReason;
+        }
+      }
+    } catch (err) {
+      const error =
+        err instanceof LlmError ? err : new LlmError("unavailable", "model stream failed", { cause: err });
+      if (error.code === "context_length" && !trimmedHarder && roundText === "") {
+        // The counter and the server disagree (another model family, server-side overhead):
+        // halve the budget, which drops the oldest half of what was left, and try once more.
+        trimmedHarder = true;
+        budget = Math.max(256, Math.floor(fitted.tokens / 2));
+        input.log.warn(
+          { budget, droppedTurns: fitted.droppedTurns },
+          "context too long for the model, trimming harder",
+        );
+        round--;
+        continue;
+      }
+      out.error = error;
+      if (roundText !== "") out.entries.push({ role: "assistant", content: roundText });
+      return out;
+    }
+
+    if (calls.length === 0 || !offerTools) {
+      out.entries.push({ role: "assistant", content: roundText });
+      if (calls.length > 0) out.finishReason = "tool_rounds";
+      return out;
+    }
+
+    out.entries.push({ role: "assistant", content: roundText === "" ? null : roundText, toolCalls: calls });
+    out.toolCalls += calls.length;
+    await showToolStatus(input, calls);
+    const results = await Promise.all(calls.map((call) => input.tools.run(call, input.toolContext)));
+    calls.forEach((call, i) => {
+      out.entries.push({ role: "tool", toolCallId: call.id, name: call.name, content: results[i]!.content });
+    });
+    if (input.signal.aborted) {
+      out.error = new LlmError("cancelled", "stopped during tool calls");
+      return out;
+    }
+    // Text before a tool call ("Let me check...") stays visible; separate what comes next.
+    if (roundText !== "" && !roundText.endsWith("\n")) input.answer.append("\n\n");
+  }
+}
+
+async function showToolStatus(input: GenerateInput, calls: ToolCall[]): Promise<void> {
+  if (!input.sink.status) return;
+  const texts = [
+    ...new Set(calls.map((c) => input.tools.statusText(c.name)).filter((t): t is string => !!t)),
+  ];
+  if (texts.length === 0) return;
+  try {
+    await input.sink.status(texts.join(" "));
+  } catch (err) {
+    input.log.debug({ err }, "status update failed");
+  }
+}

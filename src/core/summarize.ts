@@ -1,0 +1,217 @@
+/**
+ * `/summarize`: a transcript in, a summary streamed out. A transcript larger than the context
+ * budget is cut into consecutive parts that fit, each part is summarized on its own, and the
+ * partial summaries are combined (again in rounds, if even they do not fit) into the answer
+ * the user watches stream in.
+ */
+import type { Logger } from "../log.js";
+import { AnswerStream } from "./answer-stream.js";
+import type { ConversationDeps, SummarizeRequest, TurnResult } from "./conversation.js";
+import type { EditBudgets } from "./edit-budget.js";
+import { BusyError, type ChatbotError, InputError, LlmError, StoreError, ThrottledError } from "./errors.js";
+import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
+import type { ModelUsage } from "./ports.js";
+import { combineSystemPrompt, summarySystemPrompt } from "./prompts.js";
+import { userKeyOf } from "./types.js";
+
+/** One message of a transcript is cut to this many characters: a pasted log should not crowd out the rest. */
+const MAX_LINE_CHARS = 2000;
+/** Tokens kept free for the prompt's own words and request overhead. */
+const PROMPT_RESERVE_TOKENS = 400;
+/** Rounds of "summarize the summaries" before the rest is sent as it is. */
+const MAX_REDUCE_ROUNDS = 4;
+
+export interface SummaryRun {
+  turnId: string;
+  req: SummarizeRequest;
+  signal: AbortSignal;
+  draining: boolean;
+  deps: ConversationDeps;
+  budgets: EditBudgets;
+  log: Logger;
+  now: () => number;
+}
+
+export async function runSummary(run: SummaryRun): Promise<TurnResult> {
+  const { req, deps, log } = run;
+  const { settings, store } = deps;
+  const result: TurnResult = {
+    turnId: run.turnId,
+    outcome: "answered",
+    text: "",
+    usage: { inputTokens: 0, outputTokens: 0 },
+  };
+  const refuse = async (outcome: TurnResult["outcome"], err: ChatbotError, text = noticeFor(err)) => {
+    result.outcome = outcome;
+    result.code = err.code;
+    result.text = text;
+    await req.sink.notice(text).catch((e: unknown) => log.warn({ err: e }, "could not send notice"));
+    return result;
+  };
+  if (run.draining) return refuse("unavailable", new BusyError("shutting down"));
+  if (req.lines.length === 0) {
+    return refuse(
+      "rejected",
+      new InputError("empty_message", "nothing to summarize"),
+      `There are no messages to summarize in ${req.subject}.`,
+    );
+  }
+  const userKey = userKeyOf(req);
+  try {
+    const decision = await store.gate.admit({
+      messageKey: `${req.platform}:${req.requestId}`,
+      userKey,
+      dedupTtlMs: settings.dedupTtlMs,
+      policy: settings.throttle,
+    });
+    if (decision.kind === "duplicate") {
+      result.outcome = "duplicate";
+      return result;
+    }
+    if (decision.kind === "throttled") {
+      deps.metrics.throttled.inc({ platform: req.platform, reason: decision.reason });
+      return refuse("throttled", new ThrottledError(decision.reason, decision.retryAfterMs));
+    }
+  } catch (err) {
+    log.error({ err }, "store failed before the summary");
+    return refuse(
+      "unavailable",
+      err instanceof StoreError ? err : new StoreError("store failed", { cause: err }),
+    );
+  }
+
+  const limits = req.sink.limits;
+  const answer = new AnswerStream(
+    req.sink,
+    run.budgets.get(limits.scope, limits.scopeEdits, limits.windowMs),
+    log,
+    run.now,
+  );
+  const usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
+  deps.metrics.activeStreams.inc({ platform: req.platform });
+  try {
+    const inputBudget = Math.max(
+      512,
+      settings.contextTokenBudget -
+        settings.maxOutputTokens -
+        deps.tokens.count(summarySystemPrompt(req.subject)) -
+        PROMPT_RESERVE_TOKENS,
+    );
+    let parts = chunkByTokens(req.lines.map(formatLine), inputBudget, (t) => deps.tokens.count(t) + 1);
+    let combining = false;
+    // Reduce until one request can hold everything, then stream the last step to the user.
+    // Each round shrinks the input (a partial summary is at most maxOutputTokens); the round cap
+    // only guards against a model that ignores that.
+    for (let round = 0; parts.length > 1 && round < MAX_REDUCE_ROUNDS; round++) {
+      if (req.sink.status) {
+        req.sink
+          .status(`summarizing part 1-${parts.length} of ${req.lines.length} messages...`)
+          .catch(() => {});
+      }
+      const partials: string[] = [];
+      for (const [i, part] of parts.entries()) {
+        const system = combining
+          ? combineSystemPrompt(req.subject)
+          : summarySystemPrompt(`${req.subject} (part ${i + 1} of ${parts.length})`);
+        partials.push(await complete(deps, system, part, run.signal, usage));
+      }
+      parts = chunkByTokens(
+        partials.map((p, i) => `Part ${i + 1}:\n${p}`),
+        inputBudget,
+        (t) => deps.tokens.count(t) + 1,
+      );
+      combining = true;
+    }
+    if (parts.length > 1) parts = [parts.join("\n")];
+    answer.append(`**Summary of ${req.subject}** (${req.lines.length} messages)\n\n`);
+    const system = combining ? combineSystemPrompt(req.subject) : summarySystemPrompt(req.subject);
+    for await (const event of deps.model.stream({
+      messages: [
+        { role: "system", content: system },
+        { role: "user", content: parts[0] ?? "" },
+      ],
+      tools: [],
+      signal: run.signal,
+      maxOutputTokens: settings.maxOutputTokens,
+    })) {
+      if (event.type === "text") answer.append(event.delta);
+      else if (event.type === "done") addUsage(usage, event.usage);
+    }
+    result.text = answer.current;
+    await answer.finish("done", result.text);
+  } catch (err) {
+    const stopped = run.signal.aborted;
+    const error =
+      err instanceof LlmError ? err : new LlmError("unavailable", "summary failed", { cause: err });
+    if (!(err instanceof LlmError)) log.error({ err }, "summary failed unexpectedly");
+    result.outcome = stopped ? "stopped" : "error";
+    result.code = stopped ? "cancelled" : error.code;
+    result.text = stopped
+      ? withSuffix(answer.current, run.signal.reason === "shutdown" ? SUFFIX.shutdown : SUFFIX.stopped)
+      : withSuffix(answer.current, noticeFor(error));
+    await answer.finish(stopped ? "stopped" : "error", result.text);
+  } finally {
+    deps.metrics.activeStreams.dec({ platform: req.platform });
+    if (req.sink.status) req.sink.status("").catch(() => {});
+  }
+  result.usage = usage;
+  const spent = usage.inputTokens + usage.outputTokens;
+  if (spent > 0)
+    await store.gate
+      .recordTokens(userKey, spent)
+      .catch((err: unknown) => log.error({ err }, "could not record token usage"));
+  return result;
+}
+
+function formatLine(line: { author: string; text: string; at: number }): string {
+  const when = new Date(line.at).toISOString().slice(0, 16).replace("T", " ");
+  const text = line.text.length > MAX_LINE_CHARS ? `${line.text.slice(0, MAX_LINE_CHARS)}...` : line.text;
+  return `[${when}] ${line.author}: ${text.replace(/\s*\n\s*/g, " / ")}`;
+}
+
+/** Group lines into consecutive chunks of at most `budget` tokens (a single huge line stands alone). */
+export function chunkByTokens(lines: string[], budget: number, count: (line: string) => number): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    const cost = count(line);
+    if (current.length > 0 && used + cost > budget) {
+      chunks.push(current.join("\n"));
+      current = [];
+      used = 0;
+    }
+    current.push(line);
+    used += cost;
+  }
+  if (current.length > 0) chunks.push(current.join("\n"));
+  return chunks;
+}
+
+async function complete(
+  deps: ConversationDeps,
+  system: string,
+  content: string,
+  signal: AbortSignal,
+  usage: ModelUsage,
+): Promise<string> {
+  let text = "";
+  for await (const event of deps.model.stream({
+    messages: [
+      { role: "system", content: system },
+      { role: "user", content },
+    ],
+    tools: [],
+    signal,
+    maxOutputTokens: deps.settings.maxOutputTokens,
+  })) {
+    if (event.type === "text") text += event.delta;
+    else if (event.type === "done") addUsage(usage, event.usage);
+  }
+  return text;
+}
+
+function addUsage(total: ModelUsage, add: ModelUsage): void {
+  total.inputTokens += add.inputTokens;
+  total.outputTokens += add.outputTokens;
+}

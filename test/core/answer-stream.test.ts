@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { AnswerStream } from "../../src/core/answer-stream.js";
+import { EditBudget, EditBudgets } from "../../src/core/edit-budget.js";
+import { silentLogger } from "../../src/log.js";
+import { RecordingSink } from "../support/recording-sink.js";
+
+const log = silentLogger();
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+/** Stream `words` into an answer, `gapMs` apart, then finish. */
+async function streamWords(stream: AnswerStream, words: string[], gapMs: number) {
+  for (const w of words) {
+    stream.append(w);
+    await tick(gapMs);
+  }
+  return stream.finish("done");
+}
+
+describe("AnswerStream", () => {
+  it("posts the first text at once, coalesces edits and always delivers the final text", async () => {
+    const sink = new RecordingSink({ minEditIntervalMs: 30 });
+    const stream = new AnswerStream(sink, new EditBudget(1000, 1000), log);
+    const words = Array.from({ length: 60 }, (_, i) => `w${i} `);
+    const stats = await streamWords(stream, words, 1);
+    expect(sink.calls[0]?.op).toBe("post");
+    expect(sink.calls[0]?.text).toBe("w0 ");
+    // 60 deltas, far fewer platform calls (coalesced), final text complete and final state.
+    expect(stats.edits).toBeLessThan(30);
+    expect(sink.visible).toEqual([{ text: words.join(""), state: "done" }]);
+  });
+
+  it("keeps concurrent answers in one scope within the shared edit budget and finishes all of them", async () => {
+    const sinks = Array.from(
+      { length: 8 },
+      () => new RecordingSink({ scope: "ws1", scopeEdits: 5, windowMs: 300 }),
+    );
+    const budgets = new EditBudgets();
+    const words = Array.from({ length: 40 }, (_, i) => `t${i} `);
+    await Promise.all(
+      sinks.map((sink) => streamWords(new AnswerStream(sink, budgets.get("ws1", 5, 300), log), words, 5)),
+    );
+    const edits = sinks
+      .flatMap((s) => s.calls)
+      .filter((c) => c.op === "edit")
+      .map((c) => c.at)
+      .sort((a, b) => a - b);
+    // No sliding 300 ms window holds more than 5 edits (2 ms of timer slack).
+    for (let i = 5; i < edits.length; i++) expect(edits[i]! - edits[i - 5]!).toBeGreaterThanOrEqual(298);
+    for (const sink of sinks) expect(sink.visible).toEqual([{ text: words.join(""), state: "done" }]);
+  });
+
+  it("waits out a platform 429 and still delivers the final text", async () => {
+    const sink = new RecordingSink();
+    let limited = 0;
+    sink.rateLimit = (call) => (call.op === "edit" && limited++ < 2 ? 50 : undefined);
+    const stream = new AnswerStream(sink, new EditBudget(100, 1000), log);
+    stream.append("Hello");
+    await tick(5);
+    stream.append(" world");
+    const stats = await stream.finish("done");
+    expect(stats.rateLimited).toBe(2);
+    expect(sink.visible).toEqual([{ text: "Hello world", state: "done" }]);
+  });
+
+  it("continues a long answer in further messages and finalizes each one", async () => {
+    const sink = new RecordingSink({ maxChars: 200 });
+    const stream = new AnswerStream(sink, new EditBudget(1000, 1000), log);
+    const paragraphs = Array.from(
+      { length: 10 },
+      (_, i) => `Paragraph ${i}: ${"lorem ipsum ".repeat(5)}\n\n`,
+    );
+    await streamWords(stream, paragraphs, 1);
+    expect(sink.visible.length).toBeGreaterThan(2);
+    expect(sink.visible.every((m) => m.state === "done" && m.text.length <= 200)).toBe(true);
+    const joined = sink.visible.map((m) => m.text).join("\n\n");
+    for (let i = 0; i < 10; i++) expect(joined).toContain(`Paragraph ${i}:`);
+  });
+
+  it("reports an answer it could not show instead of throwing", async () => {
+    const sink = new RecordingSink();
+    sink.failPosts = true;
+    const stream = new AnswerStream(sink, new EditBudget(100, 1000), log);
+    stream.append("partial");
+    const stats = await stream.finish("done", "partial answer");
+    expect(stats.delivered).toBe(false);
+    expect(sink.visible).toEqual([]);
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { splitMarkdown } from "../../src/core/split.js";
+
+const fenceBalanced = (part: string) => (part.match(/^```/gm) ?? []).length % 2 === 0;
+
+describe("splitMarkdown", () => {
+  it("keeps a short answer in one message", () => {
+    expect(splitMarkdown("Hello **there**.", 100)).toEqual(["Hello **there**."]);
+  });
+
+  it("splits long answers at paragraph boundaries and loses no text", () => {
+    const paragraphs = Array.from({ length: 30 }, (_, i) => `Paragraph ${i} ${"word ".repeat(20).trim()}.`);
+    const text = paragraphs.join("\n\n");
+    const parts = splitMarkdown(text, 500);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) {
+      expect(part.length).toBeLessThanOrEqual(500);
+      expect(part.startsWith("Paragraph")).toBe(true);
+    }
+    expect(parts.join("\n\n")).toBe(text);
+  });
+
+  it("closes and reopens a code fence that crosses a message boundary", () => {
+    const code = Array.from({ length: 120 }, (_, i) => `console.log(${i});`).join("\n");
+    const text = `Here is the script:\n\n\`\`\`ts\n${code}\n\`\`\`\n\nThat's all.`;
+    const parts = splitMarkdown(text, 600);
+    expect(parts.length).toBeGreaterThan(2);
+    for (const part of parts) {
+      expect(part.length).toBeLessThanOrEqual(600);
+      expect(fenceBalanced(part)).toBe(true);
+    }
+    expect(parts[1]!.startsWith("```ts\n")).toBe(true);
+    // Every line of code arrives exactly once.
+    const lines = parts
+      .join("\n")
+      .split("\n")
+      .filter((l) => l.startsWith("console.log"));
+    expect(lines).toHaveLength(120);
+    expect(parts.at(-1)!.endsWith("That's all.")).toBe(true);
+  });
+
+  it("hard-cuts a single endless word without exceeding the limit", () => {
+    const parts = splitMarkdown("x".repeat(1000), 300);
+    expect(parts.every((p) => p.length <= 300)).toBe(true);
+    expect(parts.join("")).toBe("x".repeat(1000));
+  });
+
+  it("never splits an emoji's surrogate pair", () => {
+    const text = "😀".repeat(200);
+    const parts = splitMarkdown(text, 101);
+    expect(parts.join("")).toBe(text);
+    for (const p of parts) expect(p).not.toMatch(/[\ud800-\udbff]$/);
+  });
+
+  it("keeps earlier parts unchanged as the text grows (so they can be finalized early)", () => {
+    const full = Array.from({ length: 40 }, (_, i) => `Line ${i} of the streamed answer.`).join("\n");
+    const early = splitMarkdown(full.slice(0, 700), 400);
+    const late = splitMarkdown(full, 400);
+    expect(late[0]).toBe(early[0]);
+  });
+});

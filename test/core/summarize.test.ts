@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import type { TranscriptLine } from "../../src/core/types.js";
+import { makeConversation } from "../support/conversation.js";
+import { RecordingSink } from "../support/recording-sink.js";
+import { reply, ScriptedModel } from "../support/scripted-model.js";
+
+function transcript(n: number): TranscriptLine[] {
+  const people = ["ana", "bo", "chen", "dee"];
+  return Array.from({ length: n }, (_, i) => ({
+    author: people[i % people.length]!,
+    text: `message number ${i} about the release plan and the open bugs we still have`,
+    at: Date.UTC(2026, 10, 27, 9, 0, i),
+  }));
+}
+
+const request = (lines: TranscriptLine[], sink: RecordingSink, id = `r${Math.random()}`) => ({
+  platform: "slack" as const,
+  workspaceId: "T1",
+  channelId: "C1",
+  userId: "U1",
+  requestId: id,
+  lines,
+  sink,
+  subject: "#general",
+});
+
+describe("Conversation.summarize", () => {
+  it("streams a summary of a short channel in one model call", async () => {
+    const model = new ScriptedModel(() => reply("- The team discussed the release plan.", { gapMs: 1 }));
+    const { conversation } = makeConversation({ model });
+    const sink = new RecordingSink();
+    const result = await conversation.summarize(request(transcript(20), sink));
+    expect(result.outcome).toBe("answered");
+    expect(model.requests).toHaveLength(1);
+    expect(model.requests[0]!.messages[1]).toMatchObject({
+      role: "user",
+      content: expect.stringContaining("ana: message number 0"),
+    });
+    expect(sink.visible.at(-1)).toEqual({
+      text: "**Summary of #general** (20 messages)\n\n- The team discussed the release plan.",
+      state: "done",
+    });
+  });
+
+  it("summarizes 300 messages over the budget in parts and then combines them", async () => {
+    const model = new ScriptedModel((req) =>
+      String(req.messages[0]?.content).includes("partial summaries")
+        ? reply("Combined overview.")
+        : reply("Part summary."),
+    );
+    const { conversation } = makeConversation({
+      model,
+      settings: { contextTokenBudget: 2500, maxOutputTokens: 200 },
+    });
+    const sink = new RecordingSink();
+    await conversation.summarize(request(transcript(300), sink));
+    const partCalls = model.requests.filter(
+      (r) => !String(r.messages[0]?.content).includes("partial summaries"),
+    );
+    expect(partCalls.length).toBeGreaterThan(2);
+    // Every message went into exactly one part, in order.
+    const seen = partCalls.flatMap((r) => String(r.messages[1]?.content).match(/message number \d+/g) ?? []);
+    expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => `message number ${i}`));
+    expect(sink.visible.at(-1)?.text).toContain("Combined overview.");
+  });
+
+  it("says there is nothing to summarize in an empty channel", async () => {
+    const model = new ScriptedModel(() => reply("never"));
+    const { conversation } = makeConversation({ model });
+    const sink = new RecordingSink();
+    await conversation.summarize(request([], sink));
+    expect(sink.notices[0]).toBe("There are no messages to summarize in #general.");
+    expect(model.requests).toHaveLength(0);
+  });
+});
