@@ -27,7 +27,7 @@ export function fitContext(opts: {
   const kept: StoredTurn[] = [];
   for (let i = opts.history.length - 1; i >= 0; i--) {
     const turn = opts.history[i]!;
-    const cost = opts.counter.countMessages(turn.entries) - REPLY_PRIMING_TOKENS;
+    const cost = turn.tokens ?? turnTokens(opts.counter, turn.entries);
     if (tokens + cost > opts.budgetTokens) break;
     tokens += cost;
     kept.push(turn);
@@ -37,6 +37,11 @@ export function fitContext(opts: {
   for (const turn of kept) messages.push(...turn.entries);
   messages.push(...opts.current);
   return { messages, droppedTurns: opts.history.length - kept.length, tokens };
+}
+
+/** Tokens a stored turn adds to a request (without the once-per-request reply priming). */
+export function turnTokens(counter: TokenCounter, entries: HistoryEntry[]): number {
+  return counter.countMessages(entries) - REPLY_PRIMING_TOKENS;
 }
 
 /**

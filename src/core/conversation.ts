@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { AnswerStream } from "./answer-stream.js";
+import { turnTokens } from "./budget.js";
 import { EditBudgets } from "./edit-budget.js";
 import { BusyError, type ChatbotError, InputError, LlmError, StoreError, ThrottledError } from "./errors.js";
 import { generate } from "./generate.js";
@@ -329,12 +330,13 @@ export class Conversation {
 
       // 4. Save what the user saw and count the tokens, in parallel (two round trips at most).
       const shown = answer.current.trim() !== "";
+      const entries = closeTurn(out.entries, answer.current);
       const save =
         shown || !out.error
           ? store.threads.commit(
               threadKey,
               owner,
-              { at: this.now(), entries: closeTurn(out.entries, answer.current) },
+              { at: this.now(), entries, tokens: turnTokens(this.deps.tokens, entries) },
               { maxTurns: settings.historyMaxTurns, ttlMs: settings.historyTtlMs },
             )
           : store.threads.release(threadKey, owner);

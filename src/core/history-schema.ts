@@ -17,6 +17,7 @@ const entry = z.discriminatedUnion("role", [
 export const storedTurnSchema = z.object({
   at: z.number().int().nonnegative(),
   entries: z.array(entry).min(1),
+  tokens: z.number().int().nonnegative().optional(),
 });
 
 export type ParsedTurn = { ok: true; turn: StoredTurn } | { ok: false; error: string };

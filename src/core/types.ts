@@ -50,6 +50,8 @@ export interface StoredTurn {
   /** Epoch milliseconds when the turn finished. */
   at: number;
   entries: HistoryEntry[];
+  /** Tokens the entries take in a request, counted once when the turn is saved. */
+  tokens?: number | undefined;
 }
 
 /** Messages in the shape the model port takes (system prompt first). */

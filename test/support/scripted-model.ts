@@ -21,15 +21,15 @@ export class ScriptedModel implements ChatModel {
       if (req.signal.aborted) throw new LlmError("cancelled", "aborted");
       if (step.type === "sleep") {
         await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(resolve, step.ms);
-          req.signal.addEventListener(
-            "abort",
-            () => {
-              clearTimeout(t);
-              reject(new LlmError("cancelled", "aborted"));
-            },
-            { once: true },
-          );
+          const onAbort = () => {
+            clearTimeout(t);
+            reject(new LlmError("cancelled", "aborted"));
+          };
+          const t = setTimeout(() => {
+            req.signal.removeEventListener("abort", onAbort);
+            resolve();
+          }, step.ms);
+          req.signal.addEventListener("abort", onAbort, { once: true });
         });
       } else if (step.type === "fail") {
         throw step.error;

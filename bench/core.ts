@@ -1,0 +1,249 @@
+/**
+ * Core benchmark: many concurrent conversations through the real core, the real Redis store and
+ * the fake LLM over HTTP (zero model delay, ~200 tokens per answer), into sinks that count edits.
+ *
+ * Figures: turns per second, core overhead per turn (turn time minus time spent inside the model
+ * stream) p50/p99 at 100 concurrent, Redis round trips per turn, and memory per active
+ * conversation with 1,000 and 10,000 turns in flight at once.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { loadConfig } from "../src/config.js";
+import { Conversation, type ConversationSettings } from "../src/core/conversation.js";
+import type { ChatModel, MessageSink, MessageState, ModelEvent, ModelRequest } from "../src/core/ports.js";
+import type { IncomingMessage } from "../src/core/types.js";
+import { OpenAIChatModel } from "../src/llm/openai-model.js";
+import { createTokenCounter } from "../src/llm/tokens.js";
+import { silentLogger } from "../src/log.js";
+import { Metrics } from "../src/metrics.js";
+import { createRedisStore, type RedisStore } from "../src/store/redis/store.js";
+import { createToolRegistry } from "../src/tools/index.js";
+import { startRedis, uniquePrefix } from "../test/support/redis.js";
+import { gc, percentile, printTable, round, startChildLlm } from "./support.js";
+
+/** Turns of the throughput run, and how many run at once. */
+const THROUGHPUT_TURNS = Number(process.env.BENCH_TURNS ?? 6000);
+const THROUGHPUT_CONCURRENCY = 100;
+/** Distinct threads (and users) the throughput turns are spread over. */
+const CONVERSATIONS = 1000;
+const MEMORY_LEVELS = process.env.BENCH_MEMORY === "0" ? [] : [1000, 10_000];
+
+class CountingSink implements MessageSink {
+  posts = 0;
+  edits = 0;
+  readonly limits;
+  constructor(scope: string) {
+    // A platform-like budget per conversation scope; generous enough not to be the bottleneck.
+    this.limits = { maxChars: 4000, scope, scopeEdits: 100, windowMs: 1000, minEditIntervalMs: 0 };
+  }
+  async post(_text: string, _state: MessageState): Promise<string> {
+    this.posts++;
+    return "m1";
+  }
+  async edit(_ref: string, _text: string, _state: MessageState): Promise<void> {
+    this.edits++;
+  }
+  async notice(): Promise<void> {}
+}
+
+/** Attributes the time spent inside model streams to the turn that made the request. */
+class TimedModel implements ChatModel {
+  readonly turn = new AsyncLocalStorage<{ modelMs: number }>();
+  started = 0;
+  constructor(private readonly inner: ChatModel) {}
+  get model() {
+    return this.inner.model;
+  }
+  async *stream(req: ModelRequest): AsyncIterable<ModelEvent> {
+    const record = this.turn.getStore();
+    this.started++;
+    let mark = performance.now();
+    try {
+      for await (const event of this.inner.stream(req)) {
+        if (record) record.modelMs += performance.now() - mark;
+        yield event;
+        mark = performance.now();
+      }
+    } finally {
+      if (record) record.modelMs += performance.now() - mark;
+    }
+  }
+}
+
+const settings: ConversationSettings = {
+  botName: "Bench Bot",
+  throttle: { requests: 1_000_000, windowMs: 60_000, dailyTokens: 1_000_000_000 },
+  dedupTtlMs: 600_000,
+  lockTtlMs: 30_000,
+  lockWaitMs: 120_000,
+  historyMaxTurns: 20,
+  historyTtlMs: 3_600_000,
+  contextTokenBudget: 8000,
+  maxOutputTokens: 1024,
+  maxInputChars: 8000,
+  maxToolRounds: 4,
+};
+
+function msg(i: number, conversation: number): IncomingMessage {
+  return {
+    platform: "web",
+    workspaceId: "bench",
+    channelId: "c",
+    threadId: `t${conversation}`,
+    userId: `u${conversation}`,
+    messageId: `${uniqueRun}-${i}`,
+    text: `Hello, this is question ${i}. Can you tell me something about your store?`,
+    kind: "dm",
+  };
+}
+const uniqueRun = Math.random().toString(36).slice(2);
+
+export async function runCoreBench(): Promise<Record<string, unknown>> {
+  const redis = await startRedis();
+  const log = silentLogger();
+  const metrics = new Metrics();
+  const store: RedisStore = await createRedisStore({ url: redis.url, prefix: uniquePrefix("bench"), log });
+  const env = loadConfig({}).env;
+  const figures: Record<string, unknown> = {};
+  try {
+    // --- Throughput and overhead: zero model delay, ~200 tokens per answer ---------------------
+    let llm = await startChildLlm({ firstTokenDelayMs: 0, tokenIntervalMs: 0, answerTokens: 200 });
+    let model = new TimedModel(
+      new OpenAIChatModel({
+        baseURL: llm.url,
+        model: "gpt-4o-mini",
+        maxRetries: 0,
+        firstTokenTimeoutMs: 30_000,
+        totalTimeoutMs: 60_000,
+        log,
+        metrics,
+      }),
+    );
+    const make = () =>
+      new Conversation({
+        store,
+        model,
+        tokens: createTokenCounter("gpt-4o-mini"),
+        tools: createToolRegistry({ env, kv: store.kv, log, metrics }),
+        log,
+        metrics,
+        settings,
+      });
+    let conversation = make();
+    // Warm up (JIT, connection pool, Lua script cache).
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => conversation.handle(msg(-1 - i, i), new CountingSink(`w${i}`))),
+    );
+
+    const overheads: number[] = [];
+    let outcomesOk = 0;
+    let posts = 0;
+    let edits = 0;
+    const tripsBefore = store.stats.roundTrips;
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: THROUGHPUT_CONCURRENCY }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= THROUGHPUT_TURNS) return;
+          const record = { modelMs: 0 };
+          const sink = new CountingSink(`s${i % CONVERSATIONS}`);
+          const start = performance.now();
+          const result = await model.turn.run(record, () =>
+            conversation.handle(msg(i, i % CONVERSATIONS), sink),
+          );
+          overheads.push(performance.now() - start - record.modelMs);
+          if (result.outcome === "answered") outcomesOk++;
+          posts += sink.posts;
+          edits += sink.edits;
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const trips = store.stats.roundTrips - tripsBefore;
+    figures.turnsPerSecond = round(THROUGHPUT_TURNS / seconds, 0);
+    figures.concurrency = THROUGHPUT_CONCURRENCY;
+    figures.turns = THROUGHPUT_TURNS;
+    figures.answered = outcomesOk;
+    figures.overheadP50Ms = round(percentile(overheads, 50));
+    figures.overheadP99Ms = round(percentile(overheads, 99));
+    figures.redisRoundTripsPerTurn = round(trips / THROUGHPUT_TURNS, 2);
+    figures.platformCallsPerAnswer = round((posts + edits) / THROUGHPUT_TURNS, 1);
+    await llm.stop();
+
+    // --- Memory per active conversation: N turns in flight at once ----------------------------
+    for (const level of MEMORY_LEVELS) {
+      llm = await startChildLlm({
+        firstTokenDelayMs: 4000 + level / 2,
+        tokenIntervalMs: 0,
+        answerTokens: 200,
+      });
+      model = new TimedModel(
+        new OpenAIChatModel({
+          baseURL: llm.url,
+          model: "gpt-4o-mini",
+          maxRetries: 0,
+          firstTokenTimeoutMs: 60_000,
+          totalTimeoutMs: 120_000,
+          log,
+          metrics,
+        }),
+      );
+      conversation = make();
+      gc();
+      const base = process.memoryUsage();
+      const startedBefore = model.started;
+      const turns = Array.from({ length: level }, (_, i) =>
+        conversation.handle(
+          msg(1_000_000 * (level / 1000) + i, 100_000 + level + i),
+          new CountingSink(`m${i}`),
+        ),
+      );
+      while (model.started - startedBefore < level) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      gc();
+      const peak = process.memoryUsage();
+      const active = conversation.activeTurns;
+      const results = await Promise.all(turns);
+      figures[`memoryPerConversationKB@${level}`] = round(
+        (peak.heapUsed + peak.external - base.heapUsed - base.external) / level / 1024,
+        1,
+      );
+      figures[`rssPerConversationKB@${level}`] = round((peak.rss - base.rss) / level / 1024, 1);
+      figures[`activeAtPeak@${level}`] = active;
+      figures[`answered@${level}`] = results.filter((r) => r.outcome === "answered").length;
+      await llm.stop();
+    }
+  } finally {
+    await store.close();
+    await redis.stop();
+  }
+  printTable("core: real core + Redis store + fake LLM over HTTP (zero delay, ~200 tokens/answer)", [
+    { figure: "turns per second (100 concurrent)", value: figures.turnsPerSecond, target: ">= 1000" },
+    { figure: "core overhead p50 (ms)", value: figures.overheadP50Ms, target: "" },
+    { figure: "core overhead p99 (ms)", value: figures.overheadP99Ms, target: "<= 10" },
+    { figure: "Redis round trips per turn", value: figures.redisRoundTripsPerTurn, target: "<= 4" },
+    { figure: "platform calls per answer", value: figures.platformCallsPerAnswer, target: "" },
+    {
+      figure: "heap+external per active conversation @1,000 (KB)",
+      value: figures["memoryPerConversationKB@1000"],
+      target: "<= 64",
+    },
+    {
+      figure: "heap+external per active conversation @10,000 (KB)",
+      value: figures["memoryPerConversationKB@10000"],
+      target: "<= 64",
+    },
+    {
+      figure: "RSS per active conversation @1,000 (KB)",
+      value: figures["rssPerConversationKB@1000"],
+      target: "",
+    },
+    {
+      figure: "RSS per active conversation @10,000 (KB)",
+      value: figures["rssPerConversationKB@10000"],
+      target: "",
+    },
+  ]);
+  return figures;
+}

@@ -1,0 +1,59 @@
+/**
+ * Operator endpoints: liveness, readiness and Prometheus metrics.
+ * /healthz answers as long as the event loop does; /readyz says whether this replica should get
+ * traffic (store answering, every enabled adapter connected) and names what is not ready.
+ */
+import type { Store } from "../core/ports.js";
+import type { Metrics } from "../metrics.js";
+import type { PlatformAdapter } from "../platforms/adapter.js";
+import { type HttpServer, sendJson } from "./server.js";
+
+/** A readiness probe must answer well inside Kubernetes' default 1 s probe timeout. */
+const STORE_PING_TIMEOUT_MS = 800;
+
+export function registerOpsRoutes(
+  http: HttpServer,
+  deps: { store: Store; adapters: () => PlatformAdapter[]; metrics: Metrics; shuttingDown: () => boolean },
+): void {
+  http.route("GET", "/healthz", (_req, res) => {
+    sendJson(res, 200, { status: "ok" });
+  });
+
+  http.route("GET", "/readyz", async (_req, res) => {
+    const problems: Record<string, string> = {};
+    if (deps.shuttingDown()) problems.process = "shutting down";
+    try {
+      await withTimeout(deps.store.ping(), STORE_PING_TIMEOUT_MS);
+    } catch (err) {
+      problems.store = err instanceof Error ? err.message : "not answering";
+    }
+    const adapters: Record<string, boolean> = {};
+    for (const adapter of deps.adapters()) {
+      adapters[adapter.platform] = adapter.isReady();
+      if (!adapters[adapter.platform]) problems[adapter.platform] = "not connected";
+    }
+    const ready = Object.keys(problems).length === 0;
+    sendJson(res, ready ? 200 : 503, {
+      status: ready ? "ready" : "not ready",
+      store: deps.store.kind,
+      adapters,
+      problems,
+    });
+  });
+
+  http.route("GET", "/metrics", async (_req, res) => {
+    const { contentType, body } = await deps.metrics.render();
+    res.writeHead(200, { "content-type": contentType });
+    res.end(body);
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

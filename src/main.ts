@@ -1,0 +1,183 @@
+/**
+ * Composition root: config -> logger -> store -> model -> tools -> core -> adapters -> HTTP,
+ * and the shutdown that undoes it. The only place that knows every concrete piece.
+ */
+import { existsSync } from "node:fs";
+import type { Server } from "node:http";
+import { type Config, ConfigError, loadConfig } from "./config.js";
+import { Conversation } from "./core/conversation.js";
+import type { Store } from "./core/ports.js";
+import { registerOpsRoutes } from "./http/ops.js";
+import { HttpServer } from "./http/server.js";
+import { startDemoLlmServer } from "./llm/demo/server.js";
+import { OpenAIChatModel } from "./llm/openai-model.js";
+import { createTokenCounter } from "./llm/tokens.js";
+import { createLogger, type Logger } from "./log.js";
+import { Metrics } from "./metrics.js";
+import type { PlatformAdapter } from "./platforms/adapter.js";
+import { createDiscordAdapter } from "./platforms/discord/index.js";
+import { createSlackAdapter } from "./platforms/slack/index.js";
+import { createWebChatAdapter } from "./platforms/web/index.js";
+import { createStore } from "./store/index.js";
+import { createToolRegistry } from "./tools/index.js";
+
+export interface RunningService {
+  port: number;
+  server: Server;
+  conversation: Conversation;
+  /** Graceful stop: no new events, running answers finish (up to the deadline), then close. */
+  stop(): Promise<void>;
+}
+
+/** Build and start the whole service from a parsed config. */
+export async function startService(config: Config, log: Logger): Promise<RunningService> {
+  const { env } = config;
+  const metrics = new Metrics({ defaultMetrics: true });
+  const closers: (() => Promise<void>)[] = [];
+  const store: Store = await createStore(env, log);
+  closers.push(() => store.close());
+
+  let baseURL = env.OPENAI_BASE_URL;
+  if (config.demoModel) {
+    const demo = await startDemoLlmServer({
+      port: 0,
+      host: "127.0.0.1",
+      firstTokenDelayMs: env.DEMO_FIRST_TOKEN_MS,
+      tokenIntervalMs: env.DEMO_TOKEN_INTERVAL_MS,
+    });
+    closers.push(() => demo.close());
+    baseURL = demo.url;
+    log.warn(
+      { demoUrl: demo.url },
+      "=== OFFLINE DEMO MODEL: neither OPENAI_API_KEY nor OPENAI_BASE_URL is set, so a built-in demo " +
+        "model answers (canned replies and tool calls). Set OPENAI_API_KEY for real answers. ===",
+    );
+  }
+  const model = new OpenAIChatModel({
+    apiKey: env.OPENAI_API_KEY,
+    baseURL,
+    model: env.OPENAI_MODEL,
+    maxRetries: env.OPENAI_MAX_RETRIES,
+    firstTokenTimeoutMs: env.OPENAI_FIRST_TOKEN_TIMEOUT_MS,
+    totalTimeoutMs: env.OPENAI_TOTAL_TIMEOUT_MS,
+    log,
+    metrics,
+  });
+  const tools = createToolRegistry({ env, kv: store.kv, log, metrics });
+  const conversation = new Conversation({
+    store,
+    model,
+    tokens: createTokenCounter(env.OPENAI_MODEL),
+    tools,
+    log,
+    metrics,
+    settings: {
+      botName: env.BOT_NAME,
+      systemPrompt: env.SYSTEM_PROMPT,
+      throttle: {
+        requests: env.THROTTLE_REQUESTS,
+        windowMs: env.THROTTLE_WINDOW_S * 1000,
+        dailyTokens: env.DAILY_TOKEN_BUDGET,
+      },
+      dedupTtlMs: env.DEDUP_TTL_S * 1000,
+      lockTtlMs: env.LOCK_TTL_MS,
+      lockWaitMs: env.LOCK_WAIT_MS,
+      historyMaxTurns: env.HISTORY_MAX_TURNS,
+      historyTtlMs: env.HISTORY_TTL_S * 1000,
+      contextTokenBudget: env.CONTEXT_TOKEN_BUDGET,
+      maxOutputTokens: env.OPENAI_MAX_OUTPUT_TOKENS,
+      maxInputChars: env.MAX_INPUT_CHARS,
+      maxToolRounds: env.MAX_TOOL_ROUNDS,
+    },
+  });
+
+  const http = new HttpServer(log);
+  const adapters: PlatformAdapter[] = [];
+  let shuttingDown = false;
+  registerOpsRoutes(http, { store, adapters: () => adapters, metrics, shuttingDown: () => shuttingDown });
+  const deps = { env, conversation, http, store, log, metrics };
+  if (config.slack) adapters.push(createSlackAdapter(deps));
+  if (config.discord) adapters.push(createDiscordAdapter(deps));
+  if (config.webChat) adapters.push(createWebChatAdapter(deps));
+  for (const adapter of adapters) await adapter.start();
+  const port = await http.listen(env.PORT, config.host);
+  log.info(
+    {
+      port,
+      host: config.host,
+      store: store.kind,
+      model: config.demoModel ? "offline demo" : env.OPENAI_MODEL,
+      platforms: adapters.map((a) => a.platform),
+    },
+    `chatbot listening on port ${port}`,
+  );
+  if (config.webChat) log.info(`web chat: open http://localhost:${port}/ in a browser`);
+
+  return {
+    port,
+    server: http.server,
+    conversation,
+    async stop() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      log.info(
+        { activeTurns: conversation.activeTurns, deadlineMs: env.SHUTDOWN_DEADLINE_MS },
+        "shutting down",
+      );
+      await Promise.allSettled(adapters.map((a) => a.stop()));
+      const closingHttp = http.close();
+      await conversation.drain(env.SHUTDOWN_DEADLINE_MS);
+      await closingHttp;
+      for (const close of closers.reverse())
+        await close().catch((err: unknown) => log.warn({ err }, "close failed"));
+      log.info("shutdown complete");
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  // A .env file in the working directory fills in variables the environment does not set.
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee .env.example for every variable and its meaning.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.env.LOG_LEVEL, format: config.env.LOG_FORMAT });
+  process.on("unhandledRejection", (err) => log.error({ err }, "unhandled promise rejection"));
+  let service: RunningService;
+  try {
+    service = await startService(config, log);
+  } catch (err) {
+    log.fatal({ err }, `start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    process.exit(1);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    log.info({ signal }, "signal received");
+    service.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+// Run when executed directly (node dist/main.js, tsx src/main.ts), not when imported by tests.
+const entry = process.argv[1] ?? "";
+if (/[\\/]main\.(ts|js)$/.test(entry)) void main();

@@ -1,0 +1,142 @@
+/**
+ * The local web chat: a third platform adapter of the same conversation core. A browser tab is a
+ * session (its id, made by the page, is both thread and user), messages come in over
+ * `POST /api/messages`, answers stream back over Server-Sent Events (`GET /api/events`), and
+ * `POST /api/stop` is the Stop button. For local use: there is no sign-in.
+ */
+import type { TurnOutcome } from "../../core/conversation.js";
+import { noticeFor } from "../../core/notices.js";
+import type { IncomingMessage } from "../../core/types.js";
+import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { createWebRoutes } from "./routes.js";
+import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
+import { createWebSink } from "./sink.js";
+
+export type { WebEvent } from "./events.js";
+export { SessionHub, type SessionHubOptions, WebSession } from "./sessions.js";
+export { createWebSink, webSinkLimits } from "./sink.js";
+
+/** Comment lines this often keep idle streams open through proxies (they cut at 30-60 s) and browsers. */
+export const WEB_HEARTBEAT_MS = 15_000;
+/** How often sessions without tabs or turns are looked at for expiry. */
+const SWEEP_INTERVAL_MS = 60_000;
+/** JSON escapes a control character as \uXXXX: 6 bytes per character is the worst case. */
+const BODY_BYTES_PER_CHAR = 6;
+/** Room for the JSON around the text (ids, keys). */
+const BODY_OVERHEAD_BYTES = 1024;
+
+export interface WebChatOptions {
+  heartbeatMs: number;
+  sweepIntervalMs: number;
+  /** Larger POST bodies get 413. Default: room for `MAX_INPUT_CHARS` characters of text. */
+  maxBodyBytes: number;
+  sessions: Partial<SessionHubOptions>;
+}
+
+export function createWebChatAdapter(
+  deps: AdapterDeps,
+  options: Partial<WebChatOptions> = {},
+): PlatformAdapter {
+  return new WebChatAdapter(deps, options);
+}
+
+class WebChatAdapter implements PlatformAdapter {
+  readonly platform = "web" as const;
+  private readonly hub: SessionHub;
+  private started = false;
+  private stopping = false;
+  private readonly running = new Set<Promise<void>>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly deps: AdapterDeps,
+    private readonly options: Partial<WebChatOptions>,
+  ) {
+    this.hub = new SessionHub(options.sessions);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    const { env, http, log } = this.deps;
+    const routes = createWebRoutes({
+      hub: this.hub,
+      conversation: this.deps.conversation,
+      log,
+      botName: env.BOT_NAME,
+      maxBodyBytes:
+        this.options.maxBodyBytes ?? env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES,
+      accepting: () => this.started && !this.stopping,
+      startTurn: (session, msg, turnId) => this.startTurn(session, msg, turnId),
+    });
+    http.route("GET", "/", routes.page);
+    http.route("POST", "/api/messages", routes.postMessage);
+    http.route("GET", "/api/events", routes.events);
+    http.route("POST", "/api/stop", routes.stop);
+    const heartbeat = setInterval(() => this.hub.heartbeat(), this.options.heartbeatMs ?? WEB_HEARTBEAT_MS);
+    const sweep = setInterval(() => this.hub.sweep(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
+    heartbeat.unref();
+    sweep.unref();
+    this.timers = [heartbeat, sweep];
+    this.started = true;
+    log.info({ path: "/" }, "web chat on (local use: no sign-in, do not expose it publicly)");
+  }
+
+  /**
+   * Refuse new messages and streams. Open streams stay until the running answers are done (the
+   * conversation's drain finishes or stops them), so the tabs see how their answers end; then
+   * they are closed so the HTTP server can close. A deadline past the drain's is the backstop.
+   */
+  async stop(): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    if (this.running.size === 0) {
+      this.hub.closeAllConnections();
+      return;
+    }
+    const backstop = setTimeout(
+      () => this.hub.closeAllConnections(),
+      this.deps.env.SHUTDOWN_DEADLINE_MS + 1000,
+    );
+    backstop.unref();
+    void Promise.allSettled([...this.running]).then(() => {
+      clearTimeout(backstop);
+      this.hub.closeAllConnections();
+    });
+  }
+
+  isReady(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  private startTurn(session: WebSession, msg: IncomingMessage, turnId: string): void {
+    const controller = new AbortController();
+    session.turns.set(turnId, controller);
+    const turn = this.runTurn(session, msg, turnId, controller.signal);
+    this.running.add(turn);
+    void turn.finally(() => this.running.delete(turn));
+  }
+
+  /** One turn in the background (the POST has already answered 202). Always ends with `end`. */
+  private async runTurn(
+    session: WebSession,
+    msg: IncomingMessage,
+    turnId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const sink = createWebSink(this.hub, session, turnId, msg.messageId);
+    let outcome: TurnOutcome | "failed" = "failed";
+    try {
+      const result = await this.deps.conversation.handle(msg, sink, { signal });
+      outcome = result.outcome;
+    } catch (err) {
+      // `handle` promises never to throw; if it does anyway, the tab still gets an ending.
+      this.deps.log.error({ err, turnId }, "web chat turn failed");
+      this.hub.publish(session, { type: "notice", turnId, text: noticeFor(err) });
+    } finally {
+      session.turns.delete(turnId);
+      this.hub.publish(session, { type: "end", turnId, outcome });
+    }
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The web chat's HTTP handlers: the page, posting a message, the SSE event stream, Stop.
+ * Handlers stay thin: validate, translate into an IncomingMessage, hand the turn to the core.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage as HttpRequest, ServerResponse } from "node:http";
+import { z } from "zod";
+import { type Conversation, turnIdOf } from "../../core/conversation.js";
+import type { IncomingMessage } from "../../core/types.js";
+import { HttpError, readBody, sendJson } from "../../http/server.js";
+import type { Logger } from "../../log.js";
+import { renderChatPage } from "./page.js";
+import type { SessionHub, WebSession } from "./sessions.js";
+
+/** Ids the page makes (crypto.randomUUID, or 32 hex digits where that is unavailable). */
+const sessionId = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{8,64}$/, "expected the page's session id (8 to 64 letters, digits or dashes)");
+
+export const postMessageSchema = z.object({
+  sessionId,
+  text: z.string().refine((text) => text.trim() !== "", "the message is empty"),
+  /** The page's own id for the bubble it already shows, echoed in the `user` event. */
+  clientId: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/)
+    .optional(),
+});
+
+export const stopSchema = z.object({
+  sessionId,
+  turnId: z.string().min(1).max(200),
+});
+
+/** What the routes need from the adapter that owns them. */
+export interface WebRouteContext {
+  hub: SessionHub;
+  conversation: Conversation;
+  log: Logger;
+  botName: string;
+  maxBodyBytes: number;
+  /** False while stopping: new messages and streams get 503. */
+  accepting(): boolean;
+  /** Run a turn in the background; the adapter tracks it for shutdown. */
+  startTurn(session: WebSession, msg: IncomingMessage, turnId: string): void;
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
+}
+
+/**
+ * The chat has no sign-in, so at least keep other web sites out: a cross-site page cannot send
+ * `application/json` without a CORS preflight (which we never answer), and a browser always sends
+ * `Origin` on cross-origin POSTs.
+ */
+function assertSameOriginJson(req: HttpRequest): void {
+  const origin = req.headers.origin;
+  if (origin !== undefined && hostOf(origin) !== req.headers.host) {
+    req.resume();
+    throw new HttpError(403, "cross-origin requests are not accepted");
+  }
+  if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
+    req.resume();
+    throw new HttpError(415, "expected content-type application/json");
+  }
+}
+
+/** The host of an Origin header; undefined for "null" (sandboxed frames, file://) and garbage. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
+  assertSameOriginJson(req);
+  const body = await readBody(req, maxBytes);
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new HttpError(400, "the body is not valid JSON");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HttpError(400, formatIssues(parsed.error));
+  return parsed.data;
+}
+
+export function createWebRoutes(ctx: WebRouteContext) {
+  const page = async (_req: HttpRequest, res: ServerResponse): Promise<void> => {
+    const nonce = randomBytes(16).toString("base64");
+    const html = renderChatPage({ botName: ctx.botName, nonce });
+    res.writeHead(200, {
+      "content-type": "text/html; charset=utf-8",
+      "content-length": Buffer.byteLength(html),
+      "cache-control": "no-store",
+      "content-security-policy": [
+        "default-src 'none'",
+        `script-src 'nonce-${nonce}'`,
+        "style-src 'unsafe-inline'",
+        "connect-src 'self'",
+        "img-src 'self' data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+      ].join("; "),
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+      "referrer-policy": "no-referrer",
+    });
+    res.end(html);
+  };
+
+  const postMessage = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
+    const body = await readJson(req, postMessageSchema, ctx.maxBodyBytes);
+    if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");
+    const session = ctx.hub.open(body.sessionId);
+    if (!session) throw new HttpError(503, "too many open chat sessions; close some tabs and try again");
+    const messageId = randomUUID();
+    const turnId = turnIdOf("web", messageId);
+    const msg: IncomingMessage = {
+      platform: "web",
+      workspaceId: "local",
+      channelId: "web",
+      threadId: body.sessionId,
+      userId: body.sessionId,
+      messageId,
+      text: body.text,
+      kind: "dm",
+    };
+    ctx.log.debug({ sessionId: body.sessionId, turnId, chars: body.text.length }, "web chat message");
+    ctx.hub.publish(session, { type: "user", turnId, text: body.text, clientId: body.clientId });
+    ctx.startTurn(session, msg, turnId);
+    sendJson(res, 202, { turnId, messageId });
+  };
+
+  const events = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const parsed = sessionId.safeParse(url.searchParams.get("session") ?? "");
+    if (!parsed.success) throw new HttpError(400, `session: ${formatIssues(parsed.error)}`);
+    if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");
+    const session = ctx.hub.open(parsed.data);
+    if (!session) throw new HttpError(503, "too many open chat sessions; close some tabs and try again");
+    const header = req.headers["last-event-id"];
+    const lastEventId =
+      (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get("since") ?? undefined;
+
+    // The stream lives as long as the tab: no socket timeout, no buffering by proxies.
+    req.socket.setTimeout(0);
+    req.socket.setNoDelay(true);
+    req.socket.setKeepAlive(true);
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      // The socket closes with the stream: an idle kept-alive socket would hold up server.close().
+      connection: "close",
+      "x-accel-buffering": "no",
+    });
+    // `retry`: how soon the browser reconnects after a dropped stream.
+    res.write("retry: 2000\n\n");
+    ctx.hub.connect(session, res, lastEventId);
+    const close = (): void => ctx.hub.disconnect(session, res);
+    res.on("close", close);
+    res.on("error", close);
+  };
+
+  const stop = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
+    const body = await readJson(req, stopSchema, ctx.maxBodyBytes);
+    const controller = ctx.hub.get(body.sessionId)?.turns.get(body.turnId);
+    if (!controller) {
+      // Finished already (Stop raced the end) or not this session's turn: nothing to stop.
+      sendJson(res, 200, { stopped: false });
+      return;
+    }
+    ctx.conversation.cancel(body.turnId);
+    // Also covers a turn still waiting for the thread lock, which the core may not know as running.
+    controller.abort();
+    sendJson(res, 200, { stopped: true });
+  };
+
+  return { page, postMessage, events, stop };
+}

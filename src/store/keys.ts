@@ -1,0 +1,64 @@
+/**
+ * Key names and time arithmetic shared by both stores. Redis uses these names verbatim; the memory
+ * store uses the same names so a key dump of either looks alike.
+ *
+ * Every key of one thread (history, lock) and every key of one user (rate log, token budget, the
+ * dedup marks of that user's messages) carries the same `{hash tag}`, so the multi-key Lua scripts
+ * touch a single Redis Cluster slot.
+ */
+
+export const DEFAULT_KEY_PREFIX = "chatbot:";
+
+/** 24 h: the token budget resets at UTC midnight. */
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface StoreKeys {
+  history(threadKey: string): string;
+  lock(threadKey: string): string;
+  rate(userKey: string): string;
+  /** The user's token counter for the UTC day that contains `nowMs`. */
+  tokens(userKey: string, nowMs: number): string;
+  /** Dedup mark of one message, under the sender's tag so dedup + throttle run as one script. */
+  seen(userKey: string, messageKey: string): string;
+  kv(key: string): string;
+}
+
+export function storeKeys(prefix: string): StoreKeys {
+  return {
+    history: (threadKey) => `${prefix}{${threadKey}}:history`,
+    lock: (threadKey) => `${prefix}{${threadKey}}:lock`,
+    rate: (userKey) => `${prefix}{${userKey}}:rate`,
+    tokens: (userKey, nowMs) => `${prefix}{${userKey}}:tokens:${utcDayStamp(nowMs)}`,
+    seen: (userKey, messageKey) => `${prefix}{${userKey}}:seen:${messageKey}`,
+    kv: (key) => `${prefix}kv:${key}`,
+  };
+}
+
+/** `YYYYMMDD` of the UTC day containing `nowMs`. */
+export function utcDayStamp(nowMs: number): string {
+  return new Date(nowMs).toISOString().slice(0, 10).replaceAll("-", "");
+}
+
+/** Milliseconds from `nowMs` to the next UTC midnight (1 ms at the earliest, a day at most). */
+export function msToNextUtcMidnight(nowMs: number): number {
+  return DAY_MS - (((nowMs % DAY_MS) + DAY_MS) % DAY_MS);
+}
+
+/**
+ * TTLs and windows reach both stores as whole positive milliseconds (Redis refuses `PX 0` and
+ * fractions). A caller passing something else has a bug: it is a RangeError, not a store outage.
+ */
+export function wholeMs(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}`);
+  }
+  return Math.ceil(value);
+}
+
+/** A count limit (requests per window, max turns, daily tokens) as a positive integer. */
+export function positiveCount(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 1) {
+    throw new RangeError(`${name} must be at least 1, got ${value}`);
+  }
+  return Math.floor(value);
+}

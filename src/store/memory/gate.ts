@@ -1,0 +1,62 @@
+/**
+ * Dedup + per-user throttle over the memory keyspace: the same steps, in the same order, as the
+ * Redis admit script. Each call runs synchronously to its end, which makes it atomic in one process.
+ */
+import type { AdmitDecision, GateStore, ThrottlePolicy } from "../../core/ports.js";
+import { msToNextUtcMidnight, positiveCount, type StoreKeys, wholeMs } from "../keys.js";
+import { TOKENS_KEY_TTL_MS } from "../limits.js";
+import type { MemoryKeyspace } from "./keyspace.js";
+
+export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureOpen: () => void): GateStore {
+  return {
+    async admit(req: {
+      messageKey: string;
+      userKey: string;
+      dedupTtlMs: number;
+      policy: ThrottlePolicy;
+    }): Promise<AdmitDecision> {
+      ensureOpen();
+      const dedupTtlMs = wholeMs("dedupTtlMs", req.dedupTtlMs);
+      const requests = positiveCount("policy.requests", req.policy.requests);
+      const windowMs = wholeMs("policy.windowMs", req.policy.windowMs);
+      const dailyTokens = positiveCount("policy.dailyTokens", req.policy.dailyTokens);
+      const now = space.now();
+
+      if (!space.setString(keys.seen(req.userKey, req.messageKey), "1", dedupTtlMs, { nx: true })) {
+        return { kind: "duplicate" };
+      }
+
+      const used = Number(space.getString(keys.tokens(req.userKey, now)) ?? "0");
+      if (used >= dailyTokens) {
+        return { kind: "throttled", reason: "tokens", retryAfterMs: msToNextUtcMidnight(now) };
+      }
+
+      const rateKey = keys.rate(req.userKey);
+      const log = space.zset(rateKey) ?? [];
+      const leftWindowAt = now - windowMs;
+      while (log[0] && log[0].score <= leftWindowAt) log.shift();
+      // A slot frees when the entry that brings the count below the limit leaves the window: the
+      // oldest one, unless the limit was lowered since the log filled up.
+      const freeing = log[log.length - requests];
+      if (freeing) {
+        return {
+          kind: "throttled",
+          reason: "rate",
+          retryAfterMs: Math.max(1, freeing.score + windowMs - now),
+        };
+      }
+      space.zadd(rateKey, now, `${now}:${req.messageKey}`);
+      space.expire(rateKey, windowMs);
+      return { kind: "ok" };
+    },
+
+    async recordTokens(userKey: string, tokens: number): Promise<void> {
+      ensureOpen();
+      const spent = Math.ceil(tokens);
+      if (!Number.isFinite(spent) || spent <= 0) return;
+      const key = keys.tokens(userKey, space.now());
+      space.incrementBy(key, spent);
+      space.expire(key, TOKENS_KEY_TTL_MS);
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/** Per-thread lock and history over the memory keyspace, mirroring the Redis thread scripts. */
+import type { AcquireResult, ThreadStore } from "../../core/ports.js";
+import type { StoredTurn } from "../../core/types.js";
+import type { Logger } from "../../log.js";
+import { decodeHistory, encodeTurn } from "../history.js";
+import { positiveCount, type StoreKeys, wholeMs } from "../keys.js";
+import type { MemoryKeyspace } from "./keyspace.js";
+
+export function createMemoryThreads(
+  space: MemoryKeyspace,
+  keys: StoreKeys,
+  log: Logger,
+  ensureOpen: () => void,
+): ThreadStore {
+  const holds = (threadKey: string, owner: string) => space.getString(keys.lock(threadKey)) === owner;
+
+  return {
+    async acquire(threadKey: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+      ensureOpen();
+      const ttl = wholeMs("ttlMs", ttlMs);
+      if (!space.setString(keys.lock(threadKey), owner, ttl, { nx: true })) return { acquired: false };
+      return {
+        acquired: true,
+        history: decodeHistory(space.getList(keys.history(threadKey)), threadKey, log),
+      };
+    },
+
+    async extend(threadKey: string, owner: string, ttlMs: number): Promise<boolean> {
+      ensureOpen();
+      const ttl = wholeMs("ttlMs", ttlMs);
+      if (!holds(threadKey, owner)) return false;
+      return space.expire(keys.lock(threadKey), ttl);
+    },
+
+    async commit(
+      threadKey: string,
+      owner: string,
+      turn: StoredTurn,
+      opts: { maxTurns: number; ttlMs: number },
+    ): Promise<boolean> {
+      ensureOpen();
+      const maxTurns = positiveCount("maxTurns", opts.maxTurns);
+      const ttl = wholeMs("ttlMs", opts.ttlMs);
+      const historyKey = keys.history(threadKey);
+      space.pushAndTrim(historyKey, encodeTurn(turn), maxTurns);
+      space.expire(historyKey, ttl);
+      if (!holds(threadKey, owner)) return false;
+      space.delete(keys.lock(threadKey));
+      return true;
+    },
+
+    async release(threadKey: string, owner: string): Promise<boolean> {
+      ensureOpen();
+      if (!holds(threadKey, owner)) return false;
+      return space.delete(keys.lock(threadKey));
+    },
+
+    async load(threadKey: string): Promise<StoredTurn[]> {
+      ensureOpen();
+      return decodeHistory(space.getList(keys.history(threadKey)), threadKey, log);
+    },
+  };
+}

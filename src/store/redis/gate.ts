@@ -1,0 +1,55 @@
+/** Dedup + per-user throttle on Redis: one admit script, one round trip. */
+import type { AdmitDecision, GateStore, ThrottlePolicy } from "../../core/ports.js";
+import { positiveCount, type StoreKeys, wholeMs } from "../keys.js";
+import { TOKENS_KEY_TTL_MS } from "../limits.js";
+import { type Caller, unexpectedReply } from "./caller.js";
+import type { ScriptCommands } from "./scripts.js";
+
+export function createRedisGate(scripts: ScriptCommands, keys: StoreKeys, caller: Caller): GateStore {
+  return {
+    async admit(req: {
+      messageKey: string;
+      userKey: string;
+      dedupTtlMs: number;
+      policy: ThrottlePolicy;
+    }): Promise<AdmitDecision> {
+      const dedupTtlMs = wholeMs("dedupTtlMs", req.dedupTtlMs);
+      const requests = positiveCount("policy.requests", req.policy.requests);
+      const windowMs = wholeMs("policy.windowMs", req.policy.windowMs);
+      const dailyTokens = positiveCount("policy.dailyTokens", req.policy.dailyTokens);
+      // The day key follows this process's clock; the window and retry times follow the server's.
+      const reply = await caller.run("admit", () =>
+        scripts.chatbotAdmit(
+          keys.seen(req.userKey, req.messageKey),
+          keys.rate(req.userKey),
+          keys.tokens(req.userKey, Date.now()),
+          dedupTtlMs,
+          requests,
+          windowMs,
+          dailyTokens,
+          req.messageKey,
+        ),
+      );
+      return parseAdmitReply(reply);
+    },
+
+    async recordTokens(userKey: string, tokens: number): Promise<void> {
+      const spent = Math.ceil(tokens);
+      if (!Number.isFinite(spent) || spent <= 0) return;
+      await caller.run("recordTokens", () =>
+        scripts.chatbotRecordTokens(keys.tokens(userKey, Date.now()), spent, TOKENS_KEY_TTL_MS),
+      );
+    },
+  };
+}
+
+function parseAdmitReply(reply: unknown): AdmitDecision {
+  if (Array.isArray(reply)) {
+    const [kind, retryAfterMs] = reply as unknown[];
+    if (kind === "ok" || kind === "duplicate") return { kind };
+    if ((kind === "rate" || kind === "tokens") && typeof retryAfterMs === "number") {
+      return { kind: "throttled", reason: kind, retryAfterMs };
+    }
+  }
+  throw unexpectedReply("admit", reply);
+}

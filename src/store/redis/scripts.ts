@@ -1,0 +1,133 @@
+/**
+ * The Lua scripts behind every multi-step operation. Each runs atomically on the server and costs
+ * one round trip; all keys a script touches are passed in KEYS and share one hash tag, so the
+ * scripts also run on Redis Cluster. ioredis sends a script's body once per connection (EVAL) and
+ * its SHA afterwards (EVALSHA), re-sending the body if the server lost it.
+ *
+ * Lua note: a nil reply from redis.call arrives as `false`; tables become arrays; Lua numbers are
+ * returned as integers.
+ */
+import type { Cluster, Redis } from "ioredis";
+
+/**
+ * Dedup mark, then daily token budget, then sliding-window request log. Time comes from the
+ * server (TIME) so replicas with skewed clocks share one window.
+ * KEYS: seen mark, rate log (ZSET of request times), today's token counter.
+ * ARGV: dedupTtlMs, requests, windowMs, dailyTokens, messageKey.
+ * Reply: {'duplicate'} | {'ok'} | {'tokens', retryAfterMs} | {'rate', retryAfterMs}.
+ */
+const ADMIT = `
+-- Redis < 5 needs this before any write when the script reads TIME; later versions ignore it.
+if redis.replicate_commands then redis.replicate_commands() end
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  return {'duplicate'}
+end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local day = 86400000
+local used = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
+if used >= tonumber(ARGV[4]) then
+  return {'tokens', day - (now % day)}
+end
+local window = tonumber(ARGV[3])
+local requests = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[2])
+if count >= requests then
+  -- A slot frees when the entry that brings the count below the limit leaves the window:
+  -- the oldest one, unless the limit was lowered since the log filled up.
+  local freeing = redis.call('ZRANGE', KEYS[2], count - requests, count - requests, 'WITHSCORES')
+  return {'rate', math.max(1, tonumber(freeing[2]) + window - now)}
+end
+redis.call('ZADD', KEYS[2], now, now .. ':' .. ARGV[5])
+redis.call('PEXPIRE', KEYS[2], window)
+return {'ok'}
+`;
+
+/** KEYS: today's token counter. ARGV: tokens, counter TTL ms. */
+const RECORD_TOKENS = `
+redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+/**
+ * Take the lock and, when taken, read the history in the same step.
+ * KEYS: lock, history. ARGV: owner, ttlMs. Reply: {1, {entries...}} | {0}.
+ */
+const ACQUIRE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('LRANGE', KEYS[2], 0, -1)}
+end
+return {0}
+`;
+
+/** KEYS: lock. ARGV: owner, ttlMs. Reply: 1 when extended, 0 when not the owner. */
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`;
+
+/** KEYS: lock. ARGV: owner. Reply: 1 when released, 0 when not the owner. */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;
+
+/**
+ * Save the turn whether or not the lock is still ours (the answer was already shown), cap and
+ * expire the history, release the lock if still held.
+ * KEYS: lock, history. ARGV: owner, turn JSON, maxTurns, ttlMs. Reply: 1 if the lock was held.
+ */
+const COMMIT = `
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`;
+
+/** KEYS: counter. ARGV: ttlMs, set only when the counter has no expiry (it was just created). */
+const INCREMENT = `
+local value = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return value
+`;
+
+const SCRIPTS = {
+  chatbotAdmit: { numberOfKeys: 3, lua: ADMIT },
+  chatbotRecordTokens: { numberOfKeys: 1, lua: RECORD_TOKENS },
+  chatbotAcquire: { numberOfKeys: 2, lua: ACQUIRE },
+  chatbotExtend: { numberOfKeys: 1, lua: EXTEND },
+  chatbotRelease: { numberOfKeys: 1, lua: RELEASE },
+  chatbotCommit: { numberOfKeys: 2, lua: COMMIT },
+  chatbotIncrement: { numberOfKeys: 1, lua: INCREMENT },
+} as const;
+
+type Arg = string | number;
+
+/** The scripts as methods of the client (ioredis `defineCommand`). Replies are checked by callers. */
+export interface ScriptCommands {
+  chatbotAdmit(seen: string, rate: string, tokens: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotRecordTokens(tokens: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotAcquire(lock: string, history: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotExtend(lock: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotRelease(lock: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotCommit(lock: string, history: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotIncrement(counter: string, ...argv: Arg[]): Promise<unknown>;
+}
+
+export function defineScripts(client: Redis | Cluster): ScriptCommands {
+  for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition);
+  // defineCommand adds the methods at run time; this is their typed view.
+  return client as unknown as ScriptCommands;
+}

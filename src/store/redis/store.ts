@@ -1,0 +1,68 @@
+/**
+ * The Redis store (single node or Cluster), shared by every replica. Each port call is one
+ * command or one Lua script, so a whole turn (admit, acquire+load, commit, recordTokens) costs
+ * four round trips; `stats.roundTrips` counts them for the benchmark.
+ */
+import type { Store } from "../../core/ports.js";
+import type { Logger } from "../../log.js";
+import { storeKeys } from "../keys.js";
+import { createCaller, type RedisStats } from "./caller.js";
+import { DEFAULT_COMMAND_TIMEOUT_MS, openConnection } from "./connection.js";
+import { createRedisGate } from "./gate.js";
+import { createRedisKv } from "./kv.js";
+import { defineScripts } from "./scripts.js";
+import { createRedisThreads } from "./threads.js";
+
+export interface RedisStoreOptions {
+  /** redis:// or rediss:// URL. With `clusterNodes`, only its credentials and TLS are used. */
+  url?: string;
+  /** "host:port,host:port": seed nodes of a Redis Cluster. */
+  clusterNodes?: string;
+  /** Namespace of every key, e.g. "chatbot:". */
+  prefix: string;
+  log: Logger;
+  commandTimeoutMs?: number;
+}
+
+export interface RedisStore extends Store {
+  readonly kind: "redis";
+  readonly stats: Readonly<RedisStats>;
+  /** Where the store connects, password masked (for logs and /readyz). */
+  readonly target: string;
+}
+
+/** Connect (rejecting with a StoreError within a few seconds if Redis cannot be reached). */
+export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisStore> {
+  const connection = await openConnection({
+    url: opts.url,
+    clusterNodes: opts.clusterNodes,
+    log: opts.log,
+    commandTimeoutMs: opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+  });
+  const { client, target } = connection;
+  const stats: RedisStats = { roundTrips: 0 };
+  const caller = createCaller(client, target, stats);
+  const scripts = defineScripts(client);
+  const keys = storeKeys(opts.prefix);
+
+  return {
+    kind: "redis",
+    stats,
+    target,
+    gate: createRedisGate(scripts, keys, caller),
+    threads: createRedisThreads(client, scripts, keys, caller, opts.log),
+    kv: createRedisKv(client, scripts, keys, caller),
+    async ping() {
+      await caller.run("ping", () => client.ping());
+    },
+    async close() {
+      connection.markClosing();
+      try {
+        await client.quit();
+      } catch {
+        // Not connected right now: nothing to say goodbye to.
+      }
+      client.disconnect();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * get_order_status: an order's status, items, carrier, tracking number and dates.
+ *
+ * Privacy comes before helpfulness. An order is shown only when the email the customer gave
+ * matches the order's email, or when the order is linked to the asking chat account, which
+ * comes from the turn context and never from the model's arguments ("I am its owner" in a
+ * prompt changes nothing). "No such order" and "wrong email" get the same answer, and failed
+ * lookups count against a per-user limit, so the tool cannot be used to probe order ids.
+ */
+import { z } from "zod";
+import type { KeyValueStore } from "../../core/ports.js";
+import { defineTool, ToolFailure, type ToolRunContext } from "../tool.js";
+import { normalizeOrderId, type Order, type OrderBackend, type OrderStatus } from "./order.js";
+
+/** Failed lookups are counted in a window this long (ORDER_LOOKUP_FAILURES_PER_HOUR). */
+export const ORDER_LOOKUP_WINDOW_MS = 60 * 60 * 1000;
+
+const STATUS_TEXT: Record<OrderStatus, string> = {
+  pending_payment: "waiting for payment; it ships once payment clears",
+  processing: "being prepared in the warehouse; not shipped yet",
+  shipped: "shipped and on its way with the carrier",
+  out_for_delivery: "out for delivery today",
+  delivered: "delivered",
+  delayed: "delayed in transit; the carrier has a new estimated delivery date",
+  cancelled: "cancelled; nothing was shipped",
+  returned: "returned",
+};
+
+const argsSchema = z.strictObject({
+  order_id: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .describe('The order number exactly as the customer gave it, e.g. "1042" (a leading # is fine).'),
+  email: z
+    .email()
+    .max(254)
+    .nullish()
+    .describe(
+      "The email address used on the order, as the customer typed it in this conversation. Null if they did not give one. Never guess it or take it from another order.",
+    ),
+});
+
+export interface OrderToolOptions {
+  backend: OrderBackend;
+  kv: KeyValueStore;
+  /** Failed lookups one chat user may make per hour (ORDER_LOOKUP_FAILURES_PER_HOUR). */
+  failuresPerHour: number;
+}
+
+export function createOrderStatusTool(opts: OrderToolOptions) {
+  return defineTool({
+    name: "get_order_status",
+    description:
+      "Look up the status of a customer's order: status, items, carrier, tracking number and dates. Needs the order number and the email address used on the order (unless the order is linked to the customer's chat account). Only call it with details the customer gave in this conversation. If the result is not found, ask the customer to check both the order number and the email; do not try other order numbers.",
+    statusText: "looking up your order...",
+    schema: argsSchema,
+    async run(args, ctx) {
+      const orderId = normalizeOrderId(args.order_id);
+      if (orderId === "") {
+        throw new ToolFailure("invalid_arguments", "The order number is empty.", {
+          fields: [{ field: "order_id", problem: "empty order number" }],
+        });
+      }
+      const failureKey = `tool:orders:failures:${ctx.userKey}`;
+      await refuseWhenOverLimit(opts, failureKey);
+
+      const order = await opts.backend.find(orderId, ctx.signal);
+      if (order?.linkedUsers.includes(ctx.userKey)) return orderView(order, "linked_chat_account");
+      if (!args.email) {
+        // Same answer whether the order exists or not, and nothing was tried: not a failure.
+        throw new ToolFailure(
+          "invalid_arguments",
+          "The email address used on the order is needed to show it. Ask the customer for it.",
+          { reason: "email_required", fields: [{ field: "email", problem: "required for this order" }] },
+        );
+      }
+      if (order && sameEmail(order.email, args.email)) return orderView(order, "email");
+
+      await countFailure(opts.kv, failureKey, ctx);
+      throw new ToolFailure(
+        "not_found",
+        "No order matches that order number and email address. Ask the customer to check both; the email must be the one used when ordering. Do not try other order numbers.",
+        { reason: "order_not_found" },
+      );
+    },
+  });
+}
+
+async function refuseWhenOverLimit(opts: OrderToolOptions, key: string): Promise<void> {
+  let failures: number;
+  try {
+    failures = Number((await opts.kv.get(key)) ?? 0);
+  } catch (err) {
+    // Without the counter we cannot enforce the limit: fail closed.
+    throw new ToolFailure(
+      "backend_error",
+      "Order lookups are unavailable right now. Ask the customer to try again later.",
+      {},
+      {
+        cause: err,
+      },
+    );
+  }
+  if (failures >= opts.failuresPerHour) {
+    throw new ToolFailure(
+      "denied",
+      "Too many unsuccessful order lookups from this chat account. For the customers' privacy, order lookups are paused for up to an hour. Tell the user to try again later or to contact support by email.",
+      { reason: "too_many_failed_lookups" },
+    );
+  }
+}
+
+async function countFailure(kv: KeyValueStore, key: string, ctx: ToolRunContext): Promise<void> {
+  try {
+    await kv.increment(key, ORDER_LOOKUP_WINDOW_MS);
+  } catch (err) {
+    ctx.log.warn({ err }, "could not count a failed order lookup");
+  }
+}
+
+function sameEmail(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/** What the model may see: never the email or the linked accounts. */
+function orderView(order: Order, verifiedBy: "email" | "linked_chat_account") {
+  return {
+    order_id: order.id,
+    status: order.status,
+    status_text: STATUS_TEXT[order.status],
+    placed_at: order.placedAt,
+    shipped_at: order.shippedAt,
+    delivered_at: order.deliveredAt,
+    estimated_delivery: order.estimatedDelivery,
+    carrier: order.carrier,
+    tracking_number: order.trackingNumber,
+    items: order.items.map((i) => ({ name: i.name, quantity: i.quantity })),
+    total: order.total ?? null,
+    currency: order.currency ?? null,
+    verified_by: verifiedBy,
+  };
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+describe("loadConfig", () => {
+  it("starts with no configuration at all: web chat, demo model, memory store", () => {
+    const config = loadConfig({});
+    expect(config.demoModel).toBe(true);
+    expect(config.webChat).toBe(true);
+    expect(config.slack).toBeNull();
+    expect(config.env.PORT).toBe(3000);
+    expect(config.env.REDIS_URL).toBeUndefined();
+  });
+
+  it("lists every bad or missing variable by name in one error", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: "http",
+        REDIS_URL: "localhost:6379",
+        SLACK_BOT_TOKEN: "xoxb-1",
+        DISCORD_SHARD_IDS: "0,3",
+        DISCORD_SHARD_COUNT: "2",
+        DISCORD_TOKEN: "abc",
+        LOG_LEVEL: "loud",
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of [
+      "PORT",
+      "REDIS_URL",
+      "SLACK_SIGNING_SECRET",
+      "DISCORD_SHARD_IDS",
+      "DISCORD_APPLICATION_ID",
+      "LOG_LEVEL",
+    ]) {
+      expect(message).toContain(name);
+    }
+    // Secrets are never echoed back.
+    expect(message).not.toContain("xoxb-1");
+  });
+
+  it("treats empty values copied from .env.example as unset", () => {
+    const config = loadConfig({ DISCORD_SHARD_COUNT: "", OPENAI_API_KEY: "", PORT: "" });
+    expect(config.env.DISCORD_SHARD_COUNT).toBeUndefined();
+    expect(config.demoModel).toBe(true);
+    expect(config.env.PORT).toBe(3000);
+  });
+
+  it("switches Slack to Socket Mode with an app token and turns the web chat off", () => {
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: "xoxb-1",
+      SLACK_APP_TOKEN: "xapp-1",
+      OPENAI_API_KEY: "sk-1",
+    });
+    expect(config.slack).toEqual({ mode: "socket" });
+    expect(config.webChat).toBe(false);
+    expect(config.demoModel).toBe(false);
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * Starts the web chat adapter on the real HTTP server and a real Conversation, on a free
+ * loopback port, for HTTP-level tests.
+ */
+import { randomUUID } from "node:crypto";
+import { type Env, loadConfig } from "../../../src/config.js";
+import type { Conversation } from "../../../src/core/conversation.js";
+import type { Store } from "../../../src/core/ports.js";
+import { HttpServer } from "../../../src/http/server.js";
+import { silentLogger } from "../../../src/log.js";
+import { Metrics } from "../../../src/metrics.js";
+import type { PlatformAdapter } from "../../../src/platforms/adapter.js";
+import { createWebChatAdapter, type WebChatOptions } from "../../../src/platforms/web/index.js";
+
+export interface WebChatHarness {
+  baseUrl: string;
+  adapter: PlatformAdapter;
+  http: HttpServer;
+  /** POST a JSON body (or raw string) to a path. */
+  post(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+export async function startWebChat(opts: {
+  conversation: Conversation;
+  store: Store;
+  /** The parsed environment (default: all defaults). */
+  env?: Env;
+  options?: Partial<WebChatOptions>;
+}): Promise<WebChatHarness> {
+  const log = silentLogger();
+  const env: Env = opts.env ?? loadConfig({ WEB_CHAT: "on" }).env;
+  const http = new HttpServer(log);
+  const adapter = createWebChatAdapter(
+    { env, conversation: opts.conversation, http, store: opts.store, log, metrics: new Metrics() },
+    opts.options,
+  );
+  await adapter.start();
+  const port = await http.listen(0, "127.0.0.1");
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    baseUrl,
+    adapter,
+    http,
+    async post(path, body, headers = {}) {
+      const res = await fetch(baseUrl + path, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
+    async close() {
+      await adapter.stop();
+      await opts.conversation.drain(1000);
+      http.server.closeAllConnections();
+      await http.close();
+    },
+  };
+}
+
+/** A session id as the page makes one. */
+export function newSessionId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,391 @@
+/**
+ * The behaviour every Store must have, run against the memory store, a single Redis and a Redis
+ * Cluster. "Replica" = a second store instance on the same data, as another process would have.
+ * TTLs and windows are tens to hundreds of milliseconds so the suite runs in seconds.
+ */
+import { describe, expect, it, type TestContext } from "vitest";
+import { StoreError } from "../../src/core/errors.js";
+import type { AdmitDecision, Store, ThrottlePolicy } from "../../src/core/ports.js";
+import type { StoredTurn } from "../../src/core/types.js";
+import { msToNextUtcMidnight } from "../../src/store/keys.js";
+import { type CapturedLog, captureLog, WARN } from "./log-capture.js";
+
+export interface StoreFixture {
+  store: Store;
+  /** Another store instance on the same data (a second replica). */
+  replica(): Promise<Store>;
+  /** Append a raw entry to a thread's history, bypassing the store (to plant corruption). */
+  appendRawHistory(threadKey: string, raw: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type OpenStore = (captured: CapturedLog) => Promise<StoreFixture>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Sleep until an absolute time, so a late timer earlier in a test does not shift later steps. */
+const sleepUntil = (epochMs: number) => sleep(Math.max(0, epochMs - Date.now()));
+
+/** Generous limits so only the limit a test is about can throttle. */
+const ROOMY: ThrottlePolicy = { requests: 1000, windowMs: 60_000, dailyTokens: 1_000_000 };
+const DEDUP_TTL_MS = 60_000;
+
+function turn(n: number): StoredTurn {
+  return {
+    at: 1_700_000_000_000 + n,
+    entries: [
+      { role: "user", content: `question ${n}`, name: "Ada" },
+      { role: "assistant", content: `answer ${n}` },
+    ],
+  };
+}
+
+export function storeContract(name: string, open: OpenStore): void {
+  describe.concurrent(`${name} store contract`, () => {
+    let n = 0;
+    const id = (label: string) => `${label}-${++n}`;
+    const admit = (
+      s: Store,
+      messageKey: string,
+      userKey: string,
+      policy = ROOMY,
+      dedupTtlMs = DEDUP_TTL_MS,
+    ) => s.gate.admit({ messageKey, userKey, dedupTtlMs, policy });
+    /** A fresh store per test (tests run concurrently: most of them wait for TTLs to pass). */
+    const setup = async (ctx: TestContext) => {
+      const captured = captureLog();
+      const fixture = await open(captured);
+      ctx.onTestFinished(() => fixture.close());
+      return { store: fixture.store, fixture, captured };
+    };
+
+    describe("dedup", () => {
+      it("admits a new message and reports the same message again as a duplicate", async (ctx) => {
+        const { store } = await setup(ctx);
+        const user = id("user");
+        expect(await admit(store, "slack:m1", user)).toEqual({ kind: "ok" });
+        expect(await admit(store, "slack:m1", user)).toEqual({ kind: "duplicate" });
+      });
+
+      it("reports a platform retry as a duplicate on another replica", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const user = id("user");
+        const other = await fixture.replica();
+        expect(await admit(store, "slack:m1", user)).toEqual({ kind: "ok" });
+        expect(await admit(other, "slack:m1", user)).toEqual({ kind: "duplicate" });
+      });
+
+      it("does not count duplicates against the request limit", async (ctx) => {
+        const { store } = await setup(ctx);
+        const user = id("user");
+        const policy = { ...ROOMY, requests: 2 };
+        expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
+        for (let i = 0; i < 3; i++)
+          expect(await admit(store, "m1", user, policy)).toEqual({ kind: "duplicate" });
+        expect(await admit(store, "m2", user, policy)).toEqual({ kind: "ok" });
+      });
+
+      it("forgets a message after the dedup TTL", async (ctx) => {
+        const { store } = await setup(ctx);
+        const user = id("user");
+        expect(await admit(store, "m1", user, ROOMY, 40)).toEqual({ kind: "ok" });
+        await sleep(100);
+        expect(await admit(store, "m1", user, ROOMY, 40)).toEqual({ kind: "ok" });
+      });
+
+      it("keeps a throttled message remembered so its retry is a duplicate, not a second notice", async (ctx) => {
+        const { store } = await setup(ctx);
+        const user = id("user");
+        const policy = { ...ROOMY, requests: 1 };
+        expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
+        expect(await admit(store, "m2", user, policy)).toMatchObject({ kind: "throttled", reason: "rate" });
+        expect(await admit(store, "m2", user, policy)).toEqual({ kind: "duplicate" });
+      });
+    });
+
+    describe("request rate", () => {
+      it("admits exactly `requests` of 50 concurrent messages sent through two replicas", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const user = id("user");
+        const other = await fixture.replica();
+        const policy = { ...ROOMY, requests: 10 };
+        const decisions = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => admit(i % 2 === 0 ? store : other, `m${i}`, user, policy)),
+        );
+        expect(decisions.filter((d) => d.kind === "ok")).toHaveLength(10);
+        expect(decisions.filter((d) => d.kind === "throttled" && d.reason === "rate")).toHaveLength(40);
+      });
+
+      it("allows a whole window's requests at once, then frees a slot when the oldest leaves", async (ctx) => {
+        const { store } = await setup(ctx);
+        const user = id("user");
+        const policy = { ...ROOMY, requests: 3, windowMs: 500 };
+        for (const m of ["m1", "m2", "m3"])
+          expect(await admit(store, m, user, policy)).toEqual({ kind: "ok" });
+        const refused = await admit(store, "m4", user, policy);
+        expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
+        const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
+        expect(retryAfterMs).toBeGreaterThan(0);
+        expect(retryAfterMs).toBeLessThanOrEqual(500);
+        await sleep(retryAfterMs + 30);
+        expect(await admit(store, "m5", user, policy)).toEqual({ kind: "ok" });
+      });
+
+      it("says to retry when the oldest request in the window expires, not a full window later", async (ctx) => {
+        const { store } = await setup(ctx);
+        const user = id("user");
+        const policy = { ...ROOMY, requests: 2, windowMs: 1_000 };
+        expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
+        await sleep(300);
+        expect(await admit(store, "m2", user, policy)).toEqual({ kind: "ok" });
+        const refused = await admit(store, "m3", user, policy);
+        expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
+        const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
+        // At least 300 ms of m1's 1000 ms are gone.
+        expect(retryAfterMs).toBeGreaterThan(0);
+        expect(retryAfterMs).toBeLessThanOrEqual(700);
+        await sleep(retryAfterMs + 30);
+        // m1 left the window, m2 has not: exactly one new request fits.
+        expect(await admit(store, "m4", user, policy)).toEqual({ kind: "ok" });
+        expect(await admit(store, "m5", user, policy)).toMatchObject({ kind: "throttled", reason: "rate" });
+      });
+
+      it("after the limit is lowered, says to retry when enough requests have left the window", async (ctx) => {
+        const { store } = await setup(ctx);
+        const user = id("user");
+        const policy = { ...ROOMY, requests: 2, windowMs: 1_000 };
+        expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
+        await sleep(300);
+        expect(await admit(store, "m2", user, policy)).toEqual({ kind: "ok" });
+        // With a limit of 1, m2 (not the older m1) has to leave before anything fits.
+        const refused = await admit(store, "m3", user, { ...policy, requests: 1 });
+        expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
+        const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
+        expect(retryAfterMs).toBeGreaterThan(700);
+        expect(retryAfterMs).toBeLessThanOrEqual(1_000);
+      });
+
+      it("limits each user separately", async (ctx) => {
+        const { store } = await setup(ctx);
+        const policy = { ...ROOMY, requests: 1 };
+        const [alice, bob] = [id("alice"), id("bob")];
+        expect(await admit(store, "m1", alice, policy)).toEqual({ kind: "ok" });
+        expect(await admit(store, "m2", alice, policy)).toMatchObject({ kind: "throttled" });
+        expect(await admit(store, "m3", bob, policy)).toEqual({ kind: "ok" });
+      });
+    });
+
+    describe("daily token budget", () => {
+      it("throttles a user who spent the day's tokens until the next UTC midnight", async (ctx) => {
+        const { store } = await setup(ctx);
+        const user = id("user");
+        const policy = { ...ROOMY, dailyTokens: 100 };
+        await store.gate.recordTokens(user, 60);
+        expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
+        await store.gate.recordTokens(user, 40);
+        const refused = await admit(store, "m2", user, policy);
+        expect(refused).toMatchObject({ kind: "throttled", reason: "tokens" });
+        const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
+        // Within a few seconds of our own computation (the Redis store uses the server clock).
+        expect(Math.abs(retryAfterMs - msToNextUtcMidnight(Date.now()))).toBeLessThan(5_000);
+      });
+
+      it("adds up tokens recorded through different replicas", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const user = id("user");
+        const other = await fixture.replica();
+        const policy = { ...ROOMY, dailyTokens: 100 };
+        await Promise.all([store.gate.recordTokens(user, 50), other.gate.recordTokens(user, 50)]);
+        expect(await admit(store, "m1", user, policy)).toMatchObject({ kind: "throttled", reason: "tokens" });
+      });
+
+      it("keeps other users' budgets untouched", async (ctx) => {
+        const { store } = await setup(ctx);
+        const policy = { ...ROOMY, dailyTokens: 100 };
+        const [alice, bob] = [id("alice"), id("bob")];
+        await store.gate.recordTokens(alice, 500);
+        expect(await admit(store, "m1", alice, policy)).toMatchObject({
+          kind: "throttled",
+          reason: "tokens",
+        });
+        expect(await admit(store, "m2", bob, policy)).toEqual({ kind: "ok" });
+      });
+    });
+
+    describe("thread lock", () => {
+      it("gives the lock to exactly one of many concurrent owners across replicas", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const thread = id("thread");
+        const other = await fixture.replica();
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 ? other : store).threads.acquire(thread, `o${i}`, 5_000),
+          ),
+        );
+        expect(results.filter((r) => r.acquired)).toHaveLength(1);
+      });
+
+      it("lets only the owner extend or release it", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        expect(await store.threads.acquire(thread, "alice", 5_000)).toEqual({ acquired: true, history: [] });
+        expect(await store.threads.extend(thread, "bob", 5_000)).toBe(false);
+        expect(await store.threads.release(thread, "bob")).toBe(false);
+        expect(await store.threads.acquire(thread, "bob", 5_000)).toEqual({ acquired: false });
+        expect(await store.threads.extend(thread, "alice", 5_000)).toBe(true);
+        expect(await store.threads.release(thread, "alice")).toBe(true);
+        expect(await store.threads.release(thread, "alice")).toBe(false);
+        expect((await store.threads.acquire(thread, "bob", 5_000)).acquired).toBe(true);
+      });
+
+      it("frees a lock whose owner vanished once its TTL passes", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        expect((await store.threads.acquire(thread, "crashed", 50)).acquired).toBe(true);
+        await sleep(120);
+        expect((await store.threads.acquire(thread, "next", 5_000)).acquired).toBe(true);
+        expect(await store.threads.extend(thread, "crashed", 5_000)).toBe(false);
+      });
+
+      it("keeps an extended lock past its first TTL", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        expect((await store.threads.acquire(thread, "alice", 300)).acquired).toBe(true);
+        expect(await store.threads.extend(thread, "alice", 5_000)).toBe(true);
+        await sleep(400);
+        expect((await store.threads.acquire(thread, "bob", 5_000)).acquired).toBe(false);
+      });
+
+      it("locks each thread separately", async (ctx) => {
+        const { store } = await setup(ctx);
+        const [a, b] = [id("thread"), id("thread")];
+        expect((await store.threads.acquire(a, "alice", 5_000)).acquired).toBe(true);
+        expect((await store.threads.acquire(b, "bob", 5_000)).acquired).toBe(true);
+      });
+    });
+
+    describe("history", () => {
+      const opts = { maxTurns: 50, ttlMs: 60_000 };
+
+      it("commit saves the turn and releases the lock; the next owner gets the history with the lock", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const thread = id("thread");
+        await store.threads.acquire(thread, "alice", 5_000);
+        expect(await store.threads.commit(thread, "alice", turn(1), opts)).toBe(true);
+        const other = await fixture.replica();
+        expect(await other.threads.acquire(thread, "bob", 5_000)).toEqual({
+          acquired: true,
+          history: [turn(1)],
+        });
+      });
+
+      it("saves the turn even when the lock was lost, reports it, and leaves the new owner's lock alone", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        await store.threads.acquire(thread, "slow", 40);
+        await sleep(100);
+        expect((await store.threads.acquire(thread, "fast", 5_000)).acquired).toBe(true);
+        expect(await store.threads.commit(thread, "slow", turn(1), opts)).toBe(false);
+        expect(await store.threads.acquire(thread, "third", 5_000)).toEqual({ acquired: false });
+        expect(await store.threads.load(thread)).toEqual([turn(1)]);
+      });
+
+      it("returns turns oldest first and keeps only the last maxTurns", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        for (let i = 1; i <= 5; i++)
+          await store.threads.commit(thread, "x", turn(i), { ...opts, maxTurns: 3 });
+        expect(await store.threads.load(thread)).toEqual([turn(3), turn(4), turn(5)]);
+      });
+
+      it("reads history without taking the lock", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        await store.threads.commit(thread, "x", turn(1), opts);
+        expect(await store.threads.load(thread)).toEqual([turn(1)]);
+        expect((await store.threads.acquire(thread, "alice", 5_000)).acquired).toBe(true);
+      });
+
+      it("forgets a thread ttlMs after its last turn, counting from the latest commit", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        const ttlMs = 600;
+        const first = Date.now();
+        await store.threads.commit(thread, "x", turn(1), { ...opts, ttlMs });
+        await sleepUntil(first + 400);
+        const second = Date.now();
+        await store.threads.commit(thread, "x", turn(2), { ...opts, ttlMs });
+        // Past the first commit's expiry, well before the second's.
+        await sleepUntil(first + ttlMs + 100);
+        expect(await store.threads.load(thread)).toEqual([turn(1), turn(2)]);
+        await sleepUntil(second + ttlMs + 100);
+        expect(await store.threads.load(thread)).toEqual([]);
+      });
+
+      it("drops a corrupt entry with a warning and still returns the good turns", async (ctx) => {
+        const { store, fixture, captured } = await setup(ctx);
+        const thread = id("thread");
+        await store.threads.commit(thread, "x", turn(1), opts);
+        await fixture.appendRawHistory(thread, "{not json");
+        await fixture.appendRawHistory(thread, JSON.stringify({ at: 1, entries: [{ role: "wizard" }] }));
+        await store.threads.commit(thread, "x", turn(2), opts);
+
+        expect(await store.threads.load(thread)).toEqual([turn(1), turn(2)]);
+        expect(await store.threads.acquire(thread, "alice", 5_000)).toEqual({
+          acquired: true,
+          history: [turn(1), turn(2)],
+        });
+        const warnings = captured.lines.filter(
+          (l) => l.level === WARN && l.msg === "dropped a corrupt history entry",
+        );
+        expect(warnings).toHaveLength(4);
+        expect(warnings[0]).toMatchObject({ threadKey: thread, index: 1 });
+      });
+    });
+
+    describe("key-value", () => {
+      it("returns what was set until its TTL passes, then null", async (ctx) => {
+        const { store } = await setup(ctx);
+        const key = id("cache");
+        expect(await store.kv.get(key)).toBeNull();
+        await store.kv.set(key, '{"temp":21}', 200);
+        expect(await store.kv.get(key)).toBe('{"temp":21}');
+        await sleep(300);
+        expect(await store.kv.get(key)).toBeNull();
+      });
+
+      it("counts up from 1 and starts over once the TTL set at creation has passed", async (ctx) => {
+        const { store } = await setup(ctx);
+        const key = id("failures");
+        const ttlMs = 400;
+        const created = Date.now();
+        expect(await store.kv.increment(key, ttlMs)).toBe(1);
+        await sleepUntil(created + 150);
+        // A later increment does not push the expiry out (it would to at least created + 550).
+        expect(await store.kv.increment(key, ttlMs)).toBe(2);
+        await sleepUntil(created + ttlMs + 50);
+        expect(await store.kv.increment(key, ttlMs)).toBe(1);
+      });
+
+      it("never loses an increment made concurrently through two replicas", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const key = id("counter");
+        const other = await fixture.replica();
+        const values = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => (i % 2 ? other : store).kv.increment(key, 60_000)),
+        );
+        expect([...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      });
+    });
+
+    describe("lifecycle", () => {
+      it("answers ping while open and refuses calls with a StoreError once closed", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        await expect(store.ping()).resolves.toBeUndefined();
+        const other = await fixture.replica();
+        await other.close();
+        await expect(other.kv.get("x")).rejects.toBeInstanceOf(StoreError);
+        await expect(other.ping()).rejects.toBeInstanceOf(StoreError);
+      });
+    });
+  });
+}
