@@ -100,6 +100,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
   if (config.discord) adapters.push(createDiscordAdapter(deps));
   if (config.webChat) adapters.push(createWebChatAdapter(deps));
   for (const adapter of adapters) await adapter.start();
+  // Any replica may finalize a message whose answering process died (see core/orphans.ts).
+  const stopSweeping = conversation.orphans.startSweeping(store.threads);
   const port = await http.listen(env.PORT, config.host);
   log.info(
     {
@@ -124,6 +126,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
         { activeTurns: conversation.activeTurns, deadlineMs: env.SHUTDOWN_DEADLINE_MS },
         "shutting down",
       );
+      stopSweeping();
       await Promise.allSettled(adapters.map((a) => a.stop()));
       const closingHttp = http.close();
       await conversation.drain(env.SHUTDOWN_DEADLINE_MS);

@@ -12,6 +12,7 @@ import { EditBudgets } from "./edit-budget.js";
 import { BusyError, type ChatbotError, InputError, LlmError, StoreError, ThrottledError } from "./errors.js";
 import { generate } from "./generate.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
+import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
 import type { ChatModel, MessageSink, Store, ThrottlePolicy, TokenCounter, ToolRunner } from "./ports.js";
 import { supportSystemPrompt } from "./prompts.js";
 import { runSummary } from "./summarize.js";
@@ -109,9 +110,12 @@ export class Conversation {
   private readonly queue: ThreadQueue;
   private readonly now: () => number;
   private draining = false;
+  /** Adapters register here how to finalize a message left streaming by a dead process. */
+  readonly orphans: OrphanRegistry;
 
   constructor(readonly deps: ConversationDeps) {
     this.now = deps.now ?? Date.now;
+    this.orphans = new OrphanRegistry(deps.log);
     this.budgets = new EditBudgets(this.now);
     this.queue = new ThreadQueue(deps.store.threads, this.now);
   }
@@ -263,7 +267,17 @@ export class Conversation {
         ttlMs: settings.lockTtlMs,
         waitMs: settings.lockWaitMs,
         signal,
+        marker: JSON.stringify({
+          turnId,
+          platform: msg.platform,
+          workspaceId: msg.workspaceId,
+          channelId: msg.channelId,
+          threadId: msg.threadId,
+          messageId: msg.messageId,
+          startedAt: started,
+        } satisfies OrphanedTurn),
       });
+      if (ticket.orphan) void this.orphans.finalize(ticket.orphan);
     } catch (err) {
       if (err instanceof BusyError) return refuse("busy", err);
       if (signal.aborted) return refuse("stopped", new LlmError("cancelled", "stopped while waiting"));

@@ -39,12 +39,21 @@ export interface GateStore {
   recordTokens(userKey: string, tokens: number): Promise<void>;
 }
 
-export type AcquireResult = { acquired: true; history: StoredTurn[] } | { acquired: false };
+/**
+ * When a lock is taken, the store also returns the marker of an earlier turn in the same thread
+ * that never committed or released (its process died mid-answer): its message needs finalizing.
+ */
+export type AcquireResult = { acquired: true; history: StoredTurn[]; orphan?: string } | { acquired: false };
 
 /** Per-thread lock and history. Lock and history of one thread live in one cluster slot. */
 export interface ThreadStore {
-  /** Take the thread's lock for `owner` if free; when taken, also return its history (oldest first). */
-  acquire(threadKey: string, owner: string, ttlMs: number): Promise<AcquireResult>;
+  /**
+   * Take the thread's lock for `owner` if free; when taken, also return its history (oldest
+   * first), and leave `marker` (an opaque description of the running turn) in the thread until
+   * the turn commits or releases. A marker still there when the lock is free again belongs to a
+   * turn whose process died: it is handed to the next acquirer or to `claimOrphans`.
+   */
+  acquire(threadKey: string, owner: string, ttlMs: number, marker?: string): Promise<AcquireResult>;
   /** Extend the lock; false if `owner` no longer holds it. */
   extend(threadKey: string, owner: string, ttlMs: number): Promise<boolean>;
   /**
@@ -62,6 +71,11 @@ export interface ThreadStore {
   release(threadKey: string, owner: string): Promise<boolean>;
   /** Read a thread's history without locking (oldest first). Corrupt entries are dropped and logged. */
   load(threadKey: string): Promise<StoredTurn[]>;
+  /**
+   * Find up to `limit` markers of turns whose lock has expired without a commit or release, and
+   * take them (each marker is returned to exactly one caller, across replicas).
+   */
+  claimOrphans(limit: number): Promise<string[]>;
 }
 
 /** Small shared state for tools: caches with a TTL and expiring counters. */

@@ -14,6 +14,8 @@ const POLL_MAX_MS = 400;
 
 export interface ThreadTicket {
   history: StoredTurn[];
+  /** Marker of an earlier turn in this thread whose process died mid-answer. */
+  orphan?: string;
   waitedMs: number;
   /** Let the next message of this thread in this process go. Call exactly once. */
   leave(): void;
@@ -35,7 +37,7 @@ export class ThreadQueue {
   async enter(
     threadKey: string,
     owner: string,
-    opts: { ttlMs: number; waitMs: number; signal?: AbortSignal },
+    opts: { ttlMs: number; waitMs: number; signal?: AbortSignal; marker?: string },
   ): Promise<ThreadTicket> {
     const started = this.now();
     const previous = this.tails.get(threadKey);
@@ -57,8 +59,12 @@ export class ThreadQueue {
       const deadline = started + opts.waitMs;
       let pause = POLL_MIN_MS;
       for (;;) {
-        const result: AcquireResult = await this.threads.acquire(threadKey, owner, opts.ttlMs);
-        if (result.acquired) return { history: result.history, waitedMs: this.now() - started, leave };
+        const result: AcquireResult = await this.threads.acquire(threadKey, owner, opts.ttlMs, opts.marker);
+        if (result.acquired) {
+          const ticket: ThreadTicket = { history: result.history, waitedMs: this.now() - started, leave };
+          if (result.orphan) ticket.orphan = result.orphan;
+          return ticket;
+        }
         const remaining = deadline - this.now();
         if (remaining <= 0) throw new BusyError(`thread ${threadKey} stayed locked for ${opts.waitMs} ms`);
         await sleep(Math.min(remaining, pause * (0.5 + Math.random())), opts.signal);

@@ -9,12 +9,24 @@
 
 export const DEFAULT_KEY_PREFIX = "chatbot:";
 
+/**
+ * A turn marker outlives its lock this long at most: an answer orphaned for longer than a day is
+ * not worth finalizing, and the marker must not live forever if nobody sweeps.
+ */
+export const TURN_MARKER_TTL_MS = 24 * 60 * 60 * 1000;
+
 /** 24 h: the token budget resets at UTC midnight. */
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface StoreKeys {
   history(threadKey: string): string;
   lock(threadKey: string): string;
+  /** Marker of the turn running in the thread ("owner|marker"), until it commits or releases. */
+  turn(threadKey: string): string;
+  /** SCAN pattern matching every turn marker under this prefix. */
+  turnPattern: string;
+  /** The lock key of the thread a turn-marker key belongs to. */
+  lockOfTurn(turnKey: string): string;
   rate(userKey: string): string;
   /** The user's token counter for the UTC day that contains `nowMs`. */
   tokens(userKey: string, nowMs: number): string;
@@ -27,11 +39,20 @@ export function storeKeys(prefix: string): StoreKeys {
   return {
     history: (threadKey) => `${prefix}{${threadKey}}:history`,
     lock: (threadKey) => `${prefix}{${threadKey}}:lock`,
+    turn: (threadKey) => `${prefix}{${threadKey}}:turn`,
+    turnPattern: `${prefix.replace(/[*?[\]\\]/g, "\\$&")}{*}:turn`,
+    lockOfTurn: (turnKey) => `${turnKey.slice(0, -":turn".length)}:lock`,
     rate: (userKey) => `${prefix}{${userKey}}:rate`,
     tokens: (userKey, nowMs) => `${prefix}{${userKey}}:tokens:${utcDayStamp(nowMs)}`,
     seen: (userKey, messageKey) => `${prefix}{${userKey}}:seen:${messageKey}`,
     kv: (key) => `${prefix}kv:${key}`,
   };
+}
+
+/** A stored turn marker is "owner|marker": the marker as the core wrote it, without the owner. */
+export function markerBody(stored: string): string | undefined {
+  const bar = stored.indexOf("|");
+  return bar >= 0 && bar < stored.length - 1 ? stored.slice(bar + 1) : undefined;
 }
 
 /** `YYYYMMDD` of the UTC day containing `nowMs`. */

@@ -271,4 +271,35 @@ describe("Conversation.handle", () => {
     const late = new RecordingSink();
     expect((await conversation.handle(message(), late)).outcome).toBe("unavailable");
   });
+
+  it("finalizes the message of a turn whose process died, found by the next message or by the sweep", async () => {
+    const model = new ScriptedModel(() => reply("fresh answer"));
+    const { conversation, store } = makeConversation({ model });
+    const finalized: string[] = [];
+    conversation.orphans.register("web", async (orphan) => {
+      finalized.push(orphan.turnId);
+    });
+    const marker = (turnId: string, threadId: string) =>
+      JSON.stringify({
+        turnId,
+        platform: "web",
+        workspaceId: "local",
+        channelId: "c1",
+        threadId,
+        messageId: "x",
+        startedAt: 1,
+      });
+    // Two turns "die" holding their threads: their locks expire, nobody commits.
+    await store.threads.acquire("web:local:c1:dead1", "gone", 20, marker("web:dead-1", "dead1"));
+    await store.threads.acquire("web:local:c1:dead2", "gone", 20, marker("web:dead-2", "dead2"));
+    await new Promise((r) => setTimeout(r, 60));
+    // The next message in the first thread finds its dead predecessor...
+    await conversation.handle(message({ threadId: "dead1" }), new RecordingSink());
+    await new Promise((r) => setTimeout(r, 10));
+    expect(finalized).toEqual(["web:dead-1"]);
+    // ...and the sweep finds the other one; nothing is finalized twice.
+    expect(await conversation.orphans.sweepOnce(store.threads)).toBe(1);
+    expect(await conversation.orphans.sweepOnce(store.threads)).toBe(0);
+    expect(finalized).toEqual(["web:dead-1", "web:dead-2"]);
+  });
 });

@@ -263,6 +263,44 @@ export function storeContract(name: string, open: OpenStore): void {
       });
     });
 
+    describe("dead turns", () => {
+      it("hands the marker of a turn that died holding the thread to the next owner, once", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        expect(await store.threads.acquire(thread, "dead", 50, '{"turn":"dead"}')).toMatchObject({
+          acquired: true,
+        });
+        await sleep(120);
+        const next = await store.threads.acquire(thread, "next", 5_000, '{"turn":"next"}');
+        expect(next).toMatchObject({ acquired: true, orphan: '{"turn":"dead"}' });
+        expect(await store.threads.release(thread, "next")).toBe(true);
+        const third = await store.threads.acquire(thread, "third", 5_000);
+        expect(third.acquired && third.orphan).toBeFalsy();
+      });
+
+      it("forgets a turn's marker when it commits", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        await store.threads.acquire(thread, "alice", 5_000, '{"turn":"a"}');
+        await store.threads.commit(thread, "alice", turn(1), { maxTurns: 10, ttlMs: 60_000 });
+        const next = await store.threads.acquire(thread, "bob", 5_000);
+        expect(next.acquired && next.orphan).toBeFalsy();
+        expect(await store.threads.claimOrphans(10)).toEqual([]);
+      });
+
+      it("lets exactly one replica claim a dead turn and leaves running turns alone", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const other = await fixture.replica();
+        const [dead, alive] = [id("thread"), id("thread")];
+        await store.threads.acquire(dead, "dead", 50, '{"turn":"dead"}');
+        await store.threads.acquire(alive, "alive", 5_000, '{"turn":"alive"}');
+        await sleep(120);
+        const claims = await Promise.all([store.threads.claimOrphans(10), other.threads.claimOrphans(10)]);
+        expect(claims.flat()).toEqual(['{"turn":"dead"}']);
+        expect(await store.threads.claimOrphans(10)).toEqual([]);
+      });
+    });
+
     describe("history", () => {
       const opts = { maxTurns: 50, ttlMs: 60_000 };
 

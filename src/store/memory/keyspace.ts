@@ -50,6 +50,16 @@ export class MemoryKeyspace {
     return this.slots.size;
   }
 
+  /** Live keys ending with `suffix` (a SCAN MATCH *suffix). */
+  keysEndingWith(suffix: string): string[] {
+    const now = this.now();
+    const keys: string[] = [];
+    for (const [key, slot] of this.slots) {
+      if (key.endsWith(suffix) && (slot.expiresAt === null || slot.expiresAt > now)) keys.push(key);
+    }
+    return keys;
+  }
+
   /** Drop every expired key. Returns how many were dropped. */
   sweep(): number {
     const now = this.now();

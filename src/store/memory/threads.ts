@@ -3,7 +3,7 @@ import type { AcquireResult, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
 import { decodeHistory, encodeTurn } from "../history.js";
-import { positiveCount, type StoreKeys, wholeMs } from "../keys.js";
+import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
 export function createMemoryThreads(
@@ -15,14 +15,17 @@ export function createMemoryThreads(
   const holds = (threadKey: string, owner: string) => space.getString(keys.lock(threadKey)) === owner;
 
   return {
-    async acquire(threadKey: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+    async acquire(threadKey: string, owner: string, ttlMs: number, marker?: string): Promise<AcquireResult> {
       ensureOpen();
       const ttl = wholeMs("ttlMs", ttlMs);
       if (!space.setString(keys.lock(threadKey), owner, ttl, { nx: true })) return { acquired: false };
-      return {
-        acquired: true,
-        history: decodeHistory(space.getList(keys.history(threadKey)), threadKey, log),
-      };
+      const turnKey = keys.turn(threadKey);
+      const orphan = space.getString(turnKey);
+      if (marker) space.setString(turnKey, `${owner}|${marker}`, TURN_MARKER_TTL_MS);
+      else if (orphan !== null) space.delete(turnKey);
+      const history = decodeHistory(space.getList(keys.history(threadKey)), threadKey, log);
+      const dead = orphan === null ? undefined : markerBody(orphan);
+      return dead ? { acquired: true, history, orphan: dead } : { acquired: true, history };
     },
 
     async extend(threadKey: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -44,6 +47,7 @@ export function createMemoryThreads(
       const historyKey = keys.history(threadKey);
       space.pushAndTrim(historyKey, encodeTurn(turn), maxTurns);
       space.expire(historyKey, ttl);
+      dropOwnMarker(threadKey, owner);
       if (!holds(threadKey, owner)) return false;
       space.delete(keys.lock(threadKey));
       return true;
@@ -51,6 +55,7 @@ export function createMemoryThreads(
 
     async release(threadKey: string, owner: string): Promise<boolean> {
       ensureOpen();
+      dropOwnMarker(threadKey, owner);
       if (!holds(threadKey, owner)) return false;
       return space.delete(keys.lock(threadKey));
     },
@@ -59,5 +64,25 @@ export function createMemoryThreads(
       ensureOpen();
       return decodeHistory(space.getList(keys.history(threadKey)), threadKey, log);
     },
+
+    async claimOrphans(limit: number): Promise<string[]> {
+      ensureOpen();
+      const claimed: string[] = [];
+      for (const turnKey of space.keysEndingWith(":turn")) {
+        if (claimed.length >= limit) break;
+        if (space.getString(keys.lockOfTurn(turnKey)) !== null) continue;
+        const stored = space.getString(turnKey);
+        if (stored === null) continue;
+        space.delete(turnKey);
+        const body = markerBody(stored);
+        if (body) claimed.push(body);
+      }
+      return claimed;
+    },
   };
+
+  function dropOwnMarker(threadKey: string, owner: string): void {
+    const turnKey = keys.turn(threadKey);
+    if (space.getString(turnKey)?.startsWith(`${owner}|`)) space.delete(turnKey);
+  }
 }

@@ -52,14 +52,45 @@ return 1
 `;
 
 /**
- * Take the lock and, when taken, read the history in the same step.
- * KEYS: lock, history. ARGV: owner, ttlMs. Reply: {1, {entries...}} | {0}.
+ * Take the lock and, when taken, read the history in the same step; hand back the marker of a
+ * turn that died holding the thread, and leave this turn's marker (when given).
+ * KEYS: lock, history, turn marker. ARGV: owner, ttlMs, marker ('' for none), marker ttl ms.
+ * Reply: {1, {entries...}, orphan or ''} | {0}.
  */
 const ACQUIRE = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('LRANGE', KEYS[2], 0, -1)}
+  local orphan = redis.call('GET', KEYS[3]) or ''
+  if ARGV[3] ~= '' then
+    redis.call('SET', KEYS[3], ARGV[1] .. '|' .. ARGV[3], 'PX', ARGV[4])
+  elseif orphan ~= '' then
+    redis.call('DEL', KEYS[3])
+  end
+  return {1, redis.call('LRANGE', KEYS[2], 0, -1), orphan}
 end
 return {0}
+`;
+
+/** Lua: delete the turn marker in KEYS[n] if it is owner ARGV[1]'s. */
+const DROP_OWN_MARKER = (n: number) => `
+local marker = redis.call('GET', KEYS[${n}])
+if marker and string.sub(marker, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
+  redis.call('DEL', KEYS[${n}])
+end
+`;
+
+/**
+ * Take the marker of a turn whose lock is gone (its process died): exactly one caller gets it.
+ * KEYS: lock, turn marker. Reply: the marker, or false while the lock is held or nothing is left.
+ */
+const CLAIM_ORPHAN = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return false
+end
+local marker = redis.call('GET', KEYS[2])
+if marker then
+  redis.call('DEL', KEYS[2])
+end
+return marker
 `;
 
 /** KEYS: lock. ARGV: owner, ttlMs. Reply: 1 when extended, 0 when not the owner. */
@@ -70,8 +101,8 @@ end
 return 0
 `;
 
-/** KEYS: lock. ARGV: owner. Reply: 1 when released, 0 when not the owner. */
-const RELEASE = `
+/** KEYS: lock, turn marker. ARGV: owner. Reply: 1 when released, 0 when not the owner. */
+const RELEASE = `${DROP_OWN_MARKER(2)}
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
@@ -80,10 +111,10 @@ return 0
 
 /**
  * Save the turn whether or not the lock is still ours (the answer was already shown), cap and
- * expire the history, release the lock if still held.
- * KEYS: lock, history. ARGV: owner, turn JSON, maxTurns, ttlMs. Reply: 1 if the lock was held.
+ * expire the history, drop this turn's marker, release the lock if still held.
+ * KEYS: lock, history, turn marker. ARGV: owner, turn JSON, maxTurns, ttlMs. Reply: 1 if the lock was held.
  */
-const COMMIT = `
+const COMMIT = `${DROP_OWN_MARKER(3)}
 redis.call('RPUSH', KEYS[2], ARGV[2])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
@@ -106,10 +137,11 @@ return value
 const SCRIPTS = {
   chatbotAdmit: { numberOfKeys: 3, lua: ADMIT },
   chatbotRecordTokens: { numberOfKeys: 1, lua: RECORD_TOKENS },
-  chatbotAcquire: { numberOfKeys: 2, lua: ACQUIRE },
+  chatbotAcquire: { numberOfKeys: 3, lua: ACQUIRE },
   chatbotExtend: { numberOfKeys: 1, lua: EXTEND },
-  chatbotRelease: { numberOfKeys: 1, lua: RELEASE },
-  chatbotCommit: { numberOfKeys: 2, lua: COMMIT },
+  chatbotRelease: { numberOfKeys: 2, lua: RELEASE },
+  chatbotCommit: { numberOfKeys: 3, lua: COMMIT },
+  chatbotClaimOrphan: { numberOfKeys: 2, lua: CLAIM_ORPHAN },
   chatbotIncrement: { numberOfKeys: 1, lua: INCREMENT },
 } as const;
 
@@ -119,10 +151,11 @@ type Arg = string | number;
 export interface ScriptCommands {
   chatbotAdmit(seen: string, rate: string, tokens: string, ...argv: Arg[]): Promise<unknown>;
   chatbotRecordTokens(tokens: string, ...argv: Arg[]): Promise<unknown>;
-  chatbotAcquire(lock: string, history: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotAcquire(lock: string, history: string, turn: string, ...argv: Arg[]): Promise<unknown>;
   chatbotExtend(lock: string, ...argv: Arg[]): Promise<unknown>;
-  chatbotRelease(lock: string, ...argv: Arg[]): Promise<unknown>;
-  chatbotCommit(lock: string, history: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotRelease(lock: string, turn: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotCommit(lock: string, history: string, turn: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotClaimOrphan(lock: string, turn: string): Promise<unknown>;
   chatbotIncrement(counter: string, ...argv: Arg[]): Promise<unknown>;
 }
 

@@ -3,7 +3,7 @@ import type { AcquireResult, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
 import { decodeHistory, encodeTurn } from "../history.js";
-import { positiveCount, type StoreKeys, wholeMs } from "../keys.js";
+import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import { type Caller, unexpectedReply } from "./caller.js";
 import type { RedisClient } from "./connection.js";
 import type { ScriptCommands } from "./scripts.js";
@@ -16,16 +16,26 @@ export function createRedisThreads(
   log: Logger,
 ): ThreadStore {
   return {
-    async acquire(threadKey: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+    async acquire(threadKey: string, owner: string, ttlMs: number, marker?: string): Promise<AcquireResult> {
       const ttl = wholeMs("ttlMs", ttlMs);
       const reply = await caller.run("acquire", () =>
-        scripts.chatbotAcquire(keys.lock(threadKey), keys.history(threadKey), owner, ttl),
+        scripts.chatbotAcquire(
+          keys.lock(threadKey),
+          keys.history(threadKey),
+          keys.turn(threadKey),
+          owner,
+          ttl,
+          marker ?? "",
+          TURN_MARKER_TTL_MS,
+        ),
       );
       if (Array.isArray(reply)) {
-        const [taken, entries] = reply as unknown[];
+        const [taken, entries, orphan] = reply as unknown[];
         if (taken === 0) return { acquired: false };
         if (taken === 1 && isStringArray(entries)) {
-          return { acquired: true, history: decodeHistory(entries, threadKey, log) };
+          const history = decodeHistory(entries, threadKey, log);
+          const dead = typeof orphan === "string" ? markerBody(orphan) : undefined;
+          return dead ? { acquired: true, history, orphan: dead } : { acquired: true, history };
         }
       }
       throw unexpectedReply("acquire", reply);
@@ -49,6 +59,7 @@ export function createRedisThreads(
         scripts.chatbotCommit(
           keys.lock(threadKey),
           keys.history(threadKey),
+          keys.turn(threadKey),
           owner,
           encodeTurn(turn),
           maxTurns,
@@ -59,7 +70,9 @@ export function createRedisThreads(
     },
 
     async release(threadKey: string, owner: string): Promise<boolean> {
-      const reply = await caller.run("release", () => scripts.chatbotRelease(keys.lock(threadKey), owner));
+      const reply = await caller.run("release", () =>
+        scripts.chatbotRelease(keys.lock(threadKey), keys.turn(threadKey), owner),
+      );
       return flag("release", reply);
     },
 
@@ -67,7 +80,41 @@ export function createRedisThreads(
       const entries = await caller.run("load", () => client.lrange(keys.history(threadKey), 0, -1));
       return decodeHistory(entries, threadKey, log);
     },
+
+    async claimOrphans(limit: number): Promise<string[]> {
+      const claimed: string[] = [];
+      for (const turnKey of await scanKeys(client, caller, keys.turnPattern, limit * 4)) {
+        if (claimed.length >= limit) break;
+        const reply = await caller.run("claimOrphan", () =>
+          scripts.chatbotClaimOrphan(keys.lockOfTurn(turnKey), turnKey),
+        );
+        const body = typeof reply === "string" ? markerBody(reply) : undefined;
+        if (body) claimed.push(body);
+      }
+      return claimed;
+    },
   };
+}
+
+/** Keys matching `pattern`, up to `max`, from every master (a Cluster spreads them over nodes). */
+async function scanKeys(
+  client: RedisClient,
+  caller: Caller,
+  pattern: string,
+  max: number,
+): Promise<string[]> {
+  const nodes = "nodes" in client && typeof client.nodes === "function" ? client.nodes("master") : [client];
+  const found: string[] = [];
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await caller.run("scan", () => node.scan(cursor, "MATCH", pattern, "COUNT", 1000));
+      found.push(...keys);
+      cursor = next;
+    } while (cursor !== "0" && found.length < max);
+    if (found.length >= max) break;
+  }
+  return found;
 }
 
 function isStringArray(value: unknown): value is string[] {
