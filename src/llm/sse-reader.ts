@@ -1,0 +1,85 @@
+/**
+ * A lean server-sent-events reader for chat-completion streams. The SDK's own stream iterator
+ * passes every chunk through half a dozen async generators (~40 µs a chunk); at 1,000 answers
+ * a second of ~200 chunks each that is the whole CPU. This reads the body once per network
+ * read, splits lines by hand and hands back every JSON payload that read completed.
+ */
+import { APIError } from "openai";
+
+export interface SseBatch {
+  /** Parsed `data:` payloads, in order. */
+  events: unknown[];
+  /** `data: [DONE]` was seen: nothing after it matters. */
+  done: boolean;
+}
+
+/**
+ * Yields one batch per network read that completed at least one event. A payload that is not
+ * JSON throws SyntaxError; an `{"error": ...}` payload throws the SDK's APIError (no status),
+ * as the SDK's own reader does. Aborting the fetch makes the read reject with an AbortError.
+ */
+export async function* readSseBatches(
+  body: ReadableStream<Uint8Array>,
+  headers: Headers,
+): AsyncGenerator<SseBatch> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let pending = "";
+  let data: string | undefined;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const text = pending + decoder.decode(value, { stream: true });
+      const events: unknown[] = [];
+      let start = 0;
+      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+        let end = nl;
+        if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
+        if (end === start) {
+          // A blank line ends an event.
+          if (data !== undefined) {
+            if (data === "[DONE]") {
+              yield { events, done: true };
+              return;
+            }
+            const payload = data;
+            data = undefined;
+            try {
+              events.push(parsePayload(payload, headers));
+            } catch (err) {
+              // What came before the bad event was fine: the caller gets it, then the error.
+              if (events.length > 0) yield { events, done: false };
+              throw err;
+            }
+          }
+        } else if (text.startsWith("data:", start)) {
+          const from = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
+          const line = text.slice(from, end);
+          data = data === undefined ? line : `${data}\n${line}`;
+        }
+        // Other fields (event:, id:, retry:) and comments (": keep-alive") carry nothing for us.
+        start = nl + 1;
+      }
+      pending = text.slice(start);
+      if (events.length > 0) yield { events, done: false };
+    }
+    // A final event without its blank line (or even its newline) still counts.
+    const rest = (pending + decoder.decode()).trimEnd();
+    if (rest.startsWith("data:")) {
+      const line = rest.slice(rest.charCodeAt(5) === 32 ? 6 : 5);
+      data = data === undefined ? line : `${data}\n${line}`;
+    }
+    if (data !== undefined && data !== "[DONE]") yield { events: [parsePayload(data, headers)], done: false };
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function parsePayload(data: string, headers: Headers): unknown {
+  const parsed: unknown = JSON.parse(data);
+  if (typeof parsed === "object" && parsed !== null && "error" in parsed && parsed.error) {
+    throw new APIError(undefined, parsed.error as object, undefined, headers);
+  }
+  return parsed;
+}

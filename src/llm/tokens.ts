@@ -1,0 +1,123 @@
+/**
+ * Token counting with the model's own BPE (js-tiktoken), so the history trimmer and the budget
+ * see the numbers OpenAI bills. Only the two encodings chat models use are imported.
+ */
+import { Tiktoken, type TiktokenBPE } from "js-tiktoken/lite";
+import cl100kBase from "js-tiktoken/ranks/cl100k_base";
+import o200kBase from "js-tiktoken/ranks/o200k_base";
+import type { TokenCounter } from "../core/ports.js";
+import type { ModelMessage } from "../core/types.js";
+
+export type EncodingName = "o200k_base" | "cl100k_base";
+
+/**
+ * OpenAI's accounting for chat messages (openai-cookbook, "How to count tokens with tiktoken"):
+ * every message costs 3 tokens of framing (<|start|>role...<|message|>...<|end|>), a `name`
+ * 1 more, and every reply is primed with 3 (<|start|>assistant<|message|>).
+ */
+const TOKENS_PER_MESSAGE = 3;
+const TOKENS_PER_NAME = 1;
+const REPLY_PRIMING_TOKENS = 3;
+/**
+ * Framing of one tool call in an assistant message (id, type, JSON punctuation). OpenAI does not
+ * publish it; 3 matches the per-message framing and keeps the estimate on the safe side.
+ */
+const TOKENS_PER_TOOL_CALL = 3;
+
+/** Texts shorter than this are encoded every time: cheaper than keeping them in the cache. */
+const CACHE_MIN_CHARS = 16;
+/** Bounds of the per-counter cache: a few thousand history entries of busy threads. */
+const CACHE_MAX_ENTRIES = 20_000;
+/** ~16 MB of UTF-16 keys at most. */
+const CACHE_MAX_CHARS = 8_000_000;
+
+/** Which encoding a model uses. Gateways prefix models ("openai/gpt-4o"); fine-tunes are "ft:gpt-4o:...". */
+export function encodingForModel(model: string): EncodingName {
+  const name = model.toLowerCase().replace(/^ft:/, "").replace(/^.*\//, "");
+  if (/^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o1|o3|o4|chatgpt-4o)/.test(name)) return "o200k_base";
+  if (/^(gpt-4|gpt-3\.5|gpt-35|text-embedding)/.test(name)) return "cl100k_base";
+  // Unknown models (Llama, Qwen, Mistral behind a compatible server) have their own tokenizers,
+  // which we do not ship; o200k_base, the current OpenAI encoding, is usually within ~10-20% of them.
+  return "o200k_base";
+}
+
+// Building an encoder parses the whole rank table (~0.7 s, tens of MB), so each encoding is built
+// once per process, on first use, and shared. It is immutable afterwards: no state leaks between
+// counters or requests.
+const encoders = new Map<EncodingName, Tiktoken>();
+const RANKS: Record<EncodingName, TiktokenBPE> = { o200k_base: o200kBase, cl100k_base: cl100kBase };
+
+function encoderFor(encoding: EncodingName): Tiktoken {
+  let encoder = encoders.get(encoding);
+  if (!encoder) {
+    encoder = new Tiktoken(RANKS[encoding]);
+    encoders.set(encoding, encoder);
+  }
+  return encoder;
+}
+
+export interface CountingTokenCounter extends TokenCounter {
+  readonly encoding: EncodingName;
+}
+
+export function createTokenCounter(model: string): CountingTokenCounter {
+  const encoding = encodingForModel(model);
+  // Built now, not on the first count: the ~0.7 s belongs to start-up, not to someone's first turn.
+  const encoder = encoderFor(encoding);
+  // Least-recently-used cache of text -> tokens. The same history entries are counted on every
+  // turn of a thread, and encoding is ~100x slower than a Map lookup.
+  const cache = new Map<string, number>();
+  let cachedChars = 0;
+
+  const encode = (text: string): number => {
+    // User text may contain "<|endoftext|>"; it is ordinary text here, not a special token.
+    return encoder.encode(text, [], []).length;
+  };
+
+  const count = (text: string): number => {
+    if (text.length < CACHE_MIN_CHARS) return text === "" ? 0 : encode(text);
+    const hit = cache.get(text);
+    if (hit !== undefined) {
+      cache.delete(text);
+      cache.set(text, hit);
+      return hit;
+    }
+    const tokens = encode(text);
+    if (text.length <= CACHE_MAX_CHARS / 4) {
+      cache.set(text, tokens);
+      cachedChars += text.length;
+      for (const oldest of cache.keys()) {
+        if (cache.size <= CACHE_MAX_ENTRIES && cachedChars <= CACHE_MAX_CHARS) break;
+        cache.delete(oldest);
+        cachedChars -= oldest.length;
+      }
+    }
+    return tokens;
+  };
+
+  const countMessages = (messages: ModelMessage[]): number => {
+    let total = REPLY_PRIMING_TOKENS;
+    for (const m of messages) {
+      total += TOKENS_PER_MESSAGE + count(m.role);
+      switch (m.role) {
+        case "system":
+        case "tool":
+          total += count(m.content);
+          break;
+        case "user":
+          total += count(m.content);
+          if (m.name) total += count(m.name) + TOKENS_PER_NAME;
+          break;
+        case "assistant":
+          if (m.content) total += count(m.content);
+          for (const call of m.toolCalls ?? []) {
+            total += TOKENS_PER_TOOL_CALL + count(call.name) + count(call.arguments);
+          }
+          break;
+      }
+    }
+    return total;
+  };
+
+  return { encoding, count, countMessages };
+}

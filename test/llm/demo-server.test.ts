@@ -1,0 +1,305 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { ModelRequest, ToolSpec } from "../../src/core/ports.js";
+import type { ModelMessage, ToolCall } from "../../src/core/types.js";
+import { offlineAnswerPieces } from "../../src/llm/demo/answers.js";
+import { type DemoLlmServer, REQUESTS_KEPT } from "../../src/llm/demo/server.js";
+import { collect, createTestModel, DEMO_TOOL_SPECS, startFakeLlm } from "../fakes/llm.js";
+
+let server: DemoLlmServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const SYSTEM: ModelMessage = { role: "system", content: "You are a helpful support assistant." };
+
+function request(
+  messages: ModelMessage[],
+  tools: ToolSpec[] = DEMO_TOOL_SPECS,
+  maxOutputTokens?: number,
+): ModelRequest {
+  return {
+    messages,
+    tools,
+    signal: new AbortController().signal,
+    ...(maxOutputTokens !== undefined && { maxOutputTokens }),
+  };
+}
+
+async function demo(opts: Parameters<typeof startFakeLlm>[0] = {}) {
+  server = await startFakeLlm(opts);
+  return createTestModel(server.url).model;
+}
+
+async function toolCallsFor(text: string, tools: ToolSpec[] = DEMO_TOOL_SPECS): Promise<ToolCall[]> {
+  const model = await demo();
+  const { events, error } = await collect(
+    model.stream(request([SYSTEM, { role: "user", content: text }], tools)),
+  );
+  expect(error).toBeUndefined();
+  const round = events.find((e) => e.type === "tool_calls");
+  return round?.type === "tool_calls" ? round.calls : [];
+}
+
+/** The `delta.content` chunks of a raw streamed response. */
+async function contentFrames(url: string, body: unknown): Promise<string[]> {
+  const res = await fetch(`${url}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const frames: string[] = [];
+  for (const line of (await res.text()).split("\n")) {
+    if (!line.startsWith("data: {")) continue;
+    const chunk = JSON.parse(line.slice(6)) as { choices: { delta: { content?: string } }[] };
+    const content = chunk.choices[0]?.delta.content;
+    if (content) frames.push(content);
+  }
+  return frames;
+}
+
+function argsOf(calls: ToolCall[]): unknown[] {
+  return calls.map((c) => [c.name, JSON.parse(c.arguments)]);
+}
+
+describe("demo model", () => {
+  it("asks for the weather with the city and unit from the question", async () => {
+    expect(argsOf(await toolCallsFor("What's the weather in Paris?"))).toEqual([
+      ["get_weather", { location: "Paris", unit: "celsius" }],
+    ]);
+    await server?.close();
+    expect(argsOf(await toolCallsFor("forecast for Tokyo in fahrenheit"))).toEqual([
+      ["get_weather", { location: "Tokyo", unit: "fahrenheit" }],
+    ]);
+  });
+
+  it("searches products with the query and price limit", async () => {
+    expect(argsOf(await toolCallsFor("do you have wireless headphones under $100"))).toEqual([
+      ["search_products", { query: "wireless headphones", max_price: 100 }],
+    ]);
+  });
+
+  it("looks up an order with its number and email", async () => {
+    expect(argsOf(await toolCallsFor("where is my order 1042, my email is ana@example.com"))).toEqual([
+      ["get_order_status", { order_id: "1042", email: "ana@example.com" }],
+    ]);
+  });
+
+  it("makes two tool calls in one round when asked two things at once", async () => {
+    const calls = await toolCallsFor(
+      "What's the weather in Berlin and where is my order 77? Email: bo@example.org",
+    );
+    expect(argsOf(calls)).toEqual([
+      ["get_weather", { location: "Berlin", unit: "celsius" }],
+      ["get_order_status", { order_id: "77", email: "bo@example.org" }],
+    ]);
+    expect(new Set(calls.map((c) => c.id)).size).toBe(2);
+  });
+
+  it("does not call a tool the request does not offer", async () => {
+    const onlyOrders = DEMO_TOOL_SPECS.filter((t) => t.name === "get_order_status");
+    expect(await toolCallsFor("What's the weather in Paris?", onlyOrders)).toEqual([]);
+  });
+
+  it("asks for the email instead of calling the order tool without one", async () => {
+    const model = await demo();
+    const { events, text } = await collect(
+      model.stream(request([SYSTEM, { role: "user", content: "where is my order 1042?" }])),
+    );
+    expect(events.some((e) => e.type === "tool_calls")).toBe(false);
+    expect(text).toContain("email");
+  });
+
+  it("answers from the tool results, including a failed one", async () => {
+    const model = await demo();
+    const messages: ModelMessage[] = [
+      SYSTEM,
+      { role: "user", content: "Weather in Paris and my order 1042 (ana@example.com)?" },
+      {
+        role: "assistant",
+        content: null,
+        toolCalls: [
+          { id: "call_a", name: "get_weather", arguments: '{"location":"Paris","unit":"celsius"}' },
+          {
+            id: "call_b",
+            name: "get_order_status",
+            arguments: '{"order_id":"1042","email":"ana@example.com"}',
+          },
+        ],
+      },
+      {
+        role: "tool",
+        toolCallId: "call_a",
+        name: "get_weather",
+        content: JSON.stringify({
+          location: "Paris, France",
+          temperature: 18.5,
+          unit: "celsius",
+          conditions: "Light rain",
+        }),
+      },
+      {
+        role: "tool",
+        toolCallId: "call_b",
+        name: "get_order_status",
+        content: JSON.stringify({ error: "No order 1042 was found for that email address." }),
+      },
+    ];
+
+    const { text, events } = await collect(model.stream(request(messages)));
+
+    expect(events.at(-1)).toMatchObject({ type: "done", finishReason: "stop" });
+    expect(text).toContain("Paris, France");
+    expect(text).toContain("18.5");
+    expect(text).toContain("Light rain");
+    expect(text).toContain("couldn't look up that order");
+    expect(text).toContain("No order 1042 was found");
+  });
+
+  it("lists found products from a search result", async () => {
+    const model = await demo();
+    const products = {
+      results: [
+        { id: "hp-1", name: "Sony WH-CH720N", price: 89.99, in_stock: true },
+        { id: "hp-2", name: "JBL Tune 520BT", price: 49, in_stock: false },
+      ],
+    };
+    const messages: ModelMessage[] = [
+      SYSTEM,
+      { role: "user", content: "headphones under $100?" },
+      {
+        role: "assistant",
+        content: null,
+        toolCalls: [{ id: "c1", name: "search_products", arguments: "{}" }],
+      },
+      { role: "tool", toolCallId: "c1", name: "search_products", content: JSON.stringify(products) },
+    ];
+
+    const { text } = await collect(model.stream(request(messages)));
+
+    expect(text).toContain("Sony WH-CH720N");
+    expect(text).toContain("89.99");
+    expect(text).toContain("JBL Tune 520BT");
+  });
+
+  it("summarizes a transcript when the system prompt asks for a summary", async () => {
+    const model = await demo();
+    const transcript = [
+      "Conversation in #support:",
+      "[09:00] Ana: The checkout page is broken for customers in Spain.",
+      "[09:02] Bob: I will fix the payment bug today and ship a release at 16:00.",
+      "[09:03] Ana: ok",
+      "[09:05] Chen: We agreed to refund the two affected orders.",
+    ].join("\n");
+
+    const { text } = await collect(
+      model.stream(
+        request(
+          [
+            { role: "system", content: "Summarize the conversation for the channel." },
+            { role: "user", content: transcript },
+          ],
+          [],
+        ),
+      ),
+    );
+
+    expect(text).toContain("4 messages from 3 participants");
+    expect(text).toContain("Ana, Bob, Chen");
+    expect(text).toContain("fix the payment bug");
+    expect(text).toContain("refund the two affected orders");
+  });
+
+  it("explains that it is the offline demo and how to configure a real model", async () => {
+    const model = await demo();
+    const { text, events } = await collect(
+      model.stream(request([SYSTEM, { role: "user", content: "What is the meaning of life?" }])),
+    );
+    expect(text).toContain("offline demo");
+    expect(text).toContain("OPENAI_API_KEY");
+    expect(text).toMatch(/weather/i);
+    expect(text).toMatch(/order/i);
+    const done = events.at(-1);
+    expect(done?.type === "done" && done.usage.inputTokens > 0 && done.usage.outputTokens > 0).toBe(true);
+  });
+
+  it("streams the plain answer in as many pieces as configured", async () => {
+    server = await startFakeLlm({ answerTokens: 200 });
+    const frames = await contentFrames(server.url, {
+      model: "m",
+      stream: true,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(frames).toHaveLength(200);
+  });
+
+  it("stops at the output token cap and says so", async () => {
+    const model = await demo();
+    const full = await collect(model.stream(request([SYSTEM, { role: "user", content: "hi" }], [])));
+    const capped = await collect(model.stream(request([SYSTEM, { role: "user", content: "hi" }], [], 5)));
+
+    expect(capped.events.at(-1)).toMatchObject({ finishReason: "length" });
+    expect(full.text.startsWith(capped.text)).toBe(true);
+    expect(capped.text.length).toBeLessThan(full.text.length);
+    const frames = await contentFrames(server?.url ?? "", {
+      model: "m",
+      stream: true,
+      max_tokens: 5,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(frames).toHaveLength(5);
+  });
+
+  it("answers non-streaming requests and lists its model", async () => {
+    server = await startFakeLlm();
+    const models = (await (await fetch(`${server.url}/models`)).json()) as { data: { id: string }[] };
+    expect(models.data.length).toBeGreaterThan(0);
+
+    const res = await fetch(`${server.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "demo",
+        messages: [{ role: "user", content: "weather in Rome" }],
+        tools: DEMO_TOOL_SPECS.map((t) => ({
+          type: "function",
+          function: { name: t.name, parameters: t.parameters },
+        })),
+      }),
+    });
+    const body = (await res.json()) as {
+      choices: {
+        message: { tool_calls: { function: { name: string; arguments: string } }[] };
+        finish_reason: string;
+      }[];
+      usage: { prompt_tokens: number };
+    };
+    expect(body.choices[0]?.finish_reason).toBe("tool_calls");
+    expect(body.choices[0]?.message.tool_calls[0]?.function).toEqual({
+      name: "get_weather",
+      arguments: JSON.stringify({ location: "Rome", unit: "celsius" }),
+    });
+    expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it("refuses a request without messages with OpenAI's error shape", async () => {
+    server = await startFakeLlm();
+    const res = await fetch(`${server.url}/chat/completions`, { method: "POST", body: "{}" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("messages");
+  });
+
+  it("serves 1,000 concurrent streams", async () => {
+    server = await startFakeLlm({ answerTokens: 50 });
+    // Generous first-token timeout: the point is that every stream completes, not how fast.
+    const { model } = createTestModel(server.url, { firstTokenTimeoutMs: 60_000, totalTimeoutMs: 120_000 });
+    const expected = offlineAnswerPieces(50).join("");
+    const runs = Array.from({ length: 1000 }, (_, i) =>
+      collect(model.stream(request([SYSTEM, { role: "user", content: `question ${i}` }], []))),
+    );
+    const results = await Promise.all(runs);
+    expect(results.filter((r) => r.error !== undefined)).toEqual([]);
+    expect(results.filter((r) => r.text !== expected)).toEqual([]);
+    expect(server.requests.length).toBeLessThanOrEqual(REQUESTS_KEPT);
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import type { ModelMessage } from "../../src/core/types.js";
+import { createTokenCounter, encodingForModel } from "../../src/llm/tokens.js";
+
+describe("token counter", () => {
+  const counter = createTokenCounter("gpt-4o-mini");
+
+  it("counts known texts like OpenAI's tokenizer does", () => {
+    expect(counter.count("hello world")).toBe(2);
+    // The openai-cookbook example "How to count tokens with tiktoken".
+    expect(createTokenCounter("gpt-4").count("tiktoken is great!")).toBe(6);
+    expect(counter.count("")).toBe(0);
+  });
+
+  it("uses the encoding of the model family", () => {
+    expect(encodingForModel("gpt-4o-mini")).toBe("o200k_base");
+    expect(encodingForModel("gpt-4.1-nano")).toBe("o200k_base");
+    expect(encodingForModel("gpt-5")).toBe("o200k_base");
+    expect(encodingForModel("o3-mini")).toBe("o200k_base");
+    expect(encodingForModel("chatgpt-4o-latest")).toBe("o200k_base");
+    expect(encodingForModel("openai/gpt-4o")).toBe("o200k_base");
+    expect(encodingForModel("ft:gpt-4o-mini:acme::abc123")).toBe("o200k_base");
+    expect(encodingForModel("gpt-4-turbo")).toBe("cl100k_base");
+    expect(encodingForModel("gpt-3.5-turbo")).toBe("cl100k_base");
+    expect(encodingForModel("text-embedding-3-small")).toBe("cl100k_base");
+    expect(encodingForModel("llama3.1:8b")).toBe("o200k_base");
+    // Cyrillic is where the two encodings differ most.
+    expect(createTokenCounter("gpt-4o").count("Привет, как дела?")).toBeLessThan(
+      createTokenCounter("gpt-3.5-turbo").count("Привет, как дела?"),
+    );
+  });
+
+  it("treats special-token text in user messages as ordinary text", () => {
+    expect(counter.count("<|endoftext|>")).toBeGreaterThan(1);
+  });
+
+  it("adds OpenAI's per-message framing and reply priming", () => {
+    // 3 (framing) + 1 ("user") + 2 ("hello world") + 3 (reply priming).
+    expect(counter.countMessages([{ role: "user", content: "hello world" }])).toBe(9);
+    // A name costs its tokens plus one.
+    expect(counter.countMessages([{ role: "user", content: "hello world", name: "ana" }])).toBe(
+      9 + counter.count("ana") + 1,
+    );
+    expect(counter.countMessages([])).toBe(3);
+  });
+
+  it("counts tool calls by name and arguments, and tool results by content", () => {
+    const args = '{"location":"Paris","unit":"celsius"}';
+    const withCall: ModelMessage[] = [
+      {
+        role: "assistant",
+        content: null,
+        toolCalls: [{ id: "call_1", name: "get_weather", arguments: args }],
+      },
+    ];
+    const bare: ModelMessage[] = [{ role: "assistant", content: null }];
+    const extra = counter.countMessages(withCall) - counter.countMessages(bare);
+    expect(extra).toBeGreaterThanOrEqual(counter.count("get_weather") + counter.count(args));
+
+    const result: ModelMessage[] = [
+      { role: "tool", toolCallId: "call_1", name: "get_weather", content: '{"temperature":18}' },
+    ];
+    expect(counter.countMessages(result)).toBe(
+      3 + counter.count("tool") + counter.count('{"temperature":18}') + 3,
+    );
+  });
+
+  it("gives the same counts when a long history is counted again (cached)", () => {
+    const history: ModelMessage[] = Array.from({ length: 200 }, (_, i) => ({
+      role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
+      content: `Message number ${i}: ${"some words about orders and weather ".repeat(10)}`,
+    }));
+    const first = counter.countMessages(history);
+    const second = counter.countMessages(history);
+    const fresh = createTokenCounter("gpt-4o-mini").countMessages(structuredClone(history));
+    expect(second).toBe(first);
+    expect(fresh).toBe(first);
+  });
+});
