@@ -25,6 +25,8 @@ const THROUGHPUT_TURNS = Number(process.env.BENCH_TURNS ?? 6000);
 const THROUGHPUT_CONCURRENCY = 100;
 /** Distinct threads (and users) the throughput turns are spread over. */
 const CONVERSATIONS = 1000;
+/** Turns of the overhead run (paced model, 100 at a time: about 10 s). */
+const OVERHEAD_TURNS = Number(process.env.BENCH_OVERHEAD_TURNS ?? 1000);
 const MEMORY_LEVELS = process.env.BENCH_MEMORY === "0" ? [] : [1000, 10_000];
 
 class CountingSink implements MessageSink {
@@ -32,8 +34,8 @@ class CountingSink implements MessageSink {
   edits = 0;
   readonly limits;
   constructor(scope: string) {
-    // A platform-like budget per conversation scope; generous enough not to be the bottleneck.
-    this.limits = { maxChars: 4000, scope, scopeEdits: 100, windowMs: 1000, minEditIntervalMs: 0 };
+    // One scope per conversation with 1,000 edits/s: the budget is never what a turn waits for here.
+    this.limits = { maxChars: 4000, scope, scopeEdits: 1000, windowMs: 1000, minEditIntervalMs: 0 };
   }
   async post(_text: string, _state: MessageState): Promise<string> {
     this.posts++;
@@ -97,6 +99,47 @@ function msg(i: number, conversation: number): IncomingMessage {
 }
 const uniqueRun = Math.random().toString(36).slice(2);
 
+/** Run `total` turns, `concurrency` at a time, over CONVERSATIONS threads; collect figures. */
+async function drive(
+  conversation: Conversation,
+  model: TimedModel,
+  total: number,
+  concurrency: number,
+  idBase: number,
+) {
+  const overheads: number[] = [];
+  let answered = 0;
+  let platformCalls = 0;
+  let next = 0;
+  const store = conversation.deps.store as RedisStore;
+  const tripsBefore = store.stats.roundTrips;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const record = { modelMs: 0 };
+        const sink = new CountingSink(`s${i % CONVERSATIONS}`);
+        const start = performance.now();
+        const result = await model.turn.run(record, () =>
+          conversation.handle(msg(idBase + i, i % CONVERSATIONS), sink),
+        );
+        overheads.push(performance.now() - start - record.modelMs);
+        if (result.outcome === "answered") answered++;
+        platformCalls += sink.posts + sink.edits;
+      }
+    }),
+  );
+  return {
+    turnsPerSecond: total / ((performance.now() - t0) / 1000),
+    overheads,
+    answered,
+    platformCalls,
+    roundTrips: store.stats.roundTrips - tripsBefore,
+  };
+}
+
 export async function runCoreBench(): Promise<Record<string, unknown>> {
   const redis = await startRedis();
   const log = silentLogger();
@@ -134,41 +177,40 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       Array.from({ length: 200 }, (_, i) => conversation.handle(msg(-1 - i, i), new CountingSink(`w${i}`))),
     );
 
-    const overheads: number[] = [];
-    let outcomesOk = 0;
-    let posts = 0;
-    let edits = 0;
-    const tripsBefore = store.stats.roundTrips;
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: THROUGHPUT_CONCURRENCY }, async () => {
-        for (;;) {
-          const i = next++;
-          if (i >= THROUGHPUT_TURNS) return;
-          const record = { modelMs: 0 };
-          const sink = new CountingSink(`s${i % CONVERSATIONS}`);
-          const start = performance.now();
-          const result = await model.turn.run(record, () =>
-            conversation.handle(msg(i, i % CONVERSATIONS), sink),
-          );
-          overheads.push(performance.now() - start - record.modelMs);
-          if (result.outcome === "answered") outcomesOk++;
-          posts += sink.posts;
-          edits += sink.edits;
-        }
-      }),
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    const trips = store.stats.roundTrips - tripsBefore;
-    figures.turnsPerSecond = round(THROUGHPUT_TURNS / seconds, 0);
+    // Throughput: as many turns as the process can take, 100 at a time, model answering at once.
+    const fast = await drive(conversation, model, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, 0);
+    figures.turnsPerSecond = round(fast.turnsPerSecond, 0);
     figures.concurrency = THROUGHPUT_CONCURRENCY;
     figures.turns = THROUGHPUT_TURNS;
-    figures.answered = outcomesOk;
-    figures.overheadP50Ms = round(percentile(overheads, 50));
-    figures.overheadP99Ms = round(percentile(overheads, 99));
-    figures.redisRoundTripsPerTurn = round(trips / THROUGHPUT_TURNS, 2);
-    figures.platformCallsPerAnswer = round((posts + edits) / THROUGHPUT_TURNS, 1);
+    figures.answered = fast.answered;
+    figures.redisRoundTripsPerTurn = round(fast.roundTrips / THROUGHPUT_TURNS, 2);
+    figures.platformCallsPerAnswer = round(fast.platformCalls / THROUGHPUT_TURNS, 1);
+    figures.saturatedOverheadP50Ms = round(percentile(fast.overheads, 50));
+    figures.saturatedOverheadP99Ms = round(percentile(fast.overheads, 99));
+    await llm.stop();
+
+    // Overhead: 100 conversations at once with a model that takes its time (first token 100 ms,
+    // 200 pieces 5 ms apart), so the CPU is not saturated and what is measured is the core's own
+    // latency per turn (store round trips, history, budget, edit scheduling, save), not queueing
+    // behind 99 other turns. At saturation, Little's law makes every turn wait ~concurrency /
+    // throughput whatever the core does; that figure is printed too.
+    llm = await startChildLlm({ firstTokenDelayMs: 100, tokenIntervalMs: 5, answerTokens: 200 });
+    model = new TimedModel(
+      new OpenAIChatModel({
+        baseURL: llm.url,
+        model: "gpt-4o-mini",
+        maxRetries: 0,
+        firstTokenTimeoutMs: 30_000,
+        totalTimeoutMs: 60_000,
+        log,
+        metrics,
+      }),
+    );
+    conversation = make();
+    const paced = await drive(conversation, model, OVERHEAD_TURNS, THROUGHPUT_CONCURRENCY, 1_000_000);
+    figures.overheadP50Ms = round(percentile(paced.overheads, 50));
+    figures.overheadP99Ms = round(percentile(paced.overheads, 99));
+    figures.pacedTurnsPerSecond = round(paced.turnsPerSecond, 0);
     await llm.stop();
 
     // --- Memory per active conversation: N turns in flight at once ----------------------------
@@ -220,8 +262,26 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
   }
   printTable("core: real core + Redis store + fake LLM over HTTP (zero delay, ~200 tokens/answer)", [
     { figure: "turns per second (100 concurrent)", value: figures.turnsPerSecond, target: ">= 1000" },
-    { figure: "core overhead p50 (ms)", value: figures.overheadP50Ms, target: "" },
-    { figure: "core overhead p99 (ms)", value: figures.overheadP99Ms, target: "<= 10" },
+    {
+      figure: "core overhead p50, 100 concurrent, paced model (ms)",
+      value: figures.overheadP50Ms,
+      target: "",
+    },
+    {
+      figure: "core overhead p99, 100 concurrent, paced model (ms)",
+      value: figures.overheadP99Ms,
+      target: "<= 10",
+    },
+    {
+      figure: "turn time minus model p50 at saturation (ms)",
+      value: figures.saturatedOverheadP50Ms,
+      target: "",
+    },
+    {
+      figure: "turn time minus model p99 at saturation (ms)",
+      value: figures.saturatedOverheadP99Ms,
+      target: "",
+    },
     { figure: "Redis round trips per turn", value: figures.redisRoundTripsPerTurn, target: "<= 4" },
     { figure: "platform calls per answer", value: figures.platformCallsPerAnswer, target: "" },
     {

@@ -1,0 +1,180 @@
+/**
+ * Discord benchmark: concurrent streamed answers through the real adapter (discord.js client),
+ * the real core and the fake Discord with its per-channel buckets, and a paced model whose token
+ * times are recorded.
+ *
+ * Scenarios: 10 answers at once in one channel (inline replies: one shared channel bucket),
+ * 10 answers in 10 channels, and 10 mentions in one channel in thread mode (a thread each).
+ * Figures per scenario: time from the model's first token to the first visible text, p50/p99
+ * staleness (how long a generated token waits until Discord shows it), the ideal the bucket
+ * allows (an answer's share of the channel's edits: one edit every N x window / 5), edits per
+ * answer, and 429s. Bucket windows are scaled down (x WINDOW_SCALE) so it runs in seconds;
+ * multiply times by 1 / WINDOW_SCALE for Discord's real 5-second windows.
+ */
+import type { ChatModel, ModelEvent, ModelRequest } from "../src/core/ports.js";
+import type { EditBudgetShape } from "../src/platforms/discord/render.js";
+import type { FakeDiscord, FakeMessage } from "../test/fakes/discord/index.js";
+import { finished, startReplica, startScene } from "../test/platforms/discord/harness.js";
+import { percentile, printTable, round } from "./support.js";
+
+/** Discord's 5 s windows x 0.2 = 1 s. */
+const WINDOW_SCALE = 0.2;
+/** The adapter's production budget (5 per 5.25 s, 1 s per message) at the same scale. */
+const BUDGET: EditBudgetShape = {
+  edits: 5,
+  windowMs: 5250 * WINDOW_SCALE,
+  minEditIntervalMs: 1000 * WINDOW_SCALE,
+};
+/** Discord's own bucket: 5 edits per 5 s per channel, scaled. */
+const BUCKET_EDITS = 5;
+const BUCKET_WINDOW_MS = 5000 * WINDOW_SCALE;
+/** One REST round trip to Discord (added by the fake to every response). */
+const RTT_MS = 30;
+const ANSWERS = 10;
+/** Tokens per answer and the gap between them: ~750 characters over ~6 s (a brisk model). */
+const TOKENS = 150;
+const TOKEN_GAP_MS = 40;
+
+interface Track {
+  firstTokenAt: number;
+  /** Time each token was produced and the answer's length after it. */
+  tokens: { at: number; length: number }[];
+}
+
+/** A model that streams "A<n> w1 w2 ..." at a steady pace and records when each token left it. */
+class PacedModel implements ChatModel {
+  readonly model = "paced";
+  readonly tracks = new Map<string, Track>();
+
+  async *stream(req: ModelRequest): AsyncIterable<ModelEvent> {
+    const question = String(req.messages.at(-1)?.content ?? "");
+    const tag = `A${/question (\d+)/.exec(question)?.[1] ?? "?"}`;
+    const track: Track = { firstTokenAt: 0, tokens: [] };
+    this.tracks.set(tag, track);
+    let length = 0;
+    for (let i = 0; i < TOKENS; i++) {
+      await new Promise((r) => setTimeout(r, TOKEN_GAP_MS));
+      const delta = i === 0 ? tag : ` w${i}`;
+      length += delta.length;
+      const at = performance.now();
+      if (i === 0) track.firstTokenAt = at;
+      track.tokens.push({ at, length });
+      yield { type: "text", delta };
+    }
+    yield { type: "done", finishReason: "stop", usage: { inputTokens: 100, outputTokens: TOKENS } };
+  }
+}
+
+interface Scenario {
+  name: string;
+  mode: "inline" | "thread";
+  channels: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: "one channel (inline)", mode: "inline", channels: 1 },
+  { name: "10 channels (inline)", mode: "inline", channels: ANSWERS },
+  { name: "one channel (threads)", mode: "thread", channels: 1 },
+];
+
+async function runScenario(s: Scenario): Promise<Record<string, number | string>> {
+  const scene = await startScene({ windowScale: WINDOW_SCALE, latencyMs: RTT_MS });
+  const { fake, guild, alice } = scene;
+  const model = new PacedModel();
+  const replica = await startReplica(fake, {
+    model,
+    budget: BUDGET,
+    env: { DISCORD_REPLY_MODE: s.mode },
+    settings: { throttle: { requests: 1000, windowMs: 60_000, dailyTokens: 10_000_000 } },
+  });
+  try {
+    const channels = Array.from({ length: s.channels }, (_, i) =>
+      i === 0 ? scene.general : fake.addChannel(guild, `c${i}`),
+    );
+    const questions = Array.from({ length: ANSWERS }, (_, i) =>
+      fake.say(alice, channels[i % channels.length]!, `${fake.mention} question ${i + 1}`),
+    );
+    const where = (q: FakeMessage) => (s.mode === "thread" ? q.id : q.channelId);
+    const perChannel = (id: string) => questions.filter((q) => where(q) === id).length;
+    for (const q of questions) {
+      const count = perChannel(where(q));
+      await fake.waitFor(() => finished(fake, where(q), count), `answers in ${where(q)}`, 60_000);
+    }
+    return measure(fake, model, questions, where, s);
+  } finally {
+    await replica.adapter.stop();
+    await fake.close();
+  }
+}
+
+function measure(
+  fake: FakeDiscord,
+  model: PacedModel,
+  questions: FakeMessage[],
+  where: (q: FakeMessage) => string,
+  s: Scenario,
+): Record<string, number | string> {
+  const ttft: number[] = [];
+  const staleness: number[] = [];
+  const editsPerAnswer: number[] = [];
+  const answers = [...new Set(questions.map(where))].flatMap((id) => fake.botMessages(id));
+  for (const message of answers) {
+    const tag = /^A\d+/.exec(message.content)?.[0] ?? "";
+    const track = model.tracks.get(tag);
+    if (!track) continue;
+    const shown = message.versions.filter((v) => v.content.startsWith(tag));
+    ttft.push((shown[0]?.at ?? Number.NaN) - track.firstTokenAt);
+    editsPerAnswer.push(message.versions.length);
+    for (const token of track.tokens) {
+      const visible = shown.find((v) => v.at >= token.at && v.content.length >= token.length);
+      staleness.push((visible?.at ?? Number.NaN) - token.at);
+    }
+  }
+  // Answers sharing one bucket: at most this many at once per bucket.
+  const sharing = s.mode === "thread" ? 1 : Math.ceil(ANSWERS / s.channels);
+  const idealMs = Math.max(BUDGET.minEditIntervalMs, (sharing * BUCKET_WINDOW_MS) / BUCKET_EDITS);
+  const p99 = percentile(staleness, 99);
+  return {
+    scenario: s.name,
+    answers: answers.length,
+    "first text p50 ms": round(percentile(ttft, 50), 0),
+    "first text max ms": round(Math.max(...ttft), 0),
+    "staleness p50 ms": round(percentile(staleness, 50), 0),
+    "staleness p99 ms": round(p99, 0),
+    "ideal ms": round(idealMs, 0),
+    "p99 / ideal": round(p99 / idealMs, 2),
+    "edits per answer": round(
+      editsPerAnswer.reduce((a, b) => a + b, 0) / Math.max(editsPerAnswer.length, 1),
+      1,
+    ),
+    "429s": fake.rateLimitedCount,
+  };
+}
+
+export async function runDiscordBench(): Promise<Record<string, unknown>> {
+  const rows: Record<string, number | string>[] = [];
+  for (const scenario of SCENARIOS) rows.push(await runScenario(scenario));
+  printTable(
+    `Discord: ${ANSWERS} concurrent answers, ${TOKENS} tokens each every ${TOKEN_GAP_MS} ms, REST round trip ${RTT_MS} ms, ` +
+      `buckets ${BUCKET_EDITS} per ${BUCKET_WINDOW_MS} ms (Discord's 5 s x ${WINDOW_SCALE})`,
+    rows,
+  );
+  return {
+    windowScale: WINDOW_SCALE,
+    rttMs: RTT_MS,
+    answers: ANSWERS,
+    tokens: TOKENS,
+    tokenGapMs: TOKEN_GAP_MS,
+    scenarios: rows,
+  };
+}
+
+if (process.argv[1]?.endsWith("bench/discord.ts")) {
+  runDiscordBench().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
