@@ -2,9 +2,8 @@
  * Token counting with the model's own BPE (js-tiktoken), so the history trimmer and the budget
  * see the numbers OpenAI bills. Only the two encodings chat models use are imported.
  */
+import { createRequire } from "node:module";
 import { Tiktoken, type TiktokenBPE } from "js-tiktoken/lite";
-import cl100kBase from "js-tiktoken/ranks/cl100k_base";
-import o200kBase from "js-tiktoken/ranks/o200k_base";
 import type { TokenCounter } from "../core/ports.js";
 import type { ModelMessage } from "../core/types.js";
 
@@ -45,12 +44,17 @@ export function encodingForModel(model: string): EncodingName {
 // once per process, on first use, and shared. It is immutable afterwards: no state leaks between
 // counters or requests.
 const encoders = new Map<EncodingName, Tiktoken>();
-const RANKS: Record<EncodingName, TiktokenBPE> = { o200k_base: o200kBase, cl100k_base: cl100kBase };
+// A rank table is ~30-70 MB of heap once parsed: only the one the configured model needs is loaded.
+const require = createRequire(import.meta.url);
+const loadRanks = (encoding: EncodingName): TiktokenBPE => {
+  const mod = require(`js-tiktoken/ranks/${encoding}`) as TiktokenBPE | { default: TiktokenBPE };
+  return "default" in mod ? mod.default : mod;
+};
 
 function encoderFor(encoding: EncodingName): Tiktoken {
   let encoder = encoders.get(encoding);
   if (!encoder) {
-    encoder = new Tiktoken(RANKS[encoding]);
+    encoder = new Tiktoken(loadRanks(encoding));
     encoders.set(encoding, encoder);
   }
   return encoder;
