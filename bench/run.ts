@@ -4,9 +4,11 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { runCoreBench } from "./core.js";
+import { runSlackBench } from "./slack.js";
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   core: runCoreBench,
+  slack: runSlackBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

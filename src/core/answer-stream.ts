@@ -47,6 +47,8 @@ export class AnswerStream {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private broken = false;
+  /** Aborted by finish(): an intermediate frame still waiting for its turn is dropped for the final. */
+  private readonly finishing = new AbortController();
   private readonly startedAt: number;
   readonly stats: AnswerStreamStats = {
     posts: 0,
@@ -89,6 +91,7 @@ export class AnswerStream {
     if (!this.finalState) {
       this.text = text;
       this.finalState = state;
+      this.finishing.abort();
     }
     this.kick();
     while (this.loop) {
@@ -159,9 +162,15 @@ export class AnswerStream {
           this.stats.posts++;
           if (this.stats.firstVisibleMs === null) this.stats.firstVisibleMs = this.now() - this.startedAt;
         } else {
-          const gap = part.lastSendAt + this.sink.limits.minEditIntervalMs - this.now();
-          if (gap > 0 && !isFinal) await sleep(gap);
-          await this.budget.acquire(isFinal);
+          if (!isFinal) {
+            const gap = part.lastSendAt + this.sink.limits.minEditIntervalMs - this.now();
+            // Waiting for the interval or the budget, the answer may finish: then this frame is
+            // stale and the final text (which jumps the budget queue) goes instead.
+            const waited = await settle(gap > 0 ? sleep(gap, this.finishing.signal) : Promise.resolve());
+            if (!waited || !(await settle(this.budget.acquire(false, this.finishing.signal)))) return;
+          } else {
+            await this.budget.acquire(true);
+          }
           // While we waited, newer text may have arrived: send the newest, never a stale frame.
           if (!isFinal) text = this.latestFor(index) ?? text;
           await this.sink.edit(part.ref, text, state);
@@ -203,6 +212,30 @@ export class AnswerStream {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** True when `p` resolved, false when it was aborted. */
+async function settle(p: Promise<void>): Promise<boolean> {
+  try {
+    await p;
+    return true;
+  } catch {
+    return false;
+  }
 }

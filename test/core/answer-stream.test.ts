@@ -85,4 +85,19 @@ describe("AnswerStream", () => {
     expect(stats.delivered).toBe(false);
     expect(sink.visible).toEqual([]);
   });
+
+  it("sends the final text instead of a stale frame that was still waiting for the budget", async () => {
+    const sink = new RecordingSink({ scopeEdits: 2, windowMs: 600 });
+    const budget = new EditBudget(2, 600);
+    const stream = new AnswerStream(sink, budget, log);
+    stream.append("first");
+    await tick(5);
+    await budget.acquire(false); // another answer in the scope just used the budget
+    stream.append(" second");
+    await tick(20); // the edit for " second" now waits ~300 ms for the budget
+    await stream.finish("done", "first second third");
+    const edits = sink.calls.filter((c) => c.op === "edit");
+    expect(edits.map((e) => e.text)).toEqual(["first second third"]);
+    expect(sink.visible).toEqual([{ text: "first second third", state: "done" }]);
+  });
 });

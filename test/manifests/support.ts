@@ -54,11 +54,11 @@ export function list(value: unknown): unknown[] {
   return value;
 }
 
-/** Variable names documented in .env.example (`NAME=value` lines). */
+/** Variable names documented in .env.example (`NAME=value` lines, or `# NAME=` for ones left unset on purpose). */
 export function envExampleNames(): Set<string> {
   const names = readRepoFile(".env.example")
     .split("\n")
-    .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+    .map((line) => /^(?:# )?([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
     .filter((name): name is string => name !== undefined);
   return new Set(names);
 }

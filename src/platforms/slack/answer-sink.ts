@@ -1,0 +1,288 @@
+/**
+ * Where one answer appears in Slack. The core's scheduler decides when to post and edit; this
+ * sink decides how:
+ * - native streaming (chat.startStream / appendStream / stopStream) when enabled, the answer is a
+ *   thread reply and the workspace's stream budget allows; Slack renders the markdown itself;
+ * - otherwise chat.postMessage + chat.update with the markdown converted to mrkdwn sections and
+ *   a Stop button while the answer grows.
+ * A stream that Slack no longer accepts (expired after ~5 minutes, method missing) continues as
+ * an ordinary message: the text the user already sees is kept and completed with chat.update.
+ */
+import { PlatformError } from "../../core/errors.js";
+import type { MessageSink, MessageState, SinkLimits } from "../../core/ports.js";
+import type { Logger } from "../../log.js";
+import type { SlackApi } from "./api.js";
+import type { ChannelPacer, StreamGate } from "./rate-gates.js";
+import { renderMessage, renderText, STOP_ACTION_ID } from "./render.js";
+
+/** Slack: chat.appendStream's markdown_text is limited to 12,000 characters per call. */
+const STREAM_CALL_MAX_CHARS = 12_000;
+/** A notice may wait this long for a rate limit before it is given up. */
+const NOTICE_MAX_WAIT_MS = 10_000;
+/** Errors that mean "this workspace has no native streaming for us": fall back for good. */
+const NO_STREAMING_CODES = new Set([
+  "unknown_method",
+  "not_allowed_token_type",
+  "method_deprecated",
+  "not_allowed",
+  "feature_not_enabled",
+  "invalid_arguments",
+]);
+/** Errors after which the message itself is gone or frozen: post a new one instead. */
+const GONE_CODES = new Set(["message_not_found", "cant_update_message", "edit_window_closed"]);
+
+export interface StreamingSupport {
+  enabled: boolean;
+  /** Set to false for the rest of the process when Slack says the methods do not exist. */
+  available: boolean;
+  gate: StreamGate;
+}
+
+export interface AnswerTarget {
+  teamId: string;
+  channel: string;
+  /** Reply in this thread (mentions, assistant threads); top level when absent. */
+  threadTs?: string | undefined;
+  /** The person asking: recipient of notices and of the stream. */
+  userId: string;
+  /** Set in an assistant thread: status() shows there. */
+  assistantThread?: boolean;
+}
+
+export interface AnswerSinkDeps {
+  api: SlackApi;
+  pacer: ChannelPacer;
+  streaming: StreamingSupport;
+  limits: SinkLimits;
+  log: Logger;
+  /** Value of the Stop button; no button when absent. */
+  stopValue?: string | undefined;
+  /** Slack's own stop ended the stream: stop the turn. */
+  onUserStop?: () => void;
+  /** Checked before intermediate edits: a Stop pressed on another replica. */
+  stopRequested?: () => Promise<boolean>;
+}
+
+interface Part {
+  ts: string;
+  mode: "stream" | "message";
+  /** Markdown already appended to a stream. */
+  streamed: string;
+  /** The part still counts as an open stream in the workspace's StreamGate. */
+  holdsGate: boolean;
+}
+
+export class SlackAnswerSink implements MessageSink {
+  private readonly parts = new Map<string, Part>();
+
+  constructor(
+    private readonly target: AnswerTarget,
+    private readonly deps: AnswerSinkDeps,
+  ) {}
+
+  get limits(): SinkLimits {
+    return this.deps.limits;
+  }
+
+  async post(text: string, state: MessageState): Promise<string> {
+    const { streaming } = this.deps;
+    if (
+      state === "streaming" &&
+      this.target.threadTs &&
+      streaming.enabled &&
+      streaming.available &&
+      streaming.gate.tryOpen()
+    ) {
+      try {
+        const ts = await this.startStream(text);
+        this.parts.set(ts, { ts, mode: "stream", streamed: text, holdsGate: true });
+        return ts;
+      } catch (err) {
+        streaming.gate.close(false);
+        if (!(err instanceof PlatformError)) throw err;
+        if (NO_STREAMING_CODES.has(err.code)) {
+          streaming.available = false;
+          this.deps.log.warn({ code: err.code }, "slack native streaming unavailable; using message edits");
+        } else if (!err.isRateLimit) {
+          throw err;
+        }
+      }
+    }
+    const ts = await this.postMessage(text, state);
+    this.parts.set(ts, { ts, mode: "message", streamed: "", holdsGate: false });
+    return ts;
+  }
+
+  async edit(ref: string, text: string, state: MessageState): Promise<void> {
+    const part = this.parts.get(ref) ?? { ts: ref, mode: "message" as const, streamed: "", holdsGate: false };
+    this.parts.set(ref, part);
+    if (state === "streaming" && this.deps.stopRequested && (await this.deps.stopRequested())) {
+      this.deps.onUserStop?.();
+    }
+    if (part.mode === "stream") {
+      const done = await this.editStream(part, text, state);
+      if (done) return;
+    }
+    try {
+      await this.update(part.ts, text, state);
+    } catch (err) {
+      if (!(err instanceof PlatformError) || !GONE_CODES.has(err.code)) throw err;
+      this.deps.log.warn({ code: err.code }, "slack message cannot be edited; posting the answer again");
+      part.ts = await this.postMessage(text, state);
+    }
+  }
+
+  async notice(text: string): Promise<void> {
+    const { api } = this.deps;
+    const args = {
+      channel: this.target.channel,
+      user: this.target.userId,
+      text: renderText(text),
+      ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
+    };
+    try {
+      await api.callPatiently("chat.postEphemeral", args, { maxWaitMs: NOTICE_MAX_WAIT_MS });
+    } catch (err) {
+      // Ephemerals fail where the user cannot get one (e.g. not a channel member): say it openly.
+      this.deps.log.info(
+        { code: err instanceof PlatformError ? err.code : undefined },
+        "ephemeral notice failed",
+      );
+      await this.postMessage(text, "done");
+    }
+  }
+
+  async status(text: string): Promise<void> {
+    if (!this.target.assistantThread || !this.target.threadTs) return;
+    await this.deps.api.call("assistant.threads.setStatus", {
+      channel_id: this.target.channel,
+      thread_ts: this.target.threadTs,
+      status: text,
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async startStream(text: string): Promise<string> {
+    const first = text.slice(0, STREAM_CALL_MAX_CHARS);
+    const res = await this.deps.api.call<{ ts?: string }>("chat.startStream", {
+      channel: this.target.channel,
+      thread_ts: this.target.threadTs,
+      recipient_user_id: this.target.userId,
+      recipient_team_id: this.target.teamId,
+      markdown_text: first,
+    });
+    if (!res.ts) throw new PlatformError("slack", "invalid_response", "chat.startStream returned no ts");
+    for (let rest = text.slice(first.length); rest !== ""; rest = rest.slice(STREAM_CALL_MAX_CHARS)) {
+      await this.deps.api.call("chat.appendStream", {
+        channel: this.target.channel,
+        ts: res.ts,
+        markdown_text: rest.slice(0, STREAM_CALL_MAX_CHARS),
+      });
+    }
+    return res.ts;
+  }
+
+  /** Continue a native stream. False when the part fell back to an ordinary message. */
+  private async editStream(part: Part, text: string, state: MessageState): Promise<boolean> {
+    const { api } = this.deps;
+    const final = state !== "streaming";
+    // A stream only grows. New text that does not extend it (rare) is written as a whole.
+    const diverged = !text.startsWith(part.streamed);
+    const delta = diverged ? "" : text.slice(part.streamed.length);
+    if (!final && diverged) return this.closeStream(part);
+    if (!final && delta === "") return true;
+    try {
+      const chunks = splitChunks(delta);
+      const last = final ? chunks.pop() : undefined;
+      for (const chunk of chunks) {
+        await api.call("chat.appendStream", {
+          channel: this.target.channel,
+          ts: part.ts,
+          markdown_text: chunk,
+        });
+        part.streamed += chunk;
+      }
+      if (!final) return true;
+      // Counted before the call: the gate's invariant must hold while the stop is in flight.
+      this.releaseGate(part, true);
+      await api.call("chat.stopStream", {
+        channel: this.target.channel,
+        ts: part.ts,
+        ...(last ? { markdown_text: last } : {}),
+      });
+      part.streamed += last ?? "";
+      part.mode = "message";
+      return !diverged;
+    } catch (err) {
+      if (!(err instanceof PlatformError)) throw err;
+      if (err.code === "message_not_in_streaming_state") {
+        // Slack ended the stream (it lives about 5 minutes): the rest arrives by chat.update.
+        this.deps.log.info({ ts: part.ts }, "slack stream expired; continuing with message edits");
+        this.releaseGate(part, false);
+        part.mode = "message";
+        return false;
+      }
+      if (err.code === "stopped_by_user") {
+        // Slack's own stop control: end the turn; its final text then lands by chat.update.
+        this.releaseGate(part, false);
+        part.mode = "message";
+        this.deps.onUserStop?.();
+        return !final;
+      }
+      throw err;
+    }
+  }
+
+  /** Stop the stream without adding text; the caller then rewrites the message. */
+  private async closeStream(part: Part): Promise<boolean> {
+    this.releaseGate(part, true);
+    part.mode = "message";
+    await this.deps.api
+      .call("chat.stopStream", { channel: this.target.channel, ts: part.ts })
+      .catch(() => {});
+    return false;
+  }
+
+  private releaseGate(part: Part, stopCalled: boolean): void {
+    if (!part.holdsGate) return;
+    part.holdsGate = false;
+    this.deps.streaming.gate.close(stopCalled);
+  }
+
+  private async postMessage(text: string, state: MessageState): Promise<string> {
+    const res = await this.deps.pacer.run(this.target.channel, () =>
+      this.deps.api.call<{ ts?: string }>("chat.postMessage", {
+        channel: this.target.channel,
+        ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
+        ...renderMessage(text, this.buttons(state)),
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+    if (!res.ts) throw new PlatformError("slack", "invalid_response", "chat.postMessage returned no ts");
+    return res.ts;
+  }
+
+  private async update(ts: string, text: string, state: MessageState): Promise<void> {
+    await this.deps.api.call("chat.update", {
+      channel: this.target.channel,
+      ts,
+      ...renderMessage(text, this.buttons(state)),
+    });
+  }
+
+  private buttons(state: MessageState) {
+    if (state !== "streaming" || !this.deps.stopValue) return [];
+    return [
+      { actionId: STOP_ACTION_ID, label: "Stop", value: this.deps.stopValue, style: "danger" as const },
+    ];
+  }
+}
+
+function splitChunks(text: string): string[] {
+  const chunks: string[] = [];
+  for (let i = 0; i < text.length; i += STREAM_CALL_MAX_CHARS)
+    chunks.push(text.slice(i, i + STREAM_CALL_MAX_CHARS));
+  return chunks.length > 0 ? chunks : [""];
+}

@@ -1,0 +1,216 @@
+/**
+ * `/summarize`: acknowledged at once (Slack wants an answer within 3 seconds), then the channel
+ * or thread is read, people's messages are handed to the core, and the summary goes to the asker
+ * only (response_url) or, with `share`, into the channel. Slack's refusals (not a member, private
+ * channel, missing scope) become one clear sentence each.
+ */
+import type { Conversation } from "../../core/conversation.js";
+import { PlatformError } from "../../core/errors.js";
+import type { KeyValueStore, SinkLimits } from "../../core/ports.js";
+import type { Logger } from "../../log.js";
+import type { Metrics } from "../../metrics.js";
+import type { AnswerTarget, SlackAnswerSink } from "./answer-sink.js";
+import { neededScope, type SlackApi } from "./api.js";
+import { fetchChannel, fetchThread, mentionedUsers, toTranscript } from "./history.js";
+import type { UserNames } from "./names.js";
+import { renderMessage } from "./render.js";
+import type { SummarizeArgs } from "./summarize-args.js";
+import { EphemeralSummarySink } from "./summary-sink.js";
+
+/** How long reading history may wait out Slack rate limits before summarizing what it has. */
+export const HISTORY_MAX_WAIT_MS = 20_000;
+/** A private summary can be shared for this long. */
+const SHARE_TTL_MS = 3600 * 1000;
+
+export interface SlashCommand {
+  team_id: string;
+  channel_id: string;
+  channel_name?: string;
+  user_id: string;
+  text: string;
+  response_url: string;
+  trigger_id: string;
+}
+
+export interface SummarizeDeps {
+  api: SlackApi;
+  conversation: Conversation;
+  kv: KeyValueStore;
+  names: UserNames;
+  metrics: Metrics;
+  log: Logger;
+  botName: string;
+  /** Limits of the private (buffered) summary sink: edits there cost no API calls. */
+  privateLimits: (requestId: string) => SinkLimits;
+  answerSink: (target: AnswerTarget, turnId: string) => SlackAnswerSink;
+  historyMaxWaitMs?: number;
+}
+
+interface SharedSummary {
+  channel: string;
+  threadTs?: string | undefined;
+  subject: string;
+  userId: string;
+  text: string;
+}
+
+/** The immediate, ephemeral acknowledgement. */
+export function ackText(cmd: SlashCommand, args: SummarizeArgs): string {
+  const where = args.thread ? "the thread" : channelLabel(cmd);
+  const what = args.windowMs
+    ? `the last ${humanWindow(args.windowMs)} of ${where}`
+    : args.thread
+      ? where
+      : `the last ${args.count} messages of ${where}`;
+  return `Summarizing ${what}${args.share ? " for everyone here" : ""}…`;
+}
+
+export async function runSummarize(
+  cmd: SlashCommand,
+  args: SummarizeArgs,
+  deps: SummarizeDeps,
+): Promise<void> {
+  const log = deps.log.child({ command: "/summarize", channel: cmd.channel_id, userId: cmd.user_id });
+  const shareKey = `slack:summary:${cmd.trigger_id}`;
+  const shared: SharedSummary = {
+    channel: cmd.channel_id,
+    threadTs: args.thread?.ts,
+    subject: "",
+    userId: cmd.user_id,
+    text: "",
+  };
+  // The asker's private view: notices, and the summary itself unless it is shared.
+  const privateSink = new EphemeralSummarySink(
+    {
+      channel: cmd.channel_id,
+      userId: cmd.user_id,
+      responseUrl: cmd.response_url,
+      shareValue: args.share ? undefined : shareKey,
+    },
+    deps.privateLimits(cmd.trigger_id),
+    {
+      api: deps.api,
+      metrics: deps.metrics,
+      log,
+      onDelivered: (text) =>
+        deps.kv.set(shareKey, JSON.stringify({ ...shared, text }), SHARE_TTL_MS).catch(() => {}),
+    },
+  );
+  if (args.thread && args.thread.channel !== cmd.channel_id) {
+    // We cannot tell whether the asker may read that channel; summarizing it here could leak it.
+    await privateSink.notice(
+      `That thread is in another channel. Run \`/summarize\` in <#${args.thread.channel}> instead.`,
+    );
+    return;
+  }
+  const channel = cmd.channel_id;
+  const maxWaitMs = deps.historyMaxWaitMs ?? HISTORY_MAX_WAIT_MS;
+  let fetched: Awaited<ReturnType<typeof fetchChannel>>;
+  try {
+    fetched = args.thread
+      ? await fetchThread(deps.api, { channel, ts: args.thread.ts, count: args.count, maxWaitMs })
+      : await fetchChannel(deps.api, {
+          channel,
+          count: args.count,
+          oldestSec: args.windowMs ? (Date.now() - args.windowMs) / 1000 : undefined,
+          maxWaitMs,
+        });
+  } catch (err) {
+    log.info(
+      { code: err instanceof PlatformError ? err.code : "unknown" },
+      "could not read history for a summary",
+    );
+    await privateSink.notice(historyErrorText(err, channelLabel(cmd), deps.botName));
+    return;
+  }
+  const names = await deps.names.resolve(mentionedUsers(fetched.messages));
+  const lines = toTranscript(fetched.messages, names);
+  let subject = args.thread
+    ? `a thread in ${channelLabel(cmd)}`
+    : args.windowMs
+      ? `${channelLabel(cmd)}, last ${humanWindow(args.windowMs)}`
+      : `${channelLabel(cmd)}, last ${lines.length} messages`;
+  if (fetched.partial)
+    subject += ` (Slack's rate limits let me read only the latest ${lines.length} messages)`;
+  shared.subject = subject;
+
+  let sink: EphemeralSummarySink | SlackAnswerSink = privateSink;
+  if (args.share) {
+    sink = deps.answerSink(
+      { teamId: cmd.team_id, channel, threadTs: args.thread?.ts, userId: cmd.user_id },
+      cmd.trigger_id,
+    );
+    await privateSink.notice(`Posting the summary of ${subject} in the channel.`).catch(() => {});
+  }
+  await deps.conversation.summarize({
+    platform: "slack",
+    workspaceId: cmd.team_id,
+    channelId: channel,
+    userId: cmd.user_id,
+    requestId: cmd.trigger_id,
+    lines,
+    sink,
+    subject,
+  });
+}
+
+/** The Share button on a private summary: post it in the channel, replace the private copy. */
+export async function shareSummary(
+  action: { key: string; userId: string; responseUrl?: string | undefined },
+  deps: Pick<SummarizeDeps, "api" | "kv" | "log" | "metrics">,
+): Promise<void> {
+  const raw = await deps.kv.get(action.key);
+  const reply = async (text: string) => {
+    if (!action.responseUrl) return;
+    deps.metrics.platformCalls.inc({ platform: "slack", method: "response_url" });
+    await fetch(action.responseUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ replace_original: true, text }),
+    }).catch(() => {});
+  };
+  if (!raw) return reply("This summary is too old to share. Run `/summarize share` to post a fresh one.");
+  const summary = JSON.parse(raw) as SharedSummary;
+  if (summary.userId !== action.userId) return;
+  await deps.api.call("chat.postMessage", {
+    channel: summary.channel,
+    ...(summary.threadTs ? { thread_ts: summary.threadTs } : {}),
+    ...renderMessage(`_Shared by <@${summary.userId}>:_\n\n${summary.text}`),
+    unfurl_links: false,
+  });
+  await reply("Shared the summary in the channel.");
+}
+
+export function historyErrorText(err: unknown, where: string, botName: string): string {
+  const code = err instanceof PlatformError ? err.code : "unknown";
+  switch (code) {
+    case "not_in_channel":
+      return `I'm not a member of ${where}, so I can't read it. Add me with \`/invite @${botName}\` and try again.`;
+    case "channel_not_found":
+      return `I can't see ${where}. If it's a private channel, add me first with \`/invite @${botName}\`. I can't read direct messages between other people.`;
+    case "missing_scope": {
+      const needed = err instanceof PlatformError ? neededScope(err) : undefined;
+      return `This Slack app is missing the permission${needed ? ` \`${needed}\`` : ""} it needs to read ${where}. A workspace admin can add it (see manifests/slack-app.yaml) and reinstall the app.`;
+    }
+    case "thread_not_found":
+      return "I couldn't find that thread. Use *Copy link* on a message in the thread and try again.";
+    case "ratelimited":
+      return "Slack is limiting how fast I can read messages right now. Please try again in a minute.";
+    default:
+      return `I couldn't read the messages of ${where} (Slack said \`${code}\`). Please try again.`;
+  }
+}
+
+function channelLabel(cmd: SlashCommand): string {
+  const name = cmd.channel_name;
+  if (!name || name === "directmessage" || name === "privategroup") return "this conversation";
+  return `#${name}`;
+}
+
+function humanWindow(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} hours`;
+  return `${Math.round(hours / 24)} days`;
+}

@@ -1,0 +1,290 @@
+/**
+ * The fake Slack's Web API methods. Each returns Slack's JSON answer: `{ok: true, ...}` or
+ * `{ok: false, error}` with the error code real Slack uses for that situation.
+ */
+import {
+  FAKE_APP_TOKEN,
+  FAKE_BOT_ID,
+  FAKE_BOT_TOKEN,
+  FAKE_BOT_USER_ID,
+  FAKE_TEAM_ID,
+  type FakeMessage,
+  type FakeSlack,
+} from "./slack-api.js";
+
+export type ApiArgs = Record<string, unknown>;
+type Result = Record<string, unknown> & { ok: boolean };
+
+/** Slack's limits: a section's text, blocks per message, markdown per stream call. */
+const SECTION_TEXT_MAX = 3000;
+const BLOCKS_MAX = 50;
+const STREAM_MARKDOWN_MAX = 12_000;
+const BUTTON_VALUE_MAX = 2000;
+const HISTORY_PAGE_MAX = 999;
+
+const fail = (error: string, extra: Record<string, unknown> = {}): Result => ({ ok: false, error, ...extra });
+
+export function handleMethod(fake: FakeSlack, method: string, args: ApiArgs, token: string): Result {
+  if (method === "apps.connections.open") {
+    if (token !== FAKE_APP_TOKEN) return fail(token ? "invalid_auth" : "not_authed");
+    return { ok: true, url: `${fake.url.replace(/^http/, "ws")}/socket` };
+  }
+  if (!token) return fail("not_authed");
+  if (token !== FAKE_BOT_TOKEN) return fail("invalid_auth");
+  const handler = METHODS[method];
+  if (!handler) return fail("unknown_method");
+  if (method.startsWith("chat.") && method.endsWith("Stream") && !fake.options.nativeStreaming) {
+    return fail("unknown_method");
+  }
+  return handler(fake, args);
+}
+
+const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
+  "auth.test": () => ({
+    ok: true,
+    url: "https://fake.slack.com/",
+    team: "Fake Team",
+    user: "supportbot",
+    team_id: FAKE_TEAM_ID,
+    user_id: FAKE_BOT_USER_ID,
+    bot_id: FAKE_BOT_ID,
+  }),
+
+  "chat.postMessage": (fake, args) => {
+    const denied = canWrite(fake, args.channel);
+    if (denied) return denied;
+    const invalid = validateContent(fake, args);
+    if (invalid) return invalid;
+    const msg: FakeMessage = {
+      channel: String(args.channel),
+      ts: fake.nextTs(),
+      ...(typeof args.thread_ts === "string" ? { threadTs: args.thread_ts } : {}),
+      user: FAKE_BOT_USER_ID,
+      botId: FAKE_BOT_ID,
+      text: String(args.text ?? ""),
+      ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
+      timeline: [],
+    };
+    msg.timeline.push({ at: Date.now(), text: renderVisible(msg), method: "chat.postMessage" });
+    fake.messages.push(msg);
+    return { ok: true, channel: msg.channel, ts: msg.ts, message: { ts: msg.ts, text: msg.text } };
+  },
+
+  "chat.update": (fake, args) => {
+    const denied = canWrite(fake, args.channel);
+    if (denied) return denied;
+    const msg = fake.messages.find((m) => m.channel === args.channel && m.ts === args.ts);
+    if (!msg) return fail("message_not_found");
+    if (msg.botId !== FAKE_BOT_ID) return fail("cant_update_message");
+    const invalid = validateContent(fake, args);
+    if (invalid) return invalid;
+    msg.text = String(args.text ?? "");
+    msg.blocks = Array.isArray(args.blocks) ? args.blocks : [];
+    if (msg.stream) msg.stream.state = "stopped";
+    msg.stream = undefined;
+    msg.timeline.push({ at: Date.now(), text: renderVisible(msg), method: "chat.update" });
+    return { ok: true, channel: msg.channel, ts: msg.ts, text: msg.text };
+  },
+
+  "chat.postEphemeral": (fake, args) => {
+    const denied = canWrite(fake, args.channel);
+    if (denied) return denied;
+    if (!fake.users.has(String(args.user))) return fail("user_not_found");
+    const invalid = validateContent(fake, args);
+    if (invalid) return invalid;
+    const blocks = Array.isArray(args.blocks) ? args.blocks : undefined;
+    fake.ephemerals.push({
+      channel: String(args.channel),
+      user: String(args.user),
+      text: String(args.text ?? ""),
+      ...(blocks ? { blocks } : {}),
+      at: Date.now(),
+    });
+    return { ok: true, message_ts: fake.nextTs() };
+  },
+
+  "chat.startStream": (fake, args) => {
+    const denied = canWrite(fake, args.channel);
+    if (denied) return denied;
+    const channel = fake.channels.get(String(args.channel));
+    if (typeof args.thread_ts !== "string") return fail("invalid_arguments");
+    // Streams outside a DM need to know who reads them.
+    if (channel?.type !== "im" && (!args.recipient_user_id || !args.recipient_team_id)) {
+      return fail(args.recipient_user_id ? "missing_recipient_team_id" : "missing_recipient_user_id");
+    }
+    const markdown = String(args.markdown_text ?? "");
+    if (markdown.length > STREAM_MARKDOWN_MAX) return fail("msg_too_long");
+    const msg: FakeMessage = {
+      channel: String(args.channel),
+      ts: fake.nextTs(),
+      threadTs: args.thread_ts,
+      user: FAKE_BOT_USER_ID,
+      botId: FAKE_BOT_ID,
+      text: "",
+      stream: { state: "open", startedAt: Date.now(), markdown, stoppedByUser: false },
+      timeline: [],
+    };
+    msg.timeline.push({ at: Date.now(), text: markdown, method: "chat.startStream" });
+    fake.messages.push(msg);
+    return { ok: true, channel: msg.channel, ts: msg.ts };
+  },
+
+  "chat.appendStream": (fake, args) => streamStep(fake, args, false),
+  "chat.stopStream": (fake, args) => streamStep(fake, args, true),
+
+  "conversations.history": (fake, args) => {
+    const denied = canRead(fake, args.channel);
+    if (denied) return denied;
+    const oldest = Number(args.oldest ?? 0);
+    const latest = args.latest === undefined ? Number.POSITIVE_INFINITY : Number(args.latest);
+    const all = fake.messages
+      .filter((m) => m.channel === args.channel && (m.threadTs === undefined || m.threadTs === m.ts))
+      .filter((m) => Number(m.ts) > oldest && Number(m.ts) < latest)
+      .sort((a, b) => Number(b.ts) - Number(a.ts));
+    return page(all, args);
+  },
+
+  "conversations.replies": (fake, args) => {
+    const denied = canRead(fake, args.channel);
+    if (denied) return denied;
+    const parent = fake.messages.find((m) => m.channel === args.channel && m.ts === args.ts);
+    if (!parent) return fail("thread_not_found");
+    const thread = fake.messages
+      .filter((m) => m.channel === args.channel && (m.ts === args.ts || m.threadTs === args.ts))
+      .sort((a, b) => Number(a.ts) - Number(b.ts));
+    return page(thread, args);
+  },
+
+  "users.info": (fake, args) => {
+    if (!fake.scopes.has("users:read")) return fail("missing_scope", { needed: "users:read" });
+    const user = fake.users.get(String(args.user));
+    if (!user) return fail("user_not_found");
+    return {
+      ok: true,
+      user: {
+        id: user.id,
+        name: user.name,
+        real_name: user.realName,
+        is_bot: user.isBot ?? false,
+        profile: { display_name: user.name, real_name: user.realName },
+      },
+    };
+  },
+
+  "assistant.threads.setStatus": (fake, args) => assistantCall(fake, "assistant.threads.setStatus", args),
+  "assistant.threads.setSuggestedPrompts": (fake, args) =>
+    assistantCall(fake, "assistant.threads.setSuggestedPrompts", args),
+  "assistant.threads.setTitle": (fake, args) => assistantCall(fake, "assistant.threads.setTitle", args),
+};
+
+function streamStep(fake: FakeSlack, args: ApiArgs, stop: boolean): Result {
+  const msg = fake.messages.find((m) => m.channel === args.channel && m.ts === args.ts);
+  if (!msg) return fail("message_not_found");
+  const stream = msg.stream;
+  if (stream?.state !== "open") return fail("message_not_in_streaming_state");
+  if (stream.stoppedByUser) {
+    stream.state = "stopped";
+    return fail("stopped_by_user");
+  }
+  if (Date.now() - stream.startedAt > fake.options.streamLifetimeMs) {
+    stream.state = "stopped";
+    return fail("message_not_in_streaming_state");
+  }
+  const markdown = String(args.markdown_text ?? "");
+  if (!stop && markdown === "" && !Array.isArray(args.chunks)) return fail("invalid_arguments");
+  if (markdown.length > STREAM_MARKDOWN_MAX) return fail("msg_too_long");
+  stream.markdown += markdown;
+  if (stop) {
+    stream.state = "stopped";
+    if (Array.isArray(args.blocks)) msg.blocks = args.blocks;
+  }
+  msg.timeline.push({
+    at: Date.now(),
+    text: stream.markdown,
+    method: stop ? "chat.stopStream" : "chat.appendStream",
+  });
+  return { ok: true, channel: msg.channel, ts: msg.ts };
+}
+
+function assistantCall(fake: FakeSlack, method: string, args: ApiArgs): Result {
+  if (!fake.scopes.has("assistant:write")) return fail("missing_scope", { needed: "assistant:write" });
+  const channel = fake.channels.get(String(args.channel_id));
+  if (channel?.type !== "im") return fail("channel_not_found");
+  if (typeof args.thread_ts !== "string") return fail("invalid_arguments");
+  fake.assistantCalls.push({ method, args, at: Date.now() });
+  return { ok: true };
+}
+
+function canWrite(fake: FakeSlack, channelId: unknown): Result | null {
+  if (!fake.scopes.has("chat:write")) return fail("missing_scope", { needed: "chat:write" });
+  const channel = fake.channels.get(String(channelId));
+  if (!channel) return fail("channel_not_found");
+  if (!channel.botMember) return fail(channel.type === "public" ? "not_in_channel" : "channel_not_found");
+  return null;
+}
+
+function canRead(fake: FakeSlack, channelId: unknown): Result | null {
+  const channel = fake.channels.get(String(channelId));
+  if (!channel) return fail("channel_not_found");
+  // Private channels the bot is not in do not exist as far as the bot can tell.
+  if (!channel.botMember) return fail(channel.type === "public" ? "not_in_channel" : "channel_not_found");
+  const needed =
+    channel.type === "public"
+      ? "channels:history"
+      : channel.type === "private"
+        ? "groups:history"
+        : "im:history";
+  if (!fake.scopes.has(needed))
+    return fail("missing_scope", { needed, provided: [...fake.scopes].join(",") });
+  return null;
+}
+
+function validateContent(fake: FakeSlack, args: ApiArgs): Result | null {
+  const text = typeof args.text === "string" ? args.text : "";
+  const blocks = Array.isArray(args.blocks) ? (args.blocks as Record<string, unknown>[]) : [];
+  if (text === "" && blocks.length === 0) return fail("no_text");
+  if (text.length > fake.options.maxTextChars) return fail("msg_too_long");
+  if (blocks.length > BLOCKS_MAX) return fail("invalid_blocks");
+  for (const block of blocks) {
+    const sectionText = (block.text as { text?: string } | undefined)?.text ?? "";
+    if (block.type === "section" && (sectionText.length === 0 || sectionText.length > SECTION_TEXT_MAX)) {
+      return fail("invalid_blocks");
+    }
+    for (const el of (block.elements ?? []) as { value?: string }[]) {
+      if ((el.value ?? "").length > BUTTON_VALUE_MAX) return fail("invalid_blocks");
+    }
+  }
+  return null;
+}
+
+/** What the user reads: the section and markdown blocks in order, else the plain text. */
+function renderVisible(msg: FakeMessage): string {
+  const parts: string[] = [];
+  for (const block of (msg.blocks ?? []) as { type?: string; text?: { text?: string } | string }[]) {
+    if (block.type === "section" && typeof block.text === "object") parts.push(block.text.text ?? "");
+    if (block.type === "markdown" && typeof block.text === "string") parts.push(block.text);
+  }
+  return parts.length > 0 ? parts.join("") : msg.text;
+}
+
+function page(all: FakeMessage[], args: ApiArgs): Result {
+  const limit = Math.min(Number(args.limit ?? 100) || 100, HISTORY_PAGE_MAX);
+  const start = args.cursor ? Number(String(args.cursor).replace("next:", "")) : 0;
+  const slice = all.slice(start, start + limit);
+  const next = start + limit < all.length ? `next:${start + limit}` : "";
+  return {
+    ok: true,
+    messages: slice.map((m) => ({
+      type: "message",
+      ts: m.ts,
+      text: m.stream ? m.stream.markdown : m.text,
+      ...(m.user ? { user: m.user } : {}),
+      ...(m.botId ? { bot_id: m.botId } : {}),
+      ...(m.subtype ? { subtype: m.subtype } : {}),
+      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+      ...(m.blocks ? { blocks: m.blocks } : {}),
+    })),
+    has_more: next !== "",
+    response_metadata: { next_cursor: next },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The Slack adapter wired like main.ts wires it (real Bolt receiver on the service's HttpServer,
+ * or Socket Mode), against the fake Slack and the real conversation core with a scripted model.
+ */
+
+import { loadConfig } from "../../../src/config.js";
+import type { ConversationSettings } from "../../../src/core/conversation.js";
+import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
+import { HttpServer } from "../../../src/http/server.js";
+import { silentLogger } from "../../../src/log.js";
+import {
+  createSlackAdapter,
+  type SlackAdapter,
+  type SlackAdapterOptions,
+} from "../../../src/platforms/slack/index.js";
+import { FAKE_APP_TOKEN, FAKE_BOT_TOKEN, FakeSlack, type FakeSlackOptions } from "../../fakes/slack-api.js";
+import {
+  FAKE_SIGNING_SECRET,
+  HttpDelivery,
+  type SlackDelivery,
+  SocketDelivery,
+} from "../../fakes/slack-events.js";
+import { makeConversation } from "../../support/conversation.js";
+
+export interface Replica {
+  adapter: SlackAdapter;
+  delivery: SlackDelivery;
+  close(): Promise<void>;
+}
+
+export interface Harness {
+  fake: FakeSlack;
+  adapter: SlackAdapter;
+  delivery: SlackDelivery;
+  http: HttpServer;
+  eventsUrl: string;
+  conversation: ReturnType<typeof makeConversation>["conversation"];
+  store: Store;
+  metrics: ReturnType<typeof makeConversation>["metrics"];
+  /** Another replica of the service: own core and HTTP server, same store and Slack. */
+  startReplica(model: ChatModel): Promise<Replica>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: {
+  model: ChatModel;
+  /** Rate windows of both the fake and the adapter are divided by this (default 10: a minute is 6 s). */
+  timeScale?: number;
+  mode?: "http" | "socket";
+  env?: Record<string, string>;
+  fake?: FakeSlackOptions;
+  adapter?: SlackAdapterOptions;
+  settings?: Partial<ConversationSettings>;
+  tools?: ToolRunner;
+  setup?: (fake: FakeSlack) => void;
+}): Promise<Harness> {
+  const timeScale = opts.timeScale ?? 10;
+  const fake = await new FakeSlack({ timeScale, ...opts.fake }).start();
+  fake.addChannel({ id: "C1", name: "general" });
+  fake.addUser({ id: "U1", name: "ana", realName: "Ana Lima" });
+  fake.addUser({ id: "U2", name: "ben", realName: "Ben Ode" });
+  opts.setup?.(fake);
+  const { env } = loadConfig({
+    SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+    SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    ...(opts.mode === "socket" ? { SLACK_APP_TOKEN: FAKE_APP_TOKEN } : {}),
+    ...opts.env,
+  });
+  const { conversation, store, metrics } = makeConversation({
+    model: opts.model,
+    ...(opts.tools ? { tools: opts.tools } : {}),
+    ...(opts.settings ? { settings: opts.settings } : {}),
+  });
+  const log = silentLogger();
+  const http = new HttpServer(log);
+  const port = await http.listen(0, "127.0.0.1");
+  const adapter = createSlackAdapter(
+    { env, conversation, http, store, log, metrics },
+    { timeScale, ...opts.adapter },
+  );
+  await adapter.start();
+  const startReplica = async (model: ChatModel): Promise<Replica> => {
+    const other = makeConversation({ model, store });
+    const otherHttp = new HttpServer(log);
+    const otherPort = await otherHttp.listen(0, "127.0.0.1");
+    const deps = {
+      env,
+      conversation: other.conversation,
+      http: otherHttp,
+      store,
+      log,
+      metrics: other.metrics,
+    };
+    const otherAdapter = createSlackAdapter(deps, { timeScale, ...opts.adapter });
+    await otherAdapter.start();
+    return {
+      adapter: otherAdapter,
+      delivery: new HttpDelivery(`http://127.0.0.1:${otherPort}/slack/events`),
+      async close() {
+        await otherAdapter.stop();
+        await otherAdapter.idle();
+        await otherHttp.close();
+      },
+    };
+  };
+  const eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  const delivery = opts.mode === "socket" ? new SocketDelivery(fake) : new HttpDelivery(eventsUrl);
+  if (opts.mode === "socket") await fake.socket.waitForConnection();
+  return {
+    fake,
+    adapter,
+    delivery,
+    http,
+    eventsUrl,
+    conversation,
+    store,
+    metrics,
+    startReplica,
+    async close() {
+      await adapter.stop();
+      await adapter.idle();
+      await http.close();
+      await store.close();
+      await fake.close();
+    },
+  };
+}
+
+/** Wait until `check` returns a value (polling the fake's recorded state); fails after `ms`. */
+export async function eventually<T>(check: () => T | undefined | null | false, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
