@@ -144,23 +144,25 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
   const redis = await startRedis();
   const log = silentLogger();
   const metrics = new Metrics();
+  const timedModel = (baseURL: string, firstTokenTimeoutMs: number, totalTimeoutMs: number) =>
+    new TimedModel(
+      new OpenAIChatModel({
+        baseURL,
+        model: "gpt-4o-mini",
+        maxRetries: 0,
+        firstTokenTimeoutMs,
+        totalTimeoutMs,
+        log,
+        metrics,
+      }),
+    );
   const store: RedisStore = await createRedisStore({ url: redis.url, prefix: uniquePrefix("bench"), log });
   const env = loadConfig({}).env;
   const figures: Record<string, unknown> = {};
   try {
     // --- Throughput and overhead: zero model delay, ~200 tokens per answer ---------------------
     let llm = await startChildLlm({ firstTokenDelayMs: 0, tokenIntervalMs: 0, answerTokens: 200 });
-    let model = new TimedModel(
-      new OpenAIChatModel({
-        baseURL: llm.url,
-        model: "gpt-4o-mini",
-        maxRetries: 0,
-        firstTokenTimeoutMs: 30_000,
-        totalTimeoutMs: 60_000,
-        log,
-        metrics,
-      }),
-    );
+    let model = timedModel(llm.url, 30_000, 60_000);
     const make = () =>
       new Conversation({
         store,
@@ -195,17 +197,7 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     // behind 99 other turns. At saturation, Little's law makes every turn wait ~concurrency /
     // throughput whatever the core does; that figure is printed too.
     llm = await startChildLlm({ firstTokenDelayMs: 100, tokenIntervalMs: 5, answerTokens: 200 });
-    model = new TimedModel(
-      new OpenAIChatModel({
-        baseURL: llm.url,
-        model: "gpt-4o-mini",
-        maxRetries: 0,
-        firstTokenTimeoutMs: 30_000,
-        totalTimeoutMs: 60_000,
-        log,
-        metrics,
-      }),
-    );
+    model = timedModel(llm.url, 30_000, 60_000);
     conversation = make();
     const paced = await drive(conversation, model, OVERHEAD_TURNS, THROUGHPUT_CONCURRENCY, 1_000_000);
     figures.overheadP50Ms = round(percentile(paced.overheads, 50));
@@ -220,17 +212,7 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
         tokenIntervalMs: 0,
         answerTokens: 200,
       });
-      model = new TimedModel(
-        new OpenAIChatModel({
-          baseURL: llm.url,
-          model: "gpt-4o-mini",
-          maxRetries: 0,
-          firstTokenTimeoutMs: 60_000,
-          totalTimeoutMs: 120_000,
-          log,
-          metrics,
-        }),
-      );
+      model = timedModel(llm.url, 60_000, 120_000);
       conversation = make();
       gc();
       const base = process.memoryUsage();
