@@ -4,11 +4,13 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { runCoreBench } from "./core.js";
+import { runDiscordBench } from "./discord.js";
 import { runSlackBench } from "./slack.js";
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   core: runCoreBench,
   slack: runSlackBench,
+  discord: runDiscordBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -69,6 +69,7 @@ const schema = z.object({
   LOCK_TTL_MS: int(1000).default(30_000),
   LOCK_WAIT_MS: int(0).default(120_000),
   SHUTDOWN_DEADLINE_MS: int(0).default(20_000),
+  ORPHAN_SWEEP_INTERVAL_MS: int(100).default(30_000),
 
   WEB_CHAT: z.enum(["auto", "on", "off"]).default("auto"),
 

@@ -101,7 +101,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
   if (config.webChat) adapters.push(createWebChatAdapter(deps));
   for (const adapter of adapters) await adapter.start();
   // Any replica may finalize a message whose answering process died (see core/orphans.ts).
-  const stopSweeping = conversation.orphans.startSweeping(store.threads);
+  const stopSweeping = conversation.orphans.startSweeping(store.threads, env.ORPHAN_SWEEP_INTERVAL_MS);
   const port = await http.listen(env.PORT, config.host);
   log.info(
     {

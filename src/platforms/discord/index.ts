@@ -1,0 +1,244 @@
+/**
+ * The Discord adapter: a discord.js gateway client that turns messages and interactions into
+ * calls to the conversation core. Handlers stay thin: decide (receive.ts), build a sink
+ * (sink.ts), hand over. All REST goes to DISCORD_API_URL through one rate-limit-aware client.
+ */
+import { type Client, Events, type Interaction, type Message, Routes, Status } from "discord.js";
+import type { Env } from "../../config.js";
+import type { TurnResult } from "../../core/conversation.js";
+import { ORPHAN_NOTICE } from "../../core/orphans.js";
+import type { Logger } from "../../log.js";
+import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
+import { SUMMARIZE } from "./commands.js";
+import { finalizeOrphan } from "./orphans.js";
+import { type ReceiveContext, routeMessage } from "./receive.js";
+import type { EditBudgetShape } from "./render.js";
+import { call, createRest } from "./rest.js";
+import { ChannelSink, type DiscordRest, rootKey } from "./sink.js";
+import { handleStopClick } from "./stop-button.js";
+import { handleSummarize, handleUnknownCommand } from "./summarize-command.js";
+
+export interface DiscordAdapterOptions {
+  /**
+   * Edit budget per channel. Default: Discord's 5 edits per 5 s (with margin). Tests and the
+   * benchmark scale it down together with the fake's bucket windows.
+   */
+  editBudget?: EditBudgetShape;
+  /** Requests per second this process may send to Discord (default 45: Discord's global 50, less jitter). */
+  globalRequestsPerSecond?: number;
+  /** How long start() waits for every shard to be ready. */
+  readyTimeoutMs?: number;
+}
+
+/** Discord sends READY and the guilds within seconds; a minute means something is wrong. */
+const DEFAULT_READY_TIMEOUT_MS = 60_000;
+
+export function createDiscordAdapter(
+  deps: AdapterDeps,
+  options: DiscordAdapterOptions = {},
+): PlatformAdapter {
+  return new DiscordAdapter(deps, options);
+}
+
+class DiscordAdapter implements PlatformAdapter {
+  readonly platform = "discord" as const;
+  private client: Client | null = null;
+  private rest: DiscordRest | null = null;
+  private accepting = false;
+  private readonly log: Logger;
+  private readonly env: Env;
+
+  constructor(
+    private readonly deps: AdapterDeps,
+    private readonly options: DiscordAdapterOptions,
+  ) {
+    this.log = deps.log.child({ platform: "discord" });
+    this.env = deps.env;
+  }
+
+  async start(): Promise<void> {
+    const { env } = this;
+    if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID) {
+      throw new Error("Discord needs DISCORD_TOKEN and DISCORD_APPLICATION_ID");
+    }
+    // Our own REST client outlives the gateway: answers still streaming at shutdown finish.
+    this.rest = createRest({
+      apiUrl: env.DISCORD_API_URL,
+      token: env.DISCORD_TOKEN,
+      metrics: this.deps.metrics,
+      log: this.log,
+      ...(this.options.globalRequestsPerSecond
+        ? { globalRequestsPerSecond: this.options.globalRequestsPerSecond }
+        : {}),
+    });
+    const client = createGatewayClient({ env, metrics: this.deps.metrics, log: this.log });
+    this.client = client;
+
+    let closeCode: number | undefined;
+    client.on(Events.ShardDisconnect, (event, shardId) => {
+      closeCode = event.code;
+      this.log.warn({ shardId, code: event.code }, "discord shard disconnected for good");
+    });
+    client.on(Events.ShardReady, (shardId) => this.log.info({ shardId }, "discord shard ready"));
+    client.on(Events.ShardResume, (shardId) => this.log.info({ shardId }, "discord shard resumed"));
+    client.on(Events.ShardReconnecting, (shardId) =>
+      this.log.warn({ shardId }, "discord shard reconnecting"),
+    );
+    client.on(Events.Error, (err) => this.log.error({ err }, "discord client error"));
+    client.on(Events.MessageCreate, (message) => this.onMessage(message));
+    client.on(Events.InteractionCreate, (interaction) => this.onInteraction(interaction));
+
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    const timeoutMs = this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    // Take events from the first one on: a message right after READY must not be dropped.
+    this.accepting = true;
+    try {
+      await client.login(env.DISCORD_TOKEN);
+      await Promise.race([
+        ready,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      this.accepting = false;
+      await client.destroy().catch(() => {});
+      this.client = null;
+      throw explainStartupError(err, {
+        closeCode,
+        applicationId: env.DISCORD_APPLICATION_ID,
+        apiUrl: env.DISCORD_API_URL,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (client.application && client.application.id !== env.DISCORD_APPLICATION_ID) {
+      this.log.warn(
+        { tokenApplication: client.application.id, configured: env.DISCORD_APPLICATION_ID },
+        "DISCORD_APPLICATION_ID is not the token's application: slash commands registered for it will not reach this bot",
+      );
+    }
+    this.log.info(
+      { user: client.user?.tag, shards: [...client.ws.shards.keys()], guilds: client.guilds.cache.size },
+      "discord connected",
+    );
+    const rest = this.rest;
+    const botId = client.user?.id;
+    if (botId) {
+      this.deps.conversation.orphans.register("discord", async (orphan) => {
+        await finalizeOrphan(orphan, { rest, botId, notice: ORPHAN_NOTICE });
+      });
+    }
+    if (client.guilds.cache.size === 0 && !env.DISCORD_SHARD_IDS) {
+      this.log.info(
+        { invite: inviteUrl(env.DISCORD_APPLICATION_ID) },
+        "the bot is in no server yet; invite it with this URL",
+      );
+    }
+  }
+
+  /** Closes the gateway (no new events); the REST client stays for answers the core is draining. */
+  async stop(): Promise<void> {
+    this.accepting = false;
+    const client = this.client;
+    this.client = null;
+    if (client) await client.destroy();
+  }
+
+  isReady(): boolean {
+    const client = this.client;
+    if (!this.accepting || !client?.isReady()) return false;
+    return client.ws.shards.every((shard) => shard.status === Status.Ready);
+  }
+
+  // --- events -------------------------------------------------------------------------------
+
+  private onMessage(message: Message): void {
+    if (!this.accepting || !this.rest || !this.client?.user) return;
+    const rest = this.rest;
+    const botId = this.client.user.id;
+    void (async () => {
+      const decision = await routeMessage(message, this.receiveContext(rest, botId));
+      if (decision.kind === "ignore") {
+        this.log.trace({ messageId: message.id, reason: decision.reason }, "message ignored");
+        return;
+      }
+      const sink = new ChannelSink(
+        {
+          rest,
+          kv: this.deps.store.kv,
+          log: this.log,
+          rootTtlMs: this.env.HISTORY_TTL_S * 1000,
+          ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
+        },
+        decision.target,
+        { userId: decision.incoming.userId, messageId: decision.incoming.messageId },
+      );
+      const result: TurnResult = await this.deps.conversation.handle(decision.incoming, sink);
+      this.log.debug({ messageId: message.id, outcome: result.outcome }, "message handled");
+    })().catch((err: unknown) =>
+      this.log.error({ err, messageId: message.id }, "discord message handler failed"),
+    );
+  }
+
+  private onInteraction(interaction: Interaction): void {
+    if (!this.accepting || !this.rest) return;
+    const rest = this.rest;
+    void (async () => {
+      if (interaction.isButton()) {
+        const handled = await handleStopClick(
+          {
+            interactionId: interaction.id,
+            token: interaction.token,
+            customId: interaction.customId,
+            userId: interaction.user.id,
+          },
+          { rest, conversation: this.deps.conversation, log: this.log },
+        );
+        if (!handled) this.log.debug({ customId: interaction.customId }, "unknown button");
+      } else if (interaction.isChatInputCommand()) {
+        if (interaction.commandName === SUMMARIZE.name) {
+          await handleSummarize(interaction, {
+            rest,
+            conversation: this.deps.conversation,
+            log: this.log,
+            applicationId: interaction.applicationId,
+            ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
+          });
+        } else {
+          await handleUnknownCommand(interaction, rest);
+        }
+      }
+    })().catch((err: unknown) =>
+      this.log.error({ err, interactionId: interaction.id }, "discord interaction failed"),
+    );
+  }
+
+  private receiveContext(rest: DiscordRest, botId: string): ReceiveContext {
+    return {
+      botId,
+      mode: this.env.DISCORD_REPLY_MODE,
+      rootOf: async (botMessageId) => {
+        try {
+          return await this.deps.store.kv.get(rootKey(botMessageId));
+        } catch (err) {
+          this.log.warn({ err }, "could not look up a reply's conversation");
+          return null;
+        }
+      },
+      threadOwner: async (threadId) => {
+        try {
+          const channel = await call<{ owner_id?: string }>("get channel", () =>
+            rest.get(Routes.channel(threadId)),
+          );
+          return channel.owner_id ?? null;
+        } catch (err) {
+          this.log.warn({ err, threadId }, "could not look up a thread's owner");
+          return null;
+        }
+      },
+    };
+  }
+}

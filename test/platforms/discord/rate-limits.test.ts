@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { PlatformError } from "../../../src/core/errors.js";
+import { silentLogger } from "../../../src/log.js";
+import { Metrics } from "../../../src/metrics.js";
+import { createRest } from "../../../src/platforms/discord/rest.js";
+import { ChannelSink } from "../../../src/platforms/discord/sink.js";
+import { createMemoryStore } from "../../../src/store/memory/store.js";
+import { type FakeChannel, type FakeDiscord, startFakeDiscord } from "../../fakes/discord/index.js";
+import { metricSum } from "./harness.js";
+
+/** The fake's message bucket window here (Discord's is 5 s; shorter keeps the test quick). */
+const WINDOW_MS = 300;
+
+describe("Discord rate limits", () => {
+  let fake: FakeDiscord;
+  let channel: FakeChannel;
+  const log = silentLogger();
+  const kv = createMemoryStore({ log }).kv;
+
+  afterEach(async () => {
+    await fake?.close();
+  });
+
+  async function setup(limit: number): Promise<void> {
+    fake = await startFakeDiscord({
+      rules: { createMessage: { limit, windowMs: WINDOW_MS }, editMessage: { limit, windowMs: WINDOW_MS } },
+    });
+    channel = fake.addChannel(fake.addGuild("g"), "general");
+  }
+
+  function sinkWith(metrics: Metrics): ChannelSink {
+    const rest = createRest({ apiUrl: fake.apiUrl, token: fake.token, metrics, log });
+    return new ChannelSink(
+      { rest, kv, log, rootTtlMs: 60_000 },
+      { kind: "channel", channelId: channel.id, sourceMessageId: "0", replyToSource: false, rootId: null },
+      { userId: "1", messageId: "2" },
+    );
+  }
+
+  it("hands an exhausted edit bucket to the scheduler as a wait, without sending the request", async () => {
+    await setup(2);
+    const metrics = new Metrics();
+    const sink = sinkWith(metrics);
+    const ref = await sink.post("v0", "streaming");
+
+    await sink.edit(ref, "v1", "streaming");
+    await sink.edit(ref, "v2", "streaming");
+    const err = await sink.edit(ref, "v3", "streaming").catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(PlatformError);
+    expect((err as PlatformError).code).toBe("ratelimited");
+    expect((err as PlatformError).retryAfterMs).toBeGreaterThan(0);
+    expect((err as PlatformError).retryAfterMs).toBeLessThanOrEqual(WINDOW_MS + 100);
+    expect(fake.requests.filter((r) => r.route === "PATCH /channels/:id/messages/:id")).toHaveLength(2);
+    expect(fake.rateLimitedCount).toBe(0);
+    expect(await metricSum(metrics.platformCalls, { method: "PATCH /channels/:id/messages/:id" })).toBe(2);
+  });
+
+  it("reports a real 429 with Discord's retry time and counts it", async () => {
+    await setup(1);
+    // Two processes sharing one bucket: the second cannot know the first used it up.
+    const ref = await sinkWith(new Metrics()).post("an answer", "streaming");
+    await sinkWith(new Metrics()).edit(ref, "edited by another replica", "streaming");
+    const metrics = new Metrics();
+    const err = await sinkWith(metrics)
+      .edit(ref, "edited by this replica", "streaming")
+      .catch((e: unknown) => e);
+
+    expect((err as PlatformError).code).toBe("ratelimited");
+    expect((err as PlatformError).retryAfterMs).toBeGreaterThan(0);
+    expect(fake.rateLimitedCount).toBe(1);
+    expect(await metricSum(metrics.platformRateLimited, { method: "PATCH /channels/:id/messages/:id" })).toBe(
+      1,
+    );
+  });
+
+  it("waits out the channel's send bucket for a new message instead of pausing the edits", async () => {
+    await setup(1);
+    const sink = sinkWith(new Metrics());
+    await sink.post("first part", "done");
+
+    await sink.post("second part", "streaming");
+    await sink.notice("You're sending messages faster than I can answer.");
+
+    expect(fake.botMessages(channel.id).map((m) => m.content)).toEqual([
+      "first part",
+      "second part",
+      "You're sending messages faster than I can answer.",
+    ]);
+  });
+
+  it("translates Discord errors into platform errors with their meaning", async () => {
+    await setup(5);
+    const sink = sinkWith(new Metrics());
+    const err = await sink.edit("1234567890123456789", "text", "done").catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(PlatformError);
+    expect((err as PlatformError).code).toBe("unknown_message");
+    expect((err as PlatformError).isRateLimit).toBe(false);
+  });
+});
