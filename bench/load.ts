@@ -10,7 +10,8 @@
  * first shows text of the answer) p50/p99, the error rate (anything but exactly one complete
  * answer per conversation; must be 0), 429s received, and each replica's memory: RSS sampled every
  * second (start, end, max, slope over the second half) and the live heap after a full GC, once
- * after warm-up and once at the end of the load (its growth per conversation: ~0 means no leak).
+ * after warm-up and once at the end of the load (a leak grows it with every conversation; a
+ * growth that does not scale with the number of conversations is warm-up, not a leak).
  *
  * `BENCH_LOAD_RATE` (conversations/s, default 6) and `BENCH_LOAD_SECONDS` (default 40) change the load.
  */
@@ -254,8 +255,9 @@ async function run(stoppers: (() => Promise<unknown>)[]): Promise<Record<string,
       ...memoryFigures(`replica ${k + 1}`, s),
       liveHeapFromMb: round(from, 1),
       liveHeapToMb: round(to, 1),
+      liveHeapGrowthMb: round(to - from, 2),
       // Each replica took about half of the conversations between the two measurements.
-      liveHeapKbPerConversation: round(((to - from) * 1024) / (between / REPLICAS), 2),
+      conversationsBetween: Math.round(between / REPLICAS),
     };
   });
   const turns = await Promise.all(

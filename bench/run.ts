@@ -5,12 +5,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { runCoreBench } from "./core.js";
 import { runDiscordBench } from "./discord.js";
+import { runLoadBench } from "./load.js";
 import { runSlackBench } from "./slack.js";
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   core: runCoreBench,
   slack: runSlackBench,
   discord: runDiscordBench,
+  load: runLoadBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -21,6 +21,14 @@ import { createWebChatAdapter } from "./platforms/web/index.js";
 import { createStore } from "./store/index.js";
 import { createToolRegistry } from "./tools/index.js";
 
+/** Extra time after the deadline for adapters to post the last notices of stopped answers. */
+const IDLE_GRACE_MS = 3_000;
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
 export interface RunningService {
   port: number;
   server: Server;
@@ -129,7 +137,14 @@ export async function startService(config: Config, log: Logger): Promise<Running
       stopSweeping();
       await Promise.allSettled(adapters.map((a) => a.stop()));
       const closingHttp = http.close();
-      await conversation.drain(env.SHUTDOWN_DEADLINE_MS);
+      // Running answers get the deadline; events an adapter acknowledged just before the signal
+      // are still handled (refused with a "restarting" notice if they reach the core too late)
+      // before the store they need is closed.
+      const adaptersIdle = Promise.all(adapters.map((a) => a.idle?.()));
+      await Promise.all([
+        conversation.drain(env.SHUTDOWN_DEADLINE_MS),
+        Promise.race([adaptersIdle, sleep(env.SHUTDOWN_DEADLINE_MS + IDLE_GRACE_MS)]),
+      ]);
       await closingHttp;
       for (const close of closers.reverse())
         await close().catch((err: unknown) => log.warn({ err }, "close failed"));

@@ -47,6 +47,8 @@ export class AnswerStream {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private broken = false;
+  /** Waiting for every part of the text so far to exist as a message (see `posted`). */
+  private postedWaiters: (() => void)[] = [];
   /** Aborted by finish(): an intermediate frame still waiting for its turn is dropped for the final. */
   private readonly finishing = new AbortController();
   private readonly startedAt: number;
@@ -75,6 +77,30 @@ export class AnswerStream {
   /** True once some text is visible in the chat. */
   get visible(): boolean {
     return this.stats.firstVisibleMs !== null;
+  }
+
+  /**
+   * Resolves once every part of the text so far exists as a chat message (or showing it failed).
+   * The turn waits for this before it releases its thread, so that the thread's next answer,
+   * perhaps on another replica, can never appear above this one.
+   */
+  posted(): Promise<void> {
+    if (this.allPosted()) return Promise.resolve();
+    return new Promise((resolve) => this.postedWaiters.push(resolve));
+  }
+
+  private allPosted(): boolean {
+    if (this.broken || this.text.trim() === "") return true;
+    const count = splitMarkdown(this.text, this.sink.limits.maxChars).length;
+    for (let i = 0; i < count; i++) if (!this.parts[i]?.ref) return false;
+    return true;
+  }
+
+  private notifyPosted(): void {
+    if (this.postedWaiters.length === 0 || !this.allPosted()) return;
+    const waiters = this.postedWaiters;
+    this.postedWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   append(delta: string): void {
@@ -113,6 +139,7 @@ export class AnswerStream {
     this.loop = this.run().catch((err: unknown) => {
       this.broken = true;
       this.loop = null;
+      this.notifyPosted();
       this.log.warn({ err }, "answer could not be shown; will try once more with the final text");
       if (this.finalState) this.stats.delivered = false;
     });
@@ -161,6 +188,7 @@ export class AnswerStream {
           part.ref = await this.sink.post(text, state);
           this.stats.posts++;
           if (this.stats.firstVisibleMs === null) this.stats.firstVisibleMs = this.now() - this.startedAt;
+          this.notifyPosted();
         } else {
           if (!isFinal) {
             const gap = part.lastSendAt + this.sink.limits.minEditIntervalMs - this.now();

@@ -9,7 +9,15 @@ import type { Metrics } from "../metrics.js";
 import { AnswerStream } from "./answer-stream.js";
 import { turnTokens } from "./budget.js";
 import { EditBudgets } from "./edit-budget.js";
-import { BusyError, type ChatbotError, InputError, LlmError, StoreError, ThrottledError } from "./errors.js";
+import {
+  BusyError,
+  type ChatbotError,
+  InputError,
+  LlmError,
+  ShuttingDownError,
+  StoreError,
+  ThrottledError,
+} from "./errors.js";
 import { generate } from "./generate.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
@@ -94,6 +102,22 @@ export interface SummarizeRequest {
 /** The id under which a running turn can be cancelled (e.g. by a Stop button). */
 export function turnIdOf(platform: Platform, messageId: string): string {
   return `${platform}:${messageId}`;
+}
+
+/**
+ * Longest wait for an answer's messages to exist before its turn is saved anyway (a platform
+ * that rate-limits posting for longer than this should not hold the thread).
+ */
+const POSTED_WAIT_MAX_MS = 15_000;
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Why a running turn was aborted; decides the suffix its message ends with. */
@@ -229,7 +253,7 @@ export class Conversation {
       return finishLog();
     };
 
-    if (this.draining) return refuse("unavailable", new BusyError("shutting down"));
+    if (this.draining) return refuse("unavailable", new ShuttingDownError("shutting down"));
     const text = msg.text.trim();
     if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
     if (text.length > settings.maxInputChars) {
@@ -342,7 +366,9 @@ export class Conversation {
       if (ending.code) result.code = ending.code;
       result.text = ending.text;
 
-      // 4. Save what the user saw and count the tokens, in parallel (two round trips at most).
+      // 4. Once the answer's messages exist (so the thread's next answer lands below them),
+      // save what the user saw and count the tokens, in parallel (two round trips at most).
+      await withTimeout(answer.posted(), POSTED_WAIT_MAX_MS);
       const shown = answer.current.trim() !== "";
       const entries = closeTurn(out.entries, answer.current);
       const save =

@@ -27,6 +27,11 @@ export class BusyError extends ChatbotError {
   readonly code = "thread_busy";
 }
 
+/** This replica is shutting down and takes no new turns (the next one, or a restart, will). */
+export class ShuttingDownError extends ChatbotError {
+  readonly code = "shutting_down";
+}
+
 /** The incoming message cannot be answered as it is (empty, too long). */
 export class InputError extends ChatbotError {
   constructor(

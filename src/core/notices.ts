@@ -7,6 +7,7 @@ import {
   InputError,
   LlmError,
   PlatformError,
+  ShuttingDownError,
   StoreError,
   ThrottledError,
   ToolError,
@@ -27,6 +28,9 @@ export function noticeFor(err: unknown): string {
     return err.reason === "rate"
       ? `You're sending messages faster than I can answer. Please try again ${humanDelay(err.retryAfterMs)}.`
       : `You've used today's answer budget. Please try again ${humanDelay(err.retryAfterMs)} (it resets at midnight UTC).`;
+  }
+  if (err instanceof ShuttingDownError) {
+    return "I'm restarting right now. Please send that again in a moment.";
   }
   if (err instanceof BusyError) {
     return "I'm still working on an earlier message in this conversation. Please send yours again in a moment.";

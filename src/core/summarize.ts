@@ -8,7 +8,14 @@ import type { Logger } from "../log.js";
 import { AnswerStream } from "./answer-stream.js";
 import type { ConversationDeps, SummarizeRequest, TurnResult } from "./conversation.js";
 import type { EditBudgets } from "./edit-budget.js";
-import { BusyError, type ChatbotError, InputError, LlmError, StoreError, ThrottledError } from "./errors.js";
+import {
+  type ChatbotError,
+  InputError,
+  LlmError,
+  ShuttingDownError,
+  StoreError,
+  ThrottledError,
+} from "./errors.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import type { ModelUsage } from "./ports.js";
 import { combineSystemPrompt, summarySystemPrompt } from "./prompts.js";
@@ -48,7 +55,7 @@ export async function runSummary(run: SummaryRun): Promise<TurnResult> {
     await req.sink.notice(text).catch((e: unknown) => log.warn({ err: e }, "could not send notice"));
     return result;
   };
-  if (run.draining) return refuse("unavailable", new BusyError("shutting down"));
+  if (run.draining) return refuse("unavailable", new ShuttingDownError("shutting down"));
   if (req.lines.length === 0) {
     return refuse(
       "rejected",

@@ -17,6 +17,8 @@ export interface PlatformAdapter {
   stop(): Promise<void>;
   /** For /readyz: connected and able to take events. */
   isReady(): boolean;
+  /** Resolves when every event this adapter accepted has been fully handled (shutdown waits for it). */
+  idle?(): Promise<void>;
 }
 
 export interface AdapterDeps {

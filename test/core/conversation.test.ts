@@ -270,6 +270,7 @@ describe("Conversation.handle", () => {
     expect(sink.visible.at(-1)?.text).toMatch(/assistant is restarting/);
     const late = new RecordingSink();
     expect((await conversation.handle(message(), late)).outcome).toBe("unavailable");
+    expect(late.notices[0]).toBe("I'm restarting right now. Please send that again in a moment.");
   });
 
   it("finalizes the message of a turn whose process died, found by the next message or by the sweep", async () => {

@@ -77,6 +77,10 @@ export class SlackHttpReceiver implements Receiver {
       HTTPModuleFunctions.buildNoBodyResponse(res, 400);
       return;
     }
+    if (!isObject(body)) {
+      HTTPModuleFunctions.buildNoBodyResponse(res, 400);
+      return;
+    }
     if (body.ssl_check === "1") return HTTPModuleFunctions.buildSSLCheckResponse(res);
     if (body.type === "url_verification") return HTTPModuleFunctions.buildUrlVerificationResponse(res, body);
 
@@ -96,8 +100,19 @@ export class SlackHttpReceiver implements Receiver {
         retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
       });
     } catch (err) {
+      // Bolt reads the body's fields without checking their types: a signed body of the wrong
+      // shape (`"event": null`, `"channel": null`) throws a TypeError before anything is acked.
+      if (err instanceof TypeError && !res.headersSent) {
+        this.opts.log.warn({ reason: err.message }, "slack request body not understood");
+        HTTPModuleFunctions.buildNoBodyResponse(res, 400);
+        return;
+      }
       this.opts.log.error({ err }, "slack event processing failed");
       if (!res.headersSent) HTTPModuleFunctions.buildNoBodyResponse(res, 500);
     }
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
