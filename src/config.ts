@@ -94,6 +94,7 @@ const schema = z.object({
       .optional(),
   ),
   DISCORD_SHARD_COUNT: int(1).optional(),
+  DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(1, 50).default(45),
 
   WEATHER_API_URL: url.default("https://api.open-meteo.com/v1/forecast"),
   GEOCODING_API_URL: url.default("https://geocoding-api.open-meteo.com/v1/search"),

@@ -68,9 +68,7 @@ class DiscordAdapter implements PlatformAdapter {
       token: env.DISCORD_TOKEN,
       metrics: this.deps.metrics,
       log: this.log,
-      ...(this.options.globalRequestsPerSecond
-        ? { globalRequestsPerSecond: this.options.globalRequestsPerSecond }
-        : {}),
+      globalRequestsPerSecond: this.options.globalRequestsPerSecond ?? env.DISCORD_GLOBAL_REQUESTS_PER_SECOND,
     });
     const client = createGatewayClient({ env, metrics: this.deps.metrics, log: this.log });
     this.client = client;
