@@ -191,11 +191,11 @@ export class AnswerStream {
           this.notifyPosted();
         } else {
           if (!isFinal) {
-            const gap = part.lastSendAt + this.sink.limits.minEditIntervalMs - this.now();
-            // Waiting for the interval or the budget, the answer may finish: then this frame is
-            // stale and the final text (which jumps the budget queue) goes instead.
-            const waited = await settle(gap > 0 ? sleep(gap, this.finishing.signal) : Promise.resolve());
-            if (!waited || !(await settle(this.budget.acquire(false, this.finishing.signal)))) return;
+            // Queue for the scope's budget at once (the message's own interval is a not-before
+            // time, so its place in the queue is kept). If the answer finishes meanwhile, this
+            // frame is stale and the final text (which jumps the queue) goes instead.
+            const notBefore = part.lastSendAt + this.sink.limits.minEditIntervalMs;
+            if (!(await settle(this.budget.acquire(false, this.finishing.signal, notBefore)))) return;
           } else {
             await this.budget.acquire(true);
           }

@@ -12,11 +12,20 @@
 
 interface Waiter {
   final: boolean;
+  /** Not granted before this time (a message's own minimum edit interval); keeps its place meanwhile. */
+  notBefore: number;
   resolve: () => void;
   reject: (err: unknown) => void;
   signal?: AbortSignal | undefined;
   onAbort?: () => void;
 }
+
+/**
+ * Share of a scope's edits kept for final texts (scopes of 10+ edits per window). A tenth costs
+ * intermediate frames ~11% in freshness and lets a burst of answers ending together show their
+ * last words at once.
+ */
+const FINAL_RESERVE = 0.1;
 
 export class EditBudget {
   private readonly grants: number[] = [];
@@ -24,6 +33,7 @@ export class EditBudget {
   private pausedUntil = 0;
   private lastGrant = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
   /** Last time anyone used this budget; idle budgets are dropped by their registry. */
   lastUsed: number;
 
@@ -39,11 +49,15 @@ export class EditBudget {
     return this.waiters.length;
   }
 
-  /** Resolves when an edit may be sent. Rejects with the signal's reason if aborted first. */
-  acquire(final: boolean, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when an edit may be sent, not before `notBefore` (epoch ms). Waiting for its own
+   * interval, an edit keeps its place in the queue: the next grant goes to the first waiter
+   * that is ready. Rejects with the signal's reason if aborted first.
+   */
+  acquire(final: boolean, signal?: AbortSignal, notBefore = 0): Promise<void> {
     this.lastUsed = this.now();
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { final, resolve, reject, signal };
+      const waiter: Waiter = { final, notBefore, resolve, reject, signal };
       if (signal) {
         if (signal.aborted) {
           reject(signal.reason);
@@ -74,28 +88,45 @@ export class EditBudget {
     this.schedule(retryAfterMs);
   }
 
-  private get spacingMs(): number {
-    return this.windowMs / this.edits;
+  /** Edits that only final texts may use: intermediate frames are paced to the rest. */
+  private get reserved(): number {
+    return this.edits >= 10 ? Math.ceil(this.edits * FINAL_RESERVE) : 0;
   }
 
-  /** Milliseconds until the next grant is allowed (0 = now). */
-  private waitMs(now: number): number {
+  private get spacingMs(): number {
+    return this.windowMs / (this.edits - this.reserved);
+  }
+
+  /**
+   * Milliseconds until the next grant is allowed (0 = now). Intermediate frames are paced evenly
+   * and leave the reserve unused; a final text needs only room in the window (answers that end
+   * at the same moment do not queue their last words behind each other).
+   */
+  private waitMs(now: number, final: boolean): number {
     while (this.grants.length > 0 && (this.grants[0] ?? 0) <= now - this.windowMs) this.grants.shift();
-    let wait = Math.max(0, this.pausedUntil - now, this.lastGrant + this.spacingMs - now);
-    if (this.grants.length >= this.edits)
-      wait = Math.max(wait, (this.grants[0] ?? now) + this.windowMs - now);
+    const limit = final ? this.edits : this.edits - this.reserved;
+    let wait = Math.max(0, this.pausedUntil - now);
+    if (!final) wait = Math.max(wait, this.lastGrant + this.spacingMs - now);
+    if (this.grants.length >= limit) {
+      wait = Math.max(wait, (this.grants[this.grants.length - limit] ?? now) + this.windowMs - now);
+    }
     return Math.ceil(wait);
   }
 
   private pump(): void {
     while (this.waiters.length > 0) {
       const now = this.now();
-      const wait = this.waitMs(now);
+      const wait = this.waitMs(now, this.waiters[0]?.final ?? false);
       if (wait > 0) {
         this.schedule(wait);
         return;
       }
-      const waiter = this.waiters.shift()!;
+      const index = this.waiters.findIndex((w) => w.notBefore <= now);
+      if (index === -1) {
+        this.schedule(Math.min(...this.waiters.map((w) => w.notBefore)) - now);
+        return;
+      }
+      const [waiter] = this.waiters.splice(index, 1) as [Waiter];
       if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener("abort", waiter.onAbort);
       this.grants.push(now);
       this.lastGrant = now;
@@ -105,11 +136,16 @@ export class EditBudget {
   }
 
   private schedule(ms: number): void {
-    if (this.timer) return;
+    const at = this.now() + Math.max(1, Math.ceil(ms));
+    if (this.timer) {
+      if (this.timerAt <= at) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAt = at;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.pump();
-    }, ms);
+    }, at - this.now());
     this.timer.unref();
   }
 }
