@@ -80,7 +80,8 @@ const schema = z.object({
   SLACK_THREAD_FOLLOWUPS: z.enum(["any", "mention"]).default("any"),
   SLACK_NATIVE_STREAMING: bool.default(true),
   SLACK_UPDATES_PER_MINUTE: int(1).default(50),
-  SLACK_MAX_MESSAGE_CHARS: int(500, 40_000).default(3500),
+  // Slack refuses messages whose blocks hold more than ~12k characters (msg_blocks_too_long).
+  SLACK_MAX_MESSAGE_CHARS: int(500, 10_000).default(3500),
 
   DISCORD_TOKEN: optionalString,
   DISCORD_APPLICATION_ID: optionalString,

@@ -255,16 +255,6 @@ export class Conversation {
 
     if (this.draining) return refuse("unavailable", new ShuttingDownError("shutting down"));
     const text = msg.text.trim();
-    if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
-    if (text.length > settings.maxInputChars) {
-      return refuse(
-        "rejected",
-        new InputError("message_too_long", "message too long", {
-          length: text.length,
-          limit: settings.maxInputChars,
-        }),
-      );
-    }
 
     // 1. Dedup and throttle: one atomic step in the store.
     let ticket: ThreadTicket | null = null;
@@ -285,6 +275,17 @@ export class Conversation {
       if (decision.kind === "throttled") {
         metrics.throttled.inc({ platform: msg.platform, reason: decision.reason });
         return refuse("throttled", new ThrottledError(decision.reason, decision.retryAfterMs));
+      }
+      // Checked after dedup, so a platform's second delivery of a bad message gets no second notice.
+      if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
+      if (text.length > settings.maxInputChars) {
+        return refuse(
+          "rejected",
+          new InputError("message_too_long", "message too long", {
+            length: text.length,
+            limit: settings.maxInputChars,
+          }),
+        );
       }
       // 2. Wait for the thread: one turn at a time, in order.
       ticket = await this.queue.enter(threadKey, owner, {

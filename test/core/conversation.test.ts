@@ -236,6 +236,12 @@ describe("Conversation.handle", () => {
     expect(empty.notices[0]).toMatch(/didn't get any text/);
     expect(huge.notices[0]).toMatch(/too long for me \(102,400 characters; the limit is 8,000\)/);
     expect(model.requests).toHaveLength(0);
+    // A platform's second delivery of the same empty message gets no second notice.
+    const again = new RecordingSink();
+    const first = message({ text: "" });
+    await conversation.handle(first, new RecordingSink());
+    expect((await conversation.handle(first, again)).outcome).toBe("duplicate");
+    expect(again.notices).toEqual([]);
   });
 
   it("tells the user when the store is down and serves again when it is back", async () => {

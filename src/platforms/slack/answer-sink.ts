@@ -12,6 +12,7 @@ import { PlatformError } from "../../core/errors.js";
 import type { MessageSink, MessageState, SinkLimits } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import type { SlackApi } from "./api.js";
+import { defuseBroadcasts } from "./mrkdwn.js";
 import type { ChannelPacer, StreamGate } from "./rate-gates.js";
 import { renderMessage, renderText, STOP_ACTION_ID } from "./render.js";
 
@@ -85,6 +86,7 @@ export class SlackAnswerSink implements MessageSink {
   }
 
   async post(text: string, state: MessageState): Promise<string> {
+    text = defuseBroadcasts(text);
     const { streaming } = this.deps;
     if (
       state === "streaming" &&
@@ -114,6 +116,7 @@ export class SlackAnswerSink implements MessageSink {
   }
 
   async edit(ref: string, text: string, state: MessageState): Promise<void> {
+    text = defuseBroadcasts(text);
     const part = this.parts.get(ref) ?? { ts: ref, mode: "message" as const, streamed: "", holdsGate: false };
     this.parts.set(ref, part);
     if (state === "streaming" && this.deps.stopRequested && (await this.deps.stopRequested())) {

@@ -9,6 +9,7 @@ import type { MessageSink, MessageState, SinkLimits } from "../../core/ports.js"
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import type { SlackApi } from "./api.js";
+import { defuseBroadcasts } from "./mrkdwn.js";
 import { renderMessage, SHARE_ACTION_ID } from "./render.js";
 
 /** A response_url answer should come back fast; Slack's own 3-second rule is for the ack. */
@@ -50,6 +51,7 @@ export class EphemeralSummarySink implements MessageSink {
   }
 
   async post(text: string, state: MessageState): Promise<string> {
+    text = defuseBroadcasts(text);
     this.parts.push({ text, state, delivered: false });
     const ref = String(this.parts.length - 1);
     if (state !== "streaming") await this.deliver(this.parts.length - 1);
@@ -57,6 +59,7 @@ export class EphemeralSummarySink implements MessageSink {
   }
 
   async edit(ref: string, text: string, state: MessageState): Promise<void> {
+    text = defuseBroadcasts(text);
     const part = this.parts[Number(ref)];
     if (!part) return;
     part.text = text;

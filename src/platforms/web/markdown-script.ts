@@ -34,7 +34,7 @@ function renderInline(raw) {
   text = text.replace(/\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^\s)]+)\)/g, function (_, label, url) {
     return link(url, label);
   });
-  text = text.replace(/(^|[\s(;])(https?:\/\/[^\s<]+)/g, function (_, before, url) {
+  text = text.replace(/(^|[\s(;])(https?:\/\/[^\s<\u0000]+)/g, function (_, before, url) {
     var tail = "";
     var m = /((?:[.,;:!?)\]]|&quot;|&#39;)+)$/.exec(url);
     if (m) {
