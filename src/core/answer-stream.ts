@@ -47,6 +47,9 @@ export class AnswerStream {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private broken = false;
+  /** A failed loop is restarted once for the final text. */
+  private finalRetried = false;
+  private released = false;
   /** Waiting for every part of the text so far to exist as a message (see `posted`). */
   private postedWaiters: (() => void)[] = [];
   /** Aborted by finish(): an intermediate frame still waiting for its turn is dropped for the final. */
@@ -67,6 +70,7 @@ export class AnswerStream {
     private readonly now: () => number = Date.now,
   ) {
     this.startedAt = now();
+    budget.holders++;
   }
 
   /** The full text so far. */
@@ -125,6 +129,10 @@ export class AnswerStream {
       await loop;
       if (this.loop === loop) break;
     }
+    if (!this.released) {
+      this.released = true;
+      this.budget.holders--;
+    }
     return this.stats;
   }
 
@@ -141,7 +149,14 @@ export class AnswerStream {
       this.loop = null;
       this.notifyPosted();
       this.log.warn({ err }, "answer could not be shown; will try once more with the final text");
-      if (this.finalState) this.stats.delivered = false;
+      if (!this.finalState) return;
+      if (this.finalRetried) {
+        this.stats.delivered = false;
+        return;
+      }
+      // finish() came while the failing call was in flight: the final text gets its own try.
+      this.finalRetried = true;
+      this.kick();
     });
   }
 

@@ -305,7 +305,11 @@ export class Conversation {
       if (ticket.orphan) void this.orphans.finalize(ticket.orphan);
     } catch (err) {
       if (err instanceof BusyError) return refuse("busy", err);
-      if (signal.aborted) return refuse("stopped", new LlmError("cancelled", "stopped while waiting"));
+      if (signal.aborted) {
+        return signal.reason === "shutdown"
+          ? refuse("unavailable", new ShuttingDownError("shut down while waiting for the thread"))
+          : refuse("stopped", new LlmError("cancelled", "stopped while waiting"));
+      }
       log.error({ err }, "store failed before the turn");
       return refuse(
         "unavailable",
@@ -393,6 +397,8 @@ export class Conversation {
       }
       if (usageResult.status === "rejected")
         log.error({ err: usageResult.reason }, "could not record token usage");
+      // The lock went with the commit; do not keep renewing it while the final edit waits.
+      clearInterval(keepLock);
 
       const stats = await answer.finish(ending.state, result.text);
       if (sink.status) sink.status("").catch(() => {});

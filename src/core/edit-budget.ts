@@ -36,6 +36,8 @@ export class EditBudget {
   private timerAt = 0;
   /** Last time anyone used this budget; idle budgets are dropped by their registry. */
   lastUsed: number;
+  /** Answers holding this budget: a held budget is never dropped, however idle. */
+  holders = 0;
 
   constructor(
     readonly edits: number,
@@ -175,7 +177,9 @@ export class EditBudgets {
   private sweep(): void {
     const now = this.now();
     for (const [scope, budget] of this.budgets) {
-      if (budget.pending === 0 && now - budget.lastUsed > budget.windowMs * 2) this.budgets.delete(scope);
+      if (budget.pending === 0 && budget.holders === 0 && now - budget.lastUsed > budget.windowMs * 2) {
+        this.budgets.delete(scope);
+      }
     }
   }
 }

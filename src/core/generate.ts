@@ -70,6 +70,7 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     const offerTools = round < input.maxToolRounds;
     let roundText = "";
     let calls: ToolCall[] = [];
+    let usageSeen = false;
     out.rounds = round + 1;
     try {
       for await (const event of input.model.stream({
@@ -88,9 +89,16 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
           out.usage.inputTokens += event.usage.inputTokens;
           out.usage.outputTokens += event.usage.outputTokens;
           out.finishReason = event.finishReason;
+          usageSeen = true;
         }
       }
     } catch (err) {
+      // A stream that stopped early (Stop, timeout, broken connection) reports no usage, but the
+      // tokens were spent: count them ourselves, or pressing Stop would dodge the daily budget.
+      if (!usageSeen && (roundText !== "" || input.signal.aborted)) {
+        out.usage.inputTokens += fitted.tokens;
+        out.usage.outputTokens += input.counter.count(roundText);
+      }
       const error =
         err instanceof LlmError ? err : new LlmError("unavailable", "model stream failed", { cause: err });
       if (error.code === "context_length" && !trimmedHarder && roundText === "") {

@@ -82,8 +82,11 @@ export interface ThreadStore {
 export interface KeyValueStore {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
-  /** Increment a counter; its expiry is set to `ttlMs` when it is created. Returns the new value. */
-  increment(key: string, ttlMs: number): Promise<number>;
+  /**
+   * Add `by` (default 1, may be negative) to a counter; its expiry is set to `ttlMs` when it is
+   * created. Returns the new value.
+   */
+  increment(key: string, ttlMs: number, by?: number): Promise<number>;
 }
 
 export interface Store {

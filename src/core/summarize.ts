@@ -131,6 +131,7 @@ export async function runSummary(run: SummaryRun): Promise<TurnResult> {
     }
     if (parts.length > 1) parts = [parts.join("\n")];
     answer.append(`**Summary of ${req.subject}** (${req.lines.length} messages)\n\n`);
+    let cutShort = false;
     const system = combining ? combineSystemPrompt(req.subject) : summarySystemPrompt(req.subject);
     for await (const event of deps.model.stream({
       messages: [
@@ -142,9 +143,12 @@ export async function runSummary(run: SummaryRun): Promise<TurnResult> {
       maxOutputTokens: settings.maxOutputTokens,
     })) {
       if (event.type === "text") answer.append(event.delta);
-      else if (event.type === "done") addUsage(usage, event.usage);
+      else if (event.type === "done") {
+        addUsage(usage, event.usage);
+        cutShort = event.finishReason === "length";
+      }
     }
-    result.text = answer.current;
+    result.text = cutShort ? withSuffix(answer.current, SUFFIX.length) : answer.current;
     await answer.finish("done", result.text);
   } catch (err) {
     const stopped = run.signal.aborted;

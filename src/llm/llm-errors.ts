@@ -61,6 +61,13 @@ function classifyApiError(err: APIError, shown: boolean): Classified {
     if (isContextLengthError(code, message)) {
       return { error: new LlmError("context_length", message, details), retryable: false };
     }
+    // Compatible servers (vLLM, gateways) report a refused request this way with HTTP 200: a
+    // client error is not retried (the same request fails the same way).
+    const type = (err.error as { type?: unknown } | undefined)?.type;
+    const numeric = typeof err.code === "number" ? err.code : Number(code);
+    if (type === "invalid_request_error" || (numeric >= 400 && numeric < 500)) {
+      return { error: new LlmError("bad_request", message, details), retryable: false };
+    }
     return classifyError(new TypeError(message), shown);
   }
   if (status === 429) {

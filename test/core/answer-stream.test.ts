@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AnswerStream } from "../../src/core/answer-stream.js";
 import { EditBudget, EditBudgets } from "../../src/core/edit-budget.js";
+import { PlatformError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { RecordingSink } from "../support/recording-sink.js";
 
@@ -99,5 +100,24 @@ describe("AnswerStream", () => {
     const edits = sink.calls.filter((c) => c.op === "edit");
     expect(edits.map((e) => e.text)).toEqual(["first second third"]);
     expect(sink.visible).toEqual([{ text: "first second third", state: "done" }]);
+  });
+
+  it("still delivers the final text when the first post fails while the answer finishes", async () => {
+    const sink = new RecordingSink();
+    const post = sink.post.bind(sink);
+    let posts = 0;
+    sink.post = async (text, state) => {
+      if (posts++ === 0) {
+        await tick(30);
+        throw new PlatformError("test", "internal_error", "500 from the platform");
+      }
+      return post(text, state);
+    };
+    const stream = new AnswerStream(sink, new EditBudget(100, 1000), log);
+    stream.append("Partial");
+    await tick(5); // the first post is in flight...
+    const stats = await stream.finish("done", "The whole answer."); // ...when the answer ends
+    expect(sink.visible).toEqual([{ text: "The whole answer.", state: "done" }]);
+    expect(stats.delivered).toBe(true);
   });
 });

@@ -309,4 +309,23 @@ describe("Conversation.handle", () => {
     expect(await conversation.orphans.sweepOnce(store.threads)).toBe(0);
     expect(finalized).toEqual(["web:dead-1", "web:dead-2"]);
   });
+
+  it("counts the tokens of a stopped answer against the daily budget", async () => {
+    const model = new ScriptedModel(() =>
+      reply("one two three four five six seven eight nine ten", { gapMs: 20 }),
+    );
+    const { conversation } = makeConversation({
+      model,
+      settings: { throttle: { requests: 100, windowMs: 60_000, dailyTokens: 100 } },
+    });
+    const msg = message();
+    const pending = conversation.handle(msg, new RecordingSink());
+    await new Promise((r) => setTimeout(r, 70));
+    conversation.cancel(`web:${msg.messageId}`);
+    const stopped = await pending;
+    expect(stopped.outcome).toBe("stopped");
+    // The prompt alone is over 100 tokens: pressing Stop does not dodge the budget.
+    expect(stopped.usage.inputTokens).toBeGreaterThan(100);
+    expect((await conversation.handle(message(), new RecordingSink())).outcome).toBe("throttled");
+  });
 });

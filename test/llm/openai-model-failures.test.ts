@@ -209,6 +209,25 @@ describe("OpenAIChatModel after the first token", () => {
     expect(codeOf(error)).toBe("interrupted");
   });
 
+  it("does not retry a request the server refused inside the stream, and says it was refused", async () => {
+    const refusal: Behaviour = {
+      kind: "stream",
+      parts: [
+        {
+          raw: '{"error":{"message":"temperature must be below 2","type":"invalid_request_error","code":400}}',
+        },
+      ],
+    };
+    const s = await serve(refusal, refusal, refusal);
+    const { model, waits } = createTestModel(s.url);
+
+    const { error } = await collect(model.stream(request()));
+
+    expect(codeOf(error)).toBe("bad_request");
+    expect(waits).toEqual([]);
+    expect(s.requests).toHaveLength(1);
+  });
+
   it("reports interrupted when the stream ends without a finish reason", async () => {
     const s = await serve(llm.text(["Half"], { finishReason: null }));
     const { model } = createTestModel(s.url);

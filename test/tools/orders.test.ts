@@ -114,6 +114,26 @@ describe("get_order_status", () => {
     expect(other.ok).toBe(true);
   });
 
+  it("cannot be turned into an order-id oracle by many lookups in parallel", async () => {
+    const { registry } = makeRegistry({ ORDER_LOOKUP_FAILURES_PER_HOUR: 5 });
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        registry.run(lookup({ order_id: String(3000 + i), email: "guess@example.com" }), stranger),
+      ),
+    );
+    const errors = results.map((r) => (content(r) as { error: string }).error);
+    expect(errors.filter((e) => e === "order_not_found")).toHaveLength(5);
+    expect(errors.filter((e) => e === "too_many_failed_lookups")).toHaveLength(25);
+  });
+
+  it("does not use up the allowance with successful lookups", async () => {
+    const { registry } = makeRegistry({ ORDER_LOOKUP_FAILURES_PER_HOUR: 2 });
+    for (let i = 0; i < 5; i++) {
+      const ok = await registry.run(lookup({ order_id: "1042", email: "ana@example.com" }), stranger);
+      expect(ok.ok).toBe(true);
+    }
+  });
+
   it("does not count a lookup without an email or with invalid arguments as a failure", async () => {
     const { registry } = makeRegistry({ ORDER_LOOKUP_FAILURES_PER_HOUR: 1 });
     await registry.run(lookup({ order_id: "1042", email: null }), stranger);

@@ -66,10 +66,10 @@ export function recordingKv(): RecordingKv {
       kv.ttls.set(key, ttlMs);
       return store.kv.set(key, value, ttlMs);
     },
-    async increment(key, ttlMs) {
+    async increment(key, ttlMs, by) {
       if (kv.failing) throw new Error("store down");
       kv.ttls.set(key, ttlMs);
-      return store.kv.increment(key, ttlMs);
+      return store.kv.increment(key, ttlMs, by);
     },
   };
   return kv;

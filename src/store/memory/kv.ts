@@ -19,11 +19,11 @@ export function createMemoryKv(
       space.setString(keys.kv(key), value, wholeMs("ttlMs", ttlMs));
     },
 
-    async increment(key: string, ttlMs: number): Promise<number> {
+    async increment(key: string, ttlMs: number, by = 1): Promise<number> {
       ensureOpen();
       const ttl = wholeMs("ttlMs", ttlMs);
       const name = keys.kv(key);
-      const value = space.incrementBy(name, 1);
+      const value = space.incrementBy(name, Math.trunc(by));
       // Only a counter without expiry gets one: a running window is not pushed further out.
       if (space.ttl(name) === -1) space.expire(name, ttl);
       return value;

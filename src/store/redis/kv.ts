@@ -21,9 +21,11 @@ export function createRedisKv(
       await caller.run("kv.set", () => client.set(keys.kv(key), value, "PX", ttl));
     },
 
-    async increment(key: string, ttlMs: number): Promise<number> {
+    async increment(key: string, ttlMs: number, by = 1): Promise<number> {
       const ttl = wholeMs("ttlMs", ttlMs);
-      const reply = await caller.run("kv.increment", () => scripts.chatbotIncrement(keys.kv(key), ttl));
+      const reply = await caller.run("kv.increment", () =>
+        scripts.chatbotIncrement(keys.kv(key), ttl, Math.trunc(by)),
+      );
       if (typeof reply !== "number") throw unexpectedReply("kv.increment", reply);
       return reply;
     },

@@ -125,9 +125,9 @@ end
 return 0
 `;
 
-/** KEYS: counter. ARGV: ttlMs, set only when the counter has no expiry (it was just created). */
+/** KEYS: counter. ARGV: ttlMs, set only when the counter has no expiry (it was just created); by. */
 const INCREMENT = `
-local value = redis.call('INCR', KEYS[1])
+local value = redis.call('INCRBY', KEYS[1], ARGV[2])
 if redis.call('PTTL', KEYS[1]) == -1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end

@@ -63,35 +63,46 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
           fields: [{ field: "order_id", problem: "empty order number" }],
         });
       }
+      // Every lookup takes a slot of the user's failure allowance before it looks (so parallel
+      // calls cannot all pass the check), and gives it back unless it failed.
       const failureKey = `tool:orders:failures:${ctx.userKey}`;
-      await refuseWhenOverLimit(opts, failureKey);
+      await takeLookupSlot(opts, failureKey);
+      let failed = false;
+      try {
+        return await lookUp();
+      } catch (err) {
+        failed = err instanceof ToolFailure && err.code === "not_found";
+        throw err;
+      } finally {
+        if (!failed) await giveBackSlot(opts.kv, failureKey, ctx);
+      }
 
-      const order = await opts.backend.find(orderId, ctx.signal);
-      if (order?.linkedUsers.includes(ctx.userKey)) return orderView(order, "linked_chat_account");
-      if (!args.email) {
-        // Same answer whether the order exists or not, and nothing was tried: not a failure.
+      async function lookUp() {
+        const order = await opts.backend.find(orderId, ctx.signal);
+        if (order?.linkedUsers.includes(ctx.userKey)) return orderView(order, "linked_chat_account");
+        if (!args.email) {
+          // Same answer whether the order exists or not, and nothing was tried: not a failure.
+          throw new ToolFailure(
+            "invalid_arguments",
+            "The email address used on the order is needed to show it. Ask the customer for it.",
+            { reason: "email_required", fields: [{ field: "email", problem: "required for this order" }] },
+          );
+        }
+        if (order && sameEmail(order.email, args.email)) return orderView(order, "email");
         throw new ToolFailure(
-          "invalid_arguments",
-          "The email address used on the order is needed to show it. Ask the customer for it.",
-          { reason: "email_required", fields: [{ field: "email", problem: "required for this order" }] },
+          "not_found",
+          "No order matches that order number and email address. Ask the customer to check both; the email must be the one used when ordering. Do not try other order numbers.",
+          { reason: "order_not_found" },
         );
       }
-      if (order && sameEmail(order.email, args.email)) return orderView(order, "email");
-
-      await countFailure(opts.kv, failureKey, ctx);
-      throw new ToolFailure(
-        "not_found",
-        "No order matches that order number and email address. Ask the customer to check both; the email must be the one used when ordering. Do not try other order numbers.",
-        { reason: "order_not_found" },
-      );
     },
   });
 }
 
-async function refuseWhenOverLimit(opts: OrderToolOptions, key: string): Promise<void> {
-  let failures: number;
+async function takeLookupSlot(opts: OrderToolOptions, key: string): Promise<void> {
+  let used: number;
   try {
-    failures = Number((await opts.kv.get(key)) ?? 0);
+    used = await opts.kv.increment(key, ORDER_LOOKUP_WINDOW_MS);
   } catch (err) {
     // Without the counter we cannot enforce the limit: fail closed.
     throw new ToolFailure(
@@ -103,7 +114,7 @@ async function refuseWhenOverLimit(opts: OrderToolOptions, key: string): Promise
       },
     );
   }
-  if (failures >= opts.failuresPerHour) {
+  if (used > opts.failuresPerHour) {
     throw new ToolFailure(
       "denied",
       "Too many unsuccessful order lookups from this chat account. For the customers' privacy, order lookups are paused for up to an hour. Tell the user to try again later or to contact support by email.",
@@ -112,11 +123,11 @@ async function refuseWhenOverLimit(opts: OrderToolOptions, key: string): Promise
   }
 }
 
-async function countFailure(kv: KeyValueStore, key: string, ctx: ToolRunContext): Promise<void> {
+async function giveBackSlot(kv: KeyValueStore, key: string, ctx: ToolRunContext): Promise<void> {
   try {
-    await kv.increment(key, ORDER_LOOKUP_WINDOW_MS);
+    await kv.increment(key, ORDER_LOOKUP_WINDOW_MS, -1);
   } catch (err) {
-    ctx.log.warn({ err }, "could not count a failed order lookup");
+    ctx.log.warn({ err }, "could not give back an order lookup slot");
   }
 }
 
