@@ -69,6 +69,8 @@ export class ChannelSink implements MessageSink {
   readonly limits: SinkLimits;
   private readonly stopId: string;
   private thread: Promise<string> | null = null;
+  /** The typing request in flight, if any. */
+  private typing: Promise<unknown> | null = null;
   /** Resolved channel to post in (the new thread, or the parent when threads are not allowed). */
   private postChannelId: string | null;
   private replyToSource: boolean;
@@ -92,6 +94,9 @@ export class ChannelSink implements MessageSink {
 
   async post(text: string, state: MessageState): Promise<string> {
     const channelId = await this.channel();
+    // A typing request that lands after the message would show "typing..." under the finished
+    // answer for 10 s: let one still in flight arrive first.
+    if (this.typing) await this.typing.catch(() => {});
     const body = {
       ...messageBody(text, state, this.stopId),
       ...(this.replyToSource && this.posted === 0 ? this.reference() : {}),
@@ -130,8 +135,11 @@ export class ChannelSink implements MessageSink {
     const now = Date.now();
     if (now - this.lastTypingAt < TYPING_REFRESH_MS) return;
     this.lastTypingAt = now;
-    const channelId = await this.channel();
-    await call("typing", () => this.deps.rest.post(Routes.channelTyping(channelId)));
+    const typing = this.channel().then((channelId) =>
+      call("typing", () => this.deps.rest.post(Routes.channelTyping(channelId))),
+    );
+    this.typing = typing;
+    await typing;
   }
 
   /**
