@@ -25,10 +25,13 @@ const NO_STREAMING_CODES = new Set([
   "unknown_method",
   "not_allowed_token_type",
   "method_deprecated",
-  "not_allowed",
   "feature_not_enabled",
-  "invalid_arguments",
 ]);
+/**
+ * Errors that may be about this one conversation (a channel or thread kind streams do not
+ * support): this answer uses edits, the next one tries streaming again.
+ */
+const NOT_HERE_CODES = new Set(["not_allowed", "invalid_arguments"]);
 /** Errors after which the message itself is gone or frozen: post a new one instead. */
 const GONE_CODES = new Set(["message_not_found", "cant_update_message", "edit_window_closed"]);
 
@@ -105,6 +108,11 @@ export class SlackAnswerSink implements MessageSink {
         if (NO_STREAMING_CODES.has(err.code)) {
           streaming.available = false;
           this.deps.log.warn({ code: err.code }, "slack native streaming unavailable; using message edits");
+        } else if (NOT_HERE_CODES.has(err.code)) {
+          this.deps.log.info(
+            { code: err.code },
+            "slack refused a stream here; this answer uses message edits",
+          );
         } else if (!err.isRateLimit) {
           throw err;
         }
