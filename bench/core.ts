@@ -27,7 +27,7 @@ const CONVERSATIONS = 1000;
 /** Turns of the overhead run (paced model, 100 at a time: about 10 s). */
 /** How long one paced answer takes: first token 100 ms + 60 pieces 25 ms apart. */
 const PACED_ANSWER_MS = 100 + 60 * 25;
-const OVERHEAD_TURNS = Number(process.env.BENCH_OVERHEAD_TURNS ?? 1000);
+const OVERHEAD_TURNS = Number(process.env.BENCH_OVERHEAD_TURNS ?? 1500);
 const MEMORY_LEVELS = process.env.BENCH_MEMORY === "0" ? [] : [1000, 10_000];
 
 class CountingSink implements MessageSink {
