@@ -1,9 +1,10 @@
 /**
- * Token counting with the model's own BPE (js-tiktoken), so the history trimmer and the budget
- * see the numbers OpenAI bills. Only the two encodings chat models use are imported.
+ * Token counting with the model's own BPE (`tiktoken`, OpenAI's tokenizer compiled to
+ * WebAssembly), so the history trimmer and the budget see the numbers OpenAI bills. The rank
+ * tables live in WebAssembly memory, not on the JavaScript heap: a pure-JS tokenizer would add
+ * ~70 MB that every major garbage collection has to mark (a latency tail on every turn).
  */
-import { createRequire } from "node:module";
-import { Tiktoken, type TiktokenBPE } from "js-tiktoken/lite";
+import { get_encoding, type Tiktoken } from "tiktoken";
 import type { TokenCounter } from "../core/ports.js";
 import type { ModelMessage } from "../core/types.js";
 
@@ -40,21 +41,15 @@ export function encodingForModel(model: string): EncodingName {
   return "o200k_base";
 }
 
-// Building an encoder parses the whole rank table (~0.7 s, tens of MB), so each encoding is built
-// once per process, on first use, and shared. It is immutable afterwards: no state leaks between
-// counters or requests.
+// Building an encoder takes ~0.15 s, so each encoding is built once per process, on first use,
+// and shared (never freed: it lives as long as the process). It is immutable afterwards: no state
+// leaks between counters or requests.
 const encoders = new Map<EncodingName, Tiktoken>();
-// A rank table is ~30-70 MB of heap once parsed: only the one the configured model needs is loaded.
-const require = createRequire(import.meta.url);
-const loadRanks = (encoding: EncodingName): TiktokenBPE => {
-  const mod = require(`js-tiktoken/ranks/${encoding}`) as TiktokenBPE | { default: TiktokenBPE };
-  return "default" in mod ? mod.default : mod;
-};
 
 function encoderFor(encoding: EncodingName): Tiktoken {
   let encoder = encoders.get(encoding);
   if (!encoder) {
-    encoder = new Tiktoken(loadRanks(encoding));
+    encoder = get_encoding(encoding);
     encoders.set(encoding, encoder);
   }
   return encoder;
@@ -66,7 +61,7 @@ export interface CountingTokenCounter extends TokenCounter {
 
 export function createTokenCounter(model: string): CountingTokenCounter {
   const encoding = encodingForModel(model);
-  // Built now, not on the first count: the ~0.7 s belongs to start-up, not to someone's first turn.
+  // Built now, not on the first count: it belongs to start-up, not to someone's first turn.
   const encoder = encoderFor(encoding);
   // Least-recently-used cache of text -> tokens. The same history entries are counted on every
   // turn of a thread, and encoding is ~100x slower than a Map lookup.
@@ -75,7 +70,7 @@ export function createTokenCounter(model: string): CountingTokenCounter {
 
   const encode = (text: string): number => {
     // User text may contain "<|endoftext|>"; it is ordinary text here, not a special token.
-    return encoder.encode(text, [], []).length;
+    return encoder.encode_ordinary(text).length;
   };
 
   const count = (text: string): number => {
