@@ -11,6 +11,8 @@ import type { SlackApi } from "./api.js";
 const PAGE_SIZE = 200;
 /** Pages we read beyond what the count needs, for channels full of bot and join messages. */
 const EXTRA_PAGES = 3;
+/** Pages of a thread read at most (200 messages each): 10,000 replies. */
+const MAX_THREAD_PAGES = 50;
 /** Subtypes that are people talking; everything else (joins, bots, topic changes) is skipped. */
 const HUMAN_SUBTYPES = new Set(["thread_broadcast", "file_share", "me_message"]);
 
@@ -71,7 +73,10 @@ async function fetchPages(
   const kept: RawMessage[] = [];
   let cursor: string | undefined;
   let partial = false;
-  const maxPages = Math.ceil(opts.count / PAGE_SIZE) + EXTRA_PAGES;
+  // A thread is read oldest first, so its newest messages come last: read it whole (up to a hard
+  // cap). A channel is read newest first and stops once `count` are in.
+  const maxPages = newestFirst ? Math.ceil(opts.count / PAGE_SIZE) + EXTRA_PAGES : MAX_THREAD_PAGES;
+  let more = false;
   const started = Date.now();
   for (let page = 0; page < maxPages; page++) {
     let res: Page;
@@ -94,10 +99,13 @@ async function fetchPages(
     }
     for (const m of res.messages ?? []) if (isHuman(m)) kept.push(m);
     cursor = res.response_metadata?.next_cursor || undefined;
-    if (!res.has_more || !cursor) break;
+    more = Boolean(res.has_more && cursor);
+    if (!more) break;
     // Threads are read whole (oldest first); channels only until the newest `count` are in.
     if (newestFirst && kept.length >= opts.count) break;
   }
+  // A thread longer than the cap: what was read is not its latest part, so say it is partial.
+  if (!newestFirst && more) partial = true;
   const ordered = newestFirst ? kept.slice(0, opts.count).reverse() : kept.slice(-opts.count);
   return { messages: ordered, partial };
 }
