@@ -156,6 +156,100 @@ describe("demo model", () => {
     expect(text).toContain("No order 1042 was found");
   });
 
+  it("writes the real tools' results as sentences a person would read", async () => {
+    const model = await demo();
+    const call = (id: string, name: string) => ({ id, name, arguments: "{}" });
+    const messages: ModelMessage[] = [
+      SYSTEM,
+      {
+        role: "user",
+        content: "Weather in Oslo, wireless headphones under 100 and order 1042 (ana@example.com)",
+      },
+      {
+        role: "assistant",
+        content: null,
+        toolCalls: [call("w", "get_weather"), call("p", "search_products"), call("o", "get_order_status")],
+      },
+      {
+        role: "tool",
+        toolCallId: "w",
+        name: "get_weather",
+        content: JSON.stringify({
+          location: "Oslo, Norway",
+          timezone: "Europe/Oslo",
+          units: { temperature: "°C", wind_speed: "km/h" },
+          current: {
+            time: "t",
+            conditions: "Overcast",
+            temperature: 3.5,
+            feels_like: 0.4,
+            humidity_percent: 81,
+            wind_speed: 12,
+          },
+          forecast: [
+            { date: "2026-11-28", conditions: "Snow", high: 1, low: -3, precipitation_chance_percent: 70 },
+          ],
+          source: "Open-Meteo (open-meteo.com)",
+        }),
+      },
+      {
+        role: "tool",
+        toolCallId: "p",
+        name: "search_products",
+        content: JSON.stringify({
+          query: "wireless headphones",
+          filters: { category: null, max_price: 100, in_stock_only: false },
+          results: [
+            {
+              sku: "AUD-1016",
+              name: "Tidal Sport Neckband Earphones",
+              category: "audio",
+              price: 38.99,
+              currency: "USD",
+              in_stock: true,
+              stock: 4,
+              summary: "Secure-fit wireless neckband earphones.",
+              url: "https://shop.example.com/p/tidal",
+            },
+          ],
+          total_matches: 1,
+        }),
+      },
+      {
+        role: "tool",
+        toolCallId: "o",
+        name: "get_order_status",
+        content: JSON.stringify({
+          order_id: "1042",
+          status: "in_transit",
+          status_text: "on its way",
+          placed_at: "2025-11-20T11:00:00Z",
+          shipped_at: "2025-11-21T09:00:00Z",
+          delivered_at: null,
+          estimated_delivery: "2025-11-26",
+          carrier: "DHL",
+          tracking_number: "JD0146",
+          items: [{ name: "Sentry Video Doorbell", quantity: 1 }],
+          total: 173.98,
+          currency: "USD",
+          verified_by: "email",
+        }),
+      },
+    ];
+
+    const { text } = await collect(model.stream(request(messages)));
+
+    expect(text).toContain(
+      "**Oslo, Norway** right now: overcast, 3.5°C, feels like 0.4°C, humidity 81%, wind 12 km/h.",
+    );
+    expect(text).toContain("- 2026-11-28: snow, -3 to 1°C, 70% chance of rain");
+    expect(text).toContain('I found one match for "wireless headphones" under 100:');
+    expect(text).toContain("- **Tidal Sport Neckband Earphones**: 38.99 USD, in stock.");
+    expect(text).toContain("Order **1042** is **in transit**: on its way.");
+    expect(text).toContain("- Carrier: DHL, tracking number JD0146");
+    expect(text).not.toContain("n/a");
+  });
+
   it("lists found products from a search result", async () => {
     const model = await demo();
     const products = {

@@ -76,6 +76,8 @@ function describeResult(name: string | undefined, content: string): string {
   }
   const failure = errorMessage(data);
   if (failure !== undefined) return `Sorry, I couldn't ${action(name)}: ${truncate(failure)}`;
+  const written = writtenAnswer(name, data);
+  if (written !== undefined) return written;
   const record = isRecord(data) ? data : {};
   const subject = scalar(record.location ?? record.city ?? record.name ?? record.order_id ?? record.orderId);
   const heading = `**${label(name)}${subject ? `: ${subject}` : ""}**`;
@@ -188,4 +190,91 @@ function truncate(text: string): string {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Written answers for the three tools' result shapes (src/tools): what a model would say. Any
+// other shape falls back to the generic list of facts above.
+
+function writtenAnswer(name: string | undefined, data: unknown): string | undefined {
+  if (!isRecord(data)) return undefined;
+  if (name === "get_weather" && isRecord(data.current) && typeof data.location === "string")
+    return weatherAnswer(data);
+  if (name === "search_products" && Array.isArray(data.results)) return productsAnswer(data);
+  if (name === "get_order_status" && typeof data.order_id === "string" && typeof data.status === "string") {
+    return orderAnswer(data);
+  }
+  return undefined;
+}
+
+function weatherAnswer(data: Record<string, unknown>): string {
+  const units = isRecord(data.units) ? data.units : {};
+  const t = typeof units.temperature === "string" ? units.temperature : "°";
+  const w = typeof units.wind_speed === "string" ? ` ${units.wind_speed}` : "";
+  const now = data.current as Record<string, unknown>;
+  const parts = [`**${data.location}** right now: ${lower(now.conditions)}, ${num(now.temperature)}${t}`];
+  if (now.feels_like !== null && now.feels_like !== undefined)
+    parts.push(`feels like ${num(now.feels_like)}${t}`);
+  if (now.humidity_percent !== null && now.humidity_percent !== undefined)
+    parts.push(`humidity ${num(now.humidity_percent)}%`);
+  if (now.wind_speed !== null && now.wind_speed !== undefined) parts.push(`wind ${num(now.wind_speed)}${w}`);
+  const days = (Array.isArray(data.forecast) ? data.forecast : []).filter(isRecord).slice(0, MAX_ITEMS);
+  const forecast = days.map((d) => {
+    const rain = d.precipitation_chance_percent;
+    return `- ${d.date}: ${lower(d.conditions)}, ${num(d.low)} to ${num(d.high)}${t}${rain !== null && rain !== undefined ? `, ${num(rain)}% chance of rain` : ""}`;
+  });
+  return `${parts.join(", ")}.${forecast.length > 0 ? `\n\nThe next days:\n${forecast.join("\n")}` : ""}`;
+}
+
+function productsAnswer(data: Record<string, unknown>): string {
+  const query = typeof data.query === "string" ? data.query : "that";
+  const filters = isRecord(data.filters) ? data.filters : {};
+  const under = typeof filters.max_price === "number" ? ` under ${filters.max_price}` : "";
+  const items = (data.results as unknown[]).filter(isRecord).slice(0, MAX_ITEMS);
+  if (items.length === 0) {
+    return `I couldn't find any products matching "${query}"${under}. Try other words or a higher price limit.`;
+  }
+  const lines = items.map((p) => {
+    const stock = p.in_stock === false ? "out of stock" : "in stock";
+    const link = typeof p.url === "string" ? ` ([details](${p.url}))` : "";
+    const summary = typeof p.summary === "string" ? ` ${truncate(p.summary)}` : "";
+    return `- **${p.name}**: ${num(p.price)} ${p.currency ?? ""}, ${stock}.${summary}${link}`;
+  });
+  const total = typeof data.total_matches === "number" ? data.total_matches : items.length;
+  const heading =
+    total === 1
+      ? `I found one match for "${query}"${under}:`
+      : `Here are the best of ${total} matches for "${query}"${under}:`;
+  return `${heading}\n${lines.join("\n")}`;
+}
+
+function orderAnswer(data: Record<string, unknown>): string {
+  const status = String(data.status).replaceAll("_", " ");
+  const detail = typeof data.status_text === "string" ? `: ${data.status_text}` : "";
+  const lines: string[] = [];
+  const date = (v: unknown) => (typeof v === "string" ? v.slice(0, 10) : undefined);
+  if (date(data.placed_at)) lines.push(`- Placed: ${date(data.placed_at)}`);
+  if (date(data.shipped_at)) lines.push(`- Shipped: ${date(data.shipped_at)}`);
+  if (date(data.delivered_at)) lines.push(`- Delivered: ${date(data.delivered_at)}`);
+  else if (date(data.estimated_delivery))
+    lines.push(`- Estimated delivery: ${date(data.estimated_delivery)}`);
+  if (typeof data.carrier === "string") {
+    lines.push(
+      `- Carrier: ${data.carrier}${typeof data.tracking_number === "string" ? `, tracking number ${data.tracking_number}` : ""}`,
+    );
+  }
+  const items = (Array.isArray(data.items) ? data.items : []).filter(isRecord);
+  if (items.length > 0)
+    lines.push(`- Items: ${items.map((i) => `${i.name} × ${i.quantity ?? 1}`).join(", ")}`);
+  if (typeof data.total === "number") lines.push(`- Total: ${data.total} ${data.currency ?? ""}`.trimEnd());
+  return `Order **${data.order_id}** is **${status}**${detail}.${lines.length > 0 ? `\n${lines.join("\n")}` : ""}`;
+}
+
+function lower(v: unknown): string {
+  const text = typeof v === "string" ? v : "unknown conditions";
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function num(v: unknown): string {
+  return typeof v === "number" ? String(v) : "?";
 }
