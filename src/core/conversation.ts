@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import { admit } from "./admission.js";
 import { AnswerStream } from "./answer-stream.js";
 import { turnTokens } from "./budget.js";
 import { EditBudgets } from "./edit-budget.js";
@@ -16,7 +17,6 @@ import {
   LlmError,
   ShuttingDownError,
   StoreError,
-  ThrottledError,
 } from "./errors.js";
 import { generate } from "./generate.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
@@ -257,37 +257,34 @@ export class Conversation {
     const text = msg.text.trim();
 
     // 1. Dedup and throttle: one atomic step in the store.
+    const admission = await admit(
+      this.deps,
+      { platform: msg.platform, messageKey: `${msg.platform}:${msg.messageId}`, userKey },
+      log,
+    );
+    if (admission.kind === "duplicate") {
+      result.outcome = "duplicate";
+      metrics.turns.inc({ platform: msg.platform, kind: msg.kind, outcome: "duplicate" });
+      log.info({ outcome: "duplicate" }, "duplicate delivery ignored");
+      return result;
+    }
+    if (admission.kind === "refused") return refuse(admission.outcome, admission.error);
+    // Checked after dedup, so a platform's second delivery of a bad message gets no second notice.
+    if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
+    if (text.length > settings.maxInputChars) {
+      return refuse(
+        "rejected",
+        new InputError("message_too_long", "message too long", {
+          length: text.length,
+          limit: settings.maxInputChars,
+        }),
+      );
+    }
+
+    // 2. Wait for the thread: one turn at a time, in order.
     let ticket: ThreadTicket | null = null;
     const owner = randomUUID();
     try {
-      const decision = await store.gate.admit({
-        messageKey: `${msg.platform}:${msg.messageId}`,
-        userKey,
-        dedupTtlMs: settings.dedupTtlMs,
-        policy: settings.throttle,
-      });
-      if (decision.kind === "duplicate") {
-        result.outcome = "duplicate";
-        metrics.turns.inc({ platform: msg.platform, kind: msg.kind, outcome: "duplicate" });
-        log.info({ outcome: "duplicate" }, "duplicate delivery ignored");
-        return result;
-      }
-      if (decision.kind === "throttled") {
-        metrics.throttled.inc({ platform: msg.platform, reason: decision.reason });
-        return refuse("throttled", new ThrottledError(decision.reason, decision.retryAfterMs));
-      }
-      // Checked after dedup, so a platform's second delivery of a bad message gets no second notice.
-      if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
-      if (text.length > settings.maxInputChars) {
-        return refuse(
-          "rejected",
-          new InputError("message_too_long", "message too long", {
-            length: text.length,
-            limit: settings.maxInputChars,
-          }),
-        );
-      }
-      // 2. Wait for the thread: one turn at a time, in order.
       ticket = await this.queue.enter(threadKey, owner, {
         ttlMs: settings.lockTtlMs,
         waitMs: settings.lockWaitMs,

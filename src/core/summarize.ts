@@ -5,17 +5,11 @@
  * the user watches stream in.
  */
 import type { Logger } from "../log.js";
+import { admit } from "./admission.js";
 import { AnswerStream } from "./answer-stream.js";
 import type { ConversationDeps, SummarizeRequest, TurnResult } from "./conversation.js";
 import type { EditBudgets } from "./edit-budget.js";
-import {
-  type ChatbotError,
-  InputError,
-  LlmError,
-  ShuttingDownError,
-  StoreError,
-  ThrottledError,
-} from "./errors.js";
+import { type ChatbotError, InputError, LlmError, ShuttingDownError } from "./errors.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import type { ModelUsage } from "./ports.js";
 import { combineSystemPrompt, summarySystemPrompt } from "./prompts.js";
@@ -64,28 +58,16 @@ export async function runSummary(run: SummaryRun): Promise<TurnResult> {
     );
   }
   const userKey = userKeyOf(req);
-  try {
-    const decision = await store.gate.admit({
-      messageKey: `${req.platform}:${req.requestId}`,
-      userKey,
-      dedupTtlMs: settings.dedupTtlMs,
-      policy: settings.throttle,
-    });
-    if (decision.kind === "duplicate") {
-      result.outcome = "duplicate";
-      return result;
-    }
-    if (decision.kind === "throttled") {
-      deps.metrics.throttled.inc({ platform: req.platform, reason: decision.reason });
-      return refuse("throttled", new ThrottledError(decision.reason, decision.retryAfterMs));
-    }
-  } catch (err) {
-    log.error({ err }, "store failed before the summary");
-    return refuse(
-      "unavailable",
-      err instanceof StoreError ? err : new StoreError("store failed", { cause: err }),
-    );
+  const admission = await admit(
+    deps,
+    { platform: req.platform, messageKey: `${req.platform}:${req.requestId}`, userKey },
+    log,
+  );
+  if (admission.kind === "duplicate") {
+    result.outcome = "duplicate";
+    return result;
   }
+  if (admission.kind === "refused") return refuse(admission.outcome, admission.error);
 
   const limits = req.sink.limits;
   const answer = new AnswerStream(
