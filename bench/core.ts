@@ -7,7 +7,7 @@
  * conversation with 1,000 and 10,000 turns in flight at once.
  */
 import { loadConfig } from "../src/config.js";
-import { Conversation, type ConversationSettings } from "../src/core/conversation.js";
+import { Conversation } from "../src/core/conversation.js";
 import type { ChatModel, MessageSink, MessageState, ModelEvent, ModelRequest } from "../src/core/ports.js";
 import type { IncomingMessage } from "../src/core/types.js";
 import { OpenAIChatModel } from "../src/llm/openai-model.js";
@@ -17,7 +17,7 @@ import { Metrics } from "../src/metrics.js";
 import { createRedisStore, type RedisStore } from "../src/store/redis/store.js";
 import { createToolRegistry } from "../src/tools/index.js";
 import { startRedis, uniquePrefix } from "../test/support/redis.js";
-import { gc, percentile, printTable, round, startChildLlm } from "./support.js";
+import { BENCH_SETTINGS, gc, percentile, printTable, round, startChildLlm } from "./support.js";
 
 /** Turns of the throughput run, and how many run at once. */
 const THROUGHPUT_TURNS = Number(process.env.BENCH_TURNS ?? 6000);
@@ -77,19 +77,7 @@ class TimedModel implements ChatModel {
   }
 }
 
-const settings: ConversationSettings = {
-  botName: "Bench Bot",
-  throttle: { requests: 1_000_000, windowMs: 60_000, dailyTokens: 1_000_000_000 },
-  dedupTtlMs: 600_000,
-  lockTtlMs: 30_000,
-  lockWaitMs: 120_000,
-  historyMaxTurns: 20,
-  historyTtlMs: 3_600_000,
-  contextTokenBudget: 8000,
-  maxOutputTokens: 1024,
-  maxInputChars: 8000,
-  maxToolRounds: 4,
-};
+const settings = BENCH_SETTINGS;
 
 function msg(i: number, conversation: number): IncomingMessage {
   return {

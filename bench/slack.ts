@@ -37,7 +37,7 @@ import {
   HttpDelivery,
   mentionEvents,
 } from "../test/fakes/slack-events.js";
-import { percentile, printTable, round } from "./support.js";
+import { BENCH_SETTINGS, percentile, printTable, round } from "./support.js";
 
 /** Slack's per-minute windows run 30x faster: a minute is 2 s. */
 const TIME_SCALE = Number(process.env.BENCH_SLACK_TIME_SCALE ?? 30);
@@ -119,19 +119,7 @@ async function runLevel(streams: number, native: boolean): Promise<Record<string
     tools: noTools,
     log,
     metrics,
-    settings: {
-      botName: "Bench Bot",
-      throttle: { requests: 1_000_000, windowMs: 60_000, dailyTokens: 1_000_000_000 },
-      dedupTtlMs: 600_000,
-      lockTtlMs: 30_000,
-      lockWaitMs: 120_000,
-      historyMaxTurns: 20,
-      historyTtlMs: 3_600_000,
-      contextTokenBudget: 8000,
-      maxOutputTokens: 1024,
-      maxInputChars: 8000,
-      maxToolRounds: 2,
-    },
+    settings: { ...BENCH_SETTINGS, maxToolRounds: 2 },
   });
   const http = new HttpServer(log);
   const port = await http.listen(0, "127.0.0.1");

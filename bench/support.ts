@@ -1,6 +1,7 @@
 /** Shared pieces of the benchmarks: child-process fake LLM, percentiles, table printing. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import type { ConversationSettings } from "../src/core/conversation.js";
 
 export interface ChildLlm {
   url: string;
@@ -55,3 +56,18 @@ export function gc(): void {
     g();
   }
 }
+
+/** Conversation settings of the benchmarks: limits high enough that only the platform's count. */
+export const BENCH_SETTINGS: ConversationSettings = {
+  botName: "Bench Bot",
+  throttle: { requests: 1_000_000, windowMs: 60_000, dailyTokens: 1_000_000_000 },
+  dedupTtlMs: 600_000,
+  lockTtlMs: 30_000,
+  lockWaitMs: 120_000,
+  historyMaxTurns: 20,
+  historyTtlMs: 3_600_000,
+  contextTokenBudget: 8000,
+  maxOutputTokens: 1024,
+  maxInputChars: 8000,
+  maxToolRounds: 4,
+};
