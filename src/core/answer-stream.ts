@@ -15,6 +15,7 @@ import type { EditBudget } from "./edit-budget.js";
 import { PlatformError } from "./errors.js";
 import type { MessageSink, MessageState } from "./ports.js";
 import { splitMarkdown } from "./split.js";
+import { sleep } from "./timers.js";
 
 /** Retries of a final edit that failed for a reason other than a rate limit. */
 const FINAL_ATTEMPTS = 4;
@@ -253,24 +254,6 @@ export class AnswerStream {
     const texts = splitMarkdown(this.text, this.sink.limits.maxChars);
     return index === texts.length - 1 ? texts[index] : undefined;
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** True when `p` resolved, false when it was aborted. */

@@ -25,6 +25,7 @@ import type { ChatModel, MessageSink, Store, ThrottlePolicy, TokenCounter, ToolR
 import { supportSystemPrompt } from "./prompts.js";
 import { runSummary } from "./summarize.js";
 import { ThreadQueue, type ThreadTicket } from "./thread-queue.js";
+import { atMost } from "./timers.js";
 import {
   type HistoryEntry,
   type IncomingMessage,
@@ -109,16 +110,6 @@ export function turnIdOf(platform: Platform, messageId: string): string {
  * that rate-limits posting for longer than this should not hold the thread).
  */
 const POSTED_WAIT_MAX_MS = 15_000;
-
-function withTimeout(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Why a running turn was aborted; decides the suffix its message ends with. */
 type StopReason = "user" | "shutdown";
@@ -370,7 +361,7 @@ export class Conversation {
 
       // 4. Once the answer's messages exist (so the thread's next answer lands below them),
       // save what the user saw and count the tokens, in parallel (two round trips at most).
-      await withTimeout(answer.posted(), POSTED_WAIT_MAX_MS);
+      await atMost(answer.posted(), POSTED_WAIT_MAX_MS);
       const shown = answer.current.trim() !== "";
       const entries = closeTurn(out.entries, answer.current);
       const save =

@@ -6,6 +6,7 @@
  */
 import { BusyError } from "./errors.js";
 import type { AcquireResult, ThreadStore } from "./ports.js";
+import { sleep } from "./timers.js";
 import type { StoredTurn } from "./types.js";
 
 /** First and longest pause between two tries of a lock held by another replica. */
@@ -96,19 +97,4 @@ async function withDeadline(p: Promise<void>, ms: number, signal?: AbortSignal):
     clearTimeout(timer);
     if (signal && onAbort) signal.removeEventListener("abort", onAbort);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
