@@ -9,8 +9,15 @@
  */
 import { z } from "zod";
 import type { KeyValueStore } from "../../core/ports.js";
-import { defineTool, ToolFailure, type ToolRunContext } from "../tool.js";
-import { normalizeOrderId, type Order, type OrderBackend, type OrderStatus } from "./order.js";
+import type { Logger } from "../../log.js";
+import { defineTool, ToolFailure } from "../tool.js";
+import {
+  isValidOrderId,
+  normalizeOrderId,
+  type Order,
+  type OrderBackend,
+  type OrderStatus,
+} from "./order.js";
 
 /** Failed lookups are counted in a window this long (ORDER_LOOKUP_FAILURES_PER_HOUR). */
 export const ORDER_LOOKUP_WINDOW_MS = 60 * 60 * 1000;
@@ -63,10 +70,21 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
           fields: [{ field: "order_id", problem: "empty order number" }],
         });
       }
+      if (!isValidOrderId(orderId)) {
+        // Refused before any lookup: such an id could address another path of the backend.
+        throw new ToolFailure(
+          "invalid_arguments",
+          "That is not an order number: order numbers contain only letters, digits, - and _. Ask the customer to check it.",
+          {
+            reason: "invalid_order_id",
+            fields: [{ field: "order_id", problem: "only letters, digits, - and _" }],
+          },
+        );
+      }
       // Every lookup takes a slot of the user's failure allowance before it looks (so parallel
       // calls cannot all pass the check), and gives it back unless it failed.
       const failureKey = `tool:orders:failures:${ctx.userKey}`;
-      await takeLookupSlot(opts, failureKey);
+      await takeLookupSlot(opts, failureKey, ctx.log);
       let failed = false;
       try {
         return await lookUp();
@@ -74,7 +92,7 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
         failed = err instanceof ToolFailure && err.code === "not_found";
         throw err;
       } finally {
-        if (!failed) await giveBackSlot(opts.kv, failureKey, ctx);
+        if (!failed) await giveBackSlot(opts.kv, failureKey, ctx.log);
       }
 
       async function lookUp() {
@@ -99,7 +117,7 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
   });
 }
 
-async function takeLookupSlot(opts: OrderToolOptions, key: string): Promise<void> {
+async function takeLookupSlot(opts: OrderToolOptions, key: string, log: Logger): Promise<void> {
   let used: number;
   try {
     used = await opts.kv.increment(key, ORDER_LOOKUP_WINDOW_MS);
@@ -115,6 +133,9 @@ async function takeLookupSlot(opts: OrderToolOptions, key: string): Promise<void
     );
   }
   if (used > opts.failuresPerHour) {
+    // A refused lookup looked at nothing: it must not count as one more failure, or a burst of
+    // refused calls would keep the user locked out after their real failures expire from view.
+    await giveBackSlot(opts.kv, key, log);
     throw new ToolFailure(
       "denied",
       "Too many unsuccessful order lookups from this chat account. For the customers' privacy, order lookups are paused for up to an hour. Tell the user to try again later or to contact support by email.",
@@ -123,11 +144,11 @@ async function takeLookupSlot(opts: OrderToolOptions, key: string): Promise<void
   }
 }
 
-async function giveBackSlot(kv: KeyValueStore, key: string, ctx: ToolRunContext): Promise<void> {
+async function giveBackSlot(kv: KeyValueStore, key: string, log: Logger): Promise<void> {
   try {
     await kv.increment(key, ORDER_LOOKUP_WINDOW_MS, -1);
   } catch (err) {
-    ctx.log.warn({ err }, "could not give back an order lookup slot");
+    log.warn({ err }, "could not give back an order lookup slot");
   }
 }
 
