@@ -6,6 +6,11 @@
  * comes from the turn context and never from the model's arguments ("I am its owner" in a
  * prompt changes nothing). "No such order" and "wrong email" get the same answer, and failed
  * lookups count against a per-user limit, so the tool cannot be used to probe order ids.
+ *
+ * In a shared conversation (a channel thread) the asker is whoever spoke last, while anyone in
+ * the thread may have written the instructions the model follows: there the linked account does
+ * not count, only the email does, and the result is delivered to the asker privately by the core
+ * (the tool declares `personalData`).
  */
 import { z } from "zod";
 import type { KeyValueStore } from "../../core/ports.js";
@@ -63,6 +68,7 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
       "Look up the status of a customer's order: status, items, carrier, tracking number and dates. Needs the order number and the email address used on the order (unless the order is linked to the customer's chat account). Only call it with details the customer gave in this conversation. If the result is not found, ask the customer to check both the order number and the email; do not try other order numbers.",
     statusText: "looking up your order...",
     schema: argsSchema,
+    personalData: { render: orderText },
     async run(args, ctx) {
       const orderId = normalizeOrderId(args.order_id);
       if (orderId === "") {
@@ -81,6 +87,14 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
           },
         );
       }
+      if (!args.email && ctx.audience === "shared") {
+        // Nothing was looked up and nothing is told about the order: not a failure either.
+        throw new ToolFailure(
+          "denied",
+          "Orders linked to a chat account are only looked up in a direct message with the assistant, because this conversation is shared with other people. Tell the customer to message the assistant directly, or to give the email address used on the order (the details are then sent to them privately).",
+          { reason: "private_conversation_required" },
+        );
+      }
       // Every lookup takes a slot of the user's failure allowance before it looks (so parallel
       // calls cannot all pass the check), and gives it back unless it failed.
       const failureKey = `tool:orders:failures:${ctx.userKey}`;
@@ -97,7 +111,8 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
 
       async function lookUp() {
         const order = await opts.backend.find(orderId, ctx.signal);
-        if (order?.linkedUsers.includes(ctx.userKey)) return orderView(order, "linked_chat_account");
+        const linked = ctx.audience === "private" && order?.linkedUsers.includes(ctx.userKey);
+        if (order && linked) return orderView(order, "linked_chat_account");
         if (!args.email) {
           // Same answer whether the order exists or not, and nothing was tried: not a failure.
           throw new ToolFailure(
@@ -154,6 +169,26 @@ async function giveBackSlot(kv: KeyValueStore, key: string, log: Logger): Promis
 
 function sameEmail(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+type OrderView = ReturnType<typeof orderView>;
+
+/** The order as its owner reads it in a private message (Markdown; the adapters render it). */
+export function orderText(view: OrderView): string {
+  const lines = [`**Order ${view.order_id}**: ${view.status_text}.`];
+  lines.push(`- Items: ${view.items.map((i) => `${i.quantity} × ${i.name}`).join(", ")}`);
+  if (view.total !== null)
+    lines.push(`- Total: ${view.total.toFixed(2)}${view.currency ? ` ${view.currency}` : ""}`);
+  lines.push(`- Placed: ${view.placed_at}`);
+  if (view.shipped_at) lines.push(`- Shipped: ${view.shipped_at}`);
+  if (view.delivered_at) lines.push(`- Delivered: ${view.delivered_at}`);
+  else if (view.estimated_delivery) lines.push(`- Estimated delivery: ${view.estimated_delivery}`);
+  if (view.carrier) {
+    lines.push(
+      `- Carrier: ${view.carrier}${view.tracking_number ? `, tracking number ${view.tracking_number}` : ""}`,
+    );
+  }
+  return lines.join("\n");
 }
 
 /** What the model may see: never the email or the linked accounts. */
