@@ -65,7 +65,7 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
   return defineTool({
     name: "get_order_status",
     description:
-      "Look up the status of a customer's order: status, items, carrier, tracking number and dates. Needs the order number and the email address used on the order (unless the order is linked to the customer's chat account). Only call it with details the customer gave in this conversation. If the result is not found, ask the customer to check both the order number and the email; do not try other order numbers.",
+      "Look up the status of a customer's order: status, items, carrier, tracking number and dates. Needs the order number and the email address used on the order (in a direct message with the customer, an order linked to their chat account needs no email). Only call it with details the customer gave in this conversation. If the result is not found, ask the customer to check both the order number and the email; do not try other order numbers.",
     statusText: "looking up your order...",
     schema: argsSchema,
     personalData: { render: orderText },

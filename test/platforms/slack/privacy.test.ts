@@ -4,7 +4,7 @@
  * repeated. In a DM, linked-account lookups work as before.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { FAKE_BOT_USER_ID } from "../../fakes/slack-api.js";
+import { ALL_SCOPES, FAKE_BOT_USER_ID } from "../../fakes/slack-api.js";
 import { eventEnvelope, mentionEvents, messageEvent } from "../../fakes/slack-events.js";
 import { leaked, obedientModel, orderRegistry, privateOrder } from "../../support/private-orders.js";
 import { type Harness, startHarness } from "./harness.js";
@@ -82,6 +82,25 @@ describe("Slack: personal data in a channel thread", () => {
     expect(leaked(h.fake.visibleText(dm[0]!))).toEqual(["1ZSECRET777", "Blue Kettle"]);
     expect(leaked(publicText())).toEqual([]);
     expect(publicText()).toContain("I sent the details to you in a direct message");
+  });
+
+  it("withholds the details, never posting them publicly, when neither an ephemeral nor a DM works", async () => {
+    const model = obedientModel({ order_id: "7001", email: "ben@example.com" });
+    h = await startHarness({
+      model,
+      tools: tools(),
+      fake: { scopes: ALL_SCOPES.filter((s) => s !== "im:write") },
+    });
+    h.fake.failNext("chat.postEphemeral", "user_not_in_channel");
+    await mention("U2", "order 7001, ben@example.com");
+
+    expect(h.fake.callsOf("conversations.open")[0]?.error).toBe("missing_scope");
+    expect(h.fake.botMessages().filter((m) => m.channel !== "C1")).toEqual([]);
+    expect(leaked(publicText())).toEqual([]);
+    // The only call that carried the details was the refused ephemeral.
+    const others = h.fake.calls.filter((c) => c.method !== "chat.postEphemeral");
+    expect(leaked(JSON.stringify(others))).toEqual([]);
+    expect(publicText()).toContain("I couldn't send you the details privately");
   });
 
   it("a later participant asking to repeat earlier tool results gets nothing personal", async () => {
