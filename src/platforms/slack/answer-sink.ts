@@ -12,7 +12,7 @@ import { PlatformError } from "../../core/errors.js";
 import type { MessageSink, MessageState, SinkLimits } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import type { SlackApi } from "./api.js";
-import { defuseBroadcasts } from "./mrkdwn.js";
+import { defuseMentions, settledLength } from "./outgoing.js";
 import type { ChannelPacer, StreamGate } from "./rate-gates.js";
 import { renderMessage, renderText, STOP_ACTION_ID } from "./render.js";
 
@@ -89,7 +89,9 @@ export class SlackAnswerSink implements MessageSink {
   }
 
   async post(text: string, state: MessageState): Promise<string> {
-    text = defuseBroadcasts(text);
+    // Every payload is made safe again in SlackApi.call; a stream also needs it on the whole text,
+    // so that what its appends add up to is safe (see streamable).
+    text = defuseMentions(text);
     const { streaming } = this.deps;
     if (
       state === "streaming" &&
@@ -99,8 +101,9 @@ export class SlackAnswerSink implements MessageSink {
       streaming.gate.tryOpen()
     ) {
       try {
-        const ts = await this.startStream(text);
-        this.parts.set(ts, { ts, mode: "stream", streamed: text, holdsGate: true });
+        const first = streamable(text, state);
+        const ts = await this.startStream(first);
+        this.parts.set(ts, { ts, mode: "stream", streamed: first, holdsGate: true });
         return ts;
       } catch (err) {
         streaming.gate.close(false);
@@ -124,7 +127,7 @@ export class SlackAnswerSink implements MessageSink {
   }
 
   async edit(ref: string, text: string, state: MessageState): Promise<void> {
-    text = defuseBroadcasts(text);
+    text = defuseMentions(text);
     const part = this.parts.get(ref) ?? { ts: ref, mode: "message" as const, streamed: "", holdsGate: false };
     this.parts.set(ref, part);
     if (state === "streaming" && this.deps.stopRequested && (await this.deps.stopRequested())) {
@@ -198,9 +201,10 @@ export class SlackAnswerSink implements MessageSink {
   private async editStream(part: Part, text: string, state: MessageState): Promise<boolean> {
     const { api } = this.deps;
     const final = state !== "streaming";
+    const ready = streamable(text, state);
     // A stream only grows. New text that does not extend it (rare) is written as a whole.
-    const diverged = !text.startsWith(part.streamed);
-    const delta = diverged ? "" : text.slice(part.streamed.length);
+    const diverged = !ready.startsWith(part.streamed);
+    const delta = diverged ? "" : ready.slice(part.streamed.length);
     if (!final && diverged) return this.closeStream(part);
     if (!final && delta === "") return true;
     try {
@@ -289,6 +293,15 @@ export class SlackAnswerSink implements MessageSink {
       { actionId: STOP_ACTION_ID, label: "Stop", value: this.deps.stopValue, style: "danger" as const },
     ];
   }
+}
+
+/**
+ * The part of a (defused) answer a stream may show now: all of it when final, else only what no
+ * later text can turn into a ping. Appends only add up, so a `<` must not go out before we know
+ * whether `!here>` follows.
+ */
+function streamable(text: string, state: MessageState): string {
+  return state === "streaming" ? text.slice(0, settledLength(text)) : text;
 }
 
 function splitChunks(text: string): string[] {

@@ -72,16 +72,6 @@ function convertLine(line: string): string {
   return convertInline(line);
 }
 
-/**
- * Model text must never ping a whole channel or a user group: Slack turns `<!here>`,
- * `<!channel>`, `<!everyone>` and `<!subteam^ID>` into notifications wherever they appear
- * (a user can ask the bot to repeat one, or a summarized message can contain one). A zero-width
- * space after the `<` leaves the text readable and inert, in mrkdwn and in streamed markdown.
- */
-export function defuseBroadcasts(text: string): string {
-  return text.replace(/<!/g, "<\u200b!");
-}
-
 /** Inline markup of one line: code spans, links, Slack tokens, emphasis, strikethrough. */
 export function convertInline(text: string): string {
   const held: string[] = [];
@@ -91,8 +81,8 @@ export function convertInline(text: string): string {
   s = s.replace(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g, (_m, _ticks: string, code: string) =>
     hold(`\`${escapeText(code.trim())}\``),
   );
-  // Slack's own tokens (user mentions, channel links, URLs) pass through untouched. Broadcasts
-  // and group pings (<!channel>, <!here>, <!everyone>, <!subteam^...>) do not: see defuseBroadcasts.
+  // Slack's own tokens (user mentions, channel links, URLs) pass through untouched here; pings are
+  // made inert on the final strings, on their way out (outgoing.ts).
   s = s.replace(/<(?:[@#][^<>\s]+|https?:\/\/[^<>\s]+)>/g, (m) => hold(m));
   // Images and links: [label](url "title").
   s = s.replace(
