@@ -3,8 +3,8 @@
  * sink decides how:
  * - native streaming (chat.startStream / appendStream / stopStream) when enabled, the answer is a
  *   thread reply and the workspace's stream budget allows; Slack renders the markdown itself;
- * - otherwise chat.postMessage + chat.update with the markdown converted to mrkdwn sections and
- *   a Stop button while the answer grows.
+ * - otherwise chat.postMessage + chat.update with the markdown in a `markdown` block (Slack
+ *   renders it, see render.ts) and a Stop button while the answer grows.
  * A stream that Slack no longer accepts (expired after ~5 minutes, method missing) continues as
  * an ordinary message: the text the user already sees is kept and completed with chat.update.
  */

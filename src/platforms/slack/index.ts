@@ -1,7 +1,7 @@
 /**
  * The Slack adapter: Bolt over the service's HTTP server (`POST /slack/events`) or Socket Mode
  * (SLACK_APP_TOKEN). Listeners stay thin: they translate an event into the core's terms, pick the
- * sink the answer is shown in, and hand over. Everything Slack-specific (mrkdwn, streams,
+ * sink the answer is shown in, and hand over. Everything Slack-specific (rendering, streams,
  * limits, permalinks, response_url) lives in this folder.
  */
 import { App, SocketModeReceiver } from "@slack/bolt";

@@ -13,7 +13,7 @@ import { neededScope, type SlackApi } from "./api.js";
 import { fetchChannel, fetchThread, mentionedUsers, toTranscript } from "./history.js";
 import type { UserNames } from "./names.js";
 import { trustedMention } from "./outgoing.js";
-import { renderMessage } from "./render.js";
+import { renderMessage, splitForMessages } from "./render.js";
 import type { SummarizeArgs } from "./summarize-args.js";
 import { EphemeralSummarySink } from "./summary-sink.js";
 
@@ -171,12 +171,15 @@ export async function shareSummary(
   if (!raw) return reply("This summary is too old to share. Run `/summarize share` to post a fresh one.");
   const summary = JSON.parse(raw) as SharedSummary;
   if (summary.userId !== action.userId) return;
-  await deps.api.call("chat.postMessage", {
-    channel: summary.channel,
-    ...(summary.threadTs ? { thread_ts: summary.threadTs } : {}),
-    ...renderMessage(`_Shared by ${trustedMention(summary.userId)}:_\n\n${summary.text}`),
-    unfurl_links: false,
-  });
+  // A long summary (several private parts) may need more than one message.
+  for (const part of splitForMessages(`_Shared by ${trustedMention(summary.userId)}:_\n\n${summary.text}`)) {
+    await deps.api.call("chat.postMessage", {
+      channel: summary.channel,
+      ...(summary.threadTs ? { thread_ts: summary.threadTs } : {}),
+      ...renderMessage(part),
+      unfurl_links: false,
+    });
+  }
   await reply("Shared the summary in the channel.");
 }
 

@@ -120,6 +120,33 @@ describe("Slack rate limits", () => {
     expect(shown.join(" ").replace(/\s+/g, " ")).toBe(long.replace(/\s+/g, " "));
   });
 
+  it("keeps every message of a long answer within one markdown block at the largest SLACK_MAX_MESSAGE_CHARS", async () => {
+    const code = Array.from({ length: 400 }, (_, i) => `row(${i}, "${"x".repeat(30)}");`).join("\n");
+    const para = (i: number) => `Paragraph ${i}: ${"lorem ipsum dolor sit amet ".repeat(30).trim()}.`;
+    const long = [
+      para(0),
+      `\`\`\`ts\n${code}\n\`\`\``,
+      ...Array.from({ length: 12 }, (_, i) => para(i + 1)),
+    ].join("\n\n");
+    h = await startHarness({
+      model: new ScriptedModel(() => reply(long)),
+      env: { SLACK_NATIVE_STREAMING: "false", SLACK_MAX_MESSAGE_CHARS: "10000" },
+    });
+    const [root] = await mentionAll(h, 1);
+    await eventually(() => h?.fake.botMessages("C1", root)[0]);
+    await h.adapter.idle();
+    const msgs = h.fake.botMessages("C1", root);
+    expect(msgs.length).toBeGreaterThanOrEqual(3);
+    expect(h.fake.calls.filter((c) => c.error)).toEqual([]);
+    for (const m of msgs) {
+      const blocks = (m.blocks ?? []) as { type: string; text?: string }[];
+      const markdown = blocks.filter((b) => b.type === "markdown").map((b) => b.text ?? "");
+      expect(markdown).toHaveLength(1);
+      expect(markdown[0]?.length).toBeLessThanOrEqual(10_000);
+      expect(((markdown[0] ?? "").match(/```/g) ?? []).length % 2).toBe(0); // fences closed in each
+    }
+  });
+
   it("stops the answer when the user stops the stream in Slack", async () => {
     h = await startHarness({ model: perQuestionModel(200, 15) });
     const [root] = await mentionAll(h, 1);

@@ -56,7 +56,7 @@ describe("/summarize", () => {
     );
     await h.adapter.idle();
     expect(post.body).toMatchObject({ response_type: "ephemeral", replace_original: true });
-    expect(JSON.stringify(post.body.blocks)).toContain("*Summary:* people talked about the site.");
+    expect(JSON.stringify(post.body.blocks)).toContain("**Summary:** people talked about the site.");
     expect(h.fake.botMessages("C1")).toHaveLength(0); // nothing public
 
     const transcript = transcriptOf(model.requests);
@@ -91,7 +91,7 @@ describe("/summarize", () => {
     );
     const shared = await eventually(() => h?.fake.botMessages("C1")[0]);
     expect(h.fake.visibleText(shared)).toContain("_Shared by <@U1>:_");
-    expect(h.fake.visibleText(shared)).toContain("*Summary of #general, last 20 messages*");
+    expect(h.fake.visibleText(shared)).toContain("**Summary of #general, last 20 messages**");
     expect(h.fake.visibleText(shared)).toContain("people talked about the site");
   });
 
