@@ -14,7 +14,7 @@ import type { Logger } from "../../log.js";
 import type { SlackApi } from "./api.js";
 import { defuseMentions, settledLength } from "./outgoing.js";
 import type { ChannelPacer, StreamGate } from "./rate-gates.js";
-import { renderMessage, renderText, STOP_ACTION_ID } from "./render.js";
+import { FallbackText, renderMessage, renderText, STOP_ACTION_ID } from "./render.js";
 
 /** Slack: chat.appendStream's markdown_text is limited to 12,000 characters per call. */
 const STREAM_CALL_MAX_CHARS = 12_000;
@@ -69,6 +69,8 @@ export interface AnswerSinkDeps {
 
 interface Part {
   ts: string;
+  /** The message's notification text, converted again only while its start changes. */
+  fallback: FallbackText;
   mode: "stream" | "message";
   /** Markdown already appended to a stream. */
   streamed: string;
@@ -103,7 +105,13 @@ export class SlackAnswerSink implements MessageSink {
       try {
         const first = streamable(text, state);
         const ts = await this.startStream(first);
-        this.parts.set(ts, { ts, mode: "stream", streamed: first, holdsGate: true });
+        this.parts.set(ts, {
+          ts,
+          mode: "stream",
+          streamed: first,
+          holdsGate: true,
+          fallback: new FallbackText(),
+        });
         return ts;
       } catch (err) {
         streaming.gate.close(false);
@@ -121,14 +129,21 @@ export class SlackAnswerSink implements MessageSink {
         }
       }
     }
-    const ts = await this.postMessage(text, state);
-    this.parts.set(ts, { ts, mode: "message", streamed: "", holdsGate: false });
+    const fallback = new FallbackText();
+    const ts = await this.postMessage(text, state, fallback);
+    this.parts.set(ts, { ts, mode: "message", streamed: "", holdsGate: false, fallback });
     return ts;
   }
 
   async edit(ref: string, text: string, state: MessageState): Promise<void> {
     text = defuseMentions(text);
-    const part = this.parts.get(ref) ?? { ts: ref, mode: "message" as const, streamed: "", holdsGate: false };
+    const part = this.parts.get(ref) ?? {
+      ts: ref,
+      mode: "message" as const,
+      streamed: "",
+      holdsGate: false,
+      fallback: new FallbackText(),
+    };
     this.parts.set(ref, part);
     if (state === "streaming" && this.deps.stopRequested && (await this.deps.stopRequested())) {
       this.deps.onUserStop?.();
@@ -138,11 +153,11 @@ export class SlackAnswerSink implements MessageSink {
       if (done) return;
     }
     try {
-      await this.update(part.ts, text, state);
+      await this.update(part, text, state);
     } catch (err) {
       if (!(err instanceof PlatformError) || !GONE_CODES.has(err.code)) throw err;
       this.deps.log.warn({ code: err.code }, "slack message cannot be edited; posting the answer again");
-      part.ts = await this.postMessage(text, state);
+      part.ts = await this.postMessage(text, state, part.fallback);
     }
   }
 
@@ -265,12 +280,16 @@ export class SlackAnswerSink implements MessageSink {
     this.deps.streaming.gate.close(stopCalled);
   }
 
-  private async postMessage(text: string, state: MessageState): Promise<string> {
+  private async postMessage(
+    text: string,
+    state: MessageState,
+    fallback = new FallbackText(),
+  ): Promise<string> {
     const res = await this.deps.pacer.run(this.target.channel, () =>
       this.deps.api.call<{ ts?: string }>("chat.postMessage", {
         channel: this.target.channel,
         ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
-        ...renderMessage(text, this.buttons(state)),
+        ...renderMessage(text, this.buttons(state), fallback),
         unfurl_links: false,
         unfurl_media: false,
       }),
@@ -279,11 +298,11 @@ export class SlackAnswerSink implements MessageSink {
     return res.ts;
   }
 
-  private async update(ts: string, text: string, state: MessageState): Promise<void> {
+  private async update(part: Part, text: string, state: MessageState): Promise<void> {
     await this.deps.api.call("chat.update", {
       channel: this.target.channel,
-      ts,
-      ...renderMessage(text, this.buttons(state)),
+      ts: part.ts,
+      ...renderMessage(text, this.buttons(state), part.fallback),
     });
   }
 

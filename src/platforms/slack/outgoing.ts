@@ -60,6 +60,8 @@ const PING_LINK = /\](?=[(:]\s*<?\\?[!@])/gu;
  */
 const SETTLE_CHARS = 16;
 const TRIGGERS = new Set(["<", "]", "&", "%"]);
+/** Raw characters looked at from the end first (entities can make SETTLE_CHARS 10x longer). */
+const SETTLE_TAIL_CHARS = 512;
 
 interface Skeleton {
   text: string;
@@ -91,6 +93,12 @@ function skeleton(s: string): Skeleton {
       }
     }
     const cp = s.codePointAt(i) ?? 0;
+    if (cp < 0x80) {
+      // ASCII (most text): never invisible, and NFKC leaves it as it is.
+      push(c, i, i + 1);
+      i++;
+      continue;
+    }
     const ch = String.fromCodePoint(cp);
     if (!INVISIBLE.test(ch)) push(ch.normalize("NFKC"), i, i + ch.length);
     i += ch.length;
@@ -142,16 +150,21 @@ export function defuseMentions(text: string): string {
  * start of the next never meet in what Slack shows. The rest waits for more text or the end.
  */
 export function settledLength(text: string): number {
-  const sk = skeleton(text);
-  let seen = 0;
-  let cut = text.length;
-  for (let k = sk.text.length - 1; k >= 0 && seen < SETTLE_CHARS; k--) {
-    const c = sk.text[k] ?? "";
-    // An entity already decoded to `<`/`]` counts; a raw `&`/`%` may still become one.
-    if (TRIGGERS.has(c)) cut = sk.from[k] ?? cut;
-    if (!/\s/u.test(c)) seen++;
+  // Only the end matters; a tail this long holds SETTLE_CHARS visible characters unless it is
+  // mostly spaces or invisible characters, and then the whole text is looked at.
+  for (const from of [Math.max(0, text.length - SETTLE_TAIL_CHARS), 0]) {
+    const sk = skeleton(text.slice(from));
+    let seen = 0;
+    let cut = text.length;
+    for (let k = sk.text.length - 1; k >= 0 && seen < SETTLE_CHARS; k--) {
+      const c = sk.text[k] ?? "";
+      // An entity already decoded to `<`/`]` counts; a raw `&`/`%` may still become one.
+      if (TRIGGERS.has(c)) cut = from + (sk.from[k] ?? 0);
+      if (!/\s/u.test(c)) seen++;
+    }
+    if (seen >= SETTLE_CHARS || from === 0) return cut;
   }
-  return cut;
+  return 0;
 }
 
 // --- the bot's own mentions ---------------------------------------------------------------------

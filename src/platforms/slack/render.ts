@@ -41,7 +41,11 @@ export interface ButtonSpec {
  * one markdown block (callers split longer text with `splitForMessages`); a longer one is cut
  * rather than refused by Slack.
  */
-export function renderMessage(markdown: string, buttons: ButtonSpec[] = []): MessagePayload {
+export function renderMessage(
+  markdown: string,
+  buttons: ButtonSpec[] = [],
+  fallback: FallbackText = new FallbackText(),
+): MessagePayload {
   let text = markdown.trim() || EMPTY_TEXT;
   if (text.length > MARKDOWN_BLOCK_MAX_CHARS) text = `${text.slice(0, MARKDOWN_BLOCK_MAX_CHARS - 1)}…`;
   const blocks: SlackBlock[] = [{ type: "markdown", text }];
@@ -58,7 +62,7 @@ export function renderMessage(markdown: string, buttons: ButtonSpec[] = []): Mes
       })),
     });
   }
-  return { text: fallbackText(markdown), blocks };
+  return { text: fallback.of(markdown), blocks };
 }
 
 /** Markdown longer than one message, in parts that each fit one (code fences closed and reopened). */
@@ -72,11 +76,26 @@ export function renderText(markdown: string): string {
 }
 
 /**
- * The notification line: the start of the answer in mrkdwn. Only the first stretch is converted
- * (an answer is converted again on every edit); slackify-markdown closes what the cut left open.
+ * The notification line: the start of the answer in mrkdwn. Only the first stretch is converted,
+ * and slackify-markdown closes what the cut left open. Converting is not cheap (a markdown
+ * parse, ~100x our old regexes), and a growing answer is rendered again on every edit, so a
+ * message keeps one of these: it converts again only while the start still changes.
  */
-function fallbackText(markdown: string): string {
-  const mrkdwn = toMrkdwn(markdown.slice(0, FALLBACK_TEXT_CHARS * 2));
+export class FallbackText {
+  private source: string | undefined;
+  private text = EMPTY_TEXT;
+
+  of(markdown: string): string {
+    const source = markdown.slice(0, FALLBACK_TEXT_CHARS * 2);
+    if (source !== this.source) {
+      this.source = source;
+      this.text = shorten(toMrkdwn(source));
+    }
+    return this.text;
+  }
+}
+
+function shorten(mrkdwn: string): string {
   if (mrkdwn === "") return EMPTY_TEXT;
   if (mrkdwn.length <= FALLBACK_TEXT_CHARS) return mrkdwn;
   // Cut at a word and never inside an escape like &amp;.

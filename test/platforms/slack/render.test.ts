@@ -4,6 +4,7 @@ import { silentLogger } from "../../../src/log.js";
 import { Metrics } from "../../../src/metrics.js";
 import { SlackApi } from "../../../src/platforms/slack/api.js";
 import {
+  FallbackText,
   MARKDOWN_BLOCK_MAX_CHARS,
   renderMessage,
   renderText,
@@ -39,6 +40,15 @@ describe("Slack message payloads", () => {
     const long = renderMessage(`**Start** ${"word ".repeat(500)}`).text;
     expect(long.length).toBeLessThanOrEqual(301);
     expect(long.endsWith("word…")).toBe(true);
+  });
+
+  it("keep a message's notification text in step with its growing start", () => {
+    const fallback = new FallbackText();
+    expect(renderMessage("Order **A-1", [], fallback).text).toBe("Order **A-1");
+    expect(renderMessage("Order **A-1001** shipped", [], fallback).text).toContain("*A-1001*");
+    const long = `Order **A-1001** ${"and more ".repeat(100)}`;
+    const first = renderMessage(long, [], fallback).text;
+    expect(renderMessage(`${long} the end`, [], fallback).text).toBe(first);
   });
 
   it("write notices in mrkdwn", () => {
