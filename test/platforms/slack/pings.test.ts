@@ -10,18 +10,11 @@ import { Metrics } from "../../../src/metrics.js";
 import { SlackAnswerSink } from "../../../src/platforms/slack/answer-sink.js";
 import { SlackApi } from "../../../src/platforms/slack/api.js";
 import { ChannelPacer, StreamGate } from "../../../src/platforms/slack/rate-gates.js";
-import { SHARE_ACTION_ID } from "../../../src/platforms/slack/render.js";
-import { buttonsOf, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FakeSlack } from "../../fakes/slack-api.js";
-import {
-  buttonClick,
-  eventEnvelope,
-  mentionEvents,
-  messageEvent,
-  slashCommand,
-} from "../../fakes/slack-events.js";
+import { FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FakeSlack } from "../../fakes/slack-api.js";
+import { eventEnvelope, mentionEvents, messageEvent, slashCommand } from "../../fakes/slack-events.js";
 import { HOSTILE } from "../../fakes/slack-pings.js";
 import { ScriptedModel, type Step } from "../../support/scripted-model.js";
-import { eventually, type Harness, startHarness } from "./harness.js";
+import { eventually, type Harness, pressShare, startHarness } from "./harness.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -84,21 +77,7 @@ describe("Slack: model text never pings anyone", () => {
       },
     });
     await h.delivery.command(slashCommand({ fake: h.fake, channel: "C1", user: "U1", text: "5" }));
-    const post = await eventually(() =>
-      h?.fake.responsePosts.find((p) => buttonsOf((p.body.blocks as unknown[]) ?? []).length > 0),
-    );
-    await h.adapter.idle();
-    const share = buttonsOf(post.body.blocks as unknown[]).find((b) => b.actionId === SHARE_ACTION_ID);
-    await h.delivery.action(
-      buttonClick({
-        fake: h.fake,
-        channel: "C1",
-        user: "U1",
-        messageTs: "0",
-        actionId: SHARE_ACTION_ID,
-        value: share?.value ?? "",
-      }),
-    );
+    await pressShare(h, "U1");
     const shared = await eventually(() => h?.fake.botMessages("C1")[0]);
     await h.adapter.idle();
     expect(h.fake.visibleText(shared)).toContain("Shared by <@U1>");
