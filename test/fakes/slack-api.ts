@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { type ApiArgs, handleMethod } from "./slack-methods.js";
+import { livePings, stringsIn } from "./slack-pings.js";
 import { DEFAULT_RATE_RULES, type RateRule, SlidingWindowLimiter } from "./slack-rate.js";
 import { FakeSocketMode } from "./slack-socket.js";
 
@@ -239,6 +240,22 @@ export class FakeSlack {
   /** Buttons in a message's blocks. */
   buttons(msg: FakeMessage): { actionId: string; value: string; text: string; blockId: string }[] {
     return buttonsOf(msg.blocks ?? []);
+  }
+
+  /**
+   * Every ping (broadcast, group or user mention) anything the bot sent would set off: in any
+   * call's arguments, response_url body, and in what a stream's appends add up to. The bot's
+   * own mention of `allowed` users (e.g. "Shared by <@U1>") is left out.
+   */
+  pingsSent(allowed: string[] = []): string[] {
+    const own = new RegExp(`<@(?:${allowed.join("|") || "-"})>`, "g");
+    const texts = [
+      ...this.calls.flatMap((c) => stringsIn(c.args)),
+      ...this.messages
+        .filter((m) => m.botId === FAKE_BOT_ID)
+        .flatMap((m) => [m.stream?.markdown ?? "", ...m.timeline.map((t) => t.text)]),
+    ];
+    return texts.flatMap((t) => livePings(t.replace(own, "")));
   }
 
   callsOf(method: string): ApiCall[] {

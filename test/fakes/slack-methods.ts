@@ -15,8 +15,9 @@ import {
 export type ApiArgs = Record<string, unknown>;
 type Result = Record<string, unknown> & { ok: boolean };
 
-/** Slack's limits: a section's text, blocks per message, markdown per stream call. */
+/** Slack's limits: a section's text, blocks per message, markdown per message and stream call. */
 const SECTION_TEXT_MAX = 3000;
+const MARKDOWN_BLOCK_MAX = 12_000;
 const BLOCKS_MAX = 50;
 const STREAM_MARKDOWN_MAX = 12_000;
 const BUTTON_VALUE_MAX = 2000;
@@ -264,15 +265,26 @@ function validateContent(fake: FakeSlack, args: ApiArgs): Result | null {
   if (text === "" && blocks.length === 0) return fail("no_text");
   if (text.length > fake.options.maxTextChars) return fail("msg_too_long");
   if (blocks.length > BLOCKS_MAX) return fail("invalid_blocks");
+  let markdownChars = 0;
   for (const block of blocks) {
     const sectionText = (block.text as { text?: string } | undefined)?.text ?? "";
     if (block.type === "section" && (sectionText.length === 0 || sectionText.length > SECTION_TEXT_MAX)) {
       return fail("invalid_blocks");
     }
+    if (block.type === "markdown") {
+      // Slack: text is required, standard markdown, at most 12,000 characters.
+      if (typeof block.text !== "string" || block.text.length === 0) return fail("invalid_blocks");
+      if (block.text.length > MARKDOWN_BLOCK_MAX) {
+        return fail("invalid_blocks", { errors: [`must be less than ${MARKDOWN_BLOCK_MAX + 1} characters`] });
+      }
+      markdownChars += block.text.length;
+    }
     for (const el of (block.elements ?? []) as { value?: string }[]) {
       if ((el.value ?? "").length > BUTTON_VALUE_MAX) return fail("invalid_blocks");
     }
   }
+  // The 12,000 characters are for all markdown blocks of one message together.
+  if (markdownChars > MARKDOWN_BLOCK_MAX) return fail("msg_blocks_too_long");
   return null;
 }
 

@@ -3,8 +3,8 @@
  * sink decides how:
  * - native streaming (chat.startStream / appendStream / stopStream) when enabled, the answer is a
  *   thread reply and the workspace's stream budget allows; Slack renders the markdown itself;
- * - otherwise chat.postMessage + chat.update with the markdown converted to mrkdwn sections and
- *   a Stop button while the answer grows.
+ * - otherwise chat.postMessage + chat.update with the markdown in a `markdown` block (Slack
+ *   renders it, see render.ts) and a Stop button while the answer grows.
  * A stream that Slack no longer accepts (expired after ~5 minutes, method missing) continues as
  * an ordinary message: the text the user already sees is kept and completed with chat.update.
  */
@@ -12,9 +12,9 @@ import { PlatformError } from "../../core/errors.js";
 import type { MessageSink, MessageState, PrivateDelivery, SinkLimits } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import type { SlackApi } from "./api.js";
-import { defuseBroadcasts } from "./mrkdwn.js";
+import { defuseMentions, settledLength } from "./outgoing.js";
 import type { ChannelPacer, StreamGate } from "./rate-gates.js";
-import { renderMessage, renderText, STOP_ACTION_ID } from "./render.js";
+import { FallbackText, renderMessage, renderText, STOP_ACTION_ID } from "./render.js";
 
 /** Slack: chat.appendStream's markdown_text is limited to 12,000 characters per call. */
 const STREAM_CALL_MAX_CHARS = 12_000;
@@ -69,6 +69,8 @@ export interface AnswerSinkDeps {
 
 interface Part {
   ts: string;
+  /** The message's notification text, converted again only while its start changes. */
+  fallback: FallbackText;
   mode: "stream" | "message";
   /** Markdown already appended to a stream. */
   streamed: string;
@@ -89,7 +91,9 @@ export class SlackAnswerSink implements MessageSink {
   }
 
   async post(text: string, state: MessageState): Promise<string> {
-    text = defuseBroadcasts(text);
+    // Every payload is made safe again in SlackApi.call; a stream also needs it on the whole text,
+    // so that what its appends add up to is safe (see streamable).
+    text = defuseMentions(text);
     const { streaming } = this.deps;
     if (
       state === "streaming" &&
@@ -99,8 +103,15 @@ export class SlackAnswerSink implements MessageSink {
       streaming.gate.tryOpen()
     ) {
       try {
-        const ts = await this.startStream(text);
-        this.parts.set(ts, { ts, mode: "stream", streamed: text, holdsGate: true });
+        const first = streamable(text, state);
+        const ts = await this.startStream(first);
+        this.parts.set(ts, {
+          ts,
+          mode: "stream",
+          streamed: first,
+          holdsGate: true,
+          fallback: new FallbackText(),
+        });
         return ts;
       } catch (err) {
         streaming.gate.close(false);
@@ -118,14 +129,21 @@ export class SlackAnswerSink implements MessageSink {
         }
       }
     }
-    const ts = await this.postMessage(text, state);
-    this.parts.set(ts, { ts, mode: "message", streamed: "", holdsGate: false });
+    const fallback = new FallbackText();
+    const ts = await this.postMessage(text, state, fallback);
+    this.parts.set(ts, { ts, mode: "message", streamed: "", holdsGate: false, fallback });
     return ts;
   }
 
   async edit(ref: string, text: string, state: MessageState): Promise<void> {
-    text = defuseBroadcasts(text);
-    const part = this.parts.get(ref) ?? { ts: ref, mode: "message" as const, streamed: "", holdsGate: false };
+    text = defuseMentions(text);
+    const part = this.parts.get(ref) ?? {
+      ts: ref,
+      mode: "message" as const,
+      streamed: "",
+      holdsGate: false,
+      fallback: new FallbackText(),
+    };
     this.parts.set(ref, part);
     if (state === "streaming" && this.deps.stopRequested && (await this.deps.stopRequested())) {
       this.deps.onUserStop?.();
@@ -135,11 +153,11 @@ export class SlackAnswerSink implements MessageSink {
       if (done) return;
     }
     try {
-      await this.update(part.ts, text, state);
+      await this.update(part, text, state);
     } catch (err) {
       if (!(err instanceof PlatformError) || !GONE_CODES.has(err.code)) throw err;
       this.deps.log.warn({ code: err.code }, "slack message cannot be edited; posting the answer again");
-      part.ts = await this.postMessage(text, state);
+      part.ts = await this.postMessage(text, state, part.fallback);
     }
   }
 
@@ -170,7 +188,7 @@ export class SlackAnswerSink implements MessageSink {
    */
   async sendPrivately(text: string): Promise<PrivateDelivery> {
     const { api, log } = this.deps;
-    const payload = renderMessage(defuseBroadcasts(text));
+    const payload = renderMessage(text);
     try {
       await api.callPatiently(
         "chat.postEphemeral",
@@ -239,9 +257,10 @@ export class SlackAnswerSink implements MessageSink {
   private async editStream(part: Part, text: string, state: MessageState): Promise<boolean> {
     const { api } = this.deps;
     const final = state !== "streaming";
+    const ready = streamable(text, state);
     // A stream only grows. New text that does not extend it (rare) is written as a whole.
-    const diverged = !text.startsWith(part.streamed);
-    const delta = diverged ? "" : text.slice(part.streamed.length);
+    const diverged = !ready.startsWith(part.streamed);
+    const delta = diverged ? "" : ready.slice(part.streamed.length);
     if (!final && diverged) return this.closeStream(part);
     if (!final && delta === "") return true;
     try {
@@ -302,12 +321,16 @@ export class SlackAnswerSink implements MessageSink {
     this.deps.streaming.gate.close(stopCalled);
   }
 
-  private async postMessage(text: string, state: MessageState): Promise<string> {
+  private async postMessage(
+    text: string,
+    state: MessageState,
+    fallback = new FallbackText(),
+  ): Promise<string> {
     const res = await this.deps.pacer.run(this.target.channel, () =>
       this.deps.api.call<{ ts?: string }>("chat.postMessage", {
         channel: this.target.channel,
         ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
-        ...renderMessage(text, this.buttons(state)),
+        ...renderMessage(text, this.buttons(state), fallback),
         unfurl_links: false,
         unfurl_media: false,
       }),
@@ -316,11 +339,11 @@ export class SlackAnswerSink implements MessageSink {
     return res.ts;
   }
 
-  private async update(ts: string, text: string, state: MessageState): Promise<void> {
+  private async update(part: Part, text: string, state: MessageState): Promise<void> {
     await this.deps.api.call("chat.update", {
       channel: this.target.channel,
-      ts,
-      ...renderMessage(text, this.buttons(state)),
+      ts: part.ts,
+      ...renderMessage(text, this.buttons(state), part.fallback),
     });
   }
 
@@ -330,6 +353,15 @@ export class SlackAnswerSink implements MessageSink {
       { actionId: STOP_ACTION_ID, label: "Stop", value: this.deps.stopValue, style: "danger" as const },
     ];
   }
+}
+
+/**
+ * The part of a (defused) answer a stream may show now: all of it when final, else only what no
+ * later text can turn into a ping. Appends only add up, so a `<` must not go out before we know
+ * whether `!here>` follows.
+ */
+function streamable(text: string, state: MessageState): string {
+  return state === "streaming" ? text.slice(0, settledLength(text)) : text;
 }
 
 function splitChunks(text: string): string[] {

@@ -10,6 +10,7 @@ import { type Logger as BoltLogger, LogLevel, webApi } from "@slack/bolt";
 import { PlatformError } from "../../core/errors.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
+import { outgoing } from "./outgoing.js";
 
 /** A hung Slack call must not hold an answer forever; Slack answers in well under a second. */
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -43,10 +44,13 @@ export class SlackApi {
     this.client = new webApi.WebClient(opts.token, this.clientOptions);
   }
 
-  /** One Web API call. Slack errors and 429s are thrown as `PlatformError("slack", code)`. */
+  /**
+   * One Web API call. Slack errors and 429s are thrown as `PlatformError("slack", code)`. Every
+   * string in `args` is made safe on the way out (no pings from model text: see outgoing.ts).
+   */
   async call<T = SlackResult>(method: string, args: SlackArgs = {}): Promise<T> {
     try {
-      return (await this.client.apiCall(method, args)) as T;
+      return (await this.client.apiCall(method, outgoing(args))) as T;
     } catch (err) {
       throw toPlatformError(method, err);
     }
@@ -70,6 +74,27 @@ export class SlackApi {
         await sleep(err.retryAfterMs, opts.signal);
       }
     }
+  }
+
+  /**
+   * POST a message to a response_url (slash commands, button clicks), made safe like `call`.
+   * True when Slack accepted it; false when it refused (used up, expired) or did not answer.
+   */
+  async respond(url: string, body: SlackArgs, opts: { timeoutMs: number }): Promise<boolean> {
+    this.opts.metrics.platformCalls.inc({ platform: "slack", method: "response_url" });
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(outgoing(body)),
+        signal: AbortSignal.timeout(opts.timeoutMs),
+      });
+      if (res.ok) return true;
+      this.opts.log.info({ status: res.status }, "response_url refused the message");
+    } catch (err) {
+      this.opts.log.info({ err }, "response_url failed");
+    }
+    return false;
   }
 }
 

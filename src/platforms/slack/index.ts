@@ -1,7 +1,7 @@
 /**
  * The Slack adapter: Bolt over the service's HTTP server (`POST /slack/events`) or Socket Mode
  * (SLACK_APP_TOKEN). Listeners stay thin: they translate an event into the core's terms, pick the
- * sink the answer is shown in, and hand over. Everything Slack-specific (mrkdwn, streams,
+ * sink the answer is shown in, and hand over. Everything Slack-specific (rendering, streams,
  * limits, permalinks, response_url) lives in this folder.
  */
 import { App, SocketModeReceiver } from "@slack/bolt";
@@ -23,6 +23,7 @@ import {
 import { SlackHttpReceiver } from "./http-receiver.js";
 import { UserNames } from "./names.js";
 import { finalizeOrphan } from "./orphans.js";
+import { outgoing } from "./outgoing.js";
 import {
   ChannelPacer,
   JITTER_MARGIN,
@@ -217,17 +218,16 @@ class SlackAdapterImpl implements SlackAdapter {
     this.app.command("/summarize", async ({ command, ack }) => {
       const parsed = parseSummarizeArgs(command.text ?? "");
       if (!parsed.ok) {
-        await ack({ response_type: "ephemeral", text: parsed.help });
+        await ack(outgoing({ response_type: "ephemeral" as const, text: parsed.help }));
         return;
       }
-      await ack({ response_type: "ephemeral", text: ackText(command, parsed.args) });
+      await ack(outgoing({ response_type: "ephemeral" as const, text: ackText(command, parsed.args) }));
       this.track(() =>
         runSummarize(command, parsed.args, {
           api: this.api,
           conversation: this.deps.conversation,
           kv: this.deps.store.kv,
           names: this.names,
-          metrics: this.deps.metrics,
           log: this.deps.log,
           botName: this.deps.env.BOT_NAME,
           privateLimits: (requestId) => ({
@@ -264,7 +264,7 @@ class SlackAdapterImpl implements SlackAdapter {
       this.track(() =>
         shareSummary(
           { key, userId, responseUrl },
-          { api: this.api, kv: this.deps.store.kv, log: this.deps.log, metrics: this.deps.metrics },
+          { api: this.api, kv: this.deps.store.kv, log: this.deps.log },
         ),
       );
     });

@@ -1,16 +1,22 @@
 /**
- * Message payloads: an answer's markdown rendered to mrkdwn section blocks, plus the buttons the
- * message carries (Stop while it streams, Share on a private summary). Slack caps a section's
- * text at 3000 characters, so longer text is spread over several sections, split between lines
- * and with code fences closed and reopened across the cut.
+ * Message payloads. An answer's markdown goes to Slack as it is, in a `markdown` block: Slack
+ * renders standard markdown there itself (the block made for AI apps), as it does in native
+ * streams. Only surfaces that take mrkdwn and nothing else get a conversion, by
+ * slackify-markdown: the top-level `text` (notification and fallback line) and notices
+ * (ephemeral one-liners). Pings are made inert later, on the final strings (outgoing.ts).
  */
-import { markdownToMrkdwn } from "./mrkdwn.js";
+import { slackifyMarkdown } from "slackify-markdown";
+import { splitMarkdown } from "../../core/split.js";
 
-/** Slack: "Maximum length for the text in this field is 3000 characters" (section block). */
-export const SECTION_MAX_CHARS = 3000;
+/**
+ * Slack: "The cumulative limit for all markdown blocks in a single payload is 12,000
+ * characters" (markdown block reference). SLACK_MAX_MESSAGE_CHARS (at most 10,000) keeps an
+ * answer's part well inside it.
+ */
+export const MARKDOWN_BLOCK_MAX_CHARS = 12_000;
 /** The top-level `text` is only the notification/fallback line when blocks are present. */
 const FALLBACK_TEXT_CHARS = 300;
-/** Shown while a message has no text yet (a section may not be empty). */
+/** Shown while a message has no text yet (a markdown block may not be empty). */
 const EMPTY_TEXT = "…";
 
 export const STOP_ACTION_ID = "stop_answer";
@@ -30,11 +36,19 @@ export interface ButtonSpec {
   style?: "primary" | "danger";
 }
 
-/** Payload for chat.postMessage / chat.update / postEphemeral / response_url. */
-export function renderMessage(markdown: string, buttons: ButtonSpec[] = []): MessagePayload {
-  const mrkdwn = markdownToMrkdwn(markdown).trim();
-  const sections = splitSections(mrkdwn === "" ? EMPTY_TEXT : mrkdwn, SECTION_MAX_CHARS);
-  const blocks: SlackBlock[] = sections.map((text) => ({ type: "section", text: { type: "mrkdwn", text } }));
+/**
+ * Payload for chat.postMessage / chat.update / postEphemeral / response_url. `markdown` must fit
+ * one markdown block (callers split longer text with `splitForMessages`); a longer one is cut
+ * rather than refused by Slack.
+ */
+export function renderMessage(
+  markdown: string,
+  buttons: ButtonSpec[] = [],
+  fallback: FallbackText = new FallbackText(),
+): MessagePayload {
+  let text = markdown.trim() || EMPTY_TEXT;
+  if (text.length > MARKDOWN_BLOCK_MAX_CHARS) text = `${text.slice(0, MARKDOWN_BLOCK_MAX_CHARS - 1)}…`;
+  const blocks: SlackBlock[] = [{ type: "markdown", text }];
   if (buttons.length > 0) {
     blocks.push({
       type: "actions",
@@ -48,15 +62,40 @@ export function renderMessage(markdown: string, buttons: ButtonSpec[] = []): Mes
       })),
     });
   }
-  return { text: fallbackText(mrkdwn), blocks };
+  return { text: fallback.of(markdown), blocks };
+}
+
+/** Markdown longer than one message, in parts that each fit one (code fences closed and reopened). */
+export function splitForMessages(markdown: string): string[] {
+  return splitMarkdown(markdown, MARKDOWN_BLOCK_MAX_CHARS);
 }
 
 /** Plain mrkdwn without blocks (notices, ephemeral one-liners). */
 export function renderText(markdown: string): string {
-  return markdownToMrkdwn(markdown).trim() || EMPTY_TEXT;
+  return toMrkdwn(markdown) || EMPTY_TEXT;
 }
 
-function fallbackText(mrkdwn: string): string {
+/**
+ * The notification line: the start of the answer in mrkdwn. Only the first stretch is converted,
+ * and slackify-markdown closes what the cut left open. Converting is not cheap (a markdown
+ * parse, ~100x our old regexes), and a growing answer is rendered again on every edit, so a
+ * message keeps one of these: it converts again only while the start still changes.
+ */
+export class FallbackText {
+  private source: string | undefined;
+  private text = EMPTY_TEXT;
+
+  of(markdown: string): string {
+    const source = markdown.slice(0, FALLBACK_TEXT_CHARS * 2);
+    if (source !== this.source) {
+      this.source = source;
+      this.text = shorten(toMrkdwn(source));
+    }
+    return this.text;
+  }
+}
+
+function shorten(mrkdwn: string): string {
   if (mrkdwn === "") return EMPTY_TEXT;
   if (mrkdwn.length <= FALLBACK_TEXT_CHARS) return mrkdwn;
   // Cut at a word and never inside an escape like &amp;.
@@ -67,50 +106,6 @@ function fallbackText(mrkdwn: string): string {
   return `${cut}…`;
 }
 
-/** Split mrkdwn into pieces of at most `max` characters, between lines where possible. */
-export function splitSections(mrkdwn: string, max: number): string[] {
-  const FENCE = "```";
-  const pieces: string[] = [];
-  let current = "";
-  let inFence = false;
-  const flush = () => {
-    if (current === "") return;
-    pieces.push(inFence ? `${current}\n${FENCE}` : current);
-    current = inFence ? `${FENCE}\n` : "";
-  };
-  // Room for the closing fence a cut inside a code block needs.
-  const room = max - FENCE.length - 1;
-  for (const rawLine of mrkdwn.split("\n")) {
-    let line = rawLine;
-    const candidate = current === "" || current === `${FENCE}\n` ? current + line : `${current}\n${line}`;
-    const isFence = /^\s*```/.test(rawLine);
-    if (candidate.length <= room) {
-      current = candidate;
-    } else if (inFence && isFence && rawLine.trim() === FENCE) {
-      // The closing fence itself overflowed: the cut closes the block anyway.
-      flush();
-      current = "";
-      inFence = false;
-      continue;
-    } else {
-      flush();
-      // A single line longer than a section: hard cut, not inside an &escape;.
-      while ((current + line).length > room) {
-        let take = room - current.length;
-        const amp = line.lastIndexOf("&", take);
-        if (amp > take - 6 && amp > 0) take = amp;
-        pieces.push(inFence ? `${current}${line.slice(0, take)}\n${FENCE}` : current + line.slice(0, take));
-        line = line.slice(take);
-        current = inFence ? `${FENCE}\n` : "";
-      }
-      current += line;
-    }
-    if (isFence && countFences(rawLine) % 2 === 1) inFence = !inFence;
-  }
-  if (current !== "" && current !== `${FENCE}\n`) pieces.push(current);
-  return pieces.length > 0 ? pieces : [EMPTY_TEXT];
-}
-
-function countFences(line: string): number {
-  return (line.match(/```/g) ?? []).length;
+function toMrkdwn(markdown: string): string {
+  return slackifyMarkdown(markdown).trim();
 }

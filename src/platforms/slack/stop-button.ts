@@ -7,6 +7,7 @@
 import type { Conversation } from "../../core/conversation.js";
 import type { KeyValueStore } from "../../core/ports.js";
 import type { SlackApi } from "./api.js";
+import { trustedMention } from "./outgoing.js";
 
 /** A Stop pressed on another replica is looked for this long (longer than any answer runs). */
 const STOP_REQUEST_TTL_MS = 10 * 60_000;
@@ -36,7 +37,7 @@ export async function handleStopClick(
         .call("chat.postEphemeral", {
           channel: click.channel,
           user: click.clicker,
-          text: `Only <@${target.u}> can stop this answer.`,
+          text: `Only ${trustedMention(target.u)} can stop this answer.`,
         })
         .catch(() => {});
     }

@@ -8,17 +8,19 @@ import type { Conversation } from "../../core/conversation.js";
 import { PlatformError } from "../../core/errors.js";
 import type { KeyValueStore, SinkLimits } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
-import type { Metrics } from "../../metrics.js";
 import type { AnswerTarget, SlackAnswerSink } from "./answer-sink.js";
 import { neededScope, type SlackApi } from "./api.js";
 import { fetchChannel, fetchThread, mentionedUsers, toTranscript } from "./history.js";
 import type { UserNames } from "./names.js";
-import { renderMessage } from "./render.js";
+import { trustedMention } from "./outgoing.js";
+import { renderMessage, splitForMessages } from "./render.js";
 import type { SummarizeArgs } from "./summarize-args.js";
 import { EphemeralSummarySink } from "./summary-sink.js";
 
 /** How long reading history may wait out Slack rate limits before summarizing what it has. */
 export const HISTORY_MAX_WAIT_MS = 20_000;
+/** A button's response_url answer should come back fast. */
+const RESPONSE_URL_TIMEOUT_MS = 10_000;
 /** A private summary can be shared for this long. */
 const SHARE_TTL_MS = 3600 * 1000;
 
@@ -37,7 +39,6 @@ export interface SummarizeDeps {
   conversation: Conversation;
   kv: KeyValueStore;
   names: UserNames;
-  metrics: Metrics;
   log: Logger;
   botName: string;
   /** Limits of the private (buffered) summary sink: edits there cost no API calls. */
@@ -90,7 +91,6 @@ export async function runSummarize(
     deps.privateLimits(cmd.trigger_id),
     {
       api: deps.api,
-      metrics: deps.metrics,
       log,
       onDelivered: (text) =>
         deps.kv.set(shareKey, JSON.stringify({ ...shared, text }), SHARE_TTL_MS).catch(() => {}),
@@ -157,27 +157,29 @@ export async function runSummarize(
 /** The Share button on a private summary: post it in the channel, replace the private copy. */
 export async function shareSummary(
   action: { key: string; userId: string; responseUrl?: string | undefined },
-  deps: Pick<SummarizeDeps, "api" | "kv" | "log" | "metrics">,
+  deps: Pick<SummarizeDeps, "api" | "kv" | "log">,
 ): Promise<void> {
   const raw = await deps.kv.get(action.key);
   const reply = async (text: string) => {
     if (!action.responseUrl) return;
-    deps.metrics.platformCalls.inc({ platform: "slack", method: "response_url" });
-    await fetch(action.responseUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ replace_original: true, text }),
-    }).catch(() => {});
+    await deps.api.respond(
+      action.responseUrl,
+      { replace_original: true, text },
+      { timeoutMs: RESPONSE_URL_TIMEOUT_MS },
+    );
   };
   if (!raw) return reply("This summary is too old to share. Run `/summarize share` to post a fresh one.");
   const summary = JSON.parse(raw) as SharedSummary;
   if (summary.userId !== action.userId) return;
-  await deps.api.call("chat.postMessage", {
-    channel: summary.channel,
-    ...(summary.threadTs ? { thread_ts: summary.threadTs } : {}),
-    ...renderMessage(`_Shared by <@${summary.userId}>:_\n\n${summary.text}`),
-    unfurl_links: false,
-  });
+  // A long summary (several private parts) may need more than one message.
+  for (const part of splitForMessages(`_Shared by ${trustedMention(summary.userId)}:_\n\n${summary.text}`)) {
+    await deps.api.call("chat.postMessage", {
+      channel: summary.channel,
+      ...(summary.threadTs ? { thread_ts: summary.threadTs } : {}),
+      ...renderMessage(part),
+      unfurl_links: false,
+    });
+  }
   await reply("Shared the summary in the channel.");
 }
 

@@ -7,9 +7,7 @@
  */
 import type { MessageSink, MessageState, SinkLimits } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
-import type { Metrics } from "../../metrics.js";
 import type { SlackApi } from "./api.js";
-import { defuseBroadcasts } from "./mrkdwn.js";
 import { renderMessage, SHARE_ACTION_ID } from "./render.js";
 
 /** A response_url answer should come back fast; Slack's own 3-second rule is for the ack. */
@@ -38,7 +36,6 @@ export class EphemeralSummarySink implements MessageSink {
     readonly limits: SinkLimits,
     private readonly deps: {
       api: SlackApi;
-      metrics: Metrics;
       log: Logger;
       /** Called with the whole summary so far whenever a part is delivered (for Share). */
       onDelivered?: (fullText: string) => Promise<void>;
@@ -51,7 +48,6 @@ export class EphemeralSummarySink implements MessageSink {
   }
 
   async post(text: string, state: MessageState): Promise<string> {
-    text = defuseBroadcasts(text);
     this.parts.push({ text, state, delivered: false });
     const ref = String(this.parts.length - 1);
     if (state !== "streaming") await this.deliver(this.parts.length - 1);
@@ -59,7 +55,6 @@ export class EphemeralSummarySink implements MessageSink {
   }
 
   async edit(ref: string, text: string, state: MessageState): Promise<void> {
-    text = defuseBroadcasts(text);
     const part = this.parts[Number(ref)];
     if (!part) return;
     part.text = text;
@@ -107,19 +102,9 @@ export class EphemeralSummarySink implements MessageSink {
 
   /** response_url first; if it is used up or expired, chat.postEphemeral. */
   private async respond(body: Record<string, unknown>): Promise<void> {
-    this.deps.metrics.platformCalls.inc({ platform: "slack", method: "response_url" });
-    try {
-      const res = await fetch(this.target.responseUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(RESPONSE_URL_TIMEOUT_MS),
-      });
-      if (res.ok) return;
-      this.deps.log.info({ status: res.status }, "response_url refused; sending an ephemeral message");
-    } catch (err) {
-      this.deps.log.info({ err }, "response_url failed; sending an ephemeral message");
-    }
+    const { api } = this.deps;
+    if (await api.respond(this.target.responseUrl, body, { timeoutMs: RESPONSE_URL_TIMEOUT_MS })) return;
+    this.deps.log.info("sending the summary as an ephemeral message instead");
     const { response_type: _t, replace_original: _r, ...message } = body;
     await this.deps.api.call("chat.postEphemeral", {
       channel: this.target.channel,

@@ -13,8 +13,16 @@ import {
   type SlackAdapter,
   type SlackAdapterOptions,
 } from "../../../src/platforms/slack/index.js";
-import { FAKE_APP_TOKEN, FAKE_BOT_TOKEN, FakeSlack, type FakeSlackOptions } from "../../fakes/slack-api.js";
+import { SHARE_ACTION_ID } from "../../../src/platforms/slack/render.js";
 import {
+  buttonsOf,
+  FAKE_APP_TOKEN,
+  FAKE_BOT_TOKEN,
+  FakeSlack,
+  type FakeSlackOptions,
+} from "../../fakes/slack-api.js";
+import {
+  buttonClick,
   FAKE_SIGNING_SECRET,
   HttpDelivery,
   type SlackDelivery,
@@ -136,4 +144,24 @@ export async function eventually<T>(check: () => T | undefined | null | false, m
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The asker presses Share on their private /summarize answer (waits for it to arrive first). */
+export async function pressShare(h: Harness, user: string): Promise<void> {
+  const post = await eventually(() =>
+    h.fake.responsePosts.find((p) => buttonsOf((p.body.blocks as unknown[]) ?? []).length > 0),
+  );
+  await h.adapter.idle();
+  const share = buttonsOf(post.body.blocks as unknown[]).find((b) => b.actionId === SHARE_ACTION_ID);
+  if (!share) throw new Error("the private summary has no Share button");
+  await h.delivery.action(
+    buttonClick({
+      fake: h.fake,
+      channel: "C1",
+      user,
+      messageTs: "0",
+      actionId: SHARE_ACTION_ID,
+      value: share.value,
+    }),
+  );
 }

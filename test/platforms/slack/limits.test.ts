@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FAKE_BOT_USER_ID } from "../../fakes/slack-api.js";
+import { FAKE_BOT_USER_ID, type FakeMessage, type FakeSlackOptions } from "../../fakes/slack-api.js";
 import { eventEnvelope, mentionEvents } from "../../fakes/slack-events.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
 import { eventually, type Harness, startHarness } from "./harness.js";
@@ -26,6 +26,29 @@ async function mentionAll(harness: Harness, count: number, channel = "C1"): Prom
     ),
   );
   return roots;
+}
+
+/**
+ * One long answer by edits with SLACK_MAX_MESSAGE_CHARS=`maxChars`: its messages, after
+ * checking it took several and Slack refused none of the calls.
+ */
+async function answerInMessages(
+  text: string,
+  maxChars: string,
+  fake: FakeSlackOptions = {},
+): Promise<FakeMessage[]> {
+  h = await startHarness({
+    model: new ScriptedModel(() => reply(text)),
+    env: { SLACK_NATIVE_STREAMING: "false", SLACK_MAX_MESSAGE_CHARS: maxChars },
+    fake,
+  });
+  const [root] = await mentionAll(h, 1);
+  await eventually(() => h?.fake.botMessages("C1", root)[0]);
+  await h.adapter.idle();
+  const msgs = h.fake.botMessages("C1", root);
+  expect(msgs.length).toBeGreaterThanOrEqual(3);
+  expect(h.fake.calls.filter((c) => c.error)).toEqual([]);
+  return msgs;
 }
 
 /** Each answer names its question, so we can check every final message is the whole answer. */
@@ -104,20 +127,28 @@ describe("Slack rate limits", () => {
   it("splits long answers into several messages before Slack's limits, so msg_too_long never happens", async () => {
     const para = (i: number) => `Paragraph ${i}: ${"lorem ipsum dolor sit amet ".repeat(20).trim()}.`;
     const long = Array.from({ length: 20 }, (_, i) => para(i)).join("\n\n");
-    h = await startHarness({
-      model: new ScriptedModel(() => reply(long)),
-      env: { SLACK_NATIVE_STREAMING: "false", SLACK_MAX_MESSAGE_CHARS: "3500" },
-      fake: { maxTextChars: 4000 },
-    });
-    const [root] = await mentionAll(h, 1);
-    await eventually(() => h?.fake.botMessages("C1", root)[0]);
-    await h.adapter.idle();
-    const msgs = h.fake.botMessages("C1", root);
-    expect(msgs.length).toBeGreaterThanOrEqual(3);
-    expect(h.fake.calls.filter((c) => c.error)).toEqual([]);
+    const msgs = await answerInMessages(long, "3500", { maxTextChars: 4000 });
     const shown = msgs.map((m) => h?.fake.visibleText(m) ?? "");
     for (const text of shown) expect(text.length).toBeLessThanOrEqual(3500);
     expect(shown.join(" ").replace(/\s+/g, " ")).toBe(long.replace(/\s+/g, " "));
+  });
+
+  it("keeps every message of a long answer within one markdown block at the largest SLACK_MAX_MESSAGE_CHARS", async () => {
+    const code = Array.from({ length: 400 }, (_, i) => `row(${i}, "${"x".repeat(30)}");`).join("\n");
+    const para = (i: number) => `Paragraph ${i}: ${"lorem ipsum dolor sit amet ".repeat(30).trim()}.`;
+    const long = [
+      para(0),
+      `\`\`\`ts\n${code}\n\`\`\``,
+      ...Array.from({ length: 12 }, (_, i) => para(i + 1)),
+    ].join("\n\n");
+    const msgs = await answerInMessages(long, "10000");
+    for (const m of msgs) {
+      const blocks = (m.blocks ?? []) as { type: string; text?: string }[];
+      const markdown = blocks.filter((b) => b.type === "markdown").map((b) => b.text ?? "");
+      expect(markdown).toHaveLength(1);
+      expect(markdown[0]?.length).toBeLessThanOrEqual(10_000);
+      expect(((markdown[0] ?? "").match(/```/g) ?? []).length % 2).toBe(0); // fences closed in each
+    }
   });
 
   it("stops the answer when the user stops the stream in Slack", async () => {

@@ -62,8 +62,8 @@ describe("answers whose process died mid-stream", () => {
 
     expect(h.fake.buttons(dead)).toEqual([]);
     expect(h.fake.visibleText(dead)).toBe(
-      `Half an *answer*${renderMessage(ORPHAN_NOTICE)
-        .blocks.map((b) => (b.text as { text: string }).text)
+      `Half an **answer**${renderMessage(ORPHAN_NOTICE)
+        .blocks.map((b) => b.text as string)
         .join("")}`,
     );
     expect(h.fake.buttons(other)).toHaveLength(1);

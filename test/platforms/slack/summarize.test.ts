@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ModelRequest } from "../../../src/core/ports.js";
-import { SHARE_ACTION_ID } from "../../../src/platforms/slack/render.js";
 import { ALL_SCOPES, buttonsOf, type FakeSlack } from "../../fakes/slack-api.js";
-import { buttonClick, slashCommand } from "../../fakes/slack-events.js";
+import { slashCommand } from "../../fakes/slack-events.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
-import { eventually, type Harness, startHarness } from "./harness.js";
+import { eventually, type Harness, pressShare, startHarness } from "./harness.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -56,7 +55,7 @@ describe("/summarize", () => {
     );
     await h.adapter.idle();
     expect(post.body).toMatchObject({ response_type: "ephemeral", replace_original: true });
-    expect(JSON.stringify(post.body.blocks)).toContain("*Summary:* people talked about the site.");
+    expect(JSON.stringify(post.body.blocks)).toContain("**Summary:** people talked about the site.");
     expect(h.fake.botMessages("C1")).toHaveLength(0); // nothing public
 
     const transcript = transcriptOf(model.requests);
@@ -73,25 +72,10 @@ describe("/summarize", () => {
   it("shares the private summary in the channel when the asker presses Share", async () => {
     h = await startHarness({ model: summaryModel(), setup: (f) => seedChannel(f) });
     await h.delivery.command(slashCommand({ fake: h.fake, channel: "C1", user: "U1", text: "20" }));
-    const post = await eventually(() =>
-      h?.fake.responsePosts.find((p) => buttonsOf((p.body.blocks as unknown[]) ?? []).length > 0),
-    );
-    await h.adapter.idle();
-    const share = buttonsOf(post.body.blocks as unknown[]).find((b) => b.actionId === SHARE_ACTION_ID);
-    expect(share).toBeDefined();
-    await h.delivery.action(
-      buttonClick({
-        fake: h.fake,
-        channel: "C1",
-        user: "U1",
-        messageTs: "0",
-        actionId: SHARE_ACTION_ID,
-        value: share?.value ?? "",
-      }),
-    );
+    await pressShare(h, "U1");
     const shared = await eventually(() => h?.fake.botMessages("C1")[0]);
     expect(h.fake.visibleText(shared)).toContain("_Shared by <@U1>:_");
-    expect(h.fake.visibleText(shared)).toContain("*Summary of #general, last 20 messages*");
+    expect(h.fake.visibleText(shared)).toContain("**Summary of #general, last 20 messages**");
     expect(h.fake.visibleText(shared)).toContain("people talked about the site");
   });
 
