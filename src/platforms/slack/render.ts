@@ -5,7 +5,7 @@
  * slackify-markdown: the top-level `text` (notification and fallback line) and notices
  * (ephemeral one-liners). Pings are made inert later, on the final strings (outgoing.ts).
  */
-import { slackifyMarkdown } from "slackify-markdown";
+import slackifyMarkdown from "slackify-markdown";
 import { splitMarkdown } from "../../core/split.js";
 
 /**
