@@ -7,7 +7,15 @@ import type { Logger } from "../log.js";
 import type { AnswerStream } from "./answer-stream.js";
 import { fitContext } from "./budget.js";
 import { LlmError } from "./errors.js";
-import type { ChatModel, FinishReason, MessageSink, TokenCounter, ToolContext, ToolRunner } from "./ports.js";
+import type {
+  ChatModel,
+  FinishReason,
+  MessageSink,
+  Source,
+  TokenCounter,
+  ToolContext,
+  ToolRunner,
+} from "./ports.js";
 import type { HistoryEntry, StoredTurn, ToolCall } from "./types.js";
 
 export interface GenerateInput {
@@ -41,6 +49,8 @@ export interface GenerateOutput {
   firstTokenMs: number | null;
   /** Set when the model failed; text streamed before the failure is in `answer`. */
   error?: LlmError;
+  /** Citable articles from this turn's tool results, in the order they came. */
+  sources: Source[];
 }
 
 export async function generate(input: GenerateInput): Promise<GenerateOutput> {
@@ -52,6 +62,7 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     toolCalls: 0,
     droppedTurns: 0,
     firstTokenMs: null,
+    sources: [],
   };
   const started = input.now();
   let budget = input.budgetTokens;
@@ -130,6 +141,7 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     const results = await Promise.all(calls.map((call) => input.tools.run(call, input.toolContext)));
     calls.forEach((call, i) => {
       out.entries.push({ role: "tool", toolCallId: call.id, name: call.name, content: results[i]!.content });
+      out.sources.push(...(results[i]!.sources ?? []));
     });
     if (input.signal.aborted) {
       out.error = new LlmError("cancelled", "stopped during tool calls");

@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { ToolError } from "../core/errors.js";
-import type { ToolContext, ToolResult, ToolRunner, ToolSpec } from "../core/ports.js";
+import type { Source, ToolContext, ToolResult, ToolRunner, ToolSpec } from "../core/ports.js";
 import type { ToolCall } from "../core/types.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
@@ -20,6 +20,7 @@ interface Entry {
   /** Field names the model may send, for error messages. */
   fields: string[];
   execute(args: unknown, ctx: ToolRunContext): Promise<unknown>;
+  sources: ((value: unknown) => Source[]) | undefined;
   parse(args: unknown): z.ZodSafeParseResult<unknown>;
 }
 
@@ -47,6 +48,7 @@ export class ToolRegistry implements ToolRunner {
       fields: typeof properties === "object" && properties !== null ? Object.keys(properties) : [],
       parse: (args) => def.schema.safeParse(args),
       execute: (args, ctx) => def.run(args as z.output<S>, ctx),
+      sources: def.sources?.bind(def),
     });
     return this;
   }
@@ -71,6 +73,8 @@ export class ToolRegistry implements ToolRunner {
     try {
       const value = await this.execute(call, ctx);
       result = { ok: true, content: JSON.stringify(value ?? null) };
+      const sources = this.tools.get(call.name)?.sources?.(value);
+      if (sources && sources.length > 0) result.sources = sources;
     } catch (err) {
       failure = this.toFailure(err, call);
       outcome = failure.outcome;

@@ -1,0 +1,40 @@
+/**
+ * How help-center text becomes search terms: MiniSearch's tokenizer, lower case, English stop
+ * words dropped, then the Porter stemmer so "returns", "returning" and "returned" are one term.
+ * The index and the queries use the same function, so they always agree.
+ */
+import MiniSearch from "minisearch";
+import { stemmer } from "stemmer";
+
+/** Words that carry no meaning in a support question ("how do I ..."). */
+const STOP_WORDS = new Set(
+  (
+    "a about after again all am an and any are as at be been before being but by can could did do does doing " +
+    "for from had has have having he her here hers him his how i if in into is it its itself just me more most " +
+    "my myself no nor not of off on once only or other our ours out over own please same she should so some " +
+    "such than that the their theirs them then there these they this those through to too under until up very " +
+    "was we were what when where which while who whom why will with would you your yours yourself hi hello " +
+    "hey thanks thank get got want need know tell"
+  ).split(" "),
+);
+
+const tokenize = MiniSearch.getDefault("tokenize") as (text: string) => string[];
+
+/** One word as the index stores it, or null for a word that is not indexed. */
+export function searchTerm(word: string): string | null {
+  const lower = word.toLowerCase().replace(/^'+|'+$/g, "");
+  if (lower === "" || STOP_WORDS.has(lower)) return null;
+  return stemmer(lower);
+}
+
+/** The distinct terms of a text (a query or a passage), in order of first appearance. */
+export function searchTerms(text: string): string[] {
+  const terms = new Set<string>();
+  for (const word of tokenize(text)) {
+    const term = searchTerm(word);
+    if (term !== null) terms.add(term);
+  }
+  return [...terms];
+}
+
+export { tokenize };
