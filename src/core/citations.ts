@@ -9,7 +9,8 @@ import type { Source } from "./ports.js";
 
 const SOURCES_LABEL = "Sources:";
 /** A line that starts a sources list: "Sources:", "**Sources**:", "### Sources", "Source: [..](..)". */
-const SOURCES_HEADING = /^\s*(?:#{1,6}\s*)?(?:\*\*|__)?sources?(?:\*\*|__)?\s*:?\s*(?:\*\*|__)?\s*(.*)$/i;
+const SOURCES_HEADING =
+  /^\s*(?:#{1,6}\s*)?(?:\*\*|__)?sources?(?:\*\*|__)?\s*(?::|$)\s*(?:\*\*|__)?\s*(.*)$/i;
 /** A line of a list of links (the rest of a model-written sources list). */
 const LINK_LINE = /^\s*(?:[-*+]|\d+[.)])?\s*.*\]\([^)]+\)|^\s*(?:[-*+]|\d+[.)])\s*<?https?:\/\/\S+>?\s*$/;
 
@@ -42,8 +43,10 @@ function pageOf(url: string): string {
 function linksTo(answer: string, page: string): boolean {
   let at = answer.indexOf(page);
   while (at >= 0) {
-    const next = answer.charAt(at + page.length);
-    if (next === "" || /[)\s>#/?.,;:!"'\]]/.test(next)) return true;
+    const end = at + page.length;
+    // "/returns" is linked by ".../returns", ".../returns/" and ".../returns#x", not ".../returns/refunds".
+    const next = answer.charAt(end) === "/" ? answer.charAt(end + 1) : answer.charAt(end);
+    if (next === "" || /[)\s>#?.,;:!"'\]]/.test(next)) return true;
     at = answer.indexOf(page, at + 1);
   }
   return false;

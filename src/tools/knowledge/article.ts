@@ -34,7 +34,7 @@ export interface Passage {
   /** Headings above the passage inside the article. */
   headings: string[];
   text: string;
-  /** Front-matter keywords of the article (the same on each of its passages). */
+  /** Front-matter keywords of the article (on its first passage; empty on the others). */
   keywords: string;
 }
 
@@ -137,7 +137,9 @@ function build(
       url: meta.url,
       headings: p.headings,
       text: p.text,
-      keywords,
+      // Keywords describe the whole article: on its first passage only, so they lead a search to
+      // the article without making every passage of it match equally.
+      keywords: i === 0 ? keywords : "",
     })),
   };
 }

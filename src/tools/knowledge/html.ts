@@ -90,7 +90,7 @@ export function parseHtml(html: string): HtmlArticle {
           }
           path.length = level;
           path[level] = label;
-        } else if (BLOCKS.has(name)) {
+        } else if (BLOCKS.has(name) && name !== "li") {
           text += "\n";
         }
       },
