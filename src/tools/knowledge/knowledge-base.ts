@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../../log.js";
+import type { Passage } from "./article.js";
 import type { Embedder } from "./embeddings.js";
 import { loadArticles } from "./loader.js";
 import { PassageIndex, type SearchHit } from "./passage-index.js";
@@ -147,7 +148,7 @@ export class KnowledgeBase {
     let ranking: IndexSummary["ranking"] = "bm25";
     if (this.opts.embedder && index.passages.length > 0) {
       try {
-        const texts = index.passages.map((p) => [p.title, ...p.headings, p.text].join("\n"));
+        const texts = index.passages.map(embeddingText);
         index.setVectors(await this.opts.embedder.embed(texts));
         ranking = "fused";
       } catch (err) {
@@ -179,6 +180,11 @@ export class KnowledgeBase {
     for (const listener of this.listeners) listener(summary);
     return summary;
   }
+}
+
+/** What is embedded for a passage: the text with its title and headings, as a reader sees it. */
+export function embeddingText(p: Passage): string {
+  return [p.title, ...p.headings, p.text].join("\n");
 }
 
 function describe(err: unknown): string {

@@ -12,7 +12,7 @@
  */
 import MiniSearch from "minisearch";
 import type { Article, Passage } from "./article.js";
-import { searchTerm, searchTerms } from "./text.js";
+import { memoizedSearchTerm, searchTerms, type TermFunction } from "./text.js";
 
 /** Field boosts: words in a title or heading say more about a passage than the same word in its text. */
 const BOOST = { title: 2, headings: 1.5, keywords: 1.5, text: 1 };
@@ -74,6 +74,7 @@ export class PassageIndex {
   /** Passages containing each term (document frequency), for IDF weights. */
   private readonly df = new Map<string, number>();
   private vectors: (Float32Array | undefined)[] = [];
+  private readonly term: TermFunction = memoizedSearchTerm();
 
   /**
    * Index `articles`, yielding to the event loop between chunks so a large help center does not
@@ -91,7 +92,7 @@ export class PassageIndex {
     this.search = new MiniSearch<IndexedPassage>({
       idField: "n",
       fields: ["title", "headings", "keywords", "text"],
-      processTerm: searchTerm,
+      processTerm: this.term,
       searchOptions: {
         boost: BOOST,
         fuzzy: (term) => (term.length >= 5 ? FUZZY_RATIO : false),
@@ -99,7 +100,10 @@ export class PassageIndex {
       },
     });
     for (const p of this.passages) {
-      for (const term of searchTerms(`${p.title} ${p.headings.join(" ")} ${p.keywords} ${p.text}`)) {
+      for (const term of searchTerms(
+        `${p.title} ${p.headings.join(" ")} ${p.keywords} ${p.text}`,
+        this.term,
+      )) {
         this.df.set(term, (this.df.get(term) ?? 0) + 1);
       }
     }
@@ -125,7 +129,7 @@ export class PassageIndex {
   }
 
   query(question: string, opts: SearchOptions): SearchHit[] {
-    const terms = searchTerms(question);
+    const terms = searchTerms(question, this.term);
     const weights = new Map(terms.map((t) => [t, this.idf(t)]));
     const lexical =
       terms.length === 0 ? [] : this.search.search(question, { combineWith: "OR" }).slice(0, CANDIDATES);
