@@ -3,6 +3,7 @@
  * uses it the way the system prompt asks: search, answer from the top passage, link the article
  * (and, like many models, add its own sources list, which the core replaces with one line).
  */
+import { expect } from "vitest";
 import type { ModelRequest } from "../../src/core/ports.js";
 import { silentLogger } from "../../src/log.js";
 import { Metrics } from "../../src/metrics.js";
@@ -51,4 +52,13 @@ export function linkTargets(text: string): string[] {
 /** The lines of `text` that start a sources list (Markdown or Slack mrkdwn emphasis allowed). */
 export function sourcesLines(text: string): string[] {
   return text.split("\n").filter((l) => /^\s*[*_]*sources?[*_]*\s*:/i.test(l));
+}
+
+/** What a user must see: a link to the article, and one Sources line at the end listing it once. */
+export function expectCitedOnce(text: string, url: string): void {
+  expect(linkTargets(text)).toContain(url);
+  const sources = sourcesLines(text);
+  expect(sources).toHaveLength(1);
+  expect(linkTargets(sources[0]!)).toEqual([url]);
+  expect(text.trimEnd().endsWith(sources[0]!.trim())).toBe(true);
 }

@@ -6,7 +6,7 @@
  * footer) are not article text.
  */
 import { Parser } from "htmlparser2";
-import type { Section, SplitArticle } from "./markdown.js";
+import { SectionCollector, type SplitArticle } from "./markdown.js";
 
 export interface HtmlArticle extends SplitArticle {
   canonicalUrl?: string;
@@ -17,10 +17,8 @@ const BLOCKS = new Set(["p", "div", "li", "ul", "ol", "br", "tr", "table", "sect
 const HEADING = /^h([1-6])$/;
 
 export function parseHtml(html: string): HtmlArticle {
-  const sections: Section[] = [];
-  const path: (string | undefined)[] = [];
+  const out = new SectionCollector();
   let docTitle: string | undefined;
-  let firstH1: string | undefined;
   let canonicalUrl: string | undefined;
   let skipDepth = 0;
   let inTitle = false;
@@ -30,14 +28,13 @@ export function parseHtml(html: string): HtmlArticle {
   let text = "";
 
   const flush = () => {
-    const body = text
-      .split("\n")
-      .map((line) => line.replace(/[ \t\u00a0]+/g, " ").trim())
-      .filter((line, i, all) => line !== "" || (i > 0 && all[i - 1] !== ""))
-      .join("\n")
-      .trim();
-    if (body !== "")
-      sections.push({ headings: path.filter((h): h is string => h !== undefined), text: body });
+    out.addText(
+      text
+        .split("\n")
+        .map((line) => line.replace(/[ \t\u00a0]+/g, " ").trim())
+        .filter((line, i, all) => line !== "" || (i > 0 && all[i - 1] !== ""))
+        .join("\n"),
+    );
     text = "";
   };
 
@@ -82,14 +79,7 @@ export function parseHtml(html: string): HtmlArticle {
           const label = clean(headingText);
           headingLevel = 0;
           flush();
-          if (label === "") return;
-          if (level === 1 && firstH1 === undefined && sections.length === 0) {
-            firstH1 = label;
-            path.length = 0;
-            return;
-          }
-          path.length = level;
-          path[level] = label;
+          if (label !== "") out.heading(level, label);
         } else if (BLOCKS.has(name) && name !== "li") {
           text += "\n";
         }
@@ -100,6 +90,7 @@ export function parseHtml(html: string): HtmlArticle {
   parser.write(html);
   parser.end();
   flush();
+  const { title: firstH1, sections } = out.result();
   const title = docTitle ?? firstH1;
   return {
     ...(title !== undefined ? { title } : {}),

@@ -20,20 +20,46 @@ export interface SplitArticle {
 const HEADING = /^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
+/**
+ * Collects sections in document order, tracking the heading path. Shared by the Markdown and
+ * HTML readers, so both treat titles and heading levels alike.
+ */
+export class SectionCollector {
+  readonly sections: Section[] = [];
+  /** The first level-1 heading before any text: the article's title, not part of any path. */
+  title: string | undefined;
+  /** Heading text by level (index 1..6); deeper levels are cleared when a higher one starts. */
+  private readonly path: (string | undefined)[] = [];
+
+  /** The text of the section that just ended (ignored when blank). */
+  addText(text: string): void {
+    const trimmed = text.trim();
+    if (trimmed !== "")
+      this.sections.push({ headings: this.path.filter((h): h is string => h !== undefined), text: trimmed });
+  }
+
+  heading(level: number, label: string): void {
+    if (level === 1 && this.title === undefined && this.sections.length === 0) {
+      this.title = label;
+      this.path.length = 0;
+      return;
+    }
+    this.path.length = level;
+    this.path[level] = label;
+  }
+
+  result(): SplitArticle {
+    return this.title === undefined
+      ? { sections: this.sections }
+      : { title: this.title, sections: this.sections };
+  }
+}
+
 export function splitMarkdown(body: string): SplitArticle {
   const lines = body.replace(/\r\n?/g, "\n").split("\n");
-  const sections: Section[] = [];
-  /** Heading text by level (index 1..6); deeper levels are cleared when a higher one starts. */
-  const path: (string | undefined)[] = [];
-  let title: string | undefined;
+  const out = new SectionCollector();
   let current: string[] = [];
   let fence: string | null = null;
-
-  const flush = () => {
-    const text = current.join("\n").trim();
-    if (text !== "") sections.push({ headings: path.filter((h): h is string => h !== undefined), text });
-    current = [];
-  };
 
   for (const line of lines) {
     const fenceMatch = FENCE.exec(line);
@@ -49,20 +75,12 @@ export function splitMarkdown(body: string): SplitArticle {
       current.push(line);
       continue;
     }
-    flush();
-    const level = heading[1]!.length;
-    const text = plainHeading(heading[2]!);
-    if (level === 1 && title === undefined && sections.length === 0) {
-      // The article's own title: not part of the heading path of its sections.
-      title = text;
-      path.length = 0;
-      continue;
-    }
-    path.length = level;
-    path[level] = text;
+    out.addText(current.join("\n"));
+    current = [];
+    out.heading(heading[1]!.length, plainHeading(heading[2]!));
   }
-  flush();
-  return title === undefined ? { sections } : { title, sections };
+  out.addText(current.join("\n"));
+  return out.result();
 }
 
 /** "[Returns](x) **policy**" -> "Returns policy". */

@@ -4,13 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { FLAG_SUPPRESS_EMBEDS } from "../../../src/platforms/discord/render.js";
-import {
-  citingModel,
-  helpCenterTools,
-  linkTargets,
-  RETURNS_URL,
-  sourcesLines,
-} from "../../support/help-center.js";
+import { citingModel, expectCitedOnce, helpCenterTools, RETURNS_URL } from "../../support/help-center.js";
 import { finished, type Replica, type Scene, startReplica, startScene } from "./harness.js";
 
 describe("Discord citations", () => {
@@ -29,10 +23,7 @@ describe("Discord citations", () => {
     const [answer] = await fake.waitFor(() => finished(fake, question.id), "the answer in the thread");
 
     const text = answer?.content ?? "";
-    expect(linkTargets(text)).toContain(RETURNS_URL);
-    const sources = sourcesLines(text);
-    expect(sources).toHaveLength(1);
-    expect(linkTargets(sources[0]!)).toEqual([RETURNS_URL]);
+    expectCitedOnce(text, RETURNS_URL);
     expect((answer?.flags ?? 0) & FLAG_SUPPRESS_EMBEDS).toBe(FLAG_SUPPRESS_EMBEDS);
   });
 });

@@ -3,16 +3,10 @@
  * native streaming (Slack renders the Markdown). The user sees the article as a link, listed once
  * under "Sources:".
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, it } from "vitest";
 import { FAKE_BOT_USER_ID } from "../../fakes/slack-api.js";
 import { eventEnvelope, mentionEvents } from "../../fakes/slack-events.js";
-import {
-  citingModel,
-  helpCenterTools,
-  linkTargets,
-  RETURNS_URL,
-  sourcesLines,
-} from "../../support/help-center.js";
+import { citingModel, expectCitedOnce, helpCenterTools, RETURNS_URL } from "../../support/help-center.js";
 import { eventually, type Harness, startHarness } from "./harness.js";
 
 let h: Harness | undefined;
@@ -43,9 +37,6 @@ describe("Slack citations", () => {
     await h.adapter.idle();
 
     const text = h.fake.visibleText(msg);
-    expect(linkTargets(text)).toContain(RETURNS_URL);
-    const sources = sourcesLines(text);
-    expect(sources).toHaveLength(1);
-    expect(linkTargets(sources[0]!)).toEqual([RETURNS_URL]);
+    expectCitedOnce(text, RETURNS_URL);
   });
 });

@@ -1,13 +1,7 @@
 /** A help-center answer in the web chat: the user sees the article as a link, listed once under "Sources:". */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, it } from "vitest";
 import { makeConversation } from "../../support/conversation.js";
-import {
-  citingModel,
-  helpCenterTools,
-  linkTargets,
-  RETURNS_URL,
-  sourcesLines,
-} from "../../support/help-center.js";
+import { citingModel, expectCitedOnce, helpCenterTools, RETURNS_URL } from "../../support/help-center.js";
 import { newSessionId, startWebChat, type WebChatHarness } from "./harness.js";
 import { SseClient } from "./sse-client.js";
 
@@ -34,10 +28,6 @@ describe("web chat citations", () => {
     );
 
     const text = String(client.of("finalize").at(-1)?.data.text);
-    expect(linkTargets(text)).toContain(RETURNS_URL);
-    const sources = sourcesLines(text);
-    expect(sources).toHaveLength(1);
-    expect(linkTargets(sources[0]!)).toEqual([RETURNS_URL]);
-    expect(text.trimEnd().endsWith(sources[0]!.trim())).toBe(true);
+    expectCitedOnce(text, RETURNS_URL);
   });
 });
