@@ -200,7 +200,7 @@ async function measureSpeed(label: string, dir: string): Promise<Record<string, 
  * (so queries still match it, as real help centers repeat themselves) but gets its own product
  * line name, region and numbers, so the vocabulary and postings grow as in a real large corpus.
  */
-async function writeSynthetic(dir: string, sources: number): Promise<void> {
+export async function writeSynthetic(dir: string, sources: number): Promise<void> {
   const bundled = await loadArticles(BUNDLED_HELP_CENTER);
   const lines = [
     "Aurora",

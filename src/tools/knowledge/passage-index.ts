@@ -21,7 +21,7 @@ const FUZZY_RATIO = 0.2;
 /** Terms this long or longer also match as a prefix ("insur" finds "insurance"). */
 const MIN_PREFIX_CHARS = 4;
 /** Passages indexed between two yields to the event loop (a few milliseconds of work each). */
-const INDEX_CHUNK = 200;
+const INDEX_CHUNK = 50;
 /** Candidates taken from each ranking before fusion; far more than any caller shows. */
 const CANDIDATES = 50;
 /**
@@ -83,6 +83,10 @@ export class PassageIndex {
   static async build(articles: Article[]): Promise<PassageIndex> {
     const index = new PassageIndex(articles);
     await index.search.addAllAsync(index.docs(), { chunkSize: INDEX_CHUNK });
+    for (let at = 0; at < index.passages.length; at += INDEX_CHUNK) {
+      index.countTerms(index.passages.slice(at, at + INDEX_CHUNK));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     return index;
   }
 
@@ -99,13 +103,12 @@ export class PassageIndex {
         prefix: (term) => term.length >= MIN_PREFIX_CHARS,
       },
     });
-    for (const p of this.passages) {
-      for (const term of searchTerms(
-        `${p.title} ${p.headings.join(" ")} ${p.keywords} ${p.text}`,
-        this.term,
-      )) {
-        this.df.set(term, (this.df.get(term) ?? 0) + 1);
-      }
+  }
+
+  private countTerms(passages: Passage[]): void {
+    for (const p of passages) {
+      const text = `${p.title} ${p.headings.join(" ")} ${p.keywords} ${p.text}`;
+      for (const term of searchTerms(text, this.term)) this.df.set(term, (this.df.get(term) ?? 0) + 1);
     }
   }
 
