@@ -24,7 +24,8 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # tsc also emits the bundled data files (src/tools/data/*.json, imported with `type: "json"`)
-# into dist/tools/data/.
+# into dist/tools/data/; the build script copies the bundled help center (Markdown and HTML,
+# which tsc does not see) to dist/tools/knowledge/help-center/.
 RUN npm run build
 
 # --- runtime: production dependencies + dist/ only ---------------------------------------------

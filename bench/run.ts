@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { runCoreBench } from "./core.js";
 import { runDiscordBench } from "./discord.js";
+import { runKnowledgeBench } from "./knowledge.js";
 import { runLoadBench } from "./load.js";
 import { runSlackBench } from "./slack.js";
 
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   slack: runSlackBench,
   discord: runDiscordBench,
   load: runLoadBench,
+  knowledge: runKnowledgeBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -107,6 +107,18 @@ const schema = z.object({
   PRODUCTS_URL: optionalUrl,
   ORDERS_URL: optionalUrl,
   ORDER_LOOKUP_FAILURES_PER_HOUR: int(1).default(5),
+
+  KNOWLEDGE_DIR: optionalString.describe(
+    "Folder of help articles (Markdown with front matter, or HTML) that search_help_center answers from; re-indexed when files change. Unset: the bundled sample help center of the demo store.",
+  ),
+  EMBEDDINGS_MODEL: optionalString.describe(
+    "Embeddings model at OPENAI_BASE_URL (e.g. text-embedding-3-small); when set, help-center search fuses BM25 with embedding similarity. Unset: BM25 full-text search only, no embeddings cost.",
+  ),
+  EMBEDDINGS_CACHE_TTL_S: int(60)
+    .default(30 * 24 * 3600)
+    .describe(
+      "Seconds a help-passage embedding stays cached in the store (by content hash). 30 days by default: text rarely changes, and an unchanged passage is never paid for twice while cached.",
+    ),
 });
 
 /**

@@ -10,7 +10,7 @@ import type { Store } from "./core/ports.js";
 import { registerOpsRoutes } from "./http/ops.js";
 import { HttpServer } from "./http/server.js";
 import { startDemoLlmServer } from "./llm/demo/server.js";
-import { OpenAIChatModel } from "./llm/openai-model.js";
+import { OPENAI_BASE_URL, OpenAIChatModel } from "./llm/openai-model.js";
 import { createTokenCounter } from "./llm/tokens.js";
 import { createLogger, type Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
@@ -19,7 +19,7 @@ import { createDiscordAdapter } from "./platforms/discord/index.js";
 import { createSlackAdapter } from "./platforms/slack/index.js";
 import { createWebChatAdapter } from "./platforms/web/index.js";
 import { createStore } from "./store/index.js";
-import { createToolRegistry } from "./tools/index.js";
+import { createKnowledgeBase, createToolRegistry } from "./tools/index.js";
 
 /** Extra time after the deadline for adapters to post the last notices of stopped answers. */
 const IDLE_GRACE_MS = 3_000;
@@ -71,7 +71,21 @@ export async function startService(config: Config, log: Logger): Promise<Running
     log,
     metrics,
   });
-  const tools = createToolRegistry({ env, kv: store.kv, log, metrics });
+  // The help center indexes in the background; /readyz reports it until the first index is in.
+  const knowledge = createKnowledgeBase({
+    env,
+    baseURL: baseURL ?? OPENAI_BASE_URL,
+    vectors: store.vectors,
+    log,
+  });
+  if (env.EMBEDDINGS_MODEL && config.demoModel) {
+    log.warn(
+      "EMBEDDINGS_MODEL is set without OPENAI_API_KEY or OPENAI_BASE_URL: the OpenAI API will refuse it",
+    );
+  }
+  knowledge.start();
+  closers.push(async () => knowledge.stop());
+  const tools = createToolRegistry({ env, kv: store.kv, log, metrics, knowledge });
   const conversation = new Conversation({
     store,
     model,
@@ -103,7 +117,13 @@ export async function startService(config: Config, log: Logger): Promise<Running
   const http = new HttpServer(log);
   const adapters: PlatformAdapter[] = [];
   let shuttingDown = false;
-  registerOpsRoutes(http, { store, adapters: () => adapters, metrics, shuttingDown: () => shuttingDown });
+  registerOpsRoutes(http, {
+    store,
+    adapters: () => adapters,
+    metrics,
+    shuttingDown: () => shuttingDown,
+    checks: { knowledge: () => knowledge.state },
+  });
   const deps = { env, conversation, http, store, log, metrics };
   if (config.slack) adapters.push(createSlackAdapter(deps));
   if (config.discord) adapters.push(createDiscordAdapter(deps));

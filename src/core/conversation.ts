@@ -9,6 +9,7 @@ import type { Metrics } from "../metrics.js";
 import { admit } from "./admission.js";
 import { AnswerStream } from "./answer-stream.js";
 import { turnTokens } from "./budget.js";
+import { withSources } from "./citations.js";
 import { EditBudgets } from "./edit-budget.js";
 import {
   BusyError,
@@ -364,7 +365,9 @@ export class Conversation {
         now: this.now,
       });
       result.usage = out.usage;
-      const ending = this.ending(out.error, out.finishReason, signal, answer.current);
+      // A finished answer lists the help articles it linked (see citations.ts).
+      const written = out.error || signal.aborted ? answer.current : withSources(answer.current, out.sources);
+      const ending = this.ending(out.error, out.finishReason, signal, written);
       result.outcome = ending.outcome;
       if (ending.code) result.code = ending.code;
       result.text = withPrivacyNote(ending.text, out.privately);

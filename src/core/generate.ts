@@ -14,6 +14,7 @@ import type {
   ChatModel,
   FinishReason,
   MessageSink,
+  Source,
   TokenCounter,
   ToolContext,
   ToolResult,
@@ -56,6 +57,8 @@ export interface GenerateOutput {
   privately: PrivateDeliveries;
   /** Set when the model failed; text streamed before the failure is in `answer`. */
   error?: LlmError;
+  /** Citable articles from this turn's tool results, in the order they came. */
+  sources: Source[];
 }
 
 export async function generate(input: GenerateInput): Promise<GenerateOutput> {
@@ -68,6 +71,7 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     droppedTurns: 0,
     firstTokenMs: null,
     privately: { sent: [], failed: 0 },
+    sources: [],
   };
   const started = input.now();
   let budget = input.budgetTokens;
@@ -159,6 +163,7 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     );
     calls.forEach((call, i) => {
       out.entries.push({ role: "tool", toolCallId: call.id, name: call.name, content: contents[i]! });
+      out.sources.push(...(results[i]!.sources ?? []));
     });
     if (input.signal.aborted) {
       out.error = new LlmError("cancelled", "stopped during tool calls");

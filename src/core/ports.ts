@@ -89,11 +89,23 @@ export interface KeyValueStore {
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
 }
 
+/**
+ * Embedding vectors by content hash (the help-center index), shared by replicas and kept across
+ * restarts so the same text is never paid for twice. Keys are opaque hex digests.
+ */
+export interface VectorCache {
+  /** The cached vector of each key, or null; same order as `keys`. One round trip. */
+  getMany(keys: string[]): Promise<(Float32Array | null)[]>;
+  /** Cache vectors, each expiring `ttlMs` from now. One round trip. */
+  setMany(entries: { key: string; vector: Float32Array }[], ttlMs: number): Promise<void>;
+}
+
 export interface Store {
   readonly kind: "redis" | "memory";
   readonly gate: GateStore;
   readonly threads: ThreadStore;
   readonly kv: KeyValueStore;
+  readonly vectors: VectorCache;
   /** Resolves when the store answers; rejects with a StoreError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -166,6 +178,12 @@ export interface ToolContext {
   signal: AbortSignal;
 }
 
+/** An article a tool result came from, which an answer may cite. */
+export interface Source {
+  title: string;
+  url: string;
+}
+
 export interface ToolResult {
   ok: boolean;
   /** What the model reads (JSON text). Errors are phrased so the model can correct itself. */
@@ -176,6 +194,8 @@ export interface ToolResult {
    * history) get a placeholder instead of `content`.
    */
   personal?: { text: string };
+  /** Citable articles in the result (help-center passages); the core lists the cited ones. */
+  sources?: Source[];
 }
 
 export interface ToolRunner {

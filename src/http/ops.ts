@@ -1,7 +1,8 @@
 /**
  * Operator endpoints: liveness, readiness and Prometheus metrics.
  * /healthz answers as long as the event loop does; /readyz says whether this replica should get
- * traffic (store answering, every enabled adapter connected) and names what is not ready.
+ * traffic (store answering, every enabled adapter connected, the help center indexed) and names
+ * what is not ready.
  */
 import type { Store } from "../core/ports.js";
 import type { Metrics } from "../metrics.js";
@@ -13,7 +14,14 @@ const STORE_PING_TIMEOUT_MS = 800;
 
 export function registerOpsRoutes(
   http: HttpServer,
-  deps: { store: Store; adapters: () => PlatformAdapter[]; metrics: Metrics; shuttingDown: () => boolean },
+  deps: {
+    store: Store;
+    adapters: () => PlatformAdapter[];
+    metrics: Metrics;
+    shuttingDown: () => boolean;
+    /** More parts that must be ready, by name: each returns its state, "ready" or another word. */
+    checks?: Record<string, () => string>;
+  },
 ): void {
   http.route("GET", "/healthz", (_req, res) => {
     sendJson(res, 200, { status: "ok" });
@@ -32,11 +40,17 @@ export function registerOpsRoutes(
       adapters[adapter.platform] = adapter.isReady();
       if (!adapters[adapter.platform]) problems[adapter.platform] = "not connected";
     }
+    const checks: Record<string, string> = {};
+    for (const [name, state] of Object.entries(deps.checks ?? {})) {
+      checks[name] = state();
+      if (checks[name] !== "ready") problems[name] = checks[name];
+    }
     const ready = Object.keys(problems).length === 0;
     sendJson(res, ready ? 200 : 503, {
       status: ready ? "ready" : "not ready",
       store: deps.store.kind,
       adapters,
+      checks,
       problems,
     });
   });

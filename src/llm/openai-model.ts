@@ -43,7 +43,7 @@ export interface OpenAIChatModelOptions {
   retry?: Partial<RetryTuning>;
 }
 
-const OPENAI_BASE_URL = "https://api.openai.com/v1";
+export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 /** The SDK refuses to start without a key; compatible servers and the demo do not check it. */
 const PLACEHOLDER_API_KEY = "not-needed";
 /** OpenAI's rule of thumb when a server sends no usage: about 4 characters per token. */

@@ -33,6 +33,11 @@ export interface StoreKeys {
   /** Dedup mark of one message, under the sender's tag so dedup + throttle run as one script. */
   seen(userKey: string, messageKey: string): string;
   kv(key: string): string;
+  /**
+   * A cached embedding. One hash tag for all of them, so a batch is one MGET even on a Cluster
+   * (the cache is small: a few thousand vectors of a few KB).
+   */
+  vector(key: string): string;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -46,6 +51,7 @@ export function storeKeys(prefix: string): StoreKeys {
     tokens: (userKey, nowMs) => `${prefix}{${userKey}}:tokens:${utcDayStamp(nowMs)}`,
     seen: (userKey, messageKey) => `${prefix}{${userKey}}:seen:${messageKey}`,
     kv: (key) => `${prefix}kv:${key}`,
+    vector: (key) => `${prefix}{vectors}:${key}`,
   };
 }
 
@@ -82,4 +88,18 @@ export function positiveCount(name: string, value: number): number {
     throw new RangeError(`${name} must be at least 1, got ${value}`);
   }
   return Math.floor(value);
+}
+
+/** Vectors are stored as base64 of their float32 bytes (little-endian): 4 bytes per dimension plus a third. */
+export function encodeVector(vector: Float32Array): string {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString("base64");
+}
+
+/** The inverse of encodeVector; null for a value that is not a whole number of float32s. */
+export function decodeVector(value: string | null): Float32Array | null {
+  if (value === null) return null;
+  const bytes = Buffer.from(value, "base64");
+  if (bytes.length === 0 || bytes.length % 4 !== 0) return null;
+  const copy = new Uint8Array(bytes);
+  return new Float32Array(copy.buffer, 0, copy.length / 4);
 }

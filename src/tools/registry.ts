@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { ToolError } from "../core/errors.js";
-import type { ToolContext, ToolResult, ToolRunner, ToolSpec } from "../core/ports.js";
+import type { Source, ToolContext, ToolResult, ToolRunner, ToolSpec } from "../core/ports.js";
 import type { ToolCall } from "../core/types.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
@@ -20,6 +20,7 @@ interface Entry {
   /** Field names the model may send, for error messages. */
   fields: string[];
   execute(args: unknown, ctx: ToolRunContext): Promise<unknown>;
+  sources?: (value: unknown) => Source[];
   parse(args: unknown): z.ZodSafeParseResult<unknown>;
   /** Tools about one person: their successful result as the asker alone reads it. */
   renderPersonal?: (result: unknown) => string;
@@ -50,6 +51,7 @@ export class ToolRegistry implements ToolRunner {
       parse: (args) => def.schema.safeParse(args),
       execute: (args, ctx) => def.run(args as z.output<S>, ctx),
       ...(def.personalData ? { renderPersonal: (result) => def.personalData!.render(result as R) } : {}),
+      ...(def.sources ? { sources: (value: unknown) => def.sources!(value as R) } : {}),
     });
     return this;
   }
@@ -80,6 +82,8 @@ export class ToolRegistry implements ToolRunner {
       result = { ok: true, content: JSON.stringify(value ?? null) };
       const render = this.tools.get(call.name)?.renderPersonal;
       if (render) result.personal = { text: render(value) };
+      const sources = this.tools.get(call.name)?.sources?.(value);
+      if (sources && sources.length > 0) result.sources = sources;
     } catch (err) {
       failure = this.toFailure(err, call);
       outcome = failure.outcome;

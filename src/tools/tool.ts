@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { ToolError } from "../core/errors.js";
-import type { ToolContext } from "../core/ports.js";
+import type { Source, ToolContext } from "../core/ports.js";
 import type { Logger } from "../log.js";
 
 export type ToolErrorCode = ToolError["code"];
@@ -59,6 +59,8 @@ export interface ToolDefinition<S extends z.ZodType = z.ZodType, R = unknown> {
    */
   personalData?: { render(result: R): string };
   run(args: z.output<S>, ctx: ToolRunContext): Promise<R>;
+  /** The citable articles in a successful result, for the answer's "Sources:" line. */
+  sources?(value: R): Source[];
 }
 
 /** Identity helper that keeps the schema's type flowing into `run`'s arguments. */

@@ -58,6 +58,18 @@ async function contentFrames(url: string, body: unknown): Promise<string[]> {
   return frames;
 }
 
+const HELP_SPEC: ToolSpec = {
+  name: "search_help_center",
+  description: "Search the help center.",
+  parameters: {
+    type: "object",
+    properties: { query: { type: "string" }, limit: { type: ["integer", "null"] } },
+    required: ["query", "limit"],
+    additionalProperties: false,
+  },
+  strict: true,
+};
+
 function argsOf(calls: ToolCall[]): unknown[] {
   return calls.map((c) => [c.name, JSON.parse(c.arguments)]);
 }
@@ -108,6 +120,55 @@ describe("demo model", () => {
     );
     expect(events.some((e) => e.type === "tool_calls")).toBe(false);
     expect(text).toContain("email");
+  });
+
+  it("searches the help center for a policy question, even one that mentions an order", async () => {
+    const tools = [...DEMO_TOOL_SPECS, HELP_SPEC];
+    expect(argsOf(await toolCallsFor("How do I cancel my order?", tools))).toEqual([
+      ["search_help_center", { query: "How do I cancel my order?", limit: 3 }],
+    ]);
+    // A named order with its email is a lookup, not a policy question.
+    expect(argsOf(await toolCallsFor("cancel order 1042, my email is ana@example.com", tools))).toEqual([
+      ["get_order_status", { order_id: "1042", email: "ana@example.com" }],
+    ]);
+  });
+
+  it("answers help-center results from the top passage with a link, or says the help center has nothing", async () => {
+    const model = await demo();
+    const help = (content: unknown): ModelMessage[] => [
+      SYSTEM,
+      { role: "user", content: "How long do refunds take?" },
+      {
+        role: "assistant",
+        content: null,
+        toolCalls: [{ id: "call_h", name: "search_help_center", arguments: '{"query":"refunds"}' }],
+      },
+      { role: "tool", toolCallId: "call_h", name: "search_help_center", content: JSON.stringify(content) },
+    ];
+    const found = await collect(
+      model.stream(
+        request(
+          help({
+            query: "refunds",
+            results: [
+              {
+                title: "Refund times",
+                url: "https://help.example.com/returns/refund-times",
+                section: "When it reaches your account",
+                text: "Credit and debit cards: 3-10 business days.",
+                score: 0.9,
+              },
+            ],
+          }),
+          [HELP_SPEC],
+        ),
+      ),
+    );
+    expect(found.text).toContain("[Refund times](https://help.example.com/returns/refund-times)");
+    expect(found.text).toContain("Credit and debit cards: 3-10 business days.");
+    const none = await collect(model.stream(request(help({ query: "refunds", results: [] }), [HELP_SPEC])));
+    expect(none.text).toMatch(/couldn't find anything about that in our help center/);
+    expect(none.text).not.toContain("](");
   });
 
   it("answers from the tool results, including a failed one", async () => {

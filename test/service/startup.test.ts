@@ -43,9 +43,16 @@ describe("service start-up", () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("<html");
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    // The bundled help center indexes in the background; the replica is ready once it is in.
+    await service.waitForLine(/help center indexed/);
     const ready = await fetch(`${service.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: "ready", store: "memory", adapters: { web: true } });
+    expect(await ready.json()).toMatchObject({
+      status: "ready",
+      store: "memory",
+      adapters: { web: true },
+      checks: { knowledge: "ready" },
+    });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toContain("chatbot_turns_total");
     expect(metrics).toContain("nodejs_eventloop_lag_seconds");

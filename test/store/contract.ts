@@ -415,6 +415,36 @@ export function storeContract(name: string, open: OpenStore): void {
       });
     });
 
+    describe("embedding vectors", () => {
+      it("returns cached vectors to another replica exactly, and null for unknown keys", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const [a, b] = [id("vec"), id("vec")];
+        const va = new Float32Array([0.25, -1.5, 3.125e-3, 0]);
+        const vb = new Float32Array(Array.from({ length: 1536 }, (_, i) => Math.sin(i)));
+        await store.vectors.setMany(
+          [
+            { key: a, vector: va },
+            { key: b, vector: vb },
+          ],
+          60_000,
+        );
+        const other = await fixture.replica();
+        const [ga, missing, gb] = await other.vectors.getMany([a, id("vec"), b]);
+        expect(missing).toBeNull();
+        expect(Array.from(ga ?? [])).toEqual(Array.from(va));
+        expect(Array.from(gb ?? [])).toEqual(Array.from(vb));
+      });
+
+      it("forgets a vector once its TTL has passed", async (ctx) => {
+        const { store } = await setup(ctx);
+        const key = id("vec");
+        await store.vectors.setMany([{ key, vector: new Float32Array([1, 2]) }], 150);
+        expect((await store.vectors.getMany([key]))[0]).not.toBeNull();
+        await sleep(250);
+        expect(await store.vectors.getMany([key])).toEqual([null]);
+      });
+    });
+
     describe("lifecycle", () => {
       it("answers ping while open and refuses calls with a StoreError once closed", async (ctx) => {
         const { store, fixture } = await setup(ctx);

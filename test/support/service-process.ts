@@ -13,6 +13,8 @@ export interface ServiceProcess {
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the first log line matching `pattern` (already seen or yet to come). */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
 /** Environment every test service starts from: quiet, JSON logs, nothing inherited but PATH. */
@@ -72,9 +74,41 @@ export async function startService(env: Record<string, string>, timeoutMs = 20_0
     port,
     url: `http://127.0.0.1:${port}`,
     exited,
+    waitForLine: (pattern, waitMs = 20_000) => waitForLine(child, lines, pattern, waitMs),
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
       return exited;
     },
   };
+}
+
+/** Event-driven: checks the lines seen so far, then each new chunk of output (a hang detector bounds it). */
+function waitForLine(
+  child: ChildProcess,
+  lines: string[],
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = lines.find((l) => pattern.test(l));
+      if (found === undefined) return false;
+      done();
+      resolve(found);
+      return true;
+    };
+    const onData = () => setImmediate(check);
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${lines.join("\n")}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.stderr?.off("data", onData);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    check();
+  });
 }

@@ -2,6 +2,7 @@
  * The demo model's written answers: reading tool results back to the user, and the plain
  * "I am the offline demo" answer. Everything is deterministic.
  */
+import { helpCenterAnswer } from "./help-answer.js";
 import type { ChatRequestMessage } from "./types.js";
 
 export const OFFLINE_ANSWER = [
@@ -13,6 +14,7 @@ export const OFFLINE_ANSWER = [
   '- Weather: "What\'s the weather in Paris?"',
   '- Products: "Do you have wireless headphones under $100?"',
   '- Orders: "Where is my order 1042? My email is ana@example.com"',
+  '- Help center: "How do I return an item?"',
   "- Summaries: the `/summarize` command.",
 ].join("\n");
 
@@ -106,6 +108,8 @@ function action(name: string | undefined): string {
       return "search the catalog";
     case "get_order_status":
       return "look up that order";
+    case "search_help_center":
+      return "search the help center";
     default:
       return name ? `run ${name}` : "finish that lookup";
   }
@@ -203,6 +207,7 @@ function writtenAnswer(name: string | undefined, data: unknown): string | undefi
   if (name === "get_weather" && isRecord(data.current) && typeof data.location === "string")
     return weatherAnswer(data);
   if (name === "search_products" && Array.isArray(data.results)) return productsAnswer(data);
+  if (name === "search_help_center" && Array.isArray(data.results)) return helpCenterAnswer(data);
   if (name === "get_order_status" && typeof data.order_id === "string" && typeof data.status === "string") {
     return orderAnswer(data);
   }

@@ -1,9 +1,9 @@
 /**
- * The demo model's "understanding": a few deterministic patterns that spot a weather, product
- * or order question in the user's message and produce the tool call a real model would make.
+ * The demo model's "understanding": a few deterministic patterns that spot a weather, product,
+ * order or policy question in the user's message and produce the tool call a real model would make.
  */
 
-export type DemoToolName = "get_weather" | "search_products" | "get_order_status";
+export type DemoToolName = "get_weather" | "search_products" | "get_order_status" | "search_help_center";
 
 export interface DemoCall {
   name: DemoToolName;
@@ -41,6 +41,9 @@ const QUERY_FILLER = /^(?:any|some|a|an|the)\s+|\s+(?:please|for\s+me|right\s+no
 const ORDER_ID = /\border\b\s*(?:number|no\.?|id)?\s*[:#]?\s*#?\s*([A-Za-z]{0,4}-?\d[\w-]*)/i;
 const ORDER_WORDS = /\b(?:my|an?|the)\s+(?:order|package|parcel|delivery|shipment)\b|\border\s+status\b/i;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
+/** Policy and how-to words: such a question goes to the help center (unless it names an order). */
+const POLICY =
+  /\b(?:return(?:s|ing)?|refunds?|exchanges?|shipping|ship|deliver(?:y|ies)|customs|dut(?:y|ies)|warrant(?:y|ies)|guarantee|protection plan|pay(?:ment)?s?|klarna|installments?|gift cards?|promo|coupon|discount|cancel(?:l?ing|l?ation)?|password|log ?in|sign ?in|account|two-step|2fa|unsubscribe|newsletter|privacy|opening hours|open on|contact|phone number|talk to (?:a )?(?:person|human)|clean(?:ing)?|descal(?:e|ing)|battery|waterproof|water resistan(?:t|ce)|pairing|tax(?:es)?|invoice|pre-?orders?|restocking)\b/i;
 
 export function detectIntents(text: string, offered: ReadonlySet<string>): Intents {
   const found: { at: number; call?: DemoCall; missing?: string }[] = [];
@@ -66,8 +69,18 @@ export function detectIntents(text: string, offered: ReadonlySet<string>): Inten
   }
 
   const orderId = ORDER_ID.exec(text);
+  const policy = POLICY.exec(text);
+  // "How do I cancel my order?" asks for the policy; "Cancel order 1042, ana@example.com" names one.
+  const helpAsked = policy !== null && !orderId && !EMAIL.test(text) && offered.has("search_help_center");
+  if (helpAsked && found.length === 0) {
+    found.push({
+      at: policy.index,
+      call: { name: "search_help_center", args: { query: text.trim().slice(0, 300), limit: 3 } },
+    });
+  }
+
   const orderAsked = orderId ?? ORDER_WORDS.exec(text);
-  if (orderAsked && offered.has("get_order_status")) {
+  if (orderAsked && !helpAsked && offered.has("get_order_status")) {
     const email = EMAIL.exec(text)?.[0];
     if (orderId?.[1] && email) {
       found.push({

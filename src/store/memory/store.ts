@@ -10,6 +10,7 @@ import { createMemoryGate } from "./gate.js";
 import { MemoryKeyspace } from "./keyspace.js";
 import { createMemoryKv } from "./kv.js";
 import { createMemoryThreads } from "./threads.js";
+import { createMemoryVectors } from "./vectors.js";
 
 export interface MemoryStoreOptions {
   log: Logger;
@@ -41,6 +42,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     gate: createMemoryGate(keyspace, keys, ensureOpen),
     threads: createMemoryThreads(keyspace, keys, opts.log, ensureOpen),
     kv: createMemoryKv(keyspace, keys, ensureOpen),
+    vectors: createMemoryVectors(keyspace, keys, ensureOpen),
     async ping() {
       ensureOpen();
     },

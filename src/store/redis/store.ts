@@ -12,6 +12,7 @@ import { createRedisGate } from "./gate.js";
 import { createRedisKv } from "./kv.js";
 import { defineScripts } from "./scripts.js";
 import { createRedisThreads } from "./threads.js";
+import { createRedisVectors } from "./vectors.js";
 
 export interface RedisStoreOptions {
   /** redis:// or rediss:// URL. With `clusterNodes`, only its credentials and TLS are used. */
@@ -52,6 +53,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
     gate: createRedisGate(scripts, keys, caller),
     threads: createRedisThreads(client, scripts, keys, caller, opts.log),
     kv: createRedisKv(client, scripts, keys, caller),
+    vectors: createRedisVectors(client, keys, caller),
     async ping() {
       await caller.run("ping", () => client.ping());
     },

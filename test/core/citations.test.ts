@@ -1,0 +1,40 @@
+/** The "Sources:" line the core puts under an answer that cites help articles. */
+import { describe, expect, it } from "vitest";
+import { withSources } from "../../src/core/citations.js";
+
+const RETURNS = { title: "Returns and refunds", url: "https://help.example.com/returns" };
+const REFUNDS = { title: "Refund times", url: "https://help.example.com/returns/refund-times" };
+const SHIPPING = { title: "Shipping", url: "https://help.example.com/shipping" };
+
+describe("the Sources line", () => {
+  it("lists each linked article once, in result order, at the end", () => {
+    const answer = `Return within 30 days ([policy](${REFUNDS.url})). See [Returns](${RETURNS.url}) and [again](${RETURNS.url}#holiday).`;
+    expect(withSources(answer, [RETURNS, REFUNDS, RETURNS, SHIPPING])).toBe(
+      `${answer}\n\nSources: [Returns and refunds](${RETURNS.url}), [Refund times](${REFUNDS.url})`,
+    );
+  });
+
+  it("does not count a longer URL as a link to its parent page", () => {
+    const answer = `See [Refund times](${REFUNDS.url}).`;
+    expect(withSources(answer, [RETURNS, REFUNDS])).toBe(
+      `${answer}\n\nSources: [Refund times](${REFUNDS.url})`,
+    );
+  });
+
+  it("replaces a sources list the model wrote itself", () => {
+    const answer = `Return within 30 days, see [Returns](${RETURNS.url}).\n\n**Sources:**\n- [Returns and refunds](${RETURNS.url})\n- ${SHIPPING.url}`;
+    expect(withSources(answer, [RETURNS])).toBe(
+      `Return within 30 days, see [Returns](${RETURNS.url}).\n\nSources: [Returns and refunds](${RETURNS.url})`,
+    );
+  });
+
+  it("adds nothing when the answer links none of the articles (the help center did not cover it)", () => {
+    const answer = "I don't have information about student discounts. Please contact our support team.";
+    expect(withSources(answer, [RETURNS, SHIPPING])).toBe(answer);
+  });
+
+  it("keeps a paragraph that merely starts with the word sources", () => {
+    const answer = `Sources of delay are weather and holidays, see [Shipping](${SHIPPING.url}).`;
+    expect(withSources(answer, [SHIPPING])).toBe(`${answer}\n\nSources: [Shipping](${SHIPPING.url})`);
+  });
+});
