@@ -126,6 +126,17 @@ function relationProblems(raw: Record<string, string>): { name: string; message:
   if (has("DISCORD_SHARD_IDS") && !has("DISCORD_SHARD_COUNT")) {
     problems.push({ name: "DISCORD_SHARD_COUNT", message: "required with DISCORD_SHARD_IDS" });
   }
+  // No platform and no web chat (the image's defaults) would start, report ready and answer
+  // nobody: refuse instead, so the mistake shows at once (a crash loop, not a silent pod).
+  if (!has("SLACK_BOT_TOKEN") && !has("DISCORD_TOKEN") && raw.WEB_CHAT?.trim().toLowerCase() === "off") {
+    problems.push({
+      name: "WEB_CHAT",
+      message:
+        "nothing to serve: no platform is configured and the web chat is off. Set SLACK_BOT_TOKEN " +
+        "(with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode), DISCORD_TOKEN (with " +
+        "DISCORD_APPLICATION_ID), or WEB_CHAT=on",
+    });
+  }
   const count = Number(raw.DISCORD_SHARD_COUNT);
   if (has("DISCORD_SHARD_IDS") && Number.isInteger(count) && count > 0) {
     const bad = (raw.DISCORD_SHARD_IDS ?? "")
