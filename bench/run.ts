@@ -7,12 +7,14 @@ import { runCoreBench } from "./core.js";
 import { runDiscordBench } from "./discord.js";
 import { runLoadBench } from "./load.js";
 import { runSlackBench } from "./slack.js";
+import { runSseBench } from "./sse.js";
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   core: runCoreBench,
   slack: runSlackBench,
   discord: runDiscordBench,
   load: runLoadBench,
+  sse: runSseBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
