@@ -5,60 +5,33 @@
  * captures the page while that answer is still streaming in (Stop button showing). Needs Chromium
  * (CHROME_PATH, or /usr/bin/chromium); not part of `npm test`.
  */
-import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../test/support/chromium.js";
+import { baseEnv, startService } from "../test/support/service-process.js";
 
 const CHROMIUM = process.env.CHROME_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const OUT = new URL("../docs/images/web-chat-streaming.png", import.meta.url).pathname;
 /** Slow enough that an answer streams for several seconds: the capture happens well inside it. */
 const TOKEN_INTERVAL_MS = 90;
 /** Characters of the second answer shown before the capture. */
 const SHOWN_CHARS = 90;
 
-const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-  cwd: new URL("..", import.meta.url).pathname,
-  env: {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "/tmp",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    WEB_CHAT: "on",
-    LOG_FORMAT: "json",
-    DEMO_FIRST_TOKEN_MS: "400",
-    DEMO_TOKEN_INTERVAL_MS: String(TOKEN_INTERVAL_MS),
-  },
-  stdio: ["ignore", "pipe", "inherit"],
-});
-
-async function servicePort(): Promise<number> {
-  let buffered = "";
-  for await (const chunk of child.stdout) {
-    buffered += String(chunk);
-    const m = /"msg":"chatbot listening on port (\d+)"/.exec(buffered);
-    if (m) return Number(m[1]);
-  }
-  throw new Error("the service exited before listening");
-}
-
 const lastAnswer = ".msg.bot:not(.thinking) .bubble";
 
+const service = await startService(
+  baseEnv({
+    HOST: "127.0.0.1",
+    WEB_CHAT: "on",
+    DEMO_FIRST_TOKEN_MS: "400",
+    DEMO_TOKEN_INTERVAL_MS: String(TOKEN_INTERVAL_MS),
+  }),
+);
 try {
-  const port = await servicePort();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 880, height: 620 }, deviceScaleFactor: 1 });
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`${service.url}/`);
     await page.locator("#conn.online").waitFor();
 
     await page.locator("#input").fill("Do you have wireless headphones under $100?");
@@ -89,5 +62,5 @@ try {
     await browser.close();
   }
 } finally {
-  child.kill("SIGTERM");
+  await service.stop("SIGTERM");
 }
