@@ -61,10 +61,14 @@ function allowed(field: JsonSchemaField): string {
     return "boolean: `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`)";
   if (field.type === "integer" || field.type === "number") {
     const kind = field.type === "integer" ? "integer" : "number";
+    // zod's .int() brings the safe-integer range along: that is no limit an operator needs to read.
     const max =
       field.maximum !== undefined && field.maximum < Number.MAX_SAFE_INTEGER ? field.maximum : undefined;
-    if (field.minimum !== undefined && max !== undefined) return `${kind}, ${field.minimum}–${max}`;
-    if (field.minimum !== undefined) return `${kind}, ≥ ${field.minimum}`;
+    const min =
+      field.minimum !== undefined && field.minimum > Number.MIN_SAFE_INTEGER ? field.minimum : undefined;
+    if (min !== undefined && max !== undefined) return `${kind}, ${min}–${max}`;
+    if (min !== undefined) return `${kind}, ≥ ${min}`;
+    if (max !== undefined) return `${kind}, ≤ ${max}`;
     return kind;
   }
   if (field.format === "uri") return "http(s) URL";
@@ -78,12 +82,20 @@ function defaultText(field: JsonSchemaField): string {
   return code(field.default);
 }
 
-/** The whole page for a schema of environment variables. */
-export function renderConfigurationDoc(schema: ZodObject): string {
+/**
+ * Each variable as JSON schema. The description is found wherever `.describe()` was called
+ * (`z.string().describe(...).default(...)` too, which a wrapper's own `.description` misses).
+ */
+function fields(schema: ZodObject): Record<string, JsonSchemaField> {
   const json = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" }) as {
     properties?: Record<string, JsonSchemaField>;
   };
-  const properties = json.properties ?? {};
+  return json.properties ?? {};
+}
+
+/** The whole page for a schema of environment variables. */
+export function renderConfigurationDoc(schema: ZodObject): string {
+  const properties = fields(schema);
   const bySection = new Map<string, string[]>();
   for (const name of Object.keys(schema.shape)) {
     const title = SECTIONS.find((s) => s.match.test(name))?.title ?? OTHER;
@@ -107,7 +119,6 @@ export function renderConfigurationDoc(schema: ZodObject): string {
 
 /** Variables of the schema that have no `.describe()` text. */
 export function undescribed(schema: ZodObject): string[] {
-  return Object.entries(schema.shape)
-    .filter(([, field]) => !(field as z.ZodType).description)
-    .map(([name]) => name);
+  const properties = fields(schema);
+  return Object.keys(schema.shape).filter((name) => !properties[name]?.description);
 }

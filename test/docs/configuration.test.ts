@@ -30,18 +30,29 @@ describe("docs/configuration.md", () => {
     expect(page).toContain("| `DISCORD_REPLY_MODE` | `thread` | `thread`, `inline` |");
   });
 
+  it("names exactly the variables that have no description, wherever .describe() sits", () => {
+    const partly = z.object({
+      A_SET: z.string().describe("first").default("x"),
+      B_SET: z.string().default("x").describe("last"),
+      C_MISSING: z.coerce.number().int().optional(),
+    });
+    expect(undescribed(partly)).toEqual(["C_MISSING"]);
+  });
+
   it("puts variables with a prefix it does not know under Other, and flags a missing description", () => {
     const page = renderConfigurationDoc(
       z.object({
         PORT: z.coerce.number().int().default(1).describe("the port"),
         FROBNICATE_LEVEL: z.enum(["low", "high"]).default("low").describe("how much | to frobnicate"),
         FROBNICATE_NOTE: z.string().optional(),
+        FROBNICATE_TIMES: z.coerce.number().int().describe("described before its default").default(2),
       }),
     );
     const other = page.slice(page.indexOf("## Other"));
     expect(page.indexOf("## Service")).toBeLessThan(page.indexOf("## Other"));
     expect(other).toContain("| `FROBNICATE_LEVEL` | `low` | `low`, `high` | how much \\| to frobnicate |");
     expect(other).toContain("| `FROBNICATE_NOTE` | unset | text | (no description");
+    expect(other).toContain("| `FROBNICATE_TIMES` | `2` | integer | described before its default |");
     expect(page).not.toContain("## Slack");
   });
 });
