@@ -1,8 +1,10 @@
-# syntax=docker/dockerfile:1
-#
 # The production image: `docker build -t chatbot-service .` then
 # `docker run --rm -p 127.0.0.1:3000:3000 --env-file .env chatbot-service`.
-# README, "Running in production", explains every choice made here.
+# docs/deploy.md explains every choice made here. No `# syntax=` line: Docker's built-in
+# Dockerfile frontend already knows everything used here (RUN --mount, --platform), and the line
+# would make `docker build` fetch a frontend image from Docker Hub, which fails on air-gapped
+# builders and behind registry mirrors. Podman: build with `--format docker`, or the OCI image
+# format drops the HEALTHCHECK.
 #
 # Base: node:24-slim (Debian, glibc). Node 24 is the current LTS line. slim rather than alpine:
 # the official Node builds for musl are "experimental" tier, musl's DNS resolver behaves
@@ -40,9 +42,11 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Exactly the lockfile's production dependencies (no pino-pretty, TypeScript, tsx or vitest).
-# None of them has an install script or native code.
+# None of them has an install script or native code. NODE_DISABLE_COMPILE_CACHE: npm 11 turns on
+# Node's module compile cache, which would leave ~2.6 MB in /tmp/node-compile-cache in the image;
+# read-only deployments mount a small tmpfs over /tmp and it would take part of it.
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+    NODE_DISABLE_COMPILE_CACHE=1 npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 # Read at run time by `node dist/platforms/discord/register.js` (the slash-command registration;
 # `npm run discord:register` needs tsx, a dev dependency, so it is not available in the image).

@@ -8,6 +8,7 @@ import { runDiscordBench } from "./discord.js";
 import { runKnowledgeBench } from "./knowledge.js";
 import { runLoadBench } from "./load.js";
 import { runSlackBench } from "./slack.js";
+import { runSseBench } from "./sse.js";
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   core: runCoreBench,
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   discord: runDiscordBench,
   load: runLoadBench,
   knowledge: runKnowledgeBench,
+  sse: runSseBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -28,86 +28,283 @@ const optionalUrl = z
   .optional();
 const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
-const schema = z.object({
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  PORT: int(0, 65535).default(3000),
-  HOST: optionalString,
-  LOG_LEVEL: logLevel.default("info"),
-  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
-  BOT_NAME: z.string().min(1).default("Support Assistant"),
-  SYSTEM_PROMPT: optionalString,
-
-  OPENAI_API_KEY: optionalString,
-  OPENAI_BASE_URL: optionalUrl,
-  OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
-  OPENAI_MAX_RETRIES: int(0, 10).default(3),
-  OPENAI_FIRST_TOKEN_TIMEOUT_MS: int(100).default(30_000),
-  OPENAI_TOTAL_TIMEOUT_MS: int(1000).default(180_000),
-  OPENAI_MAX_OUTPUT_TOKENS: int(16).default(1024),
-  CONTEXT_TOKEN_BUDGET: int(256).default(8000),
-  DEMO_FIRST_TOKEN_MS: int(0).default(250),
-  DEMO_TOKEN_INTERVAL_MS: int(0).default(25),
-
-  REDIS_URL: optionalString.pipe(
-    z
-      .string()
-      .regex(/^rediss?:\/\//, "expected redis:// or rediss://")
-      .optional(),
+export const schema = z.object({
+  // --- Service
+  NODE_ENV: z
+    .enum(["development", "production", "test"])
+    .default("development")
+    .describe("Runtime mode. The image sets `production`."),
+  PORT: int(0, 65535)
+    .default(3000)
+    .describe(
+      "Port of the one HTTP server: `/slack/events`, `/healthz`, `/readyz`, `/metrics` and the web chat. " +
+        "`0` picks a free port (tests).",
+    ),
+  HOST: optionalString.describe(
+    "Interface to listen on. Unset: `127.0.0.1` while the web chat is on (it has no sign-in), else " +
+      "`0.0.0.0` (Slack's HTTP events and containers need it). Leave it out of env files rather than " +
+      "empty, so the image's `HOST=0.0.0.0` stays in force.",
   ),
-  REDIS_CLUSTER_NODES: optionalString,
-  KEY_PREFIX: z.string().default("chatbot:"),
+  LOG_LEVEL: logLevel
+    .default("info")
+    .describe("pino log level. Message text is logged only at `debug`; `info` logs ids, sizes and timings."),
+  LOG_FORMAT: z
+    .enum(["auto", "json", "pretty"])
+    .default("auto")
+    .describe(
+      "`auto`: pretty in a terminal, JSON otherwise. `pretty` needs pino-pretty (a dev dependency, not " +
+        "in the image, where the logs stay JSON).",
+    ),
+  BOT_NAME: z
+    .string()
+    .min(1)
+    .default("Support Assistant")
+    .describe("The assistant's name in its system prompt."),
+  SYSTEM_PROMPT: optionalString.describe(
+    "Replaces the built-in support-assistant system prompt. Unset: the built-in one.",
+  ),
 
-  HISTORY_MAX_TURNS: int(1, 1000).default(50),
-  HISTORY_TTL_S: int(60).default(7 * 24 * 3600),
-  DEDUP_TTL_S: int(600).default(600),
-  THROTTLE_REQUESTS: int(1).default(10),
-  THROTTLE_WINDOW_S: int(1).default(60),
-  DAILY_TOKEN_BUDGET: int(1).default(200_000),
-  MAX_INPUT_CHARS: int(100).default(8000),
-  MAX_TOOL_ROUNDS: int(0, 20).default(4),
+  // --- Model
+  OPENAI_API_KEY: optionalString.describe(
+    "OpenAI API key. With neither this nor `OPENAI_BASE_URL` set, an offline demo model inside the " +
+      "process answers (canned replies and tool calls), announced loudly in the log.",
+  ),
+  OPENAI_BASE_URL: optionalUrl.describe(
+    "Any OpenAI-compatible server instead of OpenAI (Ollama, vLLM, LM Studio, a gateway), including " +
+      "`/v1`. Unset: OpenAI.",
+  ),
+  OPENAI_MODEL: z
+    .string()
+    .min(1)
+    .default("gpt-4o-mini")
+    .describe(
+      "Chat model. Also picks the tokenizer: `o200k_base` for gpt-4o/4.1/5 and the o-series, " +
+        "`cl100k_base` for gpt-4/3.5.",
+    ),
+  OPENAI_MAX_RETRIES: int(0, 10)
+    .default(3)
+    .describe(
+      "Retries of 429, 5xx and connection errors before the first token (never after it, never for " +
+        "400/401/403).",
+    ),
+  OPENAI_FIRST_TOKEN_TIMEOUT_MS: int(100)
+    .default(30_000)
+    .describe("Milliseconds to wait for the model's first token before giving up on a request."),
+  OPENAI_TOTAL_TIMEOUT_MS: int(1000)
+    .default(180_000)
+    .describe("Milliseconds an answer may take in total before it is cut off with a note."),
+  OPENAI_MAX_OUTPUT_TOKENS: int(16).default(1024).describe("Longest answer, in tokens."),
+  CONTEXT_TOKEN_BUDGET: int(256)
+    .default(8000)
+    .describe(
+      "Tokens of system prompt + history + new message sent per request, counted with the model's " +
+        "tokenizer; the oldest turns are dropped first, and a tool call is never separated from its results.",
+    ),
+  DEMO_FIRST_TOKEN_MS: int(0)
+    .default(250)
+    .describe("Offline demo model: milliseconds before its first token (so streaming is visible)."),
+  DEMO_TOKEN_INTERVAL_MS: int(0).default(25).describe("Offline demo model: milliseconds between tokens."),
+
+  // --- Store
+  REDIS_URL: optionalString
+    .pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, "expected redis:// or rediss://")
+        .optional(),
+    )
+    .describe(
+      "Redis (`redis://`, or `rediss://` for TLS). Unset: the in-memory store, for one process only and " +
+        "lost on restart. More than one replica requires Redis. A secret: it may carry the password.",
+    ),
+  REDIS_CLUSTER_NODES: optionalString.describe(
+    "Redis Cluster seed nodes instead of `REDIS_URL`, comma-separated, e.g. `10.0.0.1:6379,10.0.0.2:6379`.",
+  ),
+  KEY_PREFIX: z
+    .string()
+    .default("chatbot:")
+    .describe("Prefix of every Redis key this service writes, so several deployments can share one Redis."),
+  HISTORY_MAX_TURNS: int(1, 1000).default(50).describe("Turns kept per thread; older ones are dropped."),
+  HISTORY_TTL_S: int(60)
+    .default(7 * 24 * 3600)
+    .describe("Seconds a thread's history is remembered after its last turn (7 days)."),
+  DEDUP_TTL_S: int(600)
+    .default(600)
+    .describe(
+      "Seconds a platform message id is remembered to drop redeliveries. At least 600: Slack retries for " +
+        "up to about 5 minutes.",
+    ),
+
+  // --- Limits
+  THROTTLE_REQUESTS: int(1)
+    .default(10)
+    .describe(
+      "Messages each user may send in any `THROTTLE_WINDOW_S` seconds (a sliding window, so a burst is " +
+        "fine). Over it, one short notice says when to try again, with no model call.",
+    ),
+  THROTTLE_WINDOW_S: int(1).default(60).describe("Length of the per-user throttle window, in seconds."),
+  DAILY_TOKEN_BUDGET: int(1)
+    .default(200_000)
+    .describe("Model tokens (in + out) each user may use per UTC day, across all replicas."),
+  MAX_INPUT_CHARS: int(100)
+    .default(8000)
+    .describe(
+      "Longer messages are refused with a notice, not truncated: half a question gets a wrong answer.",
+    ),
+  MAX_TOOL_ROUNDS: int(0, 20)
+    .default(4)
+    .describe("Rounds of tool calls per answer; the last round must answer with what it has."),
   MAX_PARALLEL_TOOL_CALLS: int(1, 32)
     .default(4)
     .describe(
       "Tool calls run at once per model round; further calls the model asks for in the same round get a 'not run' result it can retry in its next round. Default 4: a real question needs one or two lookups at a time, and a cap stops one message (or an instruction planted in a thread) from fanning out into dozens of backend calls.",
     ),
-  TOOL_TIMEOUT_MS: int(100).default(10_000),
-  LOCK_TTL_MS: int(1000).default(30_000),
-  LOCK_WAIT_MS: int(0).default(120_000),
-  SHUTDOWN_DEADLINE_MS: int(0).default(20_000),
-  ORPHAN_SWEEP_INTERVAL_MS: int(100).default(30_000),
+  TOOL_TIMEOUT_MS: int(100)
+    .default(10_000)
+    .describe(
+      "Milliseconds one tool call may take; then its HTTP request is aborted and the model gets a " +
+        "`timeout` error (and is told not to guess).",
+    ),
+  LOCK_TTL_MS: int(1000)
+    .default(30_000)
+    .describe(
+      "Per-thread lock lifetime in milliseconds, renewed every third of it while answering. A process " +
+        "that dies frees its threads after at most this long.",
+    ),
+  LOCK_WAIT_MS: int(0)
+    .default(120_000)
+    .describe(
+      "Milliseconds a second message in the same thread waits for the first answer to finish; after " +
+        'that it gets a "still working on your earlier message" notice.',
+    ),
+  SHUTDOWN_DEADLINE_MS: int(0)
+    .default(20_000)
+    .describe(
+      "Milliseconds running answers get to finish on SIGTERM before they are stopped with a notice. " +
+        "Keep Kubernetes' `terminationGracePeriodSeconds` above preStop sleep + this + a margin.",
+    ),
+  ORPHAN_SWEEP_INTERVAL_MS: int(100)
+    .default(30_000)
+    .describe(
+      "How often (ms) each replica looks for answers left unfinished by a process that died; such a " +
+        "message is finalized with a notice once its thread lock (`LOCK_TTL_MS`) has expired.",
+    ),
 
-  WEB_CHAT: z.enum(["auto", "on", "off"]).default("auto"),
+  WEB_CHAT: z
+    .enum(["auto", "on", "off"])
+    .default("auto")
+    .describe(
+      "Local web chat at `GET /`. `auto`: on only when neither Slack nor Discord is configured. It has " +
+        "no sign-in: never expose it to the internet. `off` with no platform configured is refused at " +
+        "start (nothing to serve).",
+    ),
 
-  SLACK_BOT_TOKEN: optionalString,
-  SLACK_SIGNING_SECRET: optionalString,
-  SLACK_APP_TOKEN: optionalString,
-  SLACK_API_URL: url.default("https://slack.com/api/"),
-  SLACK_THREAD_FOLLOWUPS: z.enum(["any", "mention"]).default("any"),
-  SLACK_NATIVE_STREAMING: bool.default(true),
-  SLACK_UPDATES_PER_MINUTE: int(1).default(50),
-  // Slack refuses messages whose blocks hold more than ~12k characters (msg_blocks_too_long).
-  SLACK_MAX_MESSAGE_CHARS: int(500, 10_000).default(3500),
-
-  DISCORD_TOKEN: optionalString,
-  DISCORD_APPLICATION_ID: optionalString,
-  DISCORD_API_URL: url.default("https://discord.com/api"),
-  DISCORD_GUILD_ID: optionalString,
-  DISCORD_REPLY_MODE: z.enum(["thread", "inline"]).default("thread"),
-  DISCORD_SHARD_IDS: optionalString.pipe(
-    z
-      .string()
-      .regex(/^\d+(,\d+)*$/, "expected comma-separated shard numbers, e.g. 0,1")
-      .optional(),
+  // --- Slack
+  SLACK_BOT_TOKEN: optionalString.describe(
+    "Bot User OAuth Token (`xoxb-...`); enables Slack. Unset: Slack off.",
   ),
-  DISCORD_SHARD_COUNT: int(1).optional(),
-  DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(1, 50).default(45),
+  SLACK_SIGNING_SECRET: optionalString.describe(
+    "Verifies every request to `POST /slack/events`. Required with `SLACK_BOT_TOKEN` in HTTP mode.",
+  ),
+  SLACK_APP_TOKEN: optionalString.describe(
+    "App-Level Token (`xapp-...`, scope `connections:write`): Socket Mode instead of HTTP, no public " +
+      "URL needed. Unset: HTTP.",
+  ),
+  SLACK_API_URL: url
+    .default("https://slack.com/api/")
+    .describe("Base URL of the Slack Web API (a proxy, or a local fake in tests)."),
+  SLACK_THREAD_FOLLOWUPS: z
+    .enum(["any", "mention"])
+    .default("any")
+    .describe(
+      "`any`: every later message in a thread the bot answered continues the conversation; `mention`: " +
+        "only new mentions (for busy threads where people also talk to each other).",
+    ),
+  SLACK_NATIVE_STREAMING: bool
+    .default(true)
+    .describe(
+      "Use `chat.startStream`/`appendStream`/`stopStream` for thread replies where Slack offers them; " +
+        "`false` gives every answer message edits and a Stop button.",
+    ),
+  SLACK_UPDATES_PER_MINUTE: int(1)
+    .default(50)
+    .describe(
+      "`chat.update` budget per workspace and process (Slack's Tier 3: about 50 per minute). With N " +
+        "replicas, set about 50 ÷ N.",
+    ),
+  SLACK_MAX_MESSAGE_CHARS: int(500, 10_000)
+    .default(3500)
+    .describe(
+      "Longest answer part per message before it continues in a new one. At most 10,000: Slack refuses " +
+        "messages whose blocks hold more than about 12,000 characters (`msg_blocks_too_long`).",
+    ),
 
-  WEATHER_API_URL: url.default("https://api.open-meteo.com/v1/forecast"),
-  GEOCODING_API_URL: url.default("https://geocoding-api.open-meteo.com/v1/search"),
-  PRODUCTS_URL: optionalUrl,
-  ORDERS_URL: optionalUrl,
-  ORDER_LOOKUP_FAILURES_PER_HOUR: int(1).default(5),
+  // --- Discord
+  DISCORD_TOKEN: optionalString.describe(
+    "Bot token (Developer Portal -> Bot -> Reset Token); enables Discord. Unset: Discord off.",
+  ),
+  DISCORD_APPLICATION_ID: optionalString.describe(
+    "Application id (Developer Portal -> General Information). Required with `DISCORD_TOKEN`.",
+  ),
+  DISCORD_API_URL: url
+    .default("https://discord.com/api")
+    .describe(
+      "Base URL of the Discord REST API; the gateway URL is read from `GET /gateway/bot` there (tests " +
+        "point it at a local fake).",
+    ),
+  DISCORD_GUILD_ID: optionalString.describe(
+    "`npm run discord:register` registers the slash commands in this server only (takes effect at " +
+      "once). Unset: globally.",
+  ),
+  DISCORD_REPLY_MODE: z
+    .enum(["thread", "inline"])
+    .default("thread")
+    .describe(
+      "`thread`: a mention opens a thread on the message and answers there; `inline`: answers as a " +
+        "reply in the channel, and replies to the bot continue.",
+    ),
+  DISCORD_SHARD_IDS: optionalString
+    .pipe(
+      z
+        .string()
+        .regex(/^\d+(,\d+)*$/, "expected comma-separated shard numbers, e.g. 0,1")
+        .optional(),
+    )
+    .describe(
+      "Shards this replica runs, comma-separated (e.g. `0,1`); needs `DISCORD_SHARD_COUNT`. Unset: all " +
+        "shards in this process.",
+    ),
+  DISCORD_SHARD_COUNT: int(1)
+    .optional()
+    .describe("Total shards across all replicas. Unset: Discord's recommendation."),
+  DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(1, 50)
+    .default(45)
+    .describe(
+      "REST requests per second this replica allows itself. Discord's global limit, 50 per second per " +
+        "bot, is shared by all replicas: with N replicas, set about 45 ÷ N.",
+    ),
 
+  // --- Tools
+  WEATHER_API_URL: url
+    .default("https://api.open-meteo.com/v1/forecast")
+    .describe("Open-Meteo forecast endpoint (no key needed)."),
+  GEOCODING_API_URL: url
+    .default("https://geocoding-api.open-meteo.com/v1/search")
+    .describe("Open-Meteo geocoding search endpoint."),
+  PRODUCTS_URL: optionalUrl.describe(
+    "Product search backend (JSON contract in docs/tools.md). Unset: the bundled catalog.",
+  ),
+  ORDERS_URL: optionalUrl.describe(
+    "Order backend base URL (JSON contract in docs/tools.md). Unset: the bundled sample orders.",
+  ),
+  ORDER_LOOKUP_FAILURES_PER_HOUR: int(1)
+    .default(5)
+    .describe(
+      "Failed order lookups (wrong id or email) a chat user may make per hour before every lookup by " +
+        "them is refused.",
+    ),
+
+  // --- Knowledge base
   KNOWLEDGE_DIR: optionalString.describe(
     "Folder of help articles (Markdown with front matter, or HTML) that search_help_center answers from; re-indexed when files change. Unset: the bundled sample help center of the demo store.",
   ),
@@ -142,6 +339,17 @@ function relationProblems(raw: Record<string, string>): { name: string; message:
   }
   if (has("DISCORD_SHARD_IDS") && !has("DISCORD_SHARD_COUNT")) {
     problems.push({ name: "DISCORD_SHARD_COUNT", message: "required with DISCORD_SHARD_IDS" });
+  }
+  // No platform and no web chat (the image's defaults) would start, report ready and answer
+  // nobody: refuse instead, so the mistake shows at once (a crash loop, not a silent pod).
+  if (!has("SLACK_BOT_TOKEN") && !has("DISCORD_TOKEN") && raw.WEB_CHAT?.trim().toLowerCase() === "off") {
+    problems.push({
+      name: "WEB_CHAT",
+      message:
+        "nothing to serve: no platform is configured and the web chat is off. Set SLACK_BOT_TOKEN " +
+        "(with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode), DISCORD_TOKEN (with " +
+        "DISCORD_APPLICATION_ID), or WEB_CHAT=on",
+    });
   }
   const count = Number(raw.DISCORD_SHARD_COUNT);
   if (has("DISCORD_SHARD_IDS") && Number.isInteger(count) && count > 0) {

@@ -59,4 +59,22 @@ describe("loadConfig", () => {
     expect(config.webChat).toBe(false);
     expect(config.demoModel).toBe(false);
   });
+
+  it("refuses to start with no platform and the web chat off, naming the variables to set", () => {
+    let error: unknown;
+    try {
+      loadConfig({ NODE_ENV: "production", WEB_CHAT: "off", HOST: "0.0.0.0" });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain("nothing to serve");
+    for (const name of ["SLACK_BOT_TOKEN", "DISCORD_TOKEN", "WEB_CHAT=on"]) expect(message).toContain(name);
+    // Any one of them is enough.
+    expect(
+      loadConfig({ WEB_CHAT: "off", DISCORD_TOKEN: "d", DISCORD_APPLICATION_ID: "1" }).discord,
+    ).not.toBeNull();
+    expect(loadConfig({ WEB_CHAT: "on" }).webChat).toBe(true);
+  });
 });

@@ -1,8 +1,10 @@
 /**
  * A lean server-sent-events reader for chat-completion streams. The SDK's own stream iterator
- * passes every chunk through half a dozen async generators (~40 µs a chunk); at 1,000 answers
- * a second of ~200 chunks each that is the whole CPU. This reads the body once per network
- * read, splits lines by hand and hands back every JSON payload that read completed.
+ * passes every chunk through several async generators: 7.6 µs of CPU a chunk against 2.6 µs
+ * here (`npm run bench -- sse`, Node 20, openai 6.49); at the 1,000 answers a second the core
+ * benchmark aims for, ~200 chunks each, that is 1.5 CPU cores against 0.5. This reads the body
+ * once per network read, splits lines by hand and hands back every JSON payload that read
+ * completed.
  */
 import { APIError } from "openai";
 

@@ -71,11 +71,29 @@ describe("Dockerfile", () => {
   });
 
   it("defaults to a reachable server with the unauthenticated web chat off and JSON logs", () => {
-    const config = loadConfig(stageEnv(runtime));
+    const config = loadConfig({ ...stageEnv(runtime), SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" });
     expect(config.host).toBe("0.0.0.0");
     expect(config.webChat).toBe(false);
     expect(config.env.NODE_ENV).toBe("production");
     expect(config.env.LOG_FORMAT).toBe("json");
+  });
+
+  it("refuses to start on its defaults alone, naming the variables to set", () => {
+    expect(() => loadConfig(stageEnv(runtime))).toThrow(/nothing to serve.*SLACK_BOT_TOKEN.*DISCORD_TOKEN/s);
+  });
+
+  it("needs nothing from Docker Hub but its base image (no `# syntax=` frontend to fetch)", () => {
+    const directives = readRepoFile("Dockerfile").split("\n");
+    const header = directives.slice(
+      0,
+      directives.findIndex((l) => !/^#\s*\w+\s*=/.test(l)),
+    );
+    expect(header.filter((l) => /^#\s*syntax\s*=/i.test(l))).toEqual([]);
+  });
+
+  it("leaves no Node compile cache in the image's /tmp from its npm install", () => {
+    for (const line of instructions(runtime, "RUN").filter((l) => /\bnpm\b/.test(l)))
+      expect(line).toMatch(/NODE_DISABLE_COMPILE_CACHE=1 npm\b|rm -rf \/tmp\/node-compile-cache/);
   });
 
   it("ships the Discord command manifest where the compiled code looks for it", () => {

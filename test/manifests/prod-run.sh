@@ -2,7 +2,8 @@
 # Runs the service the way the production image does, without Docker (there may be no engine):
 # a fresh folder with only `npm ci --omit=dev`, the compiled dist/ and the files the Dockerfile
 # copies, the image's ENV, and checks:
-#   A  image defaults, memory store: ready, /healthz /readyz /metrics answer, the Dockerfile's
+#   A0 image defaults alone (no platform, web chat off): refused at start, naming what to set.
+#   A  image defaults + WEB_CHAT=on, memory store: ready, /healthz /readyz /metrics answer, the Dockerfile's
 #      HEALTHCHECK command passes, SIGTERM exits 0; every file the process opens for writing is
 #      listed (strace), which is what a read-only root filesystem would refuse.
 #   B  read-only root filesystem (a private mount namespace), a tmpfs /tmp, uid 1000 (the image's
@@ -96,9 +97,14 @@ commands=$(cd "$APP" && node -e 'import("./dist/platforms/discord/commands.js").
 ok "dist/platforms/discord/register.js finds the command manifest: $commands"
 
 # --- A -------------------------------------------------------------------------------------
-say "A: image defaults, memory store, every write traced"
+say "A0: image defaults alone (no platform, web chat off) are refused, naming what to set"
+out=$(cd "$APP" && env -i PATH="$PATH" "${image_env[@]}" timeout 20 node dist/main.js 2>&1) && fail "started with nothing to serve"
+grep -q "nothing to serve" <<<"$out" && grep -q SLACK_BOT_TOKEN <<<"$out" || fail "no clear reason: $out"
+ok "image defaults alone exit 1: $(grep -o 'WEB_CHAT: nothing to serve[^.]*' <<<"$out")"
+
+say "A: image defaults + WEB_CHAT=on (something to serve), memory store, every write traced"
 PORT_A=$(free_port)
-(cd "$APP" && exec env -i PATH="$PATH" "${image_env[@]}" PORT="$PORT_A" \
+(cd "$APP" && exec env -i PATH="$PATH" "${image_env[@]}" PORT="$PORT_A" WEB_CHAT=on \
   strace -f -qq -o "$LOGS/a.strace" \
   -e trace=open,openat,creat,mkdir,mkdirat,rename,renameat,renameat2,unlink,unlinkat,truncate,symlink,link \
   node dist/main.js >"$LOGS/a.log" 2>&1) &
@@ -109,10 +115,12 @@ node_pid=$(pgrep -P "$tracer" -x node | head -1)
 ok "ready after $ready_ms ms (spawn -> /readyz 200; under strace, which slows start-up)"
 [ "$(curl -s "http://127.0.0.1:$PORT_A/healthz" | jq -r .status)" = ok ] || fail "/healthz"
 curl -s "http://127.0.0.1:$PORT_A/readyz" | jq -c . | sed 's/^/   readyz: /'
-curl -s "http://127.0.0.1:$PORT_A/metrics" | grep -q '^process_resident_memory_bytes' || fail "/metrics"
+# Read the whole body first: `curl | grep -q` under pipefail fails when grep stops reading early.
+metrics=$(curl -s "http://127.0.0.1:$PORT_A/metrics")
+grep -q '^process_resident_memory_bytes' <<<"$metrics" || fail "/metrics"
 ok "/healthz 200, /readyz 200, /metrics has process metrics"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT_A/")" = 404 ] || fail "web chat is on"
-ok "GET / is 404: the web chat is off by default"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT_A/")" = 200 ] || fail "web chat page (WEB_CHAT=on)"
+ok "GET / is 200: the web chat page"
 PORT=$PORT_A node -e "$healthcheck_js" || fail "HEALTHCHECK command against a healthy service"
 ok "the Dockerfile's HEALTHCHECK command exits 0"
 head -1 "$LOGS/a.log" | jq -e .level >/dev/null || fail "log is not JSON"
@@ -185,7 +193,7 @@ ok "no EROFS/EACCES in the log"
 # --- C -------------------------------------------------------------------------------------
 say "C: Redis stops and comes back"
 PORT_C=$(free_port)
-(cd "$APP" && exec env -i PATH="$PATH" "${image_env[@]}" PORT="$PORT_C" \
+(cd "$APP" && exec env -i PATH="$PATH" "${image_env[@]}" PORT="$PORT_C" WEB_CHAT=on \
   REDIS_URL="redis://127.0.0.1:$REDIS_PORT" KEY_PREFIX="$PREFIX" node dist/main.js >"$LOGS/c.log" 2>&1) &
 node_pid=$!
 started+=("$node_pid")

@@ -3,7 +3,7 @@
  * it with a message naming the variable; an unreachable Redis stops it saying so; with no
  * configuration it serves the web chat, its probes and metrics, and exits 0 on SIGTERM.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { freePort } from "../support/redis.js";
 import { baseEnv, type ServiceProcess, spawnService, startService } from "../support/service-process.js";
 
@@ -24,6 +24,22 @@ describe("service start-up", () => {
     expect(output).toContain("THROTTLE_REQUESTS");
     expect(output).toContain("SLACK_SIGNING_SECRET");
     expect(output).not.toContain("xoxb-secret");
+  });
+
+  it("exits at once, naming what to set, when no platform is configured and the web chat is off", async () => {
+    // The image's defaults (NODE_ENV=production, WEB_CHAT=off) with no token given.
+    const { child, exited, lines } = spawnService(
+      baseEnv({ NODE_ENV: "production", WEB_CHAT: "off", HOST: "0.0.0.0" }),
+    );
+    // Before the fix it kept running, serving nobody: never leave it behind.
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
+    expect(await exited).toBe(1);
+    const output = lines.join("\n");
+    expect(output).toContain("nothing to serve");
+    for (const name of ["SLACK_BOT_TOKEN", "DISCORD_TOKEN", "WEB_CHAT=on"]) expect(output).toContain(name);
+    expect(output).not.toContain("listening on port");
   });
 
   it("stops with a clear error when Redis is unreachable at start", async () => {

@@ -1,5 +1,5 @@
 /**
- * Orders from an HTTP backend (`ORDERS_URL`). Contract (documented in the README):
+ * Orders from an HTTP backend (`ORDERS_URL`). Contract (documented in docs/tools.md):
  *
  *   GET {ORDERS_URL}/{orderId}      (orderId URL-encoded)
  *   200 Order JSON                  (same shape as the bundled sample orders)

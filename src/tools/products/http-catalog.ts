@@ -1,5 +1,5 @@
 /**
- * Products from an HTTP backend (`PRODUCTS_URL`). Contract (documented in the README):
+ * Products from an HTTP backend (`PRODUCTS_URL`). Contract (documented in docs/tools.md):
  *
  *   GET {PRODUCTS_URL}?q=<text>&limit=<n>[&category=<slug>][&max_price=<number>][&in_stock_only=true]
  *   200 {"products": [Product, ...], "total"?: number}   best match first

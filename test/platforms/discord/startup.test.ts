@@ -66,7 +66,7 @@ describe("Discord start-up", () => {
     expect(adapter.isReady()).toBe(true);
     expect(fake.gateway.sessions.size).toBe(1);
     const [session] = fake.gateway.sessions;
-    // Guilds, guild messages, DMs and message content: what the README tells people to enable.
+    // Guilds, guild messages, DMs and message content: what docs/discord.md tells people to enable.
     expect(session?.intents).toBe((1 << 0) | (1 << 9) | (1 << 12) | (1 << 15));
 
     await adapter.stop();

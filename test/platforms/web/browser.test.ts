@@ -5,20 +5,11 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_ARGS } from "../../support/chromium.js";
 import { startTestCore, type TestCore } from "../../support/core.js";
 import { startWebChat, type WebChatHarness } from "./harness.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 // Under CI the browser must be there (.ci/run installs it): a missing one fails the launch.
 const skip = !existsSync(CHROMIUM) && !process.env.CI;
 const title = skip
