@@ -102,7 +102,13 @@ export async function startService(config: Config, log: Logger): Promise<Running
   const http = new HttpServer(log);
   const adapters: PlatformAdapter[] = [];
   let shuttingDown = false;
-  registerOpsRoutes(http, { store, adapters: () => adapters, metrics, shuttingDown: () => shuttingDown });
+  registerOpsRoutes(http, {
+    store,
+    adapters: () => adapters,
+    metrics,
+    shuttingDown: () => shuttingDown,
+    log,
+  });
   const deps = { env, conversation, http, store, log, metrics };
   if (config.slack) adapters.push(createSlackAdapter(deps));
   if (config.discord) adapters.push(createDiscordAdapter(deps));

@@ -1,9 +1,11 @@
 /**
  * Operator endpoints: liveness, readiness and Prometheus metrics.
  * /healthz answers as long as the event loop does; /readyz says whether this replica should get
- * traffic (store answering, every enabled adapter connected) and names what is not ready.
+ * traffic (store answering, every enabled adapter connected) and names what is not ready: names
+ * and states only. The reason (an error text may carry a Redis host or address) goes to the log.
  */
 import type { Store } from "../core/ports.js";
+import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { PlatformAdapter } from "../platforms/adapter.js";
 import { type HttpServer, sendJson } from "./server.js";
@@ -13,7 +15,13 @@ const STORE_PING_TIMEOUT_MS = 800;
 
 export function registerOpsRoutes(
   http: HttpServer,
-  deps: { store: Store; adapters: () => PlatformAdapter[]; metrics: Metrics; shuttingDown: () => boolean },
+  deps: {
+    store: Store;
+    adapters: () => PlatformAdapter[];
+    metrics: Metrics;
+    shuttingDown: () => boolean;
+    log: Logger;
+  },
 ): void {
   http.route("GET", "/healthz", (_req, res) => {
     sendJson(res, 200, { status: "ok" });
@@ -25,7 +33,8 @@ export function registerOpsRoutes(
     try {
       await withTimeout(deps.store.ping(), STORE_PING_TIMEOUT_MS);
     } catch (err) {
-      problems.store = err instanceof Error ? err.message : "not answering";
+      problems.store = "not answering";
+      deps.log.warn({ err, store: deps.store.kind }, "readiness: the store is not answering");
     }
     const adapters: Record<string, boolean> = {};
     for (const adapter of deps.adapters()) {
