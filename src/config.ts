@@ -69,6 +69,19 @@ const schema = z.object({
   LOCK_TTL_MS: int(1000).default(30_000),
   LOCK_WAIT_MS: int(0).default(120_000),
   SHUTDOWN_DEADLINE_MS: int(0).default(20_000),
+  HTTP_MAX_CONNECTIONS: int(1)
+    .default(256)
+    .describe(
+      "Open HTTP connections the server accepts at once; more are dropped as they arrive. Each may be " +
+        "buffering a request body (up to 1 MB for Slack), so 256 stays well inside a 640 Mi pod.",
+    ),
+  HTTP_MAX_CONNECTIONS_PER_IP: int(1)
+    .default(64)
+    .describe(
+      "Open HTTP connections one remote address may hold at once; more are closed as they arrive. A " +
+        "quarter of HTTP_MAX_CONNECTIONS, so one client cannot take every slot; behind a proxy that " +
+        "forwards everything from one address, raise it to HTTP_MAX_CONNECTIONS.",
+    ),
   ORPHAN_SWEEP_INTERVAL_MS: int(100).default(30_000),
 
   WEB_CHAT: z.enum(["auto", "on", "off"]).default("auto"),

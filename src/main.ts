@@ -99,7 +99,10 @@ export async function startService(config: Config, log: Logger): Promise<Running
     },
   });
 
-  const http = new HttpServer(log);
+  const http = new HttpServer(log, {
+    maxConnections: env.HTTP_MAX_CONNECTIONS,
+    maxConnectionsPerIp: env.HTTP_MAX_CONNECTIONS_PER_IP,
+  });
   const adapters: PlatformAdapter[] = [];
   let shuttingDown = false;
   registerOpsRoutes(http, {
