@@ -3,6 +3,7 @@
  * every bad or missing variable is reported at once, by name, and start-up stops.
  */
 import { z } from "zod";
+import { HOST_NAME_PATTERN } from "./http/hosts.js";
 
 const bool = z
   .string()
@@ -85,6 +86,30 @@ const schema = z.object({
   ORPHAN_SWEEP_INTERVAL_MS: int(100).default(30_000),
 
   WEB_CHAT: z.enum(["auto", "on", "off"]).default("auto"),
+  WEB_ALLOWED_HOSTS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ""),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            HOST_NAME_PATTERN,
+            "expected comma-separated host names without port, e.g. chat.lan,192.168.1.20",
+          ),
+      ),
+    )
+    .describe(
+      "Host names (comma-separated, no port) the web chat answers to besides localhost, 127.0.0.1 and " +
+        "[::1], e.g. the LAN name or address you open it by. Requests naming any other host are refused " +
+        "(403), so a DNS-rebinding web page cannot reach the chat or, while it is on, /metrics.",
+    ),
 
   SLACK_BOT_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,

@@ -8,6 +8,7 @@ import type { Store } from "../core/ports.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { PlatformAdapter } from "../platforms/adapter.js";
+import type { HostCheck } from "./hosts.js";
 import { type HttpServer, sendJson } from "./server.js";
 
 /** A readiness probe must answer well inside Kubernetes' default 1 s probe timeout. */
@@ -21,40 +22,58 @@ export function registerOpsRoutes(
     metrics: Metrics;
     shuttingDown: () => boolean;
     log: Logger;
+    /** Set while the web chat is on: a browser could otherwise reach these (see hosts.ts). */
+    allowHost?: HostCheck | undefined;
   },
 ): void {
-  http.route("GET", "/healthz", (_req, res) => {
-    sendJson(res, 200, { status: "ok" });
-  });
+  const opts = { allowHost: deps.allowHost };
+  http.route(
+    "GET",
+    "/healthz",
+    (_req, res) => {
+      sendJson(res, 200, { status: "ok" });
+    },
+    opts,
+  );
 
-  http.route("GET", "/readyz", async (_req, res) => {
-    const problems: Record<string, string> = {};
-    if (deps.shuttingDown()) problems.process = "shutting down";
-    try {
-      await withTimeout(deps.store.ping(), STORE_PING_TIMEOUT_MS);
-    } catch (err) {
-      problems.store = "not answering";
-      deps.log.warn({ err, store: deps.store.kind }, "readiness: the store is not answering");
-    }
-    const adapters: Record<string, boolean> = {};
-    for (const adapter of deps.adapters()) {
-      adapters[adapter.platform] = adapter.isReady();
-      if (!adapters[adapter.platform]) problems[adapter.platform] = "not connected";
-    }
-    const ready = Object.keys(problems).length === 0;
-    sendJson(res, ready ? 200 : 503, {
-      status: ready ? "ready" : "not ready",
-      store: deps.store.kind,
-      adapters,
-      problems,
-    });
-  });
+  http.route(
+    "GET",
+    "/readyz",
+    async (_req, res) => {
+      const problems: Record<string, string> = {};
+      if (deps.shuttingDown()) problems.process = "shutting down";
+      try {
+        await withTimeout(deps.store.ping(), STORE_PING_TIMEOUT_MS);
+      } catch (err) {
+        problems.store = "not answering";
+        deps.log.warn({ err, store: deps.store.kind }, "readiness: the store is not answering");
+      }
+      const adapters: Record<string, boolean> = {};
+      for (const adapter of deps.adapters()) {
+        adapters[adapter.platform] = adapter.isReady();
+        if (!adapters[adapter.platform]) problems[adapter.platform] = "not connected";
+      }
+      const ready = Object.keys(problems).length === 0;
+      sendJson(res, ready ? 200 : 503, {
+        status: ready ? "ready" : "not ready",
+        store: deps.store.kind,
+        adapters,
+        problems,
+      });
+    },
+    opts,
+  );
 
-  http.route("GET", "/metrics", async (_req, res) => {
-    const { contentType, body } = await deps.metrics.render();
-    res.writeHead(200, { "content-type": contentType });
-    res.end(body);
-  });
+  http.route(
+    "GET",
+    "/metrics",
+    async (_req, res) => {
+      const { contentType, body } = await deps.metrics.render();
+      res.writeHead(200, { "content-type": contentType });
+      res.end(body);
+    },
+    opts,
+  );
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

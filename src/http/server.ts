@@ -6,8 +6,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "../log.js";
+import type { HostCheck } from "./hosts.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface RouteOptions {
+  /** Requests whose Host this refuses get a 403 (see hosts.ts: DNS rebinding). Default: any Host. */
+  allowHost?: HostCheck;
+}
+
+interface Route {
+  handler: RouteHandler;
+  allowHost: HostCheck | undefined;
+}
 
 /** Bodies larger than this are refused with 413 unless a route asks for another limit. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -48,10 +59,11 @@ const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 export class HttpServer {
   readonly server: Server;
-  private readonly routes = new Map<string, RouteHandler>();
+  private readonly routes = new Map<string, Route>();
   private readonly limits: HttpLimits;
   private readonly openByIp = new Map<string, number>();
   private lastRefusalLogAt = Number.NEGATIVE_INFINITY;
+  private lastHostLogAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly log: Logger,
@@ -72,8 +84,8 @@ export class HttpServer {
   }
 
   /** Register a handler for an exact method and path (query strings are ignored when matching). */
-  route(method: "GET" | "POST", path: string, handler: RouteHandler): void {
-    this.routes.set(`${method} ${path}`, handler);
+  route(method: "GET" | "POST", path: string, handler: RouteHandler, opts: RouteOptions = {}): void {
+    this.routes.set(`${method} ${path}`, { handler, allowHost: opts.allowHost });
   }
 
   hasRoute(method: "GET" | "POST", path: string): boolean {
@@ -125,16 +137,33 @@ export class HttpServer {
     this.log.warn({ ip, reason }, "http connection refused (further refusals are logged once a minute)");
   }
 
+  private logUnknownHost(host: string | undefined, path: string): void {
+    const now = Date.now();
+    if (now - this.lastHostLogAt < REFUSAL_LOG_INTERVAL_MS) return;
+    this.lastHostLogAt = now;
+    this.log.warn(
+      { host: host?.slice(0, 100), path },
+      "request with a Host that is not allowed refused (add the name to WEB_ALLOWED_HOSTS if it is yours; " +
+        "further refusals are logged once a minute)",
+    );
+  }
+
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const handler = this.routes.get(`${req.method} ${path}`);
-    if (!handler) {
+    const route = this.routes.get(`${req.method} ${path}`);
+    if (!route) {
       const known = [...this.routes.keys()].some((k) => k.endsWith(` ${path}`));
       sendJson(res, known ? 405 : 404, { error: known ? "method not allowed" : "not found" });
       return;
     }
+    if (route.allowHost && !route.allowHost(req.headers.host)) {
+      this.logUnknownHost(req.headers.host, path);
+      req.resume();
+      sendJson(res, 403, { error: "this host name is not allowed here (see WEB_ALLOWED_HOSTS)" });
+      return;
+    }
     try {
-      await handler(req, res);
+      await route.handler(req, res);
     } catch (err) {
       if (err instanceof HttpError) {
         if (!res.headersSent) sendJson(res, err.status, { error: err.message });

@@ -7,6 +7,7 @@
 import type { TurnOutcome } from "../../core/conversation.js";
 import { noticeFor } from "../../core/notices.js";
 import type { IncomingMessage } from "../../core/types.js";
+import { createHostChecks } from "../../http/hosts.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { createWebRoutes } from "./routes.js";
 import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
@@ -68,10 +69,12 @@ class WebChatAdapter implements PlatformAdapter {
       accepting: () => this.started && !this.stopping,
       startTurn: (session, msg, turnId) => this.startTurn(session, msg, turnId),
     });
-    http.route("GET", "/", routes.page);
-    http.route("POST", "/api/messages", routes.postMessage);
-    http.route("GET", "/api/events", routes.events);
-    http.route("POST", "/api/stop", routes.stop);
+    // Every route of the chat answers only to known host names (DNS rebinding: see hosts.ts).
+    const only = { allowHost: createHostChecks(env.WEB_ALLOWED_HOSTS).browser };
+    http.route("GET", "/", routes.page, only);
+    http.route("POST", "/api/messages", routes.postMessage, only);
+    http.route("GET", "/api/events", routes.events, only);
+    http.route("POST", "/api/stop", routes.stop, only);
     const heartbeat = setInterval(() => this.hub.heartbeat(), this.options.heartbeatMs ?? WEB_HEARTBEAT_MS);
     const sweep = setInterval(() => this.hub.sweep(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     heartbeat.unref();
