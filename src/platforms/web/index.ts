@@ -1,8 +1,9 @@
 /**
  * The local web chat: a third platform adapter of the same conversation core. A browser tab is a
- * session (its id, made by the page, is both thread and user), messages come in over
- * `POST /api/messages`, answers stream back over Server-Sent Events (`GET /api/events`), and
- * `POST /api/stop` is the Stop button. For local use: there is no sign-in.
+ * session (issued by `POST /api/sessions`; it is the thread, while the user is the remote
+ * address), messages come in over `POST /api/messages`, answers stream back over Server-Sent
+ * Events (`GET /api/events`), and `POST /api/stop` is the Stop button. For local use: there is no
+ * sign-in.
  */
 import type { TurnOutcome } from "../../core/conversation.js";
 import { noticeFor } from "../../core/notices.js";
@@ -10,6 +11,7 @@ import type { IncomingMessage } from "../../core/types.js";
 import { createHostChecks } from "../../http/hosts.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { createWebRoutes } from "./routes.js";
+import { SessionTokens } from "./session-tokens.js";
 import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
 import { createWebSink } from "./sink.js";
 
@@ -61,6 +63,7 @@ class WebChatAdapter implements PlatformAdapter {
     const { env, http, log } = this.deps;
     const routes = createWebRoutes({
       hub: this.hub,
+      tokens: new SessionTokens(),
       conversation: this.deps.conversation,
       log,
       botName: env.BOT_NAME,
@@ -72,6 +75,7 @@ class WebChatAdapter implements PlatformAdapter {
     // Every route of the chat answers only to known host names (DNS rebinding: see hosts.ts).
     const only = { allowHost: createHostChecks(env.WEB_ALLOWED_HOSTS).browser };
     http.route("GET", "/", routes.page, only);
+    http.route("POST", "/api/sessions", routes.openSession, only);
     http.route("POST", "/api/messages", routes.postMessage, only);
     http.route("GET", "/api/events", routes.events, only);
     http.route("POST", "/api/stop", routes.stop, only);

@@ -19,6 +19,7 @@ var stopEl = document.getElementById("stop");
 var newEl = document.getElementById("new-chat");
 var connEl = document.getElementById("conn");
 
+// Issued by the server (POST api/sessions); null until the first one arrives.
 var sessionId = loadSession();
 var source = null;
 var lastEventId = "";
@@ -43,13 +44,46 @@ function newId() {
 function loadSession() {
   var id = null;
   try { id = sessionStorage.getItem(STORAGE_KEY); } catch (e) { id = null; }
-  if (id && /^[A-Za-z0-9-]{8,64}$/.test(id)) return id;
-  return saveSession(newId());
+  return id && /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/.test(id) ? id : null;
 }
 
 function saveSession(id) {
   try { sessionStorage.setItem(STORAGE_KEY, id); } catch (e) { /* private mode: the tab still works */ }
   return id;
+}
+
+// Get a session from the server, keeping "keep" while it is still valid (it is not after a
+// restart of the server). Calls done(renewed) once there is one; retries while offline.
+function openSession(keep, done) {
+  clearTimeout(retryTimer);
+  fetch("api/sessions", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(keep ? { sessionId: keep } : {}),
+  })
+    .then(function (res) {
+      return res.json().then(function (body) {
+        if (res.status !== 200 || !body.sessionId) throw new Error("HTTP " + res.status);
+        sessionId = saveSession(body.sessionId);
+        updateControls();
+        done(body.renewed === true);
+      });
+    })
+    .catch(function () {
+      setConn("offline", "Offline, retrying\u2026");
+      retryTimer = setTimeout(function () { openSession(keep, done); }, RECONNECT_MS);
+    });
+}
+
+// Connect with a valid session; a session the server no longer knows starts a new conversation.
+function reconnect() {
+  openSession(sessionId, function (renewed) {
+    if (renewed) {
+      clearChat();
+      showNotice("The chat server restarted, so this is a new conversation.");
+    }
+    connect();
+  });
 }
 
 function statusLabel(turnId, fallback) {
@@ -66,7 +100,7 @@ function updateControls() {
   stopEl.hidden = !busy;
   stopEl.disabled = false;
   sendEl.hidden = busy;
-  sendEl.disabled = sending || inputEl.value.trim() === "";
+  sendEl.disabled = sending || !sessionId || inputEl.value.trim() === "";
 }
 
 function setConn(state, text) {
@@ -237,6 +271,11 @@ var handlers = {
 function connect() {
   clearTimeout(retryTimer);
   if (source) source.close();
+  if (!sessionId) {
+    source = null;
+    openSession(null, connect);
+    return;
+  }
   var url = "api/events?session=" + encodeURIComponent(sessionId);
   if (lastEventId) url += "&since=" + encodeURIComponent(lastEventId);
   var es = new EventSource(url);
@@ -257,7 +296,7 @@ function connect() {
     if (es !== source) return;
     if (es.readyState === EventSource.CLOSED) {
       setConn("offline", "Offline, retrying\u2026");
-      retryTimer = setTimeout(connect, RECONNECT_MS);
+      retryTimer = setTimeout(reconnect, RECONNECT_MS);
     } else {
       setConn("reconnecting", "Reconnecting\u2026");
     }
@@ -266,7 +305,7 @@ function connect() {
 
 function send() {
   var text = inputEl.value.trim();
-  if (!text || sending || anyRunning()) return;
+  if (!text || sending || !sessionId || anyRunning()) return;
   var clientId = newId();
   var row = addUser("client:" + clientId, text);
   logEl.scrollTop = logEl.scrollHeight;
@@ -289,8 +328,13 @@ function send() {
           return;
         }
         row.classList.add("failed");
-        showNotice("Your message was not sent: " + (body.error || "HTTP " + res.status) + ".", "error");
         if (!inputEl.value) inputEl.value = text;
+        if (res.status === 401) {
+          // The server restarted and no longer knows this session.
+          reconnect();
+          return;
+        }
+        showNotice("Your message was not sent: " + (body.error || "HTTP " + res.status) + ".", "error");
       });
     })
     .catch(function () {
@@ -317,9 +361,16 @@ function stop() {
 }
 
 function newChat() {
+  clearChat();
+  sessionId = null;
+  connect();
+  inputEl.focus();
+}
+
+// Forget everything shown: the session changes.
+function clearChat() {
   if (source) source.close();
   source = null;
-  sessionId = saveSession(newId());
   lastEventId = "";
   running = {};
   ended = {};
@@ -333,8 +384,6 @@ function newChat() {
   });
   emptyEl.hidden = false;
   updateControls();
-  connect();
-  inputEl.focus();
 }
 
 function autosize() {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ModelRequest } from "../../../src/core/ports.js";
 import { makeConversation } from "../../support/conversation.js";
 import { reply, ScriptedModel, type Step, toolCalls } from "../../support/scripted-model.js";
-import { newSessionId, startWebChat, type WebChatHarness } from "./harness.js";
+import { startWebChat, type WebChatHarness } from "./harness.js";
 import { SseClient } from "./sse-client.js";
 
 const ANSWER = "Paris is the capital of France, and the Seine runs right through it.";
@@ -57,7 +57,7 @@ describe("web chat page", () => {
 describe("POST /api/messages", () => {
   it("answers 202 with the turn id and streams the answer over SSE", async () => {
     const { h } = await start();
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const sse = await listen(h, sessionId);
     const res = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     expect(res.status).toBe(202);
@@ -75,7 +75,7 @@ describe("POST /api/messages", () => {
 
   it("refuses an empty message with a JSON 400", async () => {
     const { h } = await start();
-    const res = await h.post("/api/messages", { sessionId: newSessionId(), text: "   " });
+    const res = await h.post("/api/messages", { sessionId: await h.session(), text: "   " });
     expect(res.status).toBe(400);
     expect(String(res.body.error)).toContain("empty");
   });
@@ -89,7 +89,7 @@ describe("POST /api/messages", () => {
 
   it("refuses a body over the size limit with 413", async () => {
     const { h, model } = await start(undefined, { maxBodyBytes: 2048 });
-    const res = await h.post("/api/messages", { sessionId: newSessionId(), text: "x".repeat(5000) });
+    const res = await h.post("/api/messages", { sessionId: await h.session(), text: "x".repeat(5000) });
     expect(res.status).toBe(413);
     expect(String(res.body.error)).toContain("2048");
     expect(model.requests).toHaveLength(0);
@@ -97,7 +97,7 @@ describe("POST /api/messages", () => {
 
   it("refuses posts from another web site and bodies that are not JSON", async () => {
     const { h } = await start();
-    const body = { sessionId: newSessionId(), text: "hi" };
+    const body = { sessionId: await h.session(), text: "hi" };
     const crossSite = await h.post("/api/messages", body, { origin: "https://evil.example" });
     expect(crossSite.status).toBe(403);
     const form = await h.post("/api/messages", "text=hi", {
@@ -110,13 +110,13 @@ describe("POST /api/messages", () => {
 
   it("remembers earlier messages of the same session and not of another", async () => {
     const { h, model } = await start(() => reply("Noted.", { gapMs: 1 }));
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const sse = await listen(h, sessionId);
     const first = await h.post("/api/messages", { sessionId, text: "My name is Ada." });
     await sse.until(ended(first.body.turnId));
     const second = await h.post("/api/messages", { sessionId, text: "What is my name?" });
     await sse.until(ended(second.body.turnId));
-    const other = newSessionId();
+    const other = await h.session();
     const otherSse = await listen(h, other);
     const third = await h.post("/api/messages", { sessionId: other, text: "What is my name?" });
     await otherSse.until(ended(third.body.turnId));
@@ -135,7 +135,7 @@ describe("when the core fails", () => {
       throw new Error("bug in the core");
     };
     harness = await startWebChat({ conversation, store });
-    const sessionId = newSessionId();
+    const sessionId = await harness.session();
     const sse = await listen(harness, sessionId);
     const { body } = await harness.post("/api/messages", { sessionId, text: "hi" });
     await sse.until(ended(body.turnId));
@@ -147,7 +147,7 @@ describe("when the core fails", () => {
 describe("GET /api/events", () => {
   it("sends the answer as a post, then edits, then one final edit with the whole text", async () => {
     const { h } = await start();
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const sse = await listen(h, sessionId);
     const { body } = await h.post("/api/messages", {
       sessionId,
@@ -180,7 +180,7 @@ describe("GET /api/events", () => {
         ? toolCalls({ id: "call_1", name: "lookup_fact", args: { topic: "river" } })
         : reply("The river is the Seine.", { gapMs: 5 }),
     );
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const sse = await listen(h, sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Which river?" });
     await sse.until(ended(body.turnId));
@@ -190,7 +190,7 @@ describe("GET /api/events", () => {
 
   it("delivers an answer that finished before the page connected", async () => {
     const { h, conversation } = await start(() => reply(ANSWER));
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const { body } = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     await expect.poll(() => conversation.activeTurns).toBe(0);
     const sse = await listen(h, sessionId);
@@ -202,7 +202,7 @@ describe("GET /api/events", () => {
 
   it("resumes after a reconnect from the last event it saw, without repeating events", async () => {
     const { h } = await start(() => reply(ANSWER, { gapMs: 30 }));
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const first = await listen(h, sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     await first.until((events) => events.some((e) => e.event === "edit"));
@@ -220,10 +220,10 @@ describe("GET /api/events", () => {
 
   it("sends every event to all tabs of a session and none to other sessions", async () => {
     const { h } = await start();
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const tabA = await listen(h, sessionId);
     const tabB = await listen(h, sessionId);
-    const stranger = await listen(h, newSessionId());
+    const stranger = await listen(h, await h.session());
     const { body } = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     await tabA.until(ended(body.turnId));
     await tabB.until(ended(body.turnId));
@@ -241,7 +241,7 @@ describe("GET /api/events", () => {
 
   it("keeps idle streams alive with heartbeat comments", async () => {
     const { h } = await start(undefined, { heartbeatMs: 20 });
-    const sse = await listen(h, newSessionId());
+    const sse = await listen(h, await h.session());
     await expect.poll(() => sse.comments).toBeGreaterThanOrEqual(2);
   });
 });
@@ -251,7 +251,7 @@ describe("POST /api/stop", () => {
     const { h } = await start(() =>
       reply("one two three four five six seven eight nine ten", { gapMs: 200 }),
     );
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const sse = await listen(h, sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count slowly" });
     await sse.until((events) => events.some((e) => e.event === "post"));
@@ -266,10 +266,10 @@ describe("POST /api/stop", () => {
 
   it("does not stop a turn of another session", async () => {
     const { h } = await start(() => reply("one two three four five", { gapMs: 50 }));
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const sse = await listen(h, sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count" });
-    const stop = await h.post("/api/stop", { sessionId: newSessionId(), turnId: body.turnId });
+    const stop = await h.post("/api/stop", { sessionId: await h.session(), turnId: body.turnId });
     expect(stop.body).toEqual({ stopped: false });
     await sse.until(ended(body.turnId));
     expect(sse.of("end")[0]?.data.outcome).toBe("answered");
@@ -277,7 +277,7 @@ describe("POST /api/stop", () => {
 
   it("refuses a stop request without a turn id with a JSON 400", async () => {
     const { h } = await start();
-    const res = await h.post("/api/stop", { sessionId: newSessionId() });
+    const res = await h.post("/api/stop", { sessionId: await h.session() });
     expect(res.status).toBe(400);
     expect(String(res.body.error)).toContain("turnId");
   });
@@ -286,7 +286,7 @@ describe("POST /api/stop", () => {
 describe("shutdown", () => {
   it("refuses new messages once stopped and closes open streams", async () => {
     const { h } = await start();
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const sse = await listen(h, sessionId);
     await h.adapter.stop();
     expect(h.adapter.isReady()).toBe(false);
@@ -299,7 +299,7 @@ describe("shutdown", () => {
 
   it("lets a running answer finish on open tabs during shutdown, then closes the streams", async () => {
     const { h, conversation } = await start(() => reply("one two three four five six", { gapMs: 40 }));
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const sse = await listen(h, sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count" });
     await sse.until((events) => events.some((e) => e.event === "post"));
