@@ -57,6 +57,13 @@ const schema = z.object({
   ),
   REDIS_CLUSTER_NODES: optionalString,
   KEY_PREFIX: z.string().default("chatbot:"),
+  MEMORY_STORE_MAX_KEYS: int(100)
+    .default(10_000)
+    .describe(
+      "Keys the in-memory store (no REDIS_URL) holds at most. Beyond it the least recently used " +
+        "conversation histories are forgotten (logged); locks, dedup marks and limits never are. " +
+        "10,000 keeps a small pod's memory bounded even when clients open endless new sessions.",
+    ),
 
   HISTORY_MAX_TURNS: int(1, 1000).default(50),
   HISTORY_TTL_S: int(60).default(7 * 24 * 3600),
