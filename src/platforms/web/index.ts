@@ -10,6 +10,7 @@ import { noticeFor } from "../../core/notices.js";
 import type { IncomingMessage } from "../../core/types.js";
 import { createHostChecks } from "../../http/hosts.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { loadWebAssets, serveAsset } from "./assets.js";
 import { createWebRoutes } from "./routes.js";
 import { SessionTokens } from "./session-tokens.js";
 import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
@@ -61,12 +62,14 @@ class WebChatAdapter implements PlatformAdapter {
   async start(): Promise<void> {
     if (this.started) return;
     const { env, http, log } = this.deps;
+    const assets = loadWebAssets();
     const routes = createWebRoutes({
       hub: this.hub,
       tokens: new SessionTokens(),
       conversation: this.deps.conversation,
       log,
       botName: env.BOT_NAME,
+      scripts: assets.map((asset) => asset.path),
       maxBodyBytes:
         this.options.maxBodyBytes ?? env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES,
       accepting: () => this.started && !this.stopping,
@@ -76,6 +79,7 @@ class WebChatAdapter implements PlatformAdapter {
     const only = { allowHost: createHostChecks(env.WEB_ALLOWED_HOSTS).browser };
     http.route("GET", "/", routes.page, only);
     http.route("POST", "/api/sessions", routes.openSession, only);
+    for (const asset of assets) http.route("GET", `/${asset.path}`, serveAsset(asset), only);
     http.route("POST", "/api/messages", routes.postMessage, only);
     http.route("GET", "/api/events", routes.events, only);
     http.route("POST", "/api/stop", routes.stop, only);

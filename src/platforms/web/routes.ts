@@ -48,6 +48,8 @@ export interface WebRouteContext {
   conversation: Conversation;
   log: Logger;
   botName: string;
+  /** Library scripts the page loads first (paths relative to the page, see assets.ts). */
+  scripts: readonly string[];
   maxBodyBytes: number;
   /** False while stopping: new messages and streams get 503. */
   accepting(): boolean;
@@ -116,7 +118,7 @@ async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: num
 export function createWebRoutes(ctx: WebRouteContext) {
   const page = async (_req: HttpRequest, res: ServerResponse): Promise<void> => {
     const nonce = randomBytes(16).toString("base64");
-    const html = renderChatPage({ botName: ctx.botName, nonce });
+    const html = renderChatPage({ botName: ctx.botName, nonce, scripts: ctx.scripts });
     res.writeHead(200, {
       "content-type": "text/html; charset=utf-8",
       "content-length": Buffer.byteLength(html),

@@ -37,7 +37,7 @@ const ended = (turnId: unknown) => (events: { event: string; data: Record<string
   events.some((e) => e.event === "end" && e.data.turnId === turnId);
 
 describe("web chat page", () => {
-  it("serves one self-contained page whose only script carries the CSP nonce", async () => {
+  it("serves the page with every script under the CSP nonce, all from this server and cached for long", async () => {
     const { h } = await start();
     const res = await fetch(`${h.baseUrl}/`);
     const html = await res.text();
@@ -46,11 +46,28 @@ describe("web chat page", () => {
     const csp = res.headers.get("content-security-policy") ?? "";
     const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
     expect(nonce).toBeTruthy();
-    expect(html).toContain(`<script nonce="${nonce}">`);
-    expect(html.match(/<script/g)).toHaveLength(1);
+    // Scripts run only with the nonce: no inline handlers, no eval, nothing from elsewhere.
+    expect(csp).toContain(`script-src 'nonce-${nonce}'`);
+    expect(csp).not.toMatch(/unsafe-eval|unsafe-inline'[^;]*script|https?:/);
+    const scripts = [...html.matchAll(/<script[^>]*>/g)].map((m) => m[0]);
+    expect(scripts).toHaveLength(3);
+    for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
     // No external assets: nothing is loaded from another origin.
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
     expect(html).toContain("<title>Support Assistant</title>");
+
+    const sources = [...html.matchAll(/<script[^>]* src="([^"]+)"/g)].map((m) => m[1] ?? "");
+    expect(sources.map((src) => src.replace(/-[0-9a-f]{12}\.js$/, ""))).toEqual([
+      "assets/marked",
+      "assets/purify",
+    ]);
+    for (const src of sources) {
+      const asset = await fetch(`${h.baseUrl}/${src}`);
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get("content-type")).toContain("javascript");
+      expect(asset.headers.get("cache-control")).toContain("immutable");
+      expect((await asset.text()).length).toBeGreaterThan(10_000);
+    }
   });
 });
 
