@@ -108,24 +108,13 @@ describe("memory store size cap", () => {
     const store = createMemoryStore({ log: captureLog().log, maxKeys: 100 });
     expect((await store.threads.acquire("busy", "first", 60_000)).acquired).toBe(true);
     const strict = { requests: 1, windowMs: 60_000, dailyTokens: 1_000_000 };
-    expect(
-      (await store.gate.admit({ messageKey: "m1", userKey: "u", dedupTtlMs: 60_000, policy: strict })).kind,
-    ).toBe("ok");
+    const admit = (messageKey: string, policy: typeof strict) =>
+      store.gate.admit({ messageKey, userKey: "u", dedupTtlMs: 60_000, policy });
+    expect((await admit("m1", strict)).kind).toBe("ok");
     for (let i = 0; i < 500; i++) await remember(store, `rotating-${i}`, i);
     expect((await store.threads.acquire("busy", "second", 60_000)).acquired).toBe(false);
-    const again = await store.gate.admit({
-      messageKey: "m1",
-      userKey: "u",
-      dedupTtlMs: 60_000,
-      policy: ROOMY,
-    });
-    expect(again.kind).toBe("duplicate");
-    const next = await store.gate.admit({
-      messageKey: "m2",
-      userKey: "u",
-      dedupTtlMs: 60_000,
-      policy: strict,
-    });
+    expect((await admit("m1", ROOMY)).kind).toBe("duplicate");
+    const next = await admit("m2", strict);
     expect(next.kind).toBe("throttled");
     await store.close();
   });

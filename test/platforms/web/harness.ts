@@ -10,11 +10,14 @@ import { silentLogger } from "../../../src/log.js";
 import { Metrics } from "../../../src/metrics.js";
 import type { PlatformAdapter } from "../../../src/platforms/adapter.js";
 import { createWebChatAdapter, type WebChatOptions } from "../../../src/platforms/web/index.js";
+import { SseClient } from "./sse-client.js";
 
 export interface WebChatHarness {
   baseUrl: string;
   adapter: PlatformAdapter;
   http: HttpServer;
+  /** Open the session's event stream, as a tab does; resolves once its `sync` arrived. */
+  listen(sessionId: string, headers?: Record<string, string>): Promise<SseClient>;
   /** A new session, as the page gets one (`POST /api/sessions`). */
   session(): Promise<string>;
   /** POST a JSON body (or raw string) to a path. */
@@ -52,11 +55,19 @@ export async function startWebChat(opts: {
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   };
+  const clients: SseClient[] = [];
   return {
     baseUrl,
     adapter,
     http,
     post,
+    async listen(sessionId, headers = {}) {
+      const url = `${baseUrl}/api/events?session=${encodeURIComponent(sessionId)}`;
+      const client = await SseClient.connect(url, headers);
+      clients.push(client);
+      await client.until((events) => events.some((e) => e.event === "sync"));
+      return client;
+    },
     async session() {
       const res = await post("/api/sessions", {});
       if (res.status !== 200 || typeof res.body.sessionId !== "string") {
@@ -65,6 +76,7 @@ export async function startWebChat(opts: {
       return res.body.sessionId;
     },
     async close() {
+      for (const client of clients.splice(0)) client.close();
       await adapter.stop();
       await opts.conversation.drain(1000);
       http.server.closeAllConnections();

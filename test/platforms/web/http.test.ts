@@ -3,15 +3,13 @@ import type { ModelRequest } from "../../../src/core/ports.js";
 import { makeConversation } from "../../support/conversation.js";
 import { reply, ScriptedModel, type Step, toolCalls } from "../../support/scripted-model.js";
 import { startWebChat, type WebChatHarness } from "./harness.js";
-import { SseClient } from "./sse-client.js";
+import { ended } from "./sse-client.js";
 
 const ANSWER = "Paris is the capital of France, and the Seine runs right through it.";
 
 let harness: WebChatHarness | undefined;
-const clients: SseClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
   await harness?.close();
   harness = undefined;
 });
@@ -25,16 +23,6 @@ async function start(
   harness = await startWebChat({ conversation, store, options });
   return { model, conversation, h: harness };
 }
-
-async function listen(h: WebChatHarness, sessionId: string, headers: Record<string, string> = {}) {
-  const client = await SseClient.connect(`${h.baseUrl}/api/events?session=${sessionId}`, headers);
-  clients.push(client);
-  await client.until((events) => events.some((e) => e.event === "sync"));
-  return client;
-}
-
-const ended = (turnId: unknown) => (events: { event: string; data: Record<string, unknown> }[]) =>
-  events.some((e) => e.event === "end" && e.data.turnId === turnId);
 
 describe("web chat page", () => {
   it("serves the page with every script under the CSP nonce, all from this server and cached for long", async () => {
@@ -75,7 +63,7 @@ describe("POST /api/messages", () => {
   it("answers 202 with the turn id and streams the answer over SSE", async () => {
     const { h } = await start();
     const sessionId = await h.session();
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     const res = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     expect(res.status).toBe(202);
     expect(res.body.turnId).toBe(`web:${res.body.messageId}`);
@@ -128,13 +116,13 @@ describe("POST /api/messages", () => {
   it("remembers earlier messages of the same session and not of another", async () => {
     const { h, model } = await start(() => reply("Noted.", { gapMs: 1 }));
     const sessionId = await h.session();
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     const first = await h.post("/api/messages", { sessionId, text: "My name is Ada." });
     await sse.until(ended(first.body.turnId));
     const second = await h.post("/api/messages", { sessionId, text: "What is my name?" });
     await sse.until(ended(second.body.turnId));
     const other = await h.session();
-    const otherSse = await listen(h, other);
+    const otherSse = await h.listen(other);
     const third = await h.post("/api/messages", { sessionId: other, text: "What is my name?" });
     await otherSse.until(ended(third.body.turnId));
 
@@ -153,7 +141,7 @@ describe("when the core fails", () => {
     };
     harness = await startWebChat({ conversation, store });
     const sessionId = await harness.session();
-    const sse = await listen(harness, sessionId);
+    const sse = await harness.listen(sessionId);
     const { body } = await harness.post("/api/messages", { sessionId, text: "hi" });
     await sse.until(ended(body.turnId));
     expect(sse.of("notice")[0]?.data.text).toBe("Something went wrong on my side. Please try again.");
@@ -165,7 +153,7 @@ describe("GET /api/events", () => {
   it("sends the answer as a post, then edits, then one final edit with the whole text", async () => {
     const { h } = await start();
     const sessionId = await h.session();
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", {
       sessionId,
       text: "Tell me about Paris",
@@ -198,7 +186,7 @@ describe("GET /api/events", () => {
         : reply("The river is the Seine.", { gapMs: 5 }),
     );
     const sessionId = await h.session();
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Which river?" });
     await sse.until(ended(body.turnId));
     expect(sse.of("status").map((e) => e.data.text)).toContain("looking it up...");
@@ -210,7 +198,7 @@ describe("GET /api/events", () => {
     const sessionId = await h.session();
     const { body } = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     await expect.poll(() => conversation.activeTurns).toBe(0);
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     await sse.until(ended(body.turnId));
     expect(sse.of("finalize")[0]?.data.text).toBe(ANSWER);
     // Edits of one message are compacted to the latest: the replay is short.
@@ -220,13 +208,13 @@ describe("GET /api/events", () => {
   it("resumes after a reconnect from the last event it saw, without repeating events", async () => {
     const { h } = await start(() => reply(ANSWER, { gapMs: 30 }));
     const sessionId = await h.session();
-    const first = await listen(h, sessionId);
+    const first = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     await first.until((events) => events.some((e) => e.event === "edit"));
     const lastSeen = first.lastId ?? "";
     first.close();
 
-    const second = await listen(h, sessionId, { "last-event-id": lastSeen });
+    const second = await h.listen(sessionId, { "last-event-id": lastSeen });
     await second.until(ended(body.turnId));
     const seq = (id: string | undefined) => Number(id?.split("-")[1]);
     const replayed = second.events.filter((e) => e.id !== undefined);
@@ -238,9 +226,9 @@ describe("GET /api/events", () => {
   it("sends every event to all tabs of a session and none to other sessions", async () => {
     const { h } = await start();
     const sessionId = await h.session();
-    const tabA = await listen(h, sessionId);
-    const tabB = await listen(h, sessionId);
-    const stranger = await listen(h, await h.session());
+    const tabA = await h.listen(sessionId);
+    const tabB = await h.listen(sessionId);
+    const stranger = await h.listen(await h.session());
     const { body } = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     await tabA.until(ended(body.turnId));
     await tabB.until(ended(body.turnId));
@@ -258,7 +246,7 @@ describe("GET /api/events", () => {
 
   it("keeps idle streams alive with heartbeat comments", async () => {
     const { h } = await start(undefined, { heartbeatMs: 20 });
-    const sse = await listen(h, await h.session());
+    const sse = await h.listen(await h.session());
     await expect.poll(() => sse.comments).toBeGreaterThanOrEqual(2);
   });
 });
@@ -269,7 +257,7 @@ describe("POST /api/stop", () => {
       reply("one two three four five six seven eight nine ten", { gapMs: 200 }),
     );
     const sessionId = await h.session();
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count slowly" });
     await sse.until((events) => events.some((e) => e.event === "post"));
     const stop = await h.post("/api/stop", { sessionId, turnId: body.turnId });
@@ -284,7 +272,7 @@ describe("POST /api/stop", () => {
   it("does not stop a turn of another session", async () => {
     const { h } = await start(() => reply("one two three four five", { gapMs: 50 }));
     const sessionId = await h.session();
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count" });
     const stop = await h.post("/api/stop", { sessionId: await h.session(), turnId: body.turnId });
     expect(stop.body).toEqual({ stopped: false });
@@ -304,7 +292,7 @@ describe("shutdown", () => {
   it("refuses new messages once stopped and closes open streams", async () => {
     const { h } = await start();
     const sessionId = await h.session();
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     await h.adapter.stop();
     expect(h.adapter.isReady()).toBe(false);
     const res = await h.post("/api/messages", { sessionId, text: "hi" });
@@ -317,7 +305,7 @@ describe("shutdown", () => {
   it("lets a running answer finish on open tabs during shutdown, then closes the streams", async () => {
     const { h, conversation } = await start(() => reply("one two three four five six", { gapMs: 40 }));
     const sessionId = await h.session();
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count" });
     await sse.until((events) => events.some((e) => e.event === "post"));
     await h.adapter.stop();

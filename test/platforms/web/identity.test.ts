@@ -9,25 +9,13 @@ import { makeConversation } from "../../support/conversation.js";
 import { reply, ScriptedModel, toolCalls } from "../../support/scripted-model.js";
 import { FactTools } from "../../support/test-tools.js";
 import { startWebChat, type WebChatHarness } from "./harness.js";
-import { SseClient } from "./sse-client.js";
+import { ended } from "./sse-client.js";
 
 let harness: WebChatHarness | undefined;
-const clients: SseClient[] = [];
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
   await harness?.close();
   harness = undefined;
 });
-
-async function listen(h: WebChatHarness, sessionId: string) {
-  const client = await SseClient.connect(`${h.baseUrl}/api/events?session=${encodeURIComponent(sessionId)}`);
-  clients.push(client);
-  await client.until((events) => events.some((e) => e.event === "sync"));
-  return client;
-}
-
-const ended = (turnId: unknown) => (events: { event: string; data: Record<string, unknown> }[]) =>
-  events.some((e) => e.event === "end" && e.data.turnId === turnId);
 
 describe("web chat identity", () => {
   it("refuses a session id the page made up, for messages, streams and Stop", async () => {
@@ -74,7 +62,7 @@ describe("web chat identity", () => {
     const outcomes: unknown[] = [];
     for (let i = 0; i < 3; i++) {
       const sessionId = await harness.session();
-      const sse = await listen(harness, sessionId);
+      const sse = await harness.listen(sessionId);
       const { body } = await harness.post("/api/messages", { sessionId, text: `guess ${i}` });
       await sse.until(ended(body.turnId));
       outcomes.push(sse.of("end")[0]?.data.outcome);
@@ -95,7 +83,7 @@ describe("web chat identity", () => {
     harness = await startWebChat({ conversation, store });
     for (let i = 0; i < 2; i++) {
       const sessionId = await harness.session();
-      const sse = await listen(harness, sessionId);
+      const sse = await harness.listen(sessionId);
       const { body } = await harness.post("/api/messages", { sessionId, text: "Which river?" });
       await sse.until(ended(body.turnId));
     }
