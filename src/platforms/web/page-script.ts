@@ -1,11 +1,11 @@
 /**
- * The chat page's behaviour, as browser JavaScript source (no build step, no dependencies).
+ * The chat page's behaviour, as browser JavaScript source (no build step).
  * State lives in the page; the server is the source of truth for what was said: every bubble is
  * upserted from SSE events keyed by message ref, so replays after a reconnect or reload are safe.
- * Uses `escapeHtml` and `renderMarkdown` from markdown-script.ts. No backticks or dollar-brace.
+ * Uses `escapeHtml` and `renderMarkdown` from markdown-script.ts and the session functions of
+ * session-script.ts. No backticks or dollar-brace.
  */
 export const PAGE_SCRIPT = String.raw`
-var STORAGE_KEY = "chatbot.web.session";
 // After the server closed the stream for good (restart, 503): how long until the page retries.
 var RECONNECT_MS = 2000;
 var EVENT_TYPES = ["user", "post", "edit", "finalize", "notice", "status", "end", "sync"];
@@ -39,51 +39,6 @@ function newId() {
   var bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes);
   return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
-}
-
-function loadSession() {
-  var id = null;
-  try { id = sessionStorage.getItem(STORAGE_KEY); } catch (e) { id = null; }
-  return id && /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/.test(id) ? id : null;
-}
-
-function saveSession(id) {
-  try { sessionStorage.setItem(STORAGE_KEY, id); } catch (e) { /* private mode: the tab still works */ }
-  return id;
-}
-
-// Get a session from the server, keeping "keep" while it is still valid (it is not after a
-// restart of the server). Calls done(renewed) once there is one; retries while offline.
-function openSession(keep, done) {
-  clearTimeout(retryTimer);
-  fetch("api/sessions", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(keep ? { sessionId: keep } : {}),
-  })
-    .then(function (res) {
-      return res.json().then(function (body) {
-        if (res.status !== 200 || !body.sessionId) throw new Error("HTTP " + res.status);
-        sessionId = saveSession(body.sessionId);
-        updateControls();
-        done(body.renewed === true);
-      });
-    })
-    .catch(function () {
-      setConn("offline", "Offline, retrying\u2026");
-      retryTimer = setTimeout(function () { openSession(keep, done); }, RECONNECT_MS);
-    });
-}
-
-// Connect with a valid session; a session the server no longer knows starts a new conversation.
-function reconnect() {
-  openSession(sessionId, function (renewed) {
-    if (renewed) {
-      clearChat();
-      showNotice("The chat server restarted, so this is a new conversation.");
-    }
-    connect();
-  });
 }
 
 function statusLabel(turnId, fallback) {

@@ -6,6 +6,7 @@
  */
 import { MARKDOWN_SCRIPT } from "./markdown-script.js";
 import { PAGE_SCRIPT } from "./page-script.js";
+import { SESSION_SCRIPT } from "./session-script.js";
 
 const STYLE = `
 :root {
@@ -165,6 +166,7 @@ ${opts.scripts.map((src) => `<script nonce="${opts.nonce}" src="${escapeHtml(src
 (function () {
 "use strict";
 ${MARKDOWN_SCRIPT}
+${SESSION_SCRIPT}
 ${PAGE_SCRIPT}
 })();
 </script>
