@@ -8,9 +8,17 @@ import { captureLog, WARN } from "./log-capture.js";
 
 const PREFIX = "chatbot:";
 
-function memoryFixture(keyspaceOptions: KeyspaceOptions = {}): OpenStore {
+/** `fillers`: old conversation histories that fill the keyspace up to its cap before the test. */
+function memoryFixture(keyspaceOptions: KeyspaceOptions = {}, fillers = 0): OpenStore {
   return async ({ log }) => {
     const keyspace = new MemoryKeyspace(keyspaceOptions);
+    for (let i = 0; i < fillers; i++) {
+      keyspace.pushAndTrim(
+        storeKeys(PREFIX).history(`filler-${i}`),
+        JSON.stringify({ at: i, entries: [] }),
+        1,
+      );
+    }
     const stores: Store[] = [createMemoryStore({ log, keyspace, prefix: PREFIX })];
     return {
       store: stores[0]!,
@@ -31,10 +39,12 @@ function memoryFixture(keyspaceOptions: KeyspaceOptions = {}): OpenStore {
 }
 
 storeContract("memory", memoryFixture());
-// Eviction must not weaken any guarantee: the same contract with a cap every test runs into.
+// Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
+// every key a test creates first evicts an old conversation (the fillers, least recently used).
+const CAP = 200;
 storeContract(
-  "memory (capped at 10 keys)",
-  memoryFixture({ maxKeys: 10, evictable: storeKeys(PREFIX).isHistory }),
+  `memory (at its cap of ${CAP} keys)`,
+  memoryFixture({ maxKeys: CAP, evictable: storeKeys(PREFIX).isHistory }, CAP),
 );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
