@@ -3,6 +3,7 @@
  * every bad or missing variable is reported at once, by name, and start-up stops.
  */
 import { z } from "zod";
+import { HOST_NAME_PATTERN } from "./http/hosts.js";
 
 const bool = z
   .string()
@@ -124,6 +125,13 @@ export const schema = z.object({
     .string()
     .default("chatbot:")
     .describe("Prefix of every Redis key this service writes, so several deployments can share one Redis."),
+  MEMORY_STORE_MAX_KEYS: int(100)
+    .default(10_000)
+    .describe(
+      "Keys the in-memory store (no REDIS_URL) holds at most. Beyond it the least recently used " +
+        "conversation histories are forgotten (logged); locks, dedup marks and limits never are. " +
+        "10,000 keeps a small pod's memory bounded even when clients open endless new sessions.",
+    ),
   HISTORY_MAX_TURNS: int(1, 1000).default(50).describe("Turns kept per thread; older ones are dropped."),
   HISTORY_TTL_S: int(60)
     .default(7 * 24 * 3600)
@@ -183,6 +191,19 @@ export const schema = z.object({
       "Milliseconds running answers get to finish on SIGTERM before they are stopped with a notice. " +
         "Keep Kubernetes' `terminationGracePeriodSeconds` above preStop sleep + this + a margin.",
     ),
+  HTTP_MAX_CONNECTIONS: int(1)
+    .default(256)
+    .describe(
+      "Open HTTP connections the server accepts at once; more are dropped as they arrive. Each may be " +
+        "buffering a request body (up to 1 MB for Slack), so 256 stays well inside a 640 Mi pod.",
+    ),
+  HTTP_MAX_CONNECTIONS_PER_IP: int(1)
+    .default(64)
+    .describe(
+      "Open HTTP connections one remote address may hold at once; more are closed as they arrive. A " +
+        "quarter of HTTP_MAX_CONNECTIONS, so one client cannot take every slot; behind a proxy that " +
+        "forwards everything from one address, raise it to HTTP_MAX_CONNECTIONS.",
+    ),
   ORPHAN_SWEEP_INTERVAL_MS: int(100)
     .default(30_000)
     .describe(
@@ -197,6 +218,30 @@ export const schema = z.object({
       "Local web chat at `GET /`. `auto`: on only when neither Slack nor Discord is configured. It has " +
         "no sign-in: never expose it to the internet. `off` with no platform configured is refused at " +
         "start (nothing to serve).",
+    ),
+  WEB_ALLOWED_HOSTS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ""),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            HOST_NAME_PATTERN,
+            "expected comma-separated host names without port, e.g. chat.lan,192.168.1.20",
+          ),
+      ),
+    )
+    .describe(
+      "Host names (comma-separated, no port) the web chat answers to besides localhost, 127.0.0.1 and " +
+        "[::1], e.g. the LAN name or address you open it by. Requests naming any other host are refused " +
+        "(403), so a DNS-rebinding web page cannot reach the chat or, while it is on, /metrics.",
     ),
 
   // --- Slack

@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { Conversation } from "./core/conversation.js";
 import type { Store } from "./core/ports.js";
+import { createHostChecks } from "./http/hosts.js";
 import { registerOpsRoutes } from "./http/ops.js";
 import { HttpServer } from "./http/server.js";
 import { startDemoLlmServer } from "./llm/demo/server.js";
@@ -114,7 +115,10 @@ export async function startService(config: Config, log: Logger): Promise<Running
     },
   });
 
-  const http = new HttpServer(log);
+  const http = new HttpServer(log, {
+    maxConnections: env.HTTP_MAX_CONNECTIONS,
+    maxConnectionsPerIp: env.HTTP_MAX_CONNECTIONS_PER_IP,
+  });
   const adapters: PlatformAdapter[] = [];
   let shuttingDown = false;
   registerOpsRoutes(http, {
@@ -123,6 +127,10 @@ export async function startService(config: Config, log: Logger): Promise<Running
     metrics,
     shuttingDown: () => shuttingDown,
     checks: { knowledge: () => knowledge.state },
+    log,
+    // Without the web chat the service listens for Slack and probes by pod IP or public name:
+    // nothing there for a rebinding page (see docs/security.md).
+    allowHost: config.webChat ? createHostChecks(env.WEB_ALLOWED_HOSTS).operator : undefined,
   });
   const deps = { env, conversation, http, store, log, metrics };
   if (config.slack) adapters.push(createSlackAdapter(deps));

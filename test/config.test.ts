@@ -42,6 +42,15 @@ describe("loadConfig", () => {
     expect(message).not.toContain("xoxb-1");
   });
 
+  it("reads WEB_ALLOWED_HOSTS as host names and refuses one with a port", () => {
+    expect(
+      loadConfig({ WEB_ALLOWED_HOSTS: " DevBox.lan, 192.168.1.20,[fe80::1] " }).env.WEB_ALLOWED_HOSTS,
+    ).toEqual(["devbox.lan", "192.168.1.20", "[fe80::1]"]);
+    expect(loadConfig({}).env.WEB_ALLOWED_HOSTS).toEqual([]);
+    expect(() => loadConfig({ WEB_ALLOWED_HOSTS: "devbox.lan:3000" })).toThrow(/WEB_ALLOWED_HOSTS/);
+    expect(() => loadConfig({ WEB_ALLOWED_HOSTS: "http://devbox.lan" })).toThrow(/without port/);
+  });
+
   it("treats empty values copied from .env.example as unset", () => {
     const config = loadConfig({ DISCORD_SHARD_COUNT: "", OPENAI_API_KEY: "", PORT: "" });
     expect(config.env.DISCORD_SHARD_COUNT).toBeUndefined();

@@ -4,10 +4,21 @@
  * server keeps serving.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "../log.js";
+import type { HostCheck } from "./hosts.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface RouteOptions {
+  /** Requests whose Host this refuses get a 403 (see hosts.ts: DNS rebinding). Default: any Host. */
+  allowHost?: HostCheck;
+}
+
+interface Route {
+  handler: RouteHandler;
+  allowHost: HostCheck | undefined;
+}
 
 /** Bodies larger than this are refused with 413 unless a route asks for another limit. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -21,22 +32,60 @@ export class HttpError extends Error {
   }
 }
 
+export interface HttpLimits {
+  /** Open connections the server keeps at once; more are dropped by Node as they arrive. */
+  maxConnections: number;
+  /** Open connections one remote address may hold at once; more are closed as they arrive. */
+  maxConnectionsPerIp: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  // Every connection may be buffering a body (1 MB at most for Slack, ~50 KB for the web chat):
+  // 256 of them stay well inside a 640 Mi pod. Idle keep-alive sockets cost a few KB each.
+  maxConnections: 256,
+  // A quarter of the whole: one client cannot take every slot, while a load balancer or ingress
+  // that forwards all of Slack's traffic from one address still has room.
+  maxConnectionsPerIp: 64,
+};
+
+/** The whole request (headers and body) must arrive within this: slow uploads (slowloris) end. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** The headers must arrive within this. */
+export const HEADERS_TIMEOUT_MS = 15_000;
+/** How often Node checks open requests against those timeouts (its default is 30 s). */
+const TIMEOUT_CHECK_INTERVAL_MS = 5_000;
+/** A refused client is logged once, then at most this often while it stays over its limit. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
 export class HttpServer {
   readonly server: Server;
-  private readonly routes = new Map<string, RouteHandler>();
+  private readonly routes = new Map<string, Route>();
+  private readonly limits: HttpLimits;
+  private readonly openByIp = new Map<string, number>();
+  private lastRefusalLogAt = Number.NEGATIVE_INFINITY;
+  private lastHostLogAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly log: Logger) {
-    this.server = createServer((req, res) => {
+  constructor(
+    private readonly log: Logger,
+    limits: Partial<HttpLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_HTTP_LIMITS, ...limits };
+    this.server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, (req, res) => {
       void this.dispatch(req, res);
     });
     // Slow-loris guard; long-lived SSE responses disable their own socket timeout.
-    this.server.requestTimeout = 30_000;
-    this.server.headersTimeout = 15_000;
+    this.server.requestTimeout = REQUEST_TIMEOUT_MS;
+    this.server.headersTimeout = HEADERS_TIMEOUT_MS;
+    this.server.maxConnections = this.limits.maxConnections;
+    this.server.on("connection", (socket: Socket) => this.countConnection(socket));
+    this.server.on("drop", (data?: { remoteAddress?: string }) =>
+      this.logRefusal(data?.remoteAddress, "the server is at HTTP_MAX_CONNECTIONS"),
+    );
   }
 
   /** Register a handler for an exact method and path (query strings are ignored when matching). */
-  route(method: "GET" | "POST", path: string, handler: RouteHandler): void {
-    this.routes.set(`${method} ${path}`, handler);
+  route(method: "GET" | "POST", path: string, handler: RouteHandler, opts: RouteOptions = {}): void {
+    this.routes.set(`${method} ${path}`, { handler, allowHost: opts.allowHost });
   }
 
   hasRoute(method: "GET" | "POST", path: string): boolean {
@@ -63,16 +112,58 @@ export class HttpServer {
     });
   }
 
+  /** Per-address connection count; a connection over the address's limit is closed at once. */
+  private countConnection(socket: Socket): void {
+    const ip = socket.remoteAddress;
+    if (ip === undefined) return;
+    const open = (this.openByIp.get(ip) ?? 0) + 1;
+    if (open > this.limits.maxConnectionsPerIp) {
+      socket.destroy();
+      this.logRefusal(ip, "the address is at HTTP_MAX_CONNECTIONS_PER_IP");
+      return;
+    }
+    this.openByIp.set(ip, open);
+    socket.once("close", () => {
+      const left = (this.openByIp.get(ip) ?? 1) - 1;
+      if (left <= 0) this.openByIp.delete(ip);
+      else this.openByIp.set(ip, left);
+    });
+  }
+
+  private logRefusal(ip: string | undefined, reason: string): void {
+    const now = Date.now();
+    if (now - this.lastRefusalLogAt < REFUSAL_LOG_INTERVAL_MS) return;
+    this.lastRefusalLogAt = now;
+    this.log.warn({ ip, reason }, "http connection refused (further refusals are logged once a minute)");
+  }
+
+  private logUnknownHost(host: string | undefined, path: string): void {
+    const now = Date.now();
+    if (now - this.lastHostLogAt < REFUSAL_LOG_INTERVAL_MS) return;
+    this.lastHostLogAt = now;
+    this.log.warn(
+      { host: host?.slice(0, 100), path },
+      "request with a Host that is not allowed refused (add the name to WEB_ALLOWED_HOSTS if it is yours; " +
+        "further refusals are logged once a minute)",
+    );
+  }
+
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const handler = this.routes.get(`${req.method} ${path}`);
-    if (!handler) {
+    const route = this.routes.get(`${req.method} ${path}`);
+    if (!route) {
       const known = [...this.routes.keys()].some((k) => k.endsWith(` ${path}`));
       sendJson(res, known ? 405 : 404, { error: known ? "method not allowed" : "not found" });
       return;
     }
+    if (route.allowHost && !route.allowHost(req.headers.host)) {
+      this.logUnknownHost(req.headers.host, path);
+      req.resume();
+      sendJson(res, 403, { error: "this host name is not allowed here (see WEB_ALLOWED_HOSTS)" });
+      return;
+    }
     try {
-      await handler(req, res);
+      await route.handler(req, res);
     } catch (err) {
       if (err instanceof HttpError) {
         if (!res.headersSent) sendJson(res, err.status, { error: err.message });

@@ -16,7 +16,8 @@ export { maskRedisUrl } from "./redis/connection.js";
 export { createRedisStore, type RedisStore, type RedisStoreOptions } from "./redis/store.js";
 
 export async function createStore(
-  env: Pick<Env, "REDIS_URL" | "REDIS_CLUSTER_NODES" | "KEY_PREFIX">,
+  env: Pick<Env, "REDIS_URL" | "REDIS_CLUSTER_NODES" | "KEY_PREFIX"> &
+    Partial<Pick<Env, "MEMORY_STORE_MAX_KEYS">>,
   log: Logger,
 ): Promise<Store> {
   if (env.REDIS_URL || env.REDIS_CLUSTER_NODES) {
@@ -31,5 +32,9 @@ export async function createStore(
     "no REDIS_URL: using the in-memory store; it is per process (replicas do not share dedup, " +
       "throttle or history) and loses everything on restart",
   );
-  return createMemoryStore({ log, prefix: env.KEY_PREFIX });
+  return createMemoryStore({
+    log,
+    prefix: env.KEY_PREFIX,
+    ...(env.MEMORY_STORE_MAX_KEYS !== undefined ? { maxKeys: env.MEMORY_STORE_MAX_KEYS } : {}),
+  });
 }

@@ -20,6 +20,8 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface StoreKeys {
   history(threadKey: string): string;
+  /** Whether a key is a thread's history (under this prefix). */
+  isHistory(key: string): boolean;
   lock(threadKey: string): string;
   /** Marker of the turn running in the thread ("owner|marker"), until it commits or releases. */
   turn(threadKey: string): string;
@@ -43,6 +45,7 @@ export interface StoreKeys {
 export function storeKeys(prefix: string): StoreKeys {
   return {
     history: (threadKey) => `${prefix}{${threadKey}}:history`,
+    isHistory: (key) => key.startsWith(`${prefix}{`) && key.endsWith("}:history"),
     lock: (threadKey) => `${prefix}{${threadKey}}:lock`,
     turn: (threadKey) => `${prefix}{${threadKey}}:turn`,
     turnPattern: `${prefix.replace(/[*?[\]\\]/g, "\\$&")}{*}:turn`,

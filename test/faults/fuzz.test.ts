@@ -43,6 +43,8 @@ let slack: FakeSlack;
 let llm: DemoLlmServer;
 let service: ServiceProcess;
 let events: HttpDelivery;
+/** A session the web chat issued, so fuzzed messages also reach the core. */
+let fuzzSession = "";
 
 beforeAll(async () => {
   slack = await new FakeSlack({ timeScale: SLACK_TIME_SCALE }).start();
@@ -61,9 +63,17 @@ beforeAll(async () => {
       WEB_CHAT: "on",
       HOST: "127.0.0.1",
       THROTTLE_REQUESTS: "1000",
+      // CONCURRENCY clients, all from 127.0.0.1: more than one address may hold by default.
+      HTTP_MAX_CONNECTIONS_PER_IP: "256",
     }),
   );
   events = new HttpDelivery(`${service.url}/slack/events`);
+  const issued = await fetch(`${service.url}/api/sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  fuzzSession = ((await issued.json()) as { sessionId: string }).sessionId;
 });
 
 afterAll(async () => {
@@ -410,7 +420,7 @@ function randomRequest(f: Fuzzer): FuzzRequest {
       const body =
         f.rnd() < 0.5
           ? JSON.stringify({
-              sessionId: f.pick([f.string(), "fuzz-session-0001"]),
+              sessionId: f.pick([f.string(), fuzzSession]),
               text: f.json(),
               clientId: f.json(),
             })
@@ -420,12 +430,11 @@ function randomRequest(f: Fuzzer): FuzzRequest {
       return { method: "POST", path: "/api/messages", headers: { ...ct(), ...origin }, body };
     }
     case 4: {
-      const body =
-        f.rnd() < 0.5 ? JSON.stringify({ sessionId: "fuzz-session-0001", turnId: f.json() }) : f.body();
+      const body = f.rnd() < 0.5 ? JSON.stringify({ sessionId: fuzzSession, turnId: f.json() }) : f.body();
       return { method: "POST", path: "/api/stop", headers: ct(), body };
     }
     case 5: {
-      const session = uri(f.pick([f.string(), "fuzz-session-0001"]));
+      const session = uri(f.pick([f.string(), fuzzSession]));
       return {
         method: "GET",
         path: `/api/events?session=${session}&since=${uri(f.string())}`,

@@ -21,6 +21,7 @@ async function readyz(knowledge: () => string) {
     metrics: new Metrics(),
     shuttingDown: () => false,
     checks: { knowledge },
+    log,
   });
   const port = await http.listen(0, "127.0.0.1");
   const res = await fetch(`http://127.0.0.1:${port}/readyz`);

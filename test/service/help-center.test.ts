@@ -4,7 +4,6 @@
  * link to the returns article and a Sources line.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { newSessionId } from "../platforms/web/harness.js";
 import { SseClient } from "../platforms/web/sse-client.js";
 import { linkTargets, sourcesLines } from "../support/help-center.js";
 import { baseEnv, type ServiceProcess, startService } from "../support/service-process.js";
@@ -21,7 +20,12 @@ describe("help center in the running service", () => {
   it("answers a returns question in the web chat with a link to the returns article", async () => {
     service = await startService(baseEnv());
     await service.waitForLine(/help center indexed/);
-    const sessionId = newSessionId();
+    const session = await fetch(`${service.url}/api/sessions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    const { sessionId } = (await session.json()) as { sessionId: string };
     client = await SseClient.connect(`${service.url}/api/events?session=${sessionId}`);
     const res = await fetch(`${service.url}/api/messages`, {
       method: "POST",

@@ -1,32 +1,51 @@
 import { describe, expect, it } from "vitest";
 import type { Store } from "../../src/core/ports.js";
 import { storeKeys } from "../../src/store/keys.js";
-import { MemoryKeyspace } from "../../src/store/memory/keyspace.js";
+import { type KeyspaceOptions, MemoryKeyspace } from "../../src/store/memory/keyspace.js";
 import { createMemoryStore } from "../../src/store/memory/store.js";
-import { storeContract } from "./contract.js";
-import { captureLog } from "./log-capture.js";
+import { type OpenStore, storeContract } from "./contract.js";
+import { captureLog, WARN } from "./log-capture.js";
 
 const PREFIX = "chatbot:";
 
-storeContract("memory", async ({ log }) => {
-  const keyspace = new MemoryKeyspace();
-  const stores: Store[] = [createMemoryStore({ log, keyspace, prefix: PREFIX })];
-  return {
-    store: stores[0]!,
-    async replica() {
-      const store = createMemoryStore({ log, keyspace, prefix: PREFIX });
-      stores.push(store);
-      return store;
-    },
-    async appendRawHistory(threadKey, raw) {
-      keyspace.pushAndTrim(storeKeys(PREFIX).history(threadKey), raw, Number.MAX_SAFE_INTEGER);
-    },
-    async close() {
-      await Promise.all(stores.map((s) => s.close()));
-      keyspace.close();
-    },
+/** `fillers`: old conversation histories that fill the keyspace up to its cap before the test. */
+function memoryFixture(keyspaceOptions: KeyspaceOptions = {}, fillers = 0): OpenStore {
+  return async ({ log }) => {
+    const keyspace = new MemoryKeyspace(keyspaceOptions);
+    for (let i = 0; i < fillers; i++) {
+      keyspace.pushAndTrim(
+        storeKeys(PREFIX).history(`filler-${i}`),
+        JSON.stringify({ at: i, entries: [] }),
+        1,
+      );
+    }
+    const stores: Store[] = [createMemoryStore({ log, keyspace, prefix: PREFIX })];
+    return {
+      store: stores[0]!,
+      async replica() {
+        const store = createMemoryStore({ log, keyspace, prefix: PREFIX });
+        stores.push(store);
+        return store;
+      },
+      async appendRawHistory(threadKey, raw) {
+        keyspace.pushAndTrim(storeKeys(PREFIX).history(threadKey), raw, Number.MAX_SAFE_INTEGER);
+      },
+      async close() {
+        await Promise.all(stores.map((s) => s.close()));
+        keyspace.close();
+      },
+    };
   };
-});
+}
+
+storeContract("memory", memoryFixture());
+// Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
+// every key a test creates first evicts an old conversation (the fillers, least recently used).
+const CAP = 200;
+storeContract(
+  `memory (at its cap of ${CAP} keys)`,
+  memoryFixture({ maxKeys: CAP, evictable: storeKeys(PREFIX).isHistory }, CAP),
+);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,5 +86,46 @@ describe("memory store housekeeping", () => {
     await a.kv.set("k", "v", 60_000);
     expect(await b.kv.get("k")).toBeNull();
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe("memory store size cap", () => {
+  const ROOMY = { requests: 1000, windowMs: 60_000, dailyTokens: 1_000_000 };
+  const turn = (n: number) => ({ at: n, entries: [{ role: "user" as const, content: `question ${n}` }] });
+  const remember = (store: Store, thread: string, n: number) =>
+    store.threads.commit(thread, "owner", turn(n), { maxTurns: 50, ttlMs: 3_600_000 });
+
+  it("holds at most maxKeys keys when sessions keep coming, forgetting the least recently used conversation", async () => {
+    const captured = captureLog();
+    const store = createMemoryStore({ log: captured.log, maxKeys: 100 });
+    await remember(store, "kept", 0);
+    for (let i = 1; i <= 1000; i++) {
+      await remember(store, `rotating-${i}`, i);
+      // A conversation in use is used, so it is not the one evicted.
+      if (i % 50 === 0) expect(await store.threads.load("kept")).toHaveLength(1);
+    }
+    expect(store.keyspace.size).toBeLessThanOrEqual(100);
+    expect(await store.threads.load("kept")).toHaveLength(1);
+    expect(await store.threads.load("rotating-1")).toEqual([]);
+    expect(await store.threads.load("rotating-1000")).toHaveLength(1);
+    const warnings = captured.lines.filter((l) => l.level === WARN && /memory store full/.test(l.msg));
+    // Logged once (then at most once a minute), not once per eviction.
+    expect(warnings).toHaveLength(1);
+    await store.close();
+  });
+
+  it("never evicts a held lock, a dedup mark or a throttle log to make room", async () => {
+    const store = createMemoryStore({ log: captureLog().log, maxKeys: 100 });
+    expect((await store.threads.acquire("busy", "first", 60_000)).acquired).toBe(true);
+    const strict = { requests: 1, windowMs: 60_000, dailyTokens: 1_000_000 };
+    const admit = (messageKey: string, policy: typeof strict) =>
+      store.gate.admit({ messageKey, userKey: "u", dedupTtlMs: 60_000, policy });
+    expect((await admit("m1", strict)).kind).toBe("ok");
+    for (let i = 0; i < 500; i++) await remember(store, `rotating-${i}`, i);
+    expect((await store.threads.acquire("busy", "second", 60_000)).acquired).toBe(false);
+    expect((await admit("m1", ROOMY)).kind).toBe("duplicate");
+    const next = await admit("m2", strict);
+    expect(next.kind).toBe("throttled");
+    await store.close();
   });
 });

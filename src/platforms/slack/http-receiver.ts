@@ -17,8 +17,12 @@ import type { HttpServer } from "../../http/server.js";
 import type { Logger } from "../../log.js";
 
 export const SLACK_EVENTS_PATH = "/slack/events";
-/** Slack sends at most a few MB; the same bound as Bolt's own receivers. */
-const BODY_LIMIT_BYTES = HTTPModuleFunctions.defaultBodyLimit;
+/**
+ * Bodies are buffered before the signature can be checked, so anyone can make us hold this much.
+ * Slack's payloads are far smaller (an event or a view submission is tens of KB); Bolt's own
+ * receivers allow 4 MB, which 256 slow uploads would turn into 1 GB.
+ */
+export const SLACK_BODY_LIMIT_BYTES = 1024 * 1024;
 /** Slack retries an event not acknowledged within 3 s; Bolt answers 404 after this. */
 const UNHANDLED_TIMEOUT_MS = 3001;
 
@@ -58,7 +62,7 @@ export class SlackHttpReceiver implements Receiver {
     let buffered: Awaited<ReturnType<typeof HTTPModuleFunctions.parseAndVerifyHTTPRequest>>;
     try {
       buffered = await HTTPModuleFunctions.parseAndVerifyHTTPRequest(
-        { enabled: true, signingSecret: this.opts.signingSecret, bodyLimit: BODY_LIMIT_BYTES },
+        { enabled: true, signingSecret: this.opts.signingSecret, bodyLimit: SLACK_BODY_LIMIT_BYTES },
         req,
       );
     } catch (err) {

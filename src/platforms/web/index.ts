@@ -1,14 +1,18 @@
 /**
  * The local web chat: a third platform adapter of the same conversation core. A browser tab is a
- * session (its id, made by the page, is both thread and user), messages come in over
- * `POST /api/messages`, answers stream back over Server-Sent Events (`GET /api/events`), and
- * `POST /api/stop` is the Stop button. For local use: there is no sign-in.
+ * session (issued by `POST /api/sessions`; it is the thread, while the user is the remote
+ * address), messages come in over `POST /api/messages`, answers stream back over Server-Sent
+ * Events (`GET /api/events`), and `POST /api/stop` is the Stop button. For local use: there is no
+ * sign-in.
  */
 import type { TurnOutcome } from "../../core/conversation.js";
 import { noticeFor } from "../../core/notices.js";
 import type { IncomingMessage } from "../../core/types.js";
+import { createHostChecks } from "../../http/hosts.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { loadWebAssets, serveAsset } from "./assets.js";
 import { createWebRoutes } from "./routes.js";
+import { SessionTokens } from "./session-tokens.js";
 import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
 import { createWebSink } from "./sink.js";
 
@@ -58,20 +62,27 @@ class WebChatAdapter implements PlatformAdapter {
   async start(): Promise<void> {
     if (this.started) return;
     const { env, http, log } = this.deps;
+    const assets = loadWebAssets();
     const routes = createWebRoutes({
       hub: this.hub,
+      tokens: new SessionTokens(),
       conversation: this.deps.conversation,
       log,
       botName: env.BOT_NAME,
+      scripts: assets.map((asset) => asset.path),
       maxBodyBytes:
         this.options.maxBodyBytes ?? env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES,
       accepting: () => this.started && !this.stopping,
       startTurn: (session, msg, turnId) => this.startTurn(session, msg, turnId),
     });
-    http.route("GET", "/", routes.page);
-    http.route("POST", "/api/messages", routes.postMessage);
-    http.route("GET", "/api/events", routes.events);
-    http.route("POST", "/api/stop", routes.stop);
+    // Every route of the chat answers only to known host names (DNS rebinding: see hosts.ts).
+    const only = { allowHost: createHostChecks(env.WEB_ALLOWED_HOSTS).browser };
+    http.route("GET", "/", routes.page, only);
+    http.route("POST", "/api/sessions", routes.openSession, only);
+    for (const asset of assets) http.route("GET", `/${asset.path}`, serveAsset(asset), only);
+    http.route("POST", "/api/messages", routes.postMessage, only);
+    http.route("GET", "/api/events", routes.events, only);
+    http.route("POST", "/api/stop", routes.stop, only);
     const heartbeat = setInterval(() => this.hub.heartbeat(), this.options.heartbeatMs ?? WEB_HEARTBEAT_MS);
     const sweep = setInterval(() => this.hub.sweep(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     heartbeat.unref();

@@ -1,14 +1,20 @@
 /**
- * The chat page's markdown renderer, as browser JavaScript source (the page has no build step).
- * Safety rule: every piece of model text is HTML-escaped before any tag is added, and links only
- * get http(s) and mailto targets. Covers what answers use: paragraphs, headings, bold, italics,
- * inline code, fenced code blocks (an unclosed fence while streaming shows as code), lists,
- * quotes, simple tables and links. Defines `escapeHtml(text)` and `renderMarkdown(text)`.
+ * The chat page's markdown rendering, as browser JavaScript source (the page has no build step).
+ * Parsing is marked's (GFM, single newlines as line breaks) and sanitizing DOMPurify's, both
+ * served from node_modules by assets.ts and loaded before this runs (globals `marked` and
+ * `DOMPurify`). What this adds is our policy:
+ * - HTML in an answer is shown as text, never as markup (the model may quote HTML);
+ * - links and images only with http(s) and mailto targets, opening in a new tab with
+ *   rel="noopener noreferrer"; an image becomes a link to it (the page loads nothing remote);
+ * - headings are two levels smaller (a `#` in an answer is a heading inside a chat bubble).
+ * DOMPurify then removes anything that still slipped through (defence in depth).
+ * Defines `escapeHtml(text)` and `renderMarkdown(text)`.
  *
- * Written without backticks or dollar-brace so it can live in a template string: a backtick in a
- * regular expression is spelled \x60.
+ * Written without backticks or dollar-brace so it can live in a template string.
  */
 export const MARKDOWN_SCRIPT = String.raw`
+var SAFE_URL = /^(?:https?:|mailto:)/i;
+
 function escapeHtml(text) {
   return String(text)
     .replace(/&/g, "&amp;")
@@ -18,138 +24,78 @@ function escapeHtml(text) {
     .replace(/'/g, "&#39;");
 }
 
-function renderInline(raw) {
-  var slots = [];
-  function keep(html) {
-    slots.push(html);
-    return "\u0000" + (slots.length - 1) + "\u0000";
-  }
-  function link(url, label) {
-    return keep('<a href="' + url + '" target="_blank" rel="noopener noreferrer">' + label + "</a>");
-  }
-  var text = escapeHtml(raw);
-  text = text.replace(/\x60([^\x60\n]+)\x60/g, function (_, code) {
-    return keep("<code>" + code + "</code>");
-  });
-  text = text.replace(/\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^\s)]+)\)/g, function (_, label, url) {
-    return link(url, label);
-  });
-  text = text.replace(/(^|[\s(;])(https?:\/\/[^\s<\u0000]+)/g, function (_, before, url) {
-    var tail = "";
-    var m = /((?:[.,;:!?)\]]|&quot;|&#39;)+)$/.exec(url);
-    if (m) {
-      tail = m[1];
-      url = url.slice(0, url.length - tail.length);
-    }
-    return before + link(url, url) + tail;
-  });
-  text = text
-    .replace(/\*\*(?=\S)([^*\n]*?\S)\*\*/g, "<strong>$1</strong>")
-    .replace(/__(?=\S)([^_\n]*?\S)__/g, "<strong>$1</strong>")
-    .replace(/(^|[^*\w])\*(?=\S)([^*\n]*?\S)\*(?![*\w])/g, "$1<em>$2</em>")
-    .replace(/(^|[^_\w])_(?=\S)([^_\n]*?\S)_(?![_\w])/g, "$1<em>$2</em>")
-    .replace(/~~(?=\S)([^~\n]*?\S)~~/g, "<del>$1</del>");
-  return text.replace(/\u0000(\d+)\u0000/g, function (_, i) {
-    return slots[Number(i)];
-  });
+function linkHtml(href, labelHtml) {
+  return '<a href="' + escapeHtml(href) + '" target="_blank" rel="noopener noreferrer">' + labelHtml + "</a>";
 }
 
-function splitRow(line) {
-  var cells = line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|");
-  return cells.map(function (cell) {
-    return cell.trim();
-  });
+var markdown = new marked.Marked({ gfm: true, breaks: true });
+markdown.use({
+  renderer: {
+    html: function (token) {
+      return escapeHtml(token.text);
+    },
+    heading: function (token) {
+      var level = Math.min(6, token.depth + 2);
+      return "<h" + level + ">" + this.parser.parseInline(token.tokens) + "</h" + level + ">\n";
+    },
+    link: function (token) {
+      if (!SAFE_URL.test(token.href)) return escapeHtml(token.raw);
+      return linkHtml(token.href, this.parser.parseInline(token.tokens));
+    },
+    image: function (token) {
+      if (!SAFE_URL.test(token.href)) return escapeHtml(token.raw);
+      return linkHtml(token.href, escapeHtml(token.text || token.href));
+    },
+  },
+});
+
+var PURIFY_OPTIONS = {
+  // DOMPurify checks every attribute value against this, not only URLs: values without a
+  // scheme (start="3", align="right") pass, of the schemes only http(s) and mailto do.
+  ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i,
+  ADD_ATTR: ["target"],
+  FORBID_TAGS: ["img", "style", "form", "button", "textarea", "select", "iframe", "svg", "math"],
+};
+DOMPurify.addHook("afterSanitizeAttributes", function (node) {
+  if (node.tagName !== "A") return;
+  if (node.hasAttribute("href")) {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer");
+  } else {
+    node.removeAttribute("target");
+  }
+});
+
+// Sanitized HTML of top-level blocks by their markdown source. While an answer streams, every
+// edit re-renders the growing text; the blocks before the last one are unchanged, so only the
+// last one is parsed and sanitized again (DOMPurify is by far the slowest step: ~50x marked's
+// lexing for a long answer). Each cached block is a balanced fragment, so joining them is as safe
+// as sanitizing the whole.
+var BLOCK_CACHE_MAX = 2000;
+var blockCache = new Map();
+
+function renderBlock(tokens) {
+  return DOMPurify.sanitize(markdown.parser(tokens), PURIFY_OPTIONS);
 }
 
 function renderMarkdown(source) {
-  var lines = String(source).replace(/\u0000/g, "").replace(/\r\n?/g, "\n").split("\n");
-  var out = [];
-  var para = [];
-  var list = null;
-
-  function flushPara() {
-    if (para.length) out.push("<p>" + para.map(renderInline).join("<br>") + "</p>");
-    para = [];
+  var tokens = markdown.lexer(String(source).replace(/\u0000/g, ""));
+  // Reference-style links make a block's HTML depend on definitions elsewhere: render whole.
+  if (Object.keys(tokens.links || {}).length > 0) return renderBlock(tokens).trim();
+  var html = "";
+  for (var i = 0; i < tokens.length; i++) {
+    var key = tokens[i].raw;
+    var block = blockCache.get(key);
+    if (block === undefined) {
+      var one = [tokens[i]];
+      one.links = tokens.links;
+      block = renderBlock(one);
+      if (blockCache.size >= BLOCK_CACHE_MAX) blockCache.clear();
+      blockCache.set(key, block);
+    }
+    html += block;
   }
-  function flushList() {
-    if (!list) return;
-    var items = list.items.map(function (item) {
-      return "<li>" + item.split("\n").map(renderInline).join("<br>") + "</li>";
-    });
-    var start = list.tag === "ol" && list.start !== 1 ? ' start="' + list.start + '"' : "";
-    out.push("<" + list.tag + start + ">" + items.join("") + "</" + list.tag + ">");
-    list = null;
-  }
-  function flush() {
-    flushPara();
-    flushList();
-  }
-
-  for (var i = 0; i < lines.length; i++) {
-    var line = lines[i];
-    var m;
-    if ((m = /^\s*\x60\x60\x60+\s*([\w+#.-]*)\s*$/.exec(line))) {
-      flush();
-      var code = [];
-      for (i++; i < lines.length && !/^\s*\x60\x60\x60+\s*$/.test(lines[i]); i++) code.push(lines[i]);
-      var lang = m[1] ? ' data-lang="' + escapeHtml(m[1]) + '"' : "";
-      out.push("<pre" + lang + "><code>" + escapeHtml(code.join("\n")) + "</code></pre>");
-      continue;
-    }
-    if (/^\s*$/.test(line)) {
-      flush();
-      continue;
-    }
-    if ((m = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line))) {
-      flush();
-      var level = Math.min(6, m[1].length + 2);
-      out.push("<h" + level + ">" + renderInline(m[2]) + "</h" + level + ">");
-      continue;
-    }
-    if (/^\s{0,3}([-*_])(\s*\1){2,}\s*$/.test(line)) {
-      flush();
-      out.push("<hr>");
-      continue;
-    }
-    if (/^\s{0,3}>/.test(line)) {
-      flush();
-      var quoted = [];
-      for (; i < lines.length && /^\s{0,3}>/.test(lines[i]); i++) quoted.push(lines[i].replace(/^\s{0,3}>\s?/, ""));
-      i--;
-      out.push("<blockquote>" + renderMarkdown(quoted.join("\n")) + "</blockquote>");
-      continue;
-    }
-    if (line.indexOf("|") !== -1 && i + 1 < lines.length && /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/.test(lines[i + 1])) {
-      flush();
-      var head = splitRow(line);
-      var rows = [];
-      for (i += 2; i < lines.length && lines[i].indexOf("|") !== -1 && !/^\s*$/.test(lines[i]); i++) rows.push(splitRow(lines[i]));
-      i--;
-      var html = "<table><thead><tr>" + head.map(function (c) { return "<th>" + renderInline(c) + "</th>"; }).join("") + "</tr></thead><tbody>";
-      rows.forEach(function (row) {
-        html += "<tr>" + head.map(function (_, k) { return "<td>" + renderInline(row[k] || "") + "</td>"; }).join("") + "</tr>";
-      });
-      out.push(html + "</tbody></table>");
-      continue;
-    }
-    var bullet = /^\s*[-*+]\s+(.*)$/.exec(line);
-    var numbered = /^\s*(\d{1,9})[.)]\s+(.*)$/.exec(line);
-    if (bullet || numbered) {
-      flushPara();
-      var tag = bullet ? "ul" : "ol";
-      if (list && list.tag !== tag) flushList();
-      if (!list) list = { tag: tag, items: [], start: numbered ? Number(numbered[1]) : 1 };
-      list.items.push(bullet ? bullet[1] : numbered[2]);
-      continue;
-    }
-    if (list && /^\s{2,}\S/.test(line)) {
-      list.items[list.items.length - 1] += "\n" + line.trim();
-      continue;
-    }
-    flushList();
-    para.push(line);
-  }
-  flush();
-  return out.join("");
+  // marked ends every block with a newline; the last one would be a stray text node.
+  return html.trim();
 }
 `;

@@ -1,11 +1,11 @@
 /**
- * The chat page's behaviour, as browser JavaScript source (no build step, no dependencies).
+ * The chat page's behaviour, as browser JavaScript source (no build step).
  * State lives in the page; the server is the source of truth for what was said: every bubble is
  * upserted from SSE events keyed by message ref, so replays after a reconnect or reload are safe.
- * Uses `escapeHtml` and `renderMarkdown` from markdown-script.ts. No backticks or dollar-brace.
+ * Uses `escapeHtml` and `renderMarkdown` from markdown-script.ts and the session functions of
+ * session-script.ts. No backticks or dollar-brace.
  */
 export const PAGE_SCRIPT = String.raw`
-var STORAGE_KEY = "chatbot.web.session";
 // After the server closed the stream for good (restart, 503): how long until the page retries.
 var RECONNECT_MS = 2000;
 var EVENT_TYPES = ["user", "post", "edit", "finalize", "notice", "status", "end", "sync"];
@@ -19,6 +19,7 @@ var stopEl = document.getElementById("stop");
 var newEl = document.getElementById("new-chat");
 var connEl = document.getElementById("conn");
 
+// Issued by the server (POST api/sessions); null until the first one arrives.
 var sessionId = loadSession();
 var source = null;
 var lastEventId = "";
@@ -40,18 +41,6 @@ function newId() {
   return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
 }
 
-function loadSession() {
-  var id = null;
-  try { id = sessionStorage.getItem(STORAGE_KEY); } catch (e) { id = null; }
-  if (id && /^[A-Za-z0-9-]{8,64}$/.test(id)) return id;
-  return saveSession(newId());
-}
-
-function saveSession(id) {
-  try { sessionStorage.setItem(STORAGE_KEY, id); } catch (e) { /* private mode: the tab still works */ }
-  return id;
-}
-
 function statusLabel(turnId, fallback) {
   var text = statusOf[turnId] || fallback;
   return text ? text.charAt(0).toUpperCase() + text.slice(1) : "";
@@ -66,7 +55,7 @@ function updateControls() {
   stopEl.hidden = !busy;
   stopEl.disabled = false;
   sendEl.hidden = busy;
-  sendEl.disabled = sending || inputEl.value.trim() === "";
+  sendEl.disabled = sending || !sessionId || inputEl.value.trim() === "";
 }
 
 function setConn(state, text) {
@@ -237,6 +226,11 @@ var handlers = {
 function connect() {
   clearTimeout(retryTimer);
   if (source) source.close();
+  if (!sessionId) {
+    source = null;
+    openSession(null, connect);
+    return;
+  }
   var url = "api/events?session=" + encodeURIComponent(sessionId);
   if (lastEventId) url += "&since=" + encodeURIComponent(lastEventId);
   var es = new EventSource(url);
@@ -257,7 +251,7 @@ function connect() {
     if (es !== source) return;
     if (es.readyState === EventSource.CLOSED) {
       setConn("offline", "Offline, retrying\u2026");
-      retryTimer = setTimeout(connect, RECONNECT_MS);
+      retryTimer = setTimeout(reconnect, RECONNECT_MS);
     } else {
       setConn("reconnecting", "Reconnecting\u2026");
     }
@@ -266,7 +260,7 @@ function connect() {
 
 function send() {
   var text = inputEl.value.trim();
-  if (!text || sending || anyRunning()) return;
+  if (!text || sending || !sessionId || anyRunning()) return;
   var clientId = newId();
   var row = addUser("client:" + clientId, text);
   logEl.scrollTop = logEl.scrollHeight;
@@ -289,8 +283,13 @@ function send() {
           return;
         }
         row.classList.add("failed");
-        showNotice("Your message was not sent: " + (body.error || "HTTP " + res.status) + ".", "error");
         if (!inputEl.value) inputEl.value = text;
+        if (res.status === 401) {
+          // The server restarted and no longer knows this session.
+          reconnect();
+          return;
+        }
+        showNotice("Your message was not sent: " + (body.error || "HTTP " + res.status) + ".", "error");
       });
     })
     .catch(function () {
@@ -317,9 +316,16 @@ function stop() {
 }
 
 function newChat() {
+  clearChat();
+  sessionId = null;
+  connect();
+  inputEl.focus();
+}
+
+// Forget everything shown: the session changes.
+function clearChat() {
   if (source) source.close();
   source = null;
-  sessionId = saveSession(newId());
   lastEventId = "";
   running = {};
   ended = {};
@@ -333,8 +339,6 @@ function newChat() {
   });
   emptyEl.hidden = false;
   updateControls();
-  connect();
-  inputEl.focus();
 }
 
 function autosize() {

@@ -1,10 +1,12 @@
 /**
- * The local chat page: one self-contained HTML document (inline CSS and JS, no external assets,
- * no build step). The script runs under a per-response CSP nonce, so nothing injected into the
- * page (there should be nothing: all text is escaped) could run.
+ * The local chat page: one HTML document (inline CSS and JS, no build step) plus the two library
+ * scripts of assets.ts from this same server; nothing from another origin. Every script runs
+ * under a per-response CSP nonce, so nothing injected into the page (there should be nothing:
+ * all text is escaped or sanitized) could run.
  */
 import { MARKDOWN_SCRIPT } from "./markdown-script.js";
 import { PAGE_SCRIPT } from "./page-script.js";
+import { SESSION_SCRIPT } from "./session-script.js";
 
 const STYLE = `
 :root {
@@ -122,8 +124,11 @@ function escapeHtml(text: string): string {
     .replace(/'/g, "&#39;");
 }
 
-/** The page for `GET /`. `nonce` must also be in the response's Content-Security-Policy. */
-export function renderChatPage(opts: { botName: string; nonce: string }): string {
+/**
+ * The page for `GET /`. `nonce` must also be in the response's Content-Security-Policy; `scripts`
+ * are same-origin paths relative to the page, loaded in order before the page's own script.
+ */
+export function renderChatPage(opts: { botName: string; nonce: string; scripts: readonly string[] }): string {
   const name = escapeHtml(opts.botName);
   const initial = escapeHtml(opts.botName.trim().charAt(0).toUpperCase() || "A");
   return `<!doctype html>
@@ -156,10 +161,12 @@ export function renderChatPage(opts: { botName: string; nonce: string }): string
   </form>
   <div class="hint">Enter to send &middot; Shift+Enter for a new line &middot; local chat without sign-in</div>
 </footer>
+${opts.scripts.map((src) => `<script nonce="${opts.nonce}" src="${escapeHtml(src)}"></script>`).join("\n")}
 <script nonce="${opts.nonce}">
 (function () {
 "use strict";
 ${MARKDOWN_SCRIPT}
+${SESSION_SCRIPT}
 ${PAGE_SCRIPT}
 })();
 </script>

@@ -1,6 +1,11 @@
 /**
- * The web chat's HTTP handlers: the page, posting a message, the SSE event stream, Stop.
+ * The web chat's HTTP handlers: the page, a session, posting a message, the SSE event stream, Stop.
  * Handlers stay thin: validate, translate into an IncomingMessage, hand the turn to the core.
+ *
+ * Who is who: the session (a server-issued token, see session-tokens.ts) is the conversation;
+ * the person is the remote address. Per-user limits (throttle, token budget, order-lookup
+ * failures) key on the address, so opening new sessions does not reset them. Behind a reverse
+ * proxy every user shares the proxy's address, and with it one allowance: the chat is for local use.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage as HttpRequest, ServerResponse } from "node:http";
@@ -10,12 +15,16 @@ import type { IncomingMessage } from "../../core/types.js";
 import { HttpError, readBody, sendJson } from "../../http/server.js";
 import type { Logger } from "../../log.js";
 import { renderChatPage } from "./page.js";
+import { SESSION_TOKEN_PATTERN, type SessionTokens } from "./session-tokens.js";
 import type { SessionHub, WebSession } from "./sessions.js";
 
-/** Ids the page makes (crypto.randomUUID, or 32 hex digits where that is unavailable). */
-const sessionId = z
-  .string()
-  .regex(/^[A-Za-z0-9-]{8,64}$/, "expected the page's session id (8 to 64 letters, digits or dashes)");
+/** A session token as `POST /api/sessions` issues it. */
+const sessionId = z.string().regex(SESSION_TOKEN_PATTERN, "expected a session from POST /api/sessions");
+
+export const openSessionSchema = z.object({
+  /** The page's current session: kept when it is still valid, replaced otherwise. */
+  sessionId: z.string().max(200).optional(),
+});
 
 export const postMessageSchema = z.object({
   sessionId,
@@ -35,9 +44,12 @@ export const stopSchema = z.object({
 /** What the routes need from the adapter that owns them. */
 export interface WebRouteContext {
   hub: SessionHub;
+  tokens: SessionTokens;
   conversation: Conversation;
   log: Logger;
   botName: string;
+  /** Library scripts the page loads first (paths relative to the page, see assets.ts). */
+  scripts: readonly string[];
   maxBodyBytes: number;
   /** False while stopping: new messages and streams get 503. */
   accepting(): boolean;
@@ -75,6 +87,20 @@ function hostOf(origin: string): string | undefined {
   }
 }
 
+/** The session id inside a token, or a 401 the page answers by asking for a new session. */
+function verifiedSession(tokens: SessionTokens, token: string): string {
+  const id = tokens.verify(token);
+  if (id === undefined) throw new HttpError(401, "unknown session; the page asks for a new one");
+  return id;
+}
+
+/** The person behind a request, as far as a chat without sign-in can tell: the remote address. */
+export function remoteUserOf(req: HttpRequest): string {
+  const address = req.socket.remoteAddress ?? "unknown";
+  // IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d; one person, one key.
+  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+}
+
 async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
   assertSameOriginJson(req);
   const body = await readBody(req, maxBytes);
@@ -92,7 +118,7 @@ async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: num
 export function createWebRoutes(ctx: WebRouteContext) {
   const page = async (_req: HttpRequest, res: ServerResponse): Promise<void> => {
     const nonce = randomBytes(16).toString("base64");
-    const html = renderChatPage({ botName: ctx.botName, nonce });
+    const html = renderChatPage({ botName: ctx.botName, nonce, scripts: ctx.scripts });
     res.writeHead(200, {
       "content-type": "text/html; charset=utf-8",
       "content-length": Buffer.byteLength(html),
@@ -114,10 +140,20 @@ export function createWebRoutes(ctx: WebRouteContext) {
     res.end(html);
   };
 
+  const openSession = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
+    const body = await readJson(req, openSessionSchema, ctx.maxBodyBytes);
+    if (body.sessionId !== undefined && ctx.tokens.verify(body.sessionId) !== undefined) {
+      sendJson(res, 200, { sessionId: body.sessionId, renewed: false });
+      return;
+    }
+    sendJson(res, 200, { sessionId: ctx.tokens.issue(), renewed: body.sessionId !== undefined });
+  };
+
   const postMessage = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
     const body = await readJson(req, postMessageSchema, ctx.maxBodyBytes);
+    const id = verifiedSession(ctx.tokens, body.sessionId);
     if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");
-    const session = ctx.hub.open(body.sessionId);
+    const session = ctx.hub.open(id);
     if (!session) throw new HttpError(503, "too many open chat sessions; close some tabs and try again");
     const messageId = randomUUID();
     const turnId = turnIdOf("web", messageId);
@@ -125,15 +161,15 @@ export function createWebRoutes(ctx: WebRouteContext) {
       platform: "web",
       workspaceId: "local",
       channelId: "web",
-      threadId: body.sessionId,
-      userId: body.sessionId,
+      threadId: id,
+      userId: remoteUserOf(req),
       messageId,
       text: body.text,
       kind: "dm",
       // One browser session's conversation: nobody else reads it.
       audience: "private",
     };
-    ctx.log.debug({ sessionId: body.sessionId, turnId, chars: body.text.length }, "web chat message");
+    ctx.log.debug({ sessionId: id, turnId, chars: body.text.length }, "web chat message");
     ctx.hub.publish(session, { type: "user", turnId, text: body.text, clientId: body.clientId });
     ctx.startTurn(session, msg, turnId);
     sendJson(res, 202, { turnId, messageId });
@@ -143,8 +179,9 @@ export function createWebRoutes(ctx: WebRouteContext) {
     const url = new URL(req.url ?? "/", "http://localhost");
     const parsed = sessionId.safeParse(url.searchParams.get("session") ?? "");
     if (!parsed.success) throw new HttpError(400, `session: ${formatIssues(parsed.error)}`);
+    const id = verifiedSession(ctx.tokens, parsed.data);
     if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");
-    const session = ctx.hub.open(parsed.data);
+    const session = ctx.hub.open(id);
     if (!session) throw new HttpError(503, "too many open chat sessions; close some tabs and try again");
     const header = req.headers["last-event-id"];
     const lastEventId =
@@ -171,7 +208,7 @@ export function createWebRoutes(ctx: WebRouteContext) {
 
   const stop = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
     const body = await readJson(req, stopSchema, ctx.maxBodyBytes);
-    const controller = ctx.hub.get(body.sessionId)?.turns.get(body.turnId);
+    const controller = ctx.hub.get(verifiedSession(ctx.tokens, body.sessionId))?.turns.get(body.turnId);
     if (!controller) {
       // Finished already (Stop raced the end) or not this session's turn: nothing to stop.
       sendJson(res, 200, { stopped: false });
@@ -183,5 +220,5 @@ export function createWebRoutes(ctx: WebRouteContext) {
     sendJson(res, 200, { stopped: true });
   };
 
-  return { page, postMessage, events, stop };
+  return { page, openSession, postMessage, events, stop };
 }

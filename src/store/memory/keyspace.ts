@@ -5,11 +5,20 @@
  *
  * Expiry is lazy (an expired key is gone the moment anyone reads it) plus a periodic sweep that
  * frees keys nobody reads again; the sweep timer is unref'd so it never keeps the process alive.
+ *
+ * Size cap: with `maxKeys`, a write that would create a key beyond it first evicts the least
+ * recently used key the owner marked `evictable` (the store marks conversation histories only).
+ * Locks, turn markers, dedup marks and limit counters are never evicted: losing one would let two
+ * turns share a thread, answer a message twice or reset someone's limits. They all expire within
+ * a day, so when only they are left the keyspace may pass the cap until they do.
+ * Every operation still runs synchronously to its end, so eviction never splits one.
  */
 import { StoreError } from "../../core/errors.js";
 
 /** Sweep every minute: bounds garbage to a minute of expired keys at negligible CPU. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+/** Over the cap with nothing evictable, expired keys are swept at most this often. */
+const ROOM_SWEEP_INTERVAL_MS = 1000;
 
 /** A sorted-set member: Redis ZSET semantics are only needed for a time-ordered request log. */
 export interface ScoredMember {
@@ -32,15 +41,30 @@ export interface KeyspaceOptions {
   sweepIntervalMs?: number;
   /** Clock, epoch ms. */
   now?: () => number;
+  /** Keys held at most (see the header); default: no cap. */
+  maxKeys?: number;
+  /** Which keys may be evicted to stay under `maxKeys`. Default: none. */
+  evictable?: (key: string) => boolean;
+  /** Called with each key evicted to make room. */
+  onEvict?: (key: string) => void;
 }
 
 export class MemoryKeyspace {
   readonly now: () => number;
   private readonly slots = new Map<string, Slot>();
+  /** The evictable keys, least recently used first (Map order; a use moves a key to the end). */
+  private readonly recent = new Map<string, null>();
+  private readonly maxKeys: number;
+  private readonly evictable: (key: string) => boolean;
+  private readonly onEvict: (key: string) => void;
+  private lastRoomSweepAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | null;
 
   constructor(opts: KeyspaceOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.maxKeys = opts.maxKeys ?? Number.POSITIVE_INFINITY;
+    this.evictable = opts.evictable ?? (() => false);
+    this.onEvict = opts.onEvict ?? (() => {});
     this.timer = setInterval(() => this.sweep(), opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
     this.timer.unref();
   }
@@ -66,7 +90,7 @@ export class MemoryKeyspace {
     let dropped = 0;
     for (const [key, slot] of this.slots) {
       if (slot.expiresAt !== null && slot.expiresAt <= now) {
-        this.slots.delete(key);
+        this.remove(key);
         dropped++;
       }
     }
@@ -89,7 +113,7 @@ export class MemoryKeyspace {
   /** SET key value PX ttl [NX]. Returns false when NX was asked and the key exists. */
   setString(key: string, value: string, ttlMs: number | null, opts: { nx?: boolean } = {}): boolean {
     if (opts.nx && this.live(key)) return false;
-    this.slots.set(key, { value: { type: "string", value }, expiresAt: this.deadline(ttlMs) });
+    this.put(key, { value: { type: "string", value }, expiresAt: this.deadline(ttlMs) });
     return true;
   }
 
@@ -104,7 +128,7 @@ export class MemoryKeyspace {
     const next = Number(current) + by;
     const value: KeyValue = { type: "string", value: String(next) };
     if (slot) slot.value = value;
-    else this.slots.set(key, { value, expiresAt: null });
+    else this.put(key, { value, expiresAt: null });
     return next;
   }
 
@@ -123,7 +147,7 @@ export class MemoryKeyspace {
     const items = slot && slot.value.type === "list" ? slot.value.items : [];
     items.push(item);
     if (items.length > keep) items.splice(0, items.length - keep);
-    if (!slot) this.slots.set(key, { value: { type: "list", items }, expiresAt: null });
+    if (!slot) this.put(key, { value: { type: "list", items }, expiresAt: null });
   }
 
   /** The sorted set's members (live array, ascending score), or undefined when missing. */
@@ -143,7 +167,7 @@ export class MemoryKeyspace {
     if (existing >= 0) members.splice(existing, 1);
     const at = members.findIndex((m) => m.score > score);
     members.splice(at < 0 ? members.length : at, 0, { score, member });
-    if (!slot) this.slots.set(key, { value: { type: "zset", members }, expiresAt: null });
+    if (!slot) this.put(key, { value: { type: "zset", members }, expiresAt: null });
   }
 
   /** PEXPIRE. Returns false when the key does not exist. */
@@ -162,16 +186,47 @@ export class MemoryKeyspace {
   }
 
   delete(key: string): boolean {
-    return this.slots.delete(key);
+    return this.remove(key);
   }
 
   private live(key: string): Slot | undefined {
     const slot = this.slots.get(key);
     if (slot && slot.expiresAt !== null && slot.expiresAt <= this.now()) {
-      this.slots.delete(key);
+      this.remove(key);
       return undefined;
     }
+    if (slot && this.recent.delete(key)) this.recent.set(key, null);
     return slot;
+  }
+
+  /** Create or replace a key, evicting the least recently used evictable key if it is new and there is no room. */
+  private put(key: string, slot: Slot): void {
+    if (!this.slots.has(key) && this.slots.size >= this.maxKeys) this.makeRoom();
+    this.slots.set(key, slot);
+    if (this.evictable(key)) {
+      this.recent.delete(key);
+      this.recent.set(key, null);
+    }
+  }
+
+  private makeRoom(): void {
+    const victim = this.recent.keys().next();
+    if (victim.done) {
+      // Nothing evictable: drop what has expired (a full scan, so at most once a second).
+      const now = this.now();
+      if (now - this.lastRoomSweepAt >= ROOM_SWEEP_INTERVAL_MS) {
+        this.lastRoomSweepAt = now;
+        this.sweep();
+      }
+      return;
+    }
+    this.remove(victim.value);
+    this.onEvict(victim.value);
+  }
+
+  private remove(key: string): boolean {
+    this.recent.delete(key);
+    return this.slots.delete(key);
   }
 
   private deadline(ttlMs: number | null): number | null {

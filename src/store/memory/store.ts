@@ -20,7 +20,15 @@ export interface MemoryStoreOptions {
    */
   keyspace?: MemoryKeyspace;
   prefix?: string;
+  /**
+   * Keys held at most (MEMORY_STORE_MAX_KEYS): beyond it the least recently used conversation
+   * history is evicted. Only for a keyspace this store creates. Default: no cap.
+   */
+  maxKeys?: number;
 }
+
+/** Evictions are logged once, then summed up at most this often. */
+const EVICTION_LOG_INTERVAL_MS = 60_000;
 
 export interface MemoryStore extends Store {
   readonly kind: "memory";
@@ -28,9 +36,28 @@ export interface MemoryStore extends Store {
 }
 
 export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
-  const keyspace = opts.keyspace ?? new MemoryKeyspace();
-  const ownsKeyspace = opts.keyspace === undefined;
   const keys = storeKeys(opts.prefix ?? DEFAULT_KEY_PREFIX);
+  let evicted = 0;
+  let lastEvictionLogAt = Number.NEGATIVE_INFINITY;
+  const keyspace =
+    opts.keyspace ??
+    new MemoryKeyspace({
+      ...(opts.maxKeys !== undefined ? { maxKeys: opts.maxKeys } : {}),
+      // A forgotten old conversation is the price of the cap; see keyspace.ts for what never goes.
+      evictable: keys.isHistory,
+      onEvict: () => {
+        evicted += 1;
+        const now = Date.now();
+        if (now - lastEvictionLogAt < EVICTION_LOG_INTERVAL_MS) return;
+        lastEvictionLogAt = now;
+        opts.log.warn(
+          { evicted, maxKeys: opts.maxKeys, keys: keyspace.size },
+          "memory store full: evicting the least recently used conversation histories " +
+            "(raise MEMORY_STORE_MAX_KEYS or use Redis)",
+        );
+      },
+    });
+  const ownsKeyspace = opts.keyspace === undefined;
   let closed = false;
   const ensureOpen = () => {
     if (closed) throw new StoreError("memory store is closed");

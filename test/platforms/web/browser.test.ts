@@ -2,19 +2,11 @@
  * The web chat in a real browser (Debian's Chromium driven by playwright-core; never a
  * downloaded browser) against the real core, the demo LLM and the fake Open-Meteo.
  */
-import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_ARGS } from "../../support/chromium.js";
 import { startTestCore, type TestCore } from "../../support/core.js";
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSuiteTitle, skipWithoutChromium } from "./chromium.js";
 import { startWebChat, type WebChatHarness } from "./harness.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-// Under CI the browser must be there (.ci/run installs it): a missing one fails the launch.
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
-const title = skip
-  ? `web chat in a browser (SKIPPED: ${CHROMIUM} is missing; install it with apt-get install chromium)`
-  : "web chat in a browser";
 
 /** Records, in the page, every text the last answer bubble and the status line showed. */
 function watchAnswers(page: Page): Promise<void> {
@@ -39,7 +31,7 @@ function seen(page: Page): Promise<{ answers: string[]; statuses: string[] }> {
   return page.evaluate(() => (window as unknown as { seen: { answers: string[]; statuses: string[] } }).seen);
 }
 
-describe.skipIf(skip)(title, () => {
+describe.skipIf(skipWithoutChromium)(chromiumSuiteTitle("web chat in a browser"), () => {
   let core: TestCore;
   let chat: WebChatHarness;
   let browser: Browser;

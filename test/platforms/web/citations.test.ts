@@ -2,7 +2,7 @@
 import { afterEach, describe, it } from "vitest";
 import { makeConversation } from "../../support/conversation.js";
 import { citingModel, expectCitedOnce, helpCenterTools, RETURNS_URL } from "../../support/help-center.js";
-import { newSessionId, startWebChat, type WebChatHarness } from "./harness.js";
+import { startWebChat, type WebChatHarness } from "./harness.js";
 import { SseClient } from "./sse-client.js";
 
 let harness: WebChatHarness | undefined;
@@ -20,7 +20,7 @@ describe("web chat citations", () => {
       tools: await helpCenterTools(),
     });
     harness = await startWebChat({ conversation, store });
-    const sessionId = newSessionId();
+    const sessionId = await harness.session();
     client = await SseClient.connect(`${harness.baseUrl}/api/events?session=${sessionId}`);
     const res = await harness.post("/api/messages", { sessionId, text: "How do I return an item?" });
     await client.until((events) =>

@@ -2,16 +2,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ModelRequest } from "../../../src/core/ports.js";
 import { makeConversation } from "../../support/conversation.js";
 import { reply, ScriptedModel, type Step, toolCalls } from "../../support/scripted-model.js";
-import { newSessionId, startWebChat, type WebChatHarness } from "./harness.js";
-import { SseClient } from "./sse-client.js";
+import { startWebChat, type WebChatHarness } from "./harness.js";
+import { ended } from "./sse-client.js";
 
 const ANSWER = "Paris is the capital of France, and the Seine runs right through it.";
 
 let harness: WebChatHarness | undefined;
-const clients: SseClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
   await harness?.close();
   harness = undefined;
 });
@@ -26,18 +24,8 @@ async function start(
   return { model, conversation, h: harness };
 }
 
-async function listen(h: WebChatHarness, sessionId: string, headers: Record<string, string> = {}) {
-  const client = await SseClient.connect(`${h.baseUrl}/api/events?session=${sessionId}`, headers);
-  clients.push(client);
-  await client.until((events) => events.some((e) => e.event === "sync"));
-  return client;
-}
-
-const ended = (turnId: unknown) => (events: { event: string; data: Record<string, unknown> }[]) =>
-  events.some((e) => e.event === "end" && e.data.turnId === turnId);
-
 describe("web chat page", () => {
-  it("serves one self-contained page whose only script carries the CSP nonce", async () => {
+  it("serves the page with every script under the CSP nonce, all from this server and cached for long", async () => {
     const { h } = await start();
     const res = await fetch(`${h.baseUrl}/`);
     const html = await res.text();
@@ -46,19 +34,36 @@ describe("web chat page", () => {
     const csp = res.headers.get("content-security-policy") ?? "";
     const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
     expect(nonce).toBeTruthy();
-    expect(html).toContain(`<script nonce="${nonce}">`);
-    expect(html.match(/<script/g)).toHaveLength(1);
+    // Scripts run only with the nonce: no inline handlers, no eval, nothing from elsewhere.
+    expect(csp).toContain(`script-src 'nonce-${nonce}'`);
+    expect(csp).not.toMatch(/unsafe-eval|unsafe-inline'[^;]*script|https?:/);
+    const scripts = [...html.matchAll(/<script[^>]*>/g)].map((m) => m[0]);
+    expect(scripts).toHaveLength(3);
+    for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
     // No external assets: nothing is loaded from another origin.
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
     expect(html).toContain("<title>Support Assistant</title>");
+
+    const sources = [...html.matchAll(/<script[^>]* src="([^"]+)"/g)].map((m) => m[1] ?? "");
+    expect(sources.map((src) => src.replace(/-[0-9a-f]{12}\.js$/, ""))).toEqual([
+      "assets/marked",
+      "assets/purify",
+    ]);
+    for (const src of sources) {
+      const asset = await fetch(`${h.baseUrl}/${src}`);
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get("content-type")).toContain("javascript");
+      expect(asset.headers.get("cache-control")).toContain("immutable");
+      expect((await asset.text()).length).toBeGreaterThan(10_000);
+    }
   });
 });
 
 describe("POST /api/messages", () => {
   it("answers 202 with the turn id and streams the answer over SSE", async () => {
     const { h } = await start();
-    const sessionId = newSessionId();
-    const sse = await listen(h, sessionId);
+    const sessionId = await h.session();
+    const sse = await h.listen(sessionId);
     const res = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     expect(res.status).toBe(202);
     expect(res.body.turnId).toBe(`web:${res.body.messageId}`);
@@ -75,7 +80,7 @@ describe("POST /api/messages", () => {
 
   it("refuses an empty message with a JSON 400", async () => {
     const { h } = await start();
-    const res = await h.post("/api/messages", { sessionId: newSessionId(), text: "   " });
+    const res = await h.post("/api/messages", { sessionId: await h.session(), text: "   " });
     expect(res.status).toBe(400);
     expect(String(res.body.error)).toContain("empty");
   });
@@ -89,7 +94,7 @@ describe("POST /api/messages", () => {
 
   it("refuses a body over the size limit with 413", async () => {
     const { h, model } = await start(undefined, { maxBodyBytes: 2048 });
-    const res = await h.post("/api/messages", { sessionId: newSessionId(), text: "x".repeat(5000) });
+    const res = await h.post("/api/messages", { sessionId: await h.session(), text: "x".repeat(5000) });
     expect(res.status).toBe(413);
     expect(String(res.body.error)).toContain("2048");
     expect(model.requests).toHaveLength(0);
@@ -97,7 +102,7 @@ describe("POST /api/messages", () => {
 
   it("refuses posts from another web site and bodies that are not JSON", async () => {
     const { h } = await start();
-    const body = { sessionId: newSessionId(), text: "hi" };
+    const body = { sessionId: await h.session(), text: "hi" };
     const crossSite = await h.post("/api/messages", body, { origin: "https://evil.example" });
     expect(crossSite.status).toBe(403);
     const form = await h.post("/api/messages", "text=hi", {
@@ -110,14 +115,14 @@ describe("POST /api/messages", () => {
 
   it("remembers earlier messages of the same session and not of another", async () => {
     const { h, model } = await start(() => reply("Noted.", { gapMs: 1 }));
-    const sessionId = newSessionId();
-    const sse = await listen(h, sessionId);
+    const sessionId = await h.session();
+    const sse = await h.listen(sessionId);
     const first = await h.post("/api/messages", { sessionId, text: "My name is Ada." });
     await sse.until(ended(first.body.turnId));
     const second = await h.post("/api/messages", { sessionId, text: "What is my name?" });
     await sse.until(ended(second.body.turnId));
-    const other = newSessionId();
-    const otherSse = await listen(h, other);
+    const other = await h.session();
+    const otherSse = await h.listen(other);
     const third = await h.post("/api/messages", { sessionId: other, text: "What is my name?" });
     await otherSse.until(ended(third.body.turnId));
 
@@ -135,8 +140,8 @@ describe("when the core fails", () => {
       throw new Error("bug in the core");
     };
     harness = await startWebChat({ conversation, store });
-    const sessionId = newSessionId();
-    const sse = await listen(harness, sessionId);
+    const sessionId = await harness.session();
+    const sse = await harness.listen(sessionId);
     const { body } = await harness.post("/api/messages", { sessionId, text: "hi" });
     await sse.until(ended(body.turnId));
     expect(sse.of("notice")[0]?.data.text).toBe("Something went wrong on my side. Please try again.");
@@ -147,8 +152,8 @@ describe("when the core fails", () => {
 describe("GET /api/events", () => {
   it("sends the answer as a post, then edits, then one final edit with the whole text", async () => {
     const { h } = await start();
-    const sessionId = newSessionId();
-    const sse = await listen(h, sessionId);
+    const sessionId = await h.session();
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", {
       sessionId,
       text: "Tell me about Paris",
@@ -180,8 +185,8 @@ describe("GET /api/events", () => {
         ? toolCalls({ id: "call_1", name: "lookup_fact", args: { topic: "river" } })
         : reply("The river is the Seine.", { gapMs: 5 }),
     );
-    const sessionId = newSessionId();
-    const sse = await listen(h, sessionId);
+    const sessionId = await h.session();
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Which river?" });
     await sse.until(ended(body.turnId));
     expect(sse.of("status").map((e) => e.data.text)).toContain("looking it up...");
@@ -190,10 +195,10 @@ describe("GET /api/events", () => {
 
   it("delivers an answer that finished before the page connected", async () => {
     const { h, conversation } = await start(() => reply(ANSWER));
-    const sessionId = newSessionId();
+    const sessionId = await h.session();
     const { body } = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     await expect.poll(() => conversation.activeTurns).toBe(0);
-    const sse = await listen(h, sessionId);
+    const sse = await h.listen(sessionId);
     await sse.until(ended(body.turnId));
     expect(sse.of("finalize")[0]?.data.text).toBe(ANSWER);
     // Edits of one message are compacted to the latest: the replay is short.
@@ -202,14 +207,14 @@ describe("GET /api/events", () => {
 
   it("resumes after a reconnect from the last event it saw, without repeating events", async () => {
     const { h } = await start(() => reply(ANSWER, { gapMs: 30 }));
-    const sessionId = newSessionId();
-    const first = await listen(h, sessionId);
+    const sessionId = await h.session();
+    const first = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     await first.until((events) => events.some((e) => e.event === "edit"));
     const lastSeen = first.lastId ?? "";
     first.close();
 
-    const second = await listen(h, sessionId, { "last-event-id": lastSeen });
+    const second = await h.listen(sessionId, { "last-event-id": lastSeen });
     await second.until(ended(body.turnId));
     const seq = (id: string | undefined) => Number(id?.split("-")[1]);
     const replayed = second.events.filter((e) => e.id !== undefined);
@@ -220,10 +225,10 @@ describe("GET /api/events", () => {
 
   it("sends every event to all tabs of a session and none to other sessions", async () => {
     const { h } = await start();
-    const sessionId = newSessionId();
-    const tabA = await listen(h, sessionId);
-    const tabB = await listen(h, sessionId);
-    const stranger = await listen(h, newSessionId());
+    const sessionId = await h.session();
+    const tabA = await h.listen(sessionId);
+    const tabB = await h.listen(sessionId);
+    const stranger = await h.listen(await h.session());
     const { body } = await h.post("/api/messages", { sessionId, text: "Tell me about Paris" });
     await tabA.until(ended(body.turnId));
     await tabB.until(ended(body.turnId));
@@ -241,7 +246,7 @@ describe("GET /api/events", () => {
 
   it("keeps idle streams alive with heartbeat comments", async () => {
     const { h } = await start(undefined, { heartbeatMs: 20 });
-    const sse = await listen(h, newSessionId());
+    const sse = await h.listen(await h.session());
     await expect.poll(() => sse.comments).toBeGreaterThanOrEqual(2);
   });
 });
@@ -251,8 +256,8 @@ describe("POST /api/stop", () => {
     const { h } = await start(() =>
       reply("one two three four five six seven eight nine ten", { gapMs: 200 }),
     );
-    const sessionId = newSessionId();
-    const sse = await listen(h, sessionId);
+    const sessionId = await h.session();
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count slowly" });
     await sse.until((events) => events.some((e) => e.event === "post"));
     const stop = await h.post("/api/stop", { sessionId, turnId: body.turnId });
@@ -266,10 +271,10 @@ describe("POST /api/stop", () => {
 
   it("does not stop a turn of another session", async () => {
     const { h } = await start(() => reply("one two three four five", { gapMs: 50 }));
-    const sessionId = newSessionId();
-    const sse = await listen(h, sessionId);
+    const sessionId = await h.session();
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count" });
-    const stop = await h.post("/api/stop", { sessionId: newSessionId(), turnId: body.turnId });
+    const stop = await h.post("/api/stop", { sessionId: await h.session(), turnId: body.turnId });
     expect(stop.body).toEqual({ stopped: false });
     await sse.until(ended(body.turnId));
     expect(sse.of("end")[0]?.data.outcome).toBe("answered");
@@ -277,7 +282,7 @@ describe("POST /api/stop", () => {
 
   it("refuses a stop request without a turn id with a JSON 400", async () => {
     const { h } = await start();
-    const res = await h.post("/api/stop", { sessionId: newSessionId() });
+    const res = await h.post("/api/stop", { sessionId: await h.session() });
     expect(res.status).toBe(400);
     expect(String(res.body.error)).toContain("turnId");
   });
@@ -286,8 +291,8 @@ describe("POST /api/stop", () => {
 describe("shutdown", () => {
   it("refuses new messages once stopped and closes open streams", async () => {
     const { h } = await start();
-    const sessionId = newSessionId();
-    const sse = await listen(h, sessionId);
+    const sessionId = await h.session();
+    const sse = await h.listen(sessionId);
     await h.adapter.stop();
     expect(h.adapter.isReady()).toBe(false);
     const res = await h.post("/api/messages", { sessionId, text: "hi" });
@@ -299,8 +304,8 @@ describe("shutdown", () => {
 
   it("lets a running answer finish on open tabs during shutdown, then closes the streams", async () => {
     const { h, conversation } = await start(() => reply("one two three four five six", { gapMs: 40 }));
-    const sessionId = newSessionId();
-    const sse = await listen(h, sessionId);
+    const sessionId = await h.session();
+    const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count" });
     await sse.until((events) => events.some((e) => e.event === "post"));
     await h.adapter.stop();

@@ -119,3 +119,9 @@ export class SseClient {
     });
   }
 }
+
+/** A check for `until`: the turn's `end` event arrived. */
+export const ended =
+  (turnId: unknown) =>
+  (events: SseEvent[]): boolean =>
+    events.some((e) => e.event === "end" && e.data.turnId === turnId);
