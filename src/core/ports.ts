@@ -156,6 +156,8 @@ export interface ToolContext {
   workspaceId: string;
   /** The asking chat user, from the turn: never from the model's arguments. */
   userId: string;
+  /** Key of the asker's per-user limits (see `userKeyOf`): the same across their workspaces. */
+  limitKey: string;
   threadKey: string;
   signal: AbortSignal;
 }

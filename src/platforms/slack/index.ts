@@ -203,7 +203,7 @@ class SlackAdapterImpl implements SlackAdapter {
     const onMessage = async ({ event, body }: { event: unknown; body: unknown }) => {
       const parsed = messageEventSchema.safeParse(event);
       if (!parsed.success) return;
-      this.track(() => this.onMessage(parsed.data, teamOf(body)));
+      this.track(() => this.onMessage(parsed.data, teamOf(body), enterpriseOf(body)));
     };
     this.app.event("app_mention", onMessage);
     this.app.event("message", onMessage);
@@ -273,10 +273,11 @@ class SlackAdapterImpl implements SlackAdapter {
   private async onMessage(
     event: Parameters<typeof routeMessage>[0],
     teamId: string | undefined,
+    enterpriseId: string | undefined,
   ): Promise<void> {
     const { env, store, conversation, log } = this.deps;
     if (!this.identity) return;
-    const route = routeMessage(event, this.identity, teamId);
+    const route = routeMessage(event, this.identity, teamId, enterpriseId);
     if (route.action === "ignore") {
       log.trace({ reason: route.reason, channel: event.channel }, "slack message ignored");
       return;
@@ -369,6 +370,14 @@ class SlackAdapterImpl implements SlackAdapter {
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
   }
+}
+
+/** The Enterprise Grid org of an event envelope (`enterprise_id`, or `enterprise.id` in interactions). */
+function enterpriseOf(body: unknown): string | undefined {
+  const b = body as { enterprise_id?: unknown; enterprise?: { id?: unknown } | null };
+  if (typeof b.enterprise_id === "string" && b.enterprise_id !== "") return b.enterprise_id;
+  if (typeof b.enterprise?.id === "string" && b.enterprise.id !== "") return b.enterprise.id;
+  return undefined;
 }
 
 function teamOf(body: unknown): string | undefined {

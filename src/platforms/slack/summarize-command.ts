@@ -24,6 +24,8 @@ const SHARE_TTL_MS = 3600 * 1000;
 
 export interface SlashCommand {
   team_id: string;
+  /** Enterprise Grid org the command came from (empty or absent outside Grid). */
+  enterprise_id?: string | undefined;
   channel_id: string;
   channel_name?: string;
   user_id: string;
@@ -147,6 +149,7 @@ export async function runSummarize(
     workspaceId: cmd.team_id,
     channelId: channel,
     userId: cmd.user_id,
+    userScope: cmd.enterprise_id || cmd.team_id,
     requestId: cmd.trigger_id,
     lines,
     sink,
