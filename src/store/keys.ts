@@ -83,3 +83,9 @@ export function positiveCount(name: string, value: number): number {
   }
   return Math.floor(value);
 }
+
+/** Tokens to add to a day's counter when a reservation is settled with what was spent (may be < 0). */
+export function settlementDelta(reservation: { tokens: number }, spent: number): number {
+  const actual = Number.isFinite(spent) && spent > 0 ? Math.ceil(spent) : 0;
+  return actual - reservation.tokens;
+}

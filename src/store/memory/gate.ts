@@ -2,8 +2,8 @@
  * Dedup + per-user throttle over the memory keyspace: the same steps, in the same order, as the
  * Redis admit script. Each call runs synchronously to its end, which makes it atomic in one process.
  */
-import type { AdmitDecision, GateStore, ThrottlePolicy } from "../../core/ports.js";
-import { msToNextUtcMidnight, positiveCount, type StoreKeys, wholeMs } from "../keys.js";
+import type { AdmitDecision, GateStore, ThrottlePolicy, TokenReservation } from "../../core/ports.js";
+import { msToNextUtcMidnight, positiveCount, type StoreKeys, settlementDelta, wholeMs } from "../keys.js";
 import { TOKENS_KEY_TTL_MS } from "../limits.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
@@ -56,6 +56,34 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
       if (!Number.isFinite(spent) || spent <= 0) return;
       const key = keys.tokens(userKey, space.now());
       space.incrementBy(key, spent);
+      space.expire(key, TOKENS_KEY_TTL_MS);
+    },
+
+    async reserveTokens(
+      userKey: string,
+      tokens: number,
+      dailyTokens: number,
+    ): Promise<TokenReservation | null> {
+      ensureOpen();
+      const amount = positiveCount("tokens", Math.ceil(tokens));
+      const limit = positiveCount("dailyTokens", dailyTokens);
+      const dayMs = space.now();
+      const key = keys.tokens(userKey, dayMs);
+      const used = Number(space.getString(key) ?? "0");
+      if (used + amount > limit) return null;
+      space.incrementBy(key, amount);
+      space.expire(key, TOKENS_KEY_TTL_MS);
+      return { userKey, dayMs, tokens: amount };
+    },
+
+    async settleTokens(reservation: TokenReservation, spent: number): Promise<void> {
+      ensureOpen();
+      const delta = settlementDelta(reservation, spent);
+      if (delta === 0) return;
+      const key = keys.tokens(reservation.userKey, reservation.dayMs);
+      // A counter that expired meanwhile has nothing to give back to.
+      if (delta < 0 && space.getString(key) === null) return;
+      space.incrementBy(key, delta);
       space.expire(key, TOKENS_KEY_TTL_MS);
     },
   };

@@ -52,6 +52,33 @@ return 1
 `;
 
 /**
+ * Reserve tokens of today's budget if they fit. KEYS: today's token counter.
+ * ARGV: tokens, dailyTokens, counter TTL ms. Reply: 1 when reserved, 0 when they do not fit.
+ */
+const RESERVE_TOKENS = `
+local used = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if used + tonumber(ARGV[1]) > tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
+/**
+ * Settle a reservation: add `delta` (negative gives tokens back) unless that would recreate an
+ * expired counter below zero. KEYS: the reservation day's counter. ARGV: delta, counter TTL ms.
+ */
+const SETTLE_TOKENS = `
+if tonumber(ARGV[1]) < 0 and redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+/**
  * Take the lock and, when taken, read the history in the same step; hand back the marker of a
  * turn that died holding the thread, and leave this turn's marker (when given).
  * KEYS: lock, history, turn marker. ARGV: owner, ttlMs, marker ('' for none), marker ttl ms.
@@ -137,6 +164,8 @@ return value
 const SCRIPTS = {
   chatbotAdmit: { numberOfKeys: 3, lua: ADMIT },
   chatbotRecordTokens: { numberOfKeys: 1, lua: RECORD_TOKENS },
+  chatbotReserveTokens: { numberOfKeys: 1, lua: RESERVE_TOKENS },
+  chatbotSettleTokens: { numberOfKeys: 1, lua: SETTLE_TOKENS },
   chatbotAcquire: { numberOfKeys: 3, lua: ACQUIRE },
   chatbotExtend: { numberOfKeys: 1, lua: EXTEND },
   chatbotRelease: { numberOfKeys: 2, lua: RELEASE },
@@ -151,6 +180,8 @@ type Arg = string | number;
 export interface ScriptCommands {
   chatbotAdmit(seen: string, rate: string, tokens: string, ...argv: Arg[]): Promise<unknown>;
   chatbotRecordTokens(tokens: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotReserveTokens(tokens: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotSettleTokens(tokens: string, ...argv: Arg[]): Promise<unknown>;
   chatbotAcquire(lock: string, history: string, turn: string, ...argv: Arg[]): Promise<unknown>;
   chatbotExtend(lock: string, ...argv: Arg[]): Promise<unknown>;
   chatbotRelease(lock: string, turn: string, ...argv: Arg[]): Promise<unknown>;
