@@ -23,10 +23,13 @@ export const ALL_SCOPES = [
   "app_mentions:read",
   "assistant:write",
   "channels:history",
+  "channels:read",
   "chat:write",
   "commands",
   "groups:history",
+  "groups:read",
   "im:history",
+  "im:read",
   "users:read",
 ];
 
@@ -35,6 +38,8 @@ export interface FakeChannel {
   name: string;
   type: "public" | "private" | "im";
   botMember: boolean;
+  /** Human members (the bot is a member when `botMember`). Unset: every human user of the fake. */
+  members?: string[];
 }
 
 export interface FakeUser {
