@@ -7,10 +7,12 @@ import { runCoreBench } from "./core.js";
 import { runDiscordBench } from "./discord.js";
 import { runLoadBench } from "./load.js";
 import { runSlackBench } from "./slack.js";
+import { runSlackAckBench } from "./slack-ack.js";
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   core: runCoreBench,
   slack: runSlackBench,
+  "slack-ack": runSlackAckBench,
   discord: runDiscordBench,
   load: runLoadBench,
 };
