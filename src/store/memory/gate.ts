@@ -8,6 +8,16 @@ import { TOKENS_KEY_TTL_MS } from "../limits.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
 export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureOpen: () => void): GateStore {
+  /** The Redis ADD_TOKENS script, step by step. False when nothing was added. */
+  const addTokens = (key: string, delta: number, limit = 0): boolean => {
+    const current = space.getString(key);
+    if (limit > 0 && Number(current ?? "0") + delta > limit) return false;
+    if (delta < 0 && current === null) return false;
+    space.incrementBy(key, delta);
+    space.expire(key, TOKENS_KEY_TTL_MS);
+    return true;
+  };
+
   return {
     async admit(req: {
       messageKey: string;
@@ -54,9 +64,7 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
       ensureOpen();
       const spent = Math.ceil(tokens);
       if (!Number.isFinite(spent) || spent <= 0) return;
-      const key = keys.tokens(userKey, space.now());
-      space.incrementBy(key, spent);
-      space.expire(key, TOKENS_KEY_TTL_MS);
+      addTokens(keys.tokens(userKey, space.now()), spent);
     },
 
     async reserveTokens(
@@ -68,11 +76,7 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
       const amount = positiveCount("tokens", Math.ceil(tokens));
       const limit = positiveCount("dailyTokens", dailyTokens);
       const dayMs = space.now();
-      const key = keys.tokens(userKey, dayMs);
-      const used = Number(space.getString(key) ?? "0");
-      if (used + amount > limit) return null;
-      space.incrementBy(key, amount);
-      space.expire(key, TOKENS_KEY_TTL_MS);
+      if (!addTokens(keys.tokens(userKey, dayMs), amount, limit)) return null;
       return { userKey, dayMs, tokens: amount };
     },
 
@@ -80,11 +84,7 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
       ensureOpen();
       const delta = settlementDelta(reservation, spent);
       if (delta === 0) return;
-      const key = keys.tokens(reservation.userKey, reservation.dayMs);
-      // A counter that expired meanwhile has nothing to give back to.
-      if (delta < 0 && space.getString(key) === null) return;
-      space.incrementBy(key, delta);
-      space.expire(key, TOKENS_KEY_TTL_MS);
+      addTokens(keys.tokens(reservation.userKey, reservation.dayMs), delta);
     },
   };
 }

@@ -37,7 +37,7 @@ export function createRedisGate(scripts: ScriptCommands, keys: StoreKeys, caller
       const spent = Math.ceil(tokens);
       if (!Number.isFinite(spent) || spent <= 0) return;
       await caller.run("recordTokens", () =>
-        scripts.chatbotRecordTokens(keys.tokens(userKey, Date.now()), spent, TOKENS_KEY_TTL_MS),
+        scripts.chatbotAddTokens(keys.tokens(userKey, Date.now()), spent, TOKENS_KEY_TTL_MS),
       );
     },
 
@@ -50,7 +50,7 @@ export function createRedisGate(scripts: ScriptCommands, keys: StoreKeys, caller
       const limit = positiveCount("dailyTokens", dailyTokens);
       const dayMs = Date.now();
       const reply = await caller.run("reserveTokens", () =>
-        scripts.chatbotReserveTokens(keys.tokens(userKey, dayMs), amount, limit, TOKENS_KEY_TTL_MS),
+        scripts.chatbotAddTokens(keys.tokens(userKey, dayMs), amount, TOKENS_KEY_TTL_MS, limit),
       );
       if (reply === 1) return { userKey, dayMs, tokens: amount };
       if (reply === 0) return null;
@@ -61,7 +61,7 @@ export function createRedisGate(scripts: ScriptCommands, keys: StoreKeys, caller
       const delta = settlementDelta(reservation, spent);
       if (delta === 0) return;
       await caller.run("settleTokens", () =>
-        scripts.chatbotSettleTokens(
+        scripts.chatbotAddTokens(
           keys.tokens(reservation.userKey, reservation.dayMs),
           delta,
           TOKENS_KEY_TTL_MS,
