@@ -8,11 +8,13 @@ import { runDiscordBench } from "./discord.js";
 import { runKnowledgeBench } from "./knowledge.js";
 import { runLoadBench } from "./load.js";
 import { runSlackBench } from "./slack.js";
+import { runSlackAckBench } from "./slack-ack.js";
 import { runSseBench } from "./sse.js";
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
   core: runCoreBench,
   slack: runSlackBench,
+  "slack-ack": runSlackAckBench,
   discord: runDiscordBench,
   load: runLoadBench,
   knowledge: runKnowledgeBench,

@@ -95,6 +95,8 @@ export interface SummarizeRequest {
   workspaceId: string;
   channelId: string;
   userId: string;
+  /** See `IncomingMessage.userScope`. */
+  userScope?: string | undefined;
   /** Unique id of the request (slash command trigger id, interaction id): dedup key and turn id. */
   requestId: string;
   /** Oldest first. Adapters drop bot messages and joins before handing lines over. */
@@ -357,6 +359,7 @@ export class Conversation {
           platform: msg.platform,
           workspaceId: msg.workspaceId,
           userId: msg.userId,
+          limitKey: userKey,
           threadKey,
           audience,
           signal,

@@ -37,6 +37,22 @@ export interface GateStore {
   }): Promise<AdmitDecision>;
   /** Add spent tokens to the user's budget for the current UTC day. */
   recordTokens(userKey: string, tokens: number): Promise<void>;
+  /**
+   * Take `tokens` from the user's budget for the current UTC day if they fit (what is spent and
+   * reserved, plus `tokens`, stays within `dailyTokens`); null when they do not. Atomic across
+   * replicas, so concurrent runs of one user cannot together pass the budget.
+   */
+  reserveTokens(userKey: string, tokens: number, dailyTokens: number): Promise<TokenReservation | null>;
+  /** Replace a reservation by what was really spent: gives back the rest, or adds the excess. */
+  settleTokens(reservation: TokenReservation, spent: number): Promise<void>;
+}
+
+/** Tokens taken from one user's budget of one UTC day before a model call. */
+export interface TokenReservation {
+  userKey: string;
+  /** Epoch ms inside the UTC day the tokens were taken from: the settlement goes to that day. */
+  dayMs: number;
+  tokens: number;
 }
 
 /**
@@ -168,6 +184,8 @@ export interface ToolContext {
   workspaceId: string;
   /** The asking chat user, from the turn: never from the model's arguments. */
   userId: string;
+  /** Key of the asker's per-user limits (see `userKeyOf`): the same across their workspaces. */
+  limitKey: string;
   threadKey: string;
   /**
    * Who can read the conversation. In a `shared` one, tools must not act on the asker's linked

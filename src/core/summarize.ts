@@ -3,15 +3,26 @@
  * budget is cut into consecutive parts that fit, each part is summarized on its own, and the
  * partial summaries are combined (again in rounds, if even they do not fit) into the answer
  * the user watches stream in.
+ *
+ * Every model call is paid from the user's daily token budget before it is made: its most
+ * (prompt + maxOutputTokens) is reserved, and what it really cost is settled after. Concurrent
+ * summaries of one user therefore stop at the budget instead of each spending it again.
  */
 import type { Logger } from "../log.js";
 import { admit } from "./admission.js";
 import { AnswerStream } from "./answer-stream.js";
 import type { ConversationDeps, SummarizeRequest, TurnResult } from "./conversation.js";
 import type { EditBudgets } from "./edit-budget.js";
-import { type ChatbotError, InputError, LlmError, ShuttingDownError } from "./errors.js";
+import {
+  type ChatbotError,
+  InputError,
+  LlmError,
+  ShuttingDownError,
+  StoreError,
+  ThrottledError,
+} from "./errors.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
-import type { ModelUsage } from "./ports.js";
+import type { ModelEvent, ModelRequest, ModelUsage } from "./ports.js";
 import { combineSystemPrompt, summarySystemPrompt } from "./prompts.js";
 import { userKeyOf } from "./types.js";
 
@@ -21,6 +32,8 @@ const MAX_LINE_CHARS = 2000;
 const PROMPT_RESERVE_TOKENS = 400;
 /** Rounds of "summarize the summaries" before the rest is sent as it is. */
 const MAX_REDUCE_ROUNDS = 4;
+/** The token budget resets at UTC midnight. */
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface SummaryRun {
   turnId: string;
@@ -35,7 +48,7 @@ export interface SummaryRun {
 
 export async function runSummary(run: SummaryRun): Promise<TurnResult> {
   const { req, deps, log } = run;
-  const { settings, store } = deps;
+  const { settings } = deps;
   const result: TurnResult = {
     turnId: run.turnId,
     outcome: "answered",
@@ -102,7 +115,7 @@ export async function runSummary(run: SummaryRun): Promise<TurnResult> {
         const system = combining
           ? combineSystemPrompt(req.subject)
           : summarySystemPrompt(`${req.subject} (part ${i + 1} of ${parts.length})`);
-        partials.push(await complete(deps, system, part, run.signal, usage));
+        partials.push(await complete(run, userKey, system, part, usage));
       }
       parts = chunkByTokens(
         partials.map((p, i) => `Part ${i + 1}:\n${p}`),
@@ -115,7 +128,7 @@ export async function runSummary(run: SummaryRun): Promise<TurnResult> {
     answer.append(`**Summary of ${req.subject}** (${req.lines.length} messages)\n\n`);
     let cutShort = false;
     const system = combining ? combineSystemPrompt(req.subject) : summarySystemPrompt(req.subject);
-    for await (const event of deps.model.stream({
+    for await (const event of budgetedStream(run, userKey, {
       messages: [
         { role: "system", content: system },
         { role: "user", content: parts[0] ?? "" },
@@ -134,10 +147,19 @@ export async function runSummary(run: SummaryRun): Promise<TurnResult> {
     await answer.finish("done", result.text);
   } catch (err) {
     const stopped = run.signal.aborted;
-    const error =
-      err instanceof LlmError ? err : new LlmError("unavailable", "summary failed", { cause: err });
-    if (!(err instanceof LlmError)) log.error({ err }, "summary failed unexpectedly");
-    result.outcome = stopped ? "stopped" : "error";
+    const known = err instanceof LlmError || err instanceof ThrottledError || err instanceof StoreError;
+    const error = known ? err : new LlmError("unavailable", "summary failed", { cause: err });
+    if (!known) log.error({ err }, "summary failed unexpectedly");
+    if (err instanceof ThrottledError)
+      log.info({ reason: err.reason }, "summary stopped at the token budget");
+    if (err instanceof StoreError) log.error({ err }, "could not reserve tokens for the summary");
+    result.outcome = stopped
+      ? "stopped"
+      : err instanceof ThrottledError
+        ? "throttled"
+        : err instanceof StoreError
+          ? "unavailable"
+          : "error";
     result.code = stopped ? "cancelled" : error.code;
     result.text = stopped
       ? withSuffix(answer.current, run.signal.reason === "shutdown" ? SUFFIX.shutdown : SUFFIX.stopped)
@@ -148,11 +170,6 @@ export async function runSummary(run: SummaryRun): Promise<TurnResult> {
     if (req.sink.status) req.sink.status("").catch(() => {});
   }
   result.usage = usage;
-  const spent = usage.inputTokens + usage.outputTokens;
-  if (spent > 0)
-    await store.gate
-      .recordTokens(userKey, spent)
-      .catch((err: unknown) => log.error({ err }, "could not record token usage"));
   return result;
 }
 
@@ -182,26 +199,54 @@ export function chunkByTokens(lines: string[], budget: number, count: (line: str
 }
 
 async function complete(
-  deps: ConversationDeps,
+  run: SummaryRun,
+  userKey: string,
   system: string,
   content: string,
-  signal: AbortSignal,
   usage: ModelUsage,
 ): Promise<string> {
   let text = "";
-  for await (const event of deps.model.stream({
+  for await (const event of budgetedStream(run, userKey, {
     messages: [
       { role: "system", content: system },
       { role: "user", content },
     ],
     tools: [],
-    signal,
-    maxOutputTokens: deps.settings.maxOutputTokens,
+    signal: run.signal,
+    maxOutputTokens: run.deps.settings.maxOutputTokens,
   })) {
     if (event.type === "text") text += event.delta;
     else if (event.type === "done") addUsage(usage, event.usage);
   }
   return text;
+}
+
+/**
+ * One model call paid from the user's daily budget: reserve the most it can cost (or throw
+ * ThrottledError when that does not fit), stream it, then settle what it reported. A call that
+ * breaks off before reporting is charged its prompt: the model read it.
+ */
+async function* budgetedStream(
+  run: SummaryRun,
+  userKey: string,
+  req: ModelRequest,
+): AsyncGenerator<ModelEvent> {
+  const { deps, log } = run;
+  const input = deps.tokens.countMessages(req.messages);
+  const most = input + (req.maxOutputTokens ?? deps.settings.maxOutputTokens);
+  const reservation = await deps.store.gate.reserveTokens(userKey, most, deps.settings.throttle.dailyTokens);
+  if (!reservation) throw new ThrottledError("tokens", DAY_MS - (run.now() % DAY_MS));
+  let spent = input;
+  try {
+    for await (const event of deps.model.stream(req)) {
+      if (event.type === "done") spent = event.usage.inputTokens + event.usage.outputTokens;
+      yield event;
+    }
+  } finally {
+    await deps.store.gate
+      .settleTokens(reservation, spent)
+      .catch((err: unknown) => log.error({ err }, "could not settle token usage"));
+  }
 }
 
 function addUsage(total: ModelUsage, add: ModelUsage): void {

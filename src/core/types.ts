@@ -23,6 +23,12 @@ export interface IncomingMessage {
   /** The conversation thread. Slack thread_ts, Discord thread/channel id, web session id. */
   threadId: string;
   userId: string;
+  /**
+   * Where `userId` is unique, when it is not unique across the whole platform: the Slack
+   * enterprise (Grid) id, else the team id. Absent where user ids are global (Discord). Per-user
+   * limits key on platform + userScope + userId, so they follow a person across workspaces.
+   */
+  userScope?: string | undefined;
   /** Platform id of the message; with `platform` it is the dedup key. */
   messageId: string;
   text: string;
@@ -77,6 +83,10 @@ export function threadKeyOf(
   return `${msg.platform}:${msg.workspaceId}:${msg.channelId}:${msg.threadId}`;
 }
 
-export function userKeyOf(msg: Pick<IncomingMessage, "platform" | "workspaceId" | "userId">): string {
-  return `${msg.platform}:${msg.workspaceId}:${msg.userId}`;
+/**
+ * The key of a person's per-user limits (request throttle, daily token budget, order-lookup
+ * failures): the same in every guild, workspace and DM where the platform knows them by one id.
+ */
+export function userKeyOf(msg: Pick<IncomingMessage, "platform" | "userScope" | "userId">): string {
+  return msg.userScope ? `${msg.platform}:${msg.userScope}:${msg.userId}` : `${msg.platform}:${msg.userId}`;
 }

@@ -106,3 +106,9 @@ export function decodeVector(value: string | null): Float32Array | null {
   const copy = new Uint8Array(bytes);
   return new Float32Array(copy.buffer, 0, copy.length / 4);
 }
+
+/** Tokens to add to a day's counter when a reservation is settled with what was spent (may be < 0). */
+export function settlementDelta(reservation: { tokens: number }, spent: number): number {
+  const actual = Number.isFinite(spent) && spent > 0 ? Math.ceil(spent) : 0;
+  return actual - reservation.tokens;
+}

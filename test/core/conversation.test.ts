@@ -252,6 +252,8 @@ describe("Conversation.handle", () => {
       gate: {
         admit: (req) => (down ? Promise.reject(new StoreError("connection refused")) : real.gate.admit(req)),
         recordTokens: (u, t) => real.gate.recordTokens(u, t),
+        reserveTokens: (u, t, d) => real.gate.reserveTokens(u, t, d),
+        settleTokens: (r, s) => real.gate.settleTokens(r, s),
       },
     };
     const model = new ScriptedModel(() => reply("back online"));

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { TranscriptLine } from "../../src/core/types.js";
+import { createTokenCounter } from "../../src/llm/tokens.js";
 import { makeConversation } from "../support/conversation.js";
 import { RecordingSink } from "../support/recording-sink.js";
-import { reply, ScriptedModel } from "../support/scripted-model.js";
+import { reply, ScriptedModel, type Step } from "../support/scripted-model.js";
 
 function transcript(n: number): TranscriptLine[] {
   const people = ["ana", "bo", "chen", "dee"];
@@ -62,6 +63,43 @@ describe("Conversation.summarize", () => {
     const seen = partCalls.flatMap((r) => String(r.messages[1]?.content).match(/message number \d+/g) ?? []);
     expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => `message number ${i}`));
     expect(sink.visible.at(-1)?.text).toContain("Combined overview.");
+  });
+
+  it("stops ten concurrent summaries of one user at the daily token budget", async () => {
+    // Each call reports what a real model would bill: the prompt it read and 150 tokens written.
+    const counter = createTokenCounter("gpt-4o-mini");
+    const model = new ScriptedModel((req): Step[] => [
+      { type: "text", delta: "Part summary." },
+      {
+        type: "done",
+        finishReason: "stop",
+        usage: { inputTokens: counter.countMessages(req.messages), outputTokens: 150 },
+      },
+    ]);
+    const dailyTokens = 12_000;
+    const { conversation, store } = makeConversation({
+      model,
+      settings: {
+        contextTokenBudget: 2500,
+        maxOutputTokens: 200,
+        throttle: { requests: 100, windowMs: 60_000, dailyTokens },
+      },
+    });
+    const sinks = Array.from({ length: 10 }, () => new RecordingSink());
+    const results = await Promise.all(
+      sinks.map((sink) => conversation.summarize(request(transcript(300), sink))),
+    );
+
+    const spent = results.reduce((sum, r) => sum + r.usage.inputTokens + r.usage.outputTokens, 0);
+    expect(spent).toBeLessThanOrEqual(dailyTokens);
+    const refused = results.filter((r) => r.outcome === "throttled");
+    expect(refused.length).toBeGreaterThan(0);
+    for (const [i, r] of results.entries()) {
+      expect(["answered", "throttled"]).toContain(r.outcome);
+      if (r.outcome === "throttled") expect(sinks[i]!.visible.at(-1)?.text).toMatch(/today's answer budget/);
+    }
+    // What was spent is what the budget holds: nothing reserved is left behind.
+    expect(await store.gate.reserveTokens("slack:U1", dailyTokens - spent, dailyTokens)).not.toBeNull();
   });
 
   it("says there is nothing to summarize in an empty channel", async () => {

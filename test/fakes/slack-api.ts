@@ -24,11 +24,14 @@ export const ALL_SCOPES = [
   "app_mentions:read",
   "assistant:write",
   "channels:history",
+  "channels:read",
   "chat:write",
   "commands",
   "groups:history",
+  "groups:read",
   "im:history",
   "im:write",
+  "im:read",
   "users:read",
 ];
 
@@ -37,6 +40,8 @@ export interface FakeChannel {
   name: string;
   type: "public" | "private" | "im";
   botMember: boolean;
+  /** Human members (the bot is a member when `botMember`). Unset: every human user of the fake. */
+  members?: string[];
 }
 
 export interface FakeUser {

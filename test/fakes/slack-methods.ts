@@ -175,6 +175,24 @@ const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
     return page(thread, args);
   },
 
+  "conversations.members": (fake, args) => {
+    const channel = fake.channels.get(String(args.channel));
+    // Private conversations the bot is not in do not exist as far as the bot can tell.
+    if (!channel || (channel.type !== "public" && !channel.botMember)) return fail("channel_not_found");
+    const needed =
+      channel.type === "public" ? "channels:read" : channel.type === "private" ? "groups:read" : "im:read";
+    if (!fake.scopes.has(needed))
+      return fail("missing_scope", { needed, provided: [...fake.scopes].join(",") });
+    const humans = channel.members ?? [...fake.users.values()].filter((u) => !u.isBot).map((u) => u.id);
+    const ids = [...humans, ...(channel.botMember ? [FAKE_BOT_USER_ID] : [])];
+    const limit = Number(args.limit ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return fail("invalid_limit");
+    const start = args.cursor ? Number(String(args.cursor).replace("members:", "")) : 0;
+    if (!Number.isInteger(start) || start < 0) return fail("invalid_cursor");
+    const next = start + limit < ids.length ? `members:${start + limit}` : "";
+    return { ok: true, members: ids.slice(start, start + limit), response_metadata: { next_cursor: next } };
+  },
+
   "users.info": (fake, args) => {
     if (!fake.scopes.has("users:read")) return fail("missing_scope", { needed: "users:read" });
     const user = fake.users.get(String(args.user));

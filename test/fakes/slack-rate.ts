@@ -34,6 +34,7 @@ export const DEFAULT_RATE_RULES: Record<string, RateRule> = {
   "chat.stopStream": TIER_2,
   "conversations.history": TIER_3,
   "conversations.replies": TIER_3,
+  "conversations.members": TIER_4,
   "users.info": TIER_4,
   "assistant.threads.setStatus": TIER_4,
   "assistant.threads.setSuggestedPrompts": TIER_4,

@@ -209,6 +209,41 @@ export function storeContract(name: string, open: OpenStore): void {
         });
         expect(await admit(store, "m2", bob, policy)).toEqual({ kind: "ok" });
       });
+
+      it("reserves only tokens that fit, even for 20 concurrent reservations through two replicas", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const user = id("user");
+        const other = await fixture.replica();
+        await store.gate.recordTokens(user, 100);
+        const taken = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? store : other).gate.reserveTokens(user, 100, 1000)),
+        );
+        expect(taken.filter((r) => r !== null)).toHaveLength(9);
+        expect(await store.gate.reserveTokens(user, 1, 1000)).toBeNull();
+        expect(await admit(store, "m1", user, { ...ROOMY, dailyTokens: 1000 })).toMatchObject({
+          kind: "throttled",
+          reason: "tokens",
+        });
+      });
+
+      it("gives back what a settled reservation did not spend, and adds what it overspent", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const user = id("user");
+        const reservation = await store.gate.reserveTokens(user, 800, 1000);
+        expect(reservation).not.toBeNull();
+        expect(await store.gate.reserveTokens(user, 300, 1000)).toBeNull();
+        await (await fixture.replica()).gate.settleTokens(reservation!, 500);
+        // 500 spent: 500 left, not 501.
+        const next = await store.gate.reserveTokens(user, 500, 1000);
+        expect(next).not.toBeNull();
+        expect(await store.gate.reserveTokens(user, 1, 1000)).toBeNull();
+        await store.gate.settleTokens(next!, 600);
+        await store.gate.recordTokens(id("someone-else"), 1);
+        expect(await admit(store, "m1", user, { ...ROOMY, dailyTokens: 1101 })).toEqual({ kind: "ok" });
+        expect(await admit(store, "m2", user, { ...ROOMY, dailyTokens: 1100 })).toMatchObject({
+          kind: "throttled",
+        });
+      });
     });
 
     describe("thread lock", () => {

@@ -11,14 +11,13 @@ import { createToolRegistry, type ToolEnv } from "../../src/tools/index.js";
 import type { ToolRegistry } from "../../src/tools/registry.js";
 
 export function toolContext(overrides: Partial<ToolContext> = {}): ToolContext {
+  const base = { platform: "web", workspaceId: "local", userId: "demo", ...overrides };
   return {
-    platform: "web",
-    workspaceId: "local",
-    userId: "demo",
+    limitKey: `${base.platform}:${base.workspaceId}:${base.userId}`,
     threadKey: "web:local:c1:t1",
     audience: "private",
     signal: new AbortController().signal,
-    ...overrides,
+    ...base,
   };
 }
 

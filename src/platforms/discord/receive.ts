@@ -12,6 +12,9 @@
  *   message of the reply chain. Every bot message remembers that root in the key-value store, so
  *   replying to any of them continues the conversation.
  * - DMs: the DM channel is the conversation.
+ *
+ * No `userScope`: Discord user ids are global, so a person's per-user limits (throttle, token
+ * budget, order-lookup failures) are the same in every guild and in DMs.
  */
 import { ChannelType, type Message, MessageType } from "discord.js";
 import type { IncomingMessage } from "../../core/types.js";

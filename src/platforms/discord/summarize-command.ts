@@ -2,8 +2,12 @@
  * /summarize [count] [share]: acknowledge at once (Discord drops a command not answered within
  * 3 seconds), read the channel's recent messages, and let the core stream the summary into the
  * deferred reply. Ephemeral unless the user asks to share it.
+ *
+ * The bot reads with its own permissions, so it first checks the asker's: a summary goes only to
+ * a member who may read the channel's history, and is posted for everyone only by a member who
+ * may send messages there.
  */
-import { type ChatInputCommandInteraction, Routes } from "discord.js";
+import { type ChatInputCommandInteraction, PermissionFlagsBits, Routes } from "discord.js";
 import type { Conversation } from "../../core/conversation.js";
 import type { Logger } from "../../log.js";
 import { SUMMARIZE, SUMMARIZE_DEFAULT_COUNT, SUMMARIZE_MAX_COUNT } from "./commands.js";
@@ -34,6 +38,24 @@ export async function handleSummarize(
   const requested = interaction.options.getInteger(SUMMARIZE.count) ?? SUMMARIZE_DEFAULT_COUNT;
   const count = Math.min(Math.max(requested, 1), SUMMARIZE_MAX_COUNT);
   const log = deps.log.child({ interactionId: interaction.id, channelId: interaction.channelId });
+
+  const refusal = memberRefusal(interaction, share);
+  if (refusal) {
+    log.info(
+      { userId: interaction.user.id, missing: refusal.missing, share },
+      "/summarize refused: asker lacks a permission",
+    );
+    await call("refuse /summarize", () =>
+      deps.rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
+        auth: false,
+        body: {
+          type: CALLBACK.channelMessage,
+          data: { content: refusal.text, flags: FLAG_EPHEMERAL, allowed_mentions: NO_MENTIONS },
+        },
+      }),
+    ).catch((err: unknown) => log.warn({ err }, "could not tell the user why /summarize was refused"));
+    return;
+  }
 
   try {
     await call("defer reply", () =>
@@ -94,6 +116,38 @@ export async function handleSummarize(
     signal: AbortSignal.timeout(INTERACTION_WINDOW_MS),
   });
   log.debug({ outcome: result.outcome, lines: transcript.lines.length }, "/summarize finished");
+}
+
+/**
+ * Why the asker may not have this summary, or null. Discord computes `member.permissions` of an
+ * interaction for the channel it was used in (roles and overwrites; a thread inherits its
+ * parent's). No member (a DM with the bot): the DM is the asker's own.
+ */
+export function memberRefusal(
+  interaction: Pick<ChatInputCommandInteraction, "memberPermissions" | "channel">,
+  share: boolean,
+): { missing: string; text: string } | null {
+  const permissions = interaction.memberPermissions;
+  if (!permissions) return null;
+  if (
+    !permissions.has(PermissionFlagsBits.ViewChannel) ||
+    !permissions.has(PermissionFlagsBits.ReadMessageHistory)
+  ) {
+    return {
+      missing: "ReadMessageHistory",
+      text: "You can't read this channel's message history, so I can't summarize it for you.",
+    };
+  }
+  if (!share) return null;
+  const inThread = interaction.channel?.isThread() ?? false;
+  const send = inThread ? PermissionFlagsBits.SendMessagesInThreads : PermissionFlagsBits.SendMessages;
+  if (!permissions.has(send)) {
+    return {
+      missing: inThread ? "SendMessagesInThreads" : "SendMessages",
+      text: `You can't send messages ${inThread ? "in this thread" : "in this channel"}, so I can't post a summary here for you. Run \`/summarize\` without \`share\` to see it yourself.`,
+    };
+  }
+  return null;
 }
 
 /**

@@ -58,7 +58,16 @@ export interface BotIdentity {
   botId?: string | undefined;
 }
 
-export function routeMessage(ev: SlackMessageEvent, bot: BotIdentity, teamId?: string): Route {
+/**
+ * `teamId` and `enterpriseId` come from the event envelope. Per-user limits key on the enterprise
+ * (Enterprise Grid: one user id in every workspace of the org) or else the team.
+ */
+export function routeMessage(
+  ev: SlackMessageEvent,
+  bot: BotIdentity,
+  teamId?: string,
+  enterpriseId?: string,
+): Route {
   if (ev.bot_id || !ev.user) return { action: "ignore", reason: "bot or system message" };
   if (ev.user === bot.botUserId || (bot.botId && ev.bot_id === bot.botId))
     return { action: "ignore", reason: "own message" };
@@ -71,6 +80,7 @@ export function routeMessage(ev: SlackMessageEvent, bot: BotIdentity, teamId?: s
     workspaceId,
     channelId: ev.channel,
     userId: ev.user,
+    userScope: enterpriseId ?? workspaceId,
     messageId: ev.ts,
     text,
   };

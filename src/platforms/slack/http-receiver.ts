@@ -15,6 +15,7 @@ import {
 } from "@slack/bolt";
 import type { HttpServer } from "../../http/server.js";
 import type { Logger } from "../../log.js";
+import type { AckFirst } from "./ack-first.js";
 
 export const SLACK_EVENTS_PATH = "/slack/events";
 /**
@@ -31,7 +32,14 @@ export class SlackHttpReceiver implements Receiver {
   private accepting = false;
 
   constructor(
-    private readonly opts: { http: HttpServer; signingSecret: string; log: Logger; boltLogger: BoltLogger },
+    private readonly opts: {
+      http: HttpServer;
+      signingSecret: string;
+      log: Logger;
+      boltLogger: BoltLogger;
+      /** Counts the requests being acknowledged, so started work can wait for them. */
+      acks?: AckFirst;
+    },
   ) {}
 
   init(app: App): void {
@@ -54,6 +62,15 @@ export class SlackHttpReceiver implements Receiver {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.opts.acks?.enter();
+    try {
+      await this.acknowledge(req, res);
+    } finally {
+      this.opts.acks?.leave();
+    }
+  }
+
+  private async acknowledge(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.accepting || !this.app) {
       // Shutting down: Slack retries, and another replica (or this one restarted) answers.
       HTTPModuleFunctions.buildNoBodyResponse(res, 503);

@@ -10,6 +10,7 @@ import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
 import { boltLogger, SlackApi } from "./api.js";
 import { AssistantThreads } from "./assistant.js";
@@ -49,6 +50,8 @@ export interface SlackAdapterOptions {
   timeScale?: number;
   /** How long /summarize waits out history rate limits before summarizing what it read. */
   historyMaxWaitMs?: number;
+  /** Starts that may wait for the acks (default MAX_WAITING_STARTS); tests make it small. */
+  maxWaitingStarts?: number;
 }
 
 export interface SlackAdapter extends PlatformAdapter {
@@ -74,6 +77,7 @@ class SlackAdapterImpl implements SlackAdapter {
   private readonly names: UserNames;
   private readonly assistant: AssistantThreads;
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly acks: AckFirst;
   private readonly timeScale: number;
   private socketConnected = false;
   private started = false;
@@ -86,6 +90,9 @@ class SlackAdapterImpl implements SlackAdapter {
     const token = env.SLACK_BOT_TOKEN;
     if (!token) throw new Error("SLACK_BOT_TOKEN is required for the Slack adapter");
     this.timeScale = options.timeScale ?? 1;
+    this.acks = new AckFirst(
+      options.maxWaitingStarts === undefined ? undefined : { maxWaitingStarts: options.maxWaitingStarts },
+    );
     this.api = new SlackApi({ token, apiUrl: env.SLACK_API_URL, metrics, log });
     const logger = boltLogger(log);
     let receiver: SlackHttpReceiver | SocketModeReceiver;
@@ -106,6 +113,7 @@ class SlackAdapterImpl implements SlackAdapter {
         signingSecret: env.SLACK_SIGNING_SECRET,
         log,
         boltLogger: logger,
+        acks: this.acks,
       });
       receiver = this.httpReceiver;
     }
@@ -204,7 +212,14 @@ class SlackAdapterImpl implements SlackAdapter {
     const onMessage = async ({ event, body }: { event: unknown; body: unknown }) => {
       const parsed = messageEventSchema.safeParse(event);
       if (!parsed.success) return;
-      this.track(() => this.onMessage(parsed.data, teamOf(body)));
+      const team = teamOf(body);
+      const route = this.identity ? routeMessage(parsed.data, this.identity, team) : null;
+      // Only someone the bot would answer hears that it is too busy.
+      const asker =
+        route?.action === "answer" && !route.needsFollowupCheck
+          ? { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs }
+          : undefined;
+      this.track(() => this.onMessage(parsed.data, team, enterpriseOf(body)), asker);
     };
     this.app.event("app_mention", onMessage);
     this.app.event("message", onMessage);
@@ -222,24 +237,27 @@ class SlackAdapterImpl implements SlackAdapter {
         return;
       }
       await ack(outgoing({ response_type: "ephemeral" as const, text: ackText(command, parsed.args) }));
-      this.track(() =>
-        runSummarize(command, parsed.args, {
-          api: this.api,
-          conversation: this.deps.conversation,
-          kv: this.deps.store.kv,
-          names: this.names,
-          log: this.deps.log,
-          botName: this.deps.env.BOT_NAME,
-          privateLimits: (requestId) => ({
-            ...this.limits(command.team_id),
-            scope: `slack:${command.team_id}:private:${requestId}`,
-            scopeEdits: PRIVATE_SUMMARY_EDITS,
+      const asker = { channel: command.channel_id, user: command.user_id };
+      this.track(
+        () =>
+          runSummarize(command, parsed.args, {
+            api: this.api,
+            conversation: this.deps.conversation,
+            kv: this.deps.store.kv,
+            names: this.names,
+            log: this.deps.log,
+            botName: this.deps.env.BOT_NAME,
+            privateLimits: (requestId) => ({
+              ...this.limits(command.team_id),
+              scope: `slack:${command.team_id}:private:${requestId}`,
+              scopeEdits: PRIVATE_SUMMARY_EDITS,
+            }),
+            answerSink: (target, requestId) => this.answerSink(target, turnIdOf("slack", requestId)),
+            ...(this.options.historyMaxWaitMs !== undefined
+              ? { historyMaxWaitMs: this.options.historyMaxWaitMs }
+              : {}),
           }),
-          answerSink: (target, requestId) => this.answerSink(target, turnIdOf("slack", requestId)),
-          ...(this.options.historyMaxWaitMs !== undefined
-            ? { historyMaxWaitMs: this.options.historyMaxWaitMs }
-            : {}),
-        }),
+        asker,
       );
     });
     this.app.action(STOP_ACTION_ID, async ({ ack, body, action }) => {
@@ -273,10 +291,11 @@ class SlackAdapterImpl implements SlackAdapter {
   private async onMessage(
     event: Parameters<typeof routeMessage>[0],
     teamId: string | undefined,
+    enterpriseId: string | undefined,
   ): Promise<void> {
     const { env, store, conversation, log } = this.deps;
     if (!this.identity) return;
-    const route = routeMessage(event, this.identity, teamId);
+    const route = routeMessage(event, this.identity, teamId, enterpriseId);
     if (route.action === "ignore") {
       log.trace({ reason: route.reason, channel: event.channel }, "slack message ignored");
       return;
@@ -358,17 +377,34 @@ class SlackAdapterImpl implements SlackAdapter {
   }
 
   /**
-   * Run a handler's work after the current HTTP response (the ack) is flushed: the work may
-   * start with synchronous CPU (the tokenizer's first use takes a second or two), and Slack
-   * redelivers events not acknowledged within 3 seconds.
+   * Run a handler's work once the acks being written are out (ack-first.ts): the work may start
+   * with synchronous CPU (the tokenizer's first use takes a second or two), and Slack redelivers
+   * events not acknowledged within 3 seconds. When too many starts wait already, the person the
+   * work was for (`asker`) is told to ask again.
    */
-  private track(work: () => Promise<unknown>): void {
-    const p = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(work)
-      .catch((err: unknown) => this.deps.log.error({ err }, "slack handler failed"));
+  private track(work: () => Promise<unknown>, asker?: Asker): void {
+    let start = this.acks.afterAcks();
+    if (!start) {
+      this.deps.log.warn(
+        { waiting: this.acks.size, channel: asker?.channel },
+        "too many starts waiting: event refused",
+      );
+      if (!asker) return;
+      start = Promise.resolve();
+      work = () => tellBusy(this.api, asker);
+    }
+    const p = start.then(work).catch((err: unknown) => this.deps.log.error({ err }, "slack handler failed"));
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
   }
+}
+
+/** The Enterprise Grid org of an event envelope (`enterprise_id`, or `enterprise.id` in interactions). */
+function enterpriseOf(body: unknown): string | undefined {
+  const b = body as { enterprise_id?: unknown; enterprise?: { id?: unknown } | null };
+  if (typeof b.enterprise_id === "string" && b.enterprise_id !== "") return b.enterprise_id;
+  if (typeof b.enterprise?.id === "string" && b.enterprise.id !== "") return b.enterprise.id;
+  return undefined;
 }
 
 function teamOf(body: unknown): string | undefined {

@@ -11,6 +11,7 @@ import type { Logger } from "../../log.js";
 import type { AnswerTarget, SlackAnswerSink } from "./answer-sink.js";
 import { neededScope, type SlackApi } from "./api.js";
 import { fetchChannel, fetchThread, mentionedUsers, toTranscript } from "./history.js";
+import { isConversationMember } from "./membership.js";
 import type { UserNames } from "./names.js";
 import { trustedMention } from "./outgoing.js";
 import { renderMessage, splitForMessages } from "./render.js";
@@ -26,6 +27,8 @@ const SHARE_TTL_MS = 3600 * 1000;
 
 export interface SlashCommand {
   team_id: string;
+  /** Enterprise Grid org the command came from (empty or absent outside Grid). */
+  enterprise_id?: string | undefined;
   channel_id: string;
   channel_name?: string;
   user_id: string;
@@ -73,6 +76,9 @@ export async function runSummarize(
 ): Promise<void> {
   const log = deps.log.child({ command: "/summarize", channel: cmd.channel_id, userId: cmd.user_id });
   const shareKey = `slack:summary:${cmd.trigger_id}`;
+  // A thread link may point into another conversation; its summary is never posted here.
+  const channel = args.thread?.channel ?? cmd.channel_id;
+  const foreign = channel !== cmd.channel_id;
   const shared: SharedSummary = {
     channel: cmd.channel_id,
     threadTs: args.thread?.ts,
@@ -86,7 +92,7 @@ export async function runSummarize(
       channel: cmd.channel_id,
       userId: cmd.user_id,
       responseUrl: cmd.response_url,
-      shareValue: args.share ? undefined : shareKey,
+      shareValue: args.share || foreign ? undefined : shareKey,
     },
     deps.privateLimits(cmd.trigger_id),
     {
@@ -96,15 +102,18 @@ export async function runSummarize(
         deps.kv.set(shareKey, JSON.stringify({ ...shared, text }), SHARE_TTL_MS).catch(() => {}),
     },
   );
-  if (args.thread && args.thread.channel !== cmd.channel_id) {
-    // We cannot tell whether the asker may read that channel; summarizing it here could leak it.
-    await privateSink.notice(
-      `That thread is in another channel. Run \`/summarize\` in <#${args.thread.channel}> instead.`,
-    );
-    return;
-  }
-  const channel = cmd.channel_id;
   const maxWaitMs = deps.historyMaxWaitMs ?? HISTORY_MAX_WAIT_MS;
+  if (args.thread) {
+    // The bot reads with its own access: a linked thread is summarized only for members of its
+    // conversation, and shared only where it lives (sharing it here would show it to this
+    // channel's members).
+    const refusal = await threadLinkRefusal(cmd, args, deps, maxWaitMs);
+    if (refusal) {
+      log.info({ linkedChannel: channel, reason: refusal.reason }, "/summarize of a thread link refused");
+      await privateSink.notice(refusal.text);
+      return;
+    }
+  }
   let fetched: Awaited<ReturnType<typeof fetchChannel>>;
   try {
     fetched = args.thread
@@ -120,13 +129,15 @@ export async function runSummarize(
       { code: err instanceof PlatformError ? err.code : "unknown" },
       "could not read history for a summary",
     );
-    await privateSink.notice(historyErrorText(err, channelLabel(cmd), deps.botName));
+    await privateSink.notice(
+      historyErrorText(err, foreign ? `<#${channel}>` : channelLabel(cmd), deps.botName),
+    );
     return;
   }
   const names = await deps.names.resolve(mentionedUsers(fetched.messages));
   const lines = toTranscript(fetched.messages, names);
   let subject = args.thread
-    ? `a thread in ${channelLabel(cmd)}`
+    ? `a thread in ${foreign ? `<#${channel}>` : channelLabel(cmd)}`
     : args.windowMs
       ? `${channelLabel(cmd)}, last ${humanWindow(args.windowMs)}`
       : `${channelLabel(cmd)}, last ${lines.length} messages`;
@@ -147,11 +158,41 @@ export async function runSummarize(
     workspaceId: cmd.team_id,
     channelId: channel,
     userId: cmd.user_id,
+    userScope: cmd.enterprise_id || cmd.team_id,
     requestId: cmd.trigger_id,
     lines,
     sink,
     subject,
   });
+}
+
+/** Why the asker may not have a summary of the linked thread, or null when they may. */
+async function threadLinkRefusal(
+  cmd: SlashCommand,
+  args: SummarizeArgs,
+  deps: SummarizeDeps,
+  maxWaitMs: number,
+): Promise<{ reason: string; text: string } | null> {
+  const channel = args.thread?.channel ?? cmd.channel_id;
+  const where = `<#${channel}>`;
+  if (args.share && channel !== cmd.channel_id) {
+    return {
+      reason: "share_elsewhere",
+      text: `I can only post a summary of that thread in ${where}, where it is. Run \`/summarize\` with the link and \`share\` there, or leave out \`share\` to see it yourself.`,
+    };
+  }
+  let member: boolean;
+  try {
+    member = await isConversationMember(deps.api, channel, cmd.user_id, { maxWaitMs });
+  } catch (err) {
+    const code = err instanceof PlatformError ? err.code : "unknown";
+    return { reason: code, text: historyErrorText(err, where, deps.botName) };
+  }
+  if (member) return null;
+  return {
+    reason: "not_a_member",
+    text: `You're not a member of ${where}, so I can't summarize its threads for you. Join it and try again.`,
+  };
 }
 
 /** The Share button on a private summary: post it in the channel, replace the private copy. */

@@ -2,12 +2,22 @@
  * Dedup + per-user throttle over the memory keyspace: the same steps, in the same order, as the
  * Redis admit script. Each call runs synchronously to its end, which makes it atomic in one process.
  */
-import type { AdmitDecision, GateStore, ThrottlePolicy } from "../../core/ports.js";
-import { msToNextUtcMidnight, positiveCount, type StoreKeys, wholeMs } from "../keys.js";
+import type { AdmitDecision, GateStore, ThrottlePolicy, TokenReservation } from "../../core/ports.js";
+import { msToNextUtcMidnight, positiveCount, type StoreKeys, settlementDelta, wholeMs } from "../keys.js";
 import { TOKENS_KEY_TTL_MS } from "../limits.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
 export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureOpen: () => void): GateStore {
+  /** The Redis ADD_TOKENS script, step by step. False when nothing was added. */
+  const addTokens = (key: string, delta: number, limit = 0): boolean => {
+    const current = space.getString(key);
+    if (limit > 0 && Number(current ?? "0") + delta > limit) return false;
+    if (delta < 0 && current === null) return false;
+    space.incrementBy(key, delta);
+    space.expire(key, TOKENS_KEY_TTL_MS);
+    return true;
+  };
+
   return {
     async admit(req: {
       messageKey: string;
@@ -54,9 +64,27 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
       ensureOpen();
       const spent = Math.ceil(tokens);
       if (!Number.isFinite(spent) || spent <= 0) return;
-      const key = keys.tokens(userKey, space.now());
-      space.incrementBy(key, spent);
-      space.expire(key, TOKENS_KEY_TTL_MS);
+      addTokens(keys.tokens(userKey, space.now()), spent);
+    },
+
+    async reserveTokens(
+      userKey: string,
+      tokens: number,
+      dailyTokens: number,
+    ): Promise<TokenReservation | null> {
+      ensureOpen();
+      const amount = positiveCount("tokens", Math.ceil(tokens));
+      const limit = positiveCount("dailyTokens", dailyTokens);
+      const dayMs = space.now();
+      if (!addTokens(keys.tokens(userKey, dayMs), amount, limit)) return null;
+      return { userKey, dayMs, tokens: amount };
+    },
+
+    async settleTokens(reservation: TokenReservation, spent: number): Promise<void> {
+      ensureOpen();
+      const delta = settlementDelta(reservation, spent);
+      if (delta === 0) return;
+      addTokens(keys.tokens(reservation.userKey, reservation.dayMs), delta);
     },
   };
 }

@@ -1,6 +1,6 @@
 /** Dedup + per-user throttle on Redis: one admit script, one round trip. */
-import type { AdmitDecision, GateStore, ThrottlePolicy } from "../../core/ports.js";
-import { positiveCount, type StoreKeys, wholeMs } from "../keys.js";
+import type { AdmitDecision, GateStore, ThrottlePolicy, TokenReservation } from "../../core/ports.js";
+import { positiveCount, type StoreKeys, settlementDelta, wholeMs } from "../keys.js";
 import { TOKENS_KEY_TTL_MS } from "../limits.js";
 import { type Caller, unexpectedReply } from "./caller.js";
 import type { ScriptCommands } from "./scripts.js";
@@ -37,7 +37,35 @@ export function createRedisGate(scripts: ScriptCommands, keys: StoreKeys, caller
       const spent = Math.ceil(tokens);
       if (!Number.isFinite(spent) || spent <= 0) return;
       await caller.run("recordTokens", () =>
-        scripts.chatbotRecordTokens(keys.tokens(userKey, Date.now()), spent, TOKENS_KEY_TTL_MS),
+        scripts.chatbotAddTokens(keys.tokens(userKey, Date.now()), spent, TOKENS_KEY_TTL_MS),
+      );
+    },
+
+    async reserveTokens(
+      userKey: string,
+      tokens: number,
+      dailyTokens: number,
+    ): Promise<TokenReservation | null> {
+      const amount = positiveCount("tokens", Math.ceil(tokens));
+      const limit = positiveCount("dailyTokens", dailyTokens);
+      const dayMs = Date.now();
+      const reply = await caller.run("reserveTokens", () =>
+        scripts.chatbotAddTokens(keys.tokens(userKey, dayMs), amount, TOKENS_KEY_TTL_MS, limit),
+      );
+      if (reply === 1) return { userKey, dayMs, tokens: amount };
+      if (reply === 0) return null;
+      throw unexpectedReply("reserveTokens", reply);
+    },
+
+    async settleTokens(reservation: TokenReservation, spent: number): Promise<void> {
+      const delta = settlementDelta(reservation, spent);
+      if (delta === 0) return;
+      await caller.run("settleTokens", () =>
+        scripts.chatbotAddTokens(
+          keys.tokens(reservation.userKey, reservation.dayMs),
+          delta,
+          TOKENS_KEY_TTL_MS,
+        ),
       );
     },
   };

@@ -44,9 +44,23 @@ redis.call('PEXPIRE', KEYS[2], window)
 return {'ok'}
 `;
 
-/** KEYS: today's token counter. ARGV: tokens, counter TTL ms. */
-const RECORD_TOKENS = `
-redis.call('INCRBY', KEYS[1], ARGV[1])
+/**
+ * Add tokens to a day's counter: spent ones, a reservation (only if the day's total stays within
+ * the limit), or reserved ones given back (a negative delta; skipped when the counter expired
+ * meanwhile, or it would come back below zero).
+ * KEYS: the day's token counter. ARGV: delta, counter TTL ms, limit (0: none).
+ * Reply: 1 when added, 0 when not.
+ */
+const ADD_TOKENS = `
+local delta = tonumber(ARGV[1])
+local limit = tonumber(ARGV[3] or '0')
+if limit > 0 and (tonumber(redis.call('GET', KEYS[1]) or '0') or 0) + delta > limit then
+  return 0
+end
+if delta < 0 and redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('INCRBY', KEYS[1], delta)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 `;
@@ -136,7 +150,7 @@ return value
 
 const SCRIPTS = {
   chatbotAdmit: { numberOfKeys: 3, lua: ADMIT },
-  chatbotRecordTokens: { numberOfKeys: 1, lua: RECORD_TOKENS },
+  chatbotAddTokens: { numberOfKeys: 1, lua: ADD_TOKENS },
   chatbotAcquire: { numberOfKeys: 3, lua: ACQUIRE },
   chatbotExtend: { numberOfKeys: 1, lua: EXTEND },
   chatbotRelease: { numberOfKeys: 2, lua: RELEASE },
@@ -150,7 +164,7 @@ type Arg = string | number;
 /** The scripts as methods of the client (ioredis `defineCommand`). Replies are checked by callers. */
 export interface ScriptCommands {
   chatbotAdmit(seen: string, rate: string, tokens: string, ...argv: Arg[]): Promise<unknown>;
-  chatbotRecordTokens(tokens: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotAddTokens(tokens: string, ...argv: Arg[]): Promise<unknown>;
   chatbotAcquire(lock: string, history: string, turn: string, ...argv: Arg[]): Promise<unknown>;
   chatbotExtend(lock: string, ...argv: Arg[]): Promise<unknown>;
   chatbotRelease(lock: string, turn: string, ...argv: Arg[]): Promise<unknown>;

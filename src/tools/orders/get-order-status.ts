@@ -97,7 +97,7 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
       }
       // Every lookup takes a slot of the user's failure allowance before it looks (so parallel
       // calls cannot all pass the check), and gives it back unless it failed.
-      const failureKey = `tool:orders:failures:${ctx.userKey}`;
+      const failureKey = `tool:orders:failures:${ctx.limitKey}`;
       await takeLookupSlot(opts, failureKey, ctx.log);
       let failed = false;
       try {

@@ -11,11 +11,18 @@ import { FakeGateway, INTENT } from "./gateway.js";
 import { type FakeInteraction, Interactions } from "./interactions.js";
 import { resolveMentions } from "./mentions.js";
 import { BotMessages } from "./messages.js";
-import { type FakeChannel, type FakeGuild, type FakeMessage, type FakeUser, World } from "./model.js";
+import {
+  type FakeChannel,
+  type FakeGuild,
+  type FakeMessage,
+  type FakeUser,
+  PERMISSION,
+  World,
+} from "./model.js";
 import { FakeRest, type RestLogEntry } from "./rest.js";
 
 export type { FakeChannel, FakeGuild, FakeInteraction, FakeMessage, FakeUser, RestLogEntry };
-export { INTENT };
+export { INTENT, PERMISSION };
 
 /**
  * Per-route buckets. Discord does not publish most numbers; these follow what its headers show
@@ -141,6 +148,11 @@ export class FakeDiscord {
 
   addChannel(guild: FakeGuild, name: string): FakeChannel {
     return this.world.addChannel(guild.id, name);
+  }
+
+  /** A member permission overwrite: deny `bits` (see PERMISSION) to `user` in `channel`. */
+  denyMember(channel: FakeChannel, user: FakeUser, bits: bigint): void {
+    channel.memberDeny.set(user.id, (channel.memberDeny.get(user.id) ?? 0n) | bits);
   }
 
   /** Old messages the bot never saw on the gateway (for /summarize). */

@@ -184,7 +184,7 @@ export class Interactions {
       ? {
           member: {
             ...this.world.memberJson(user, interaction.guildId),
-            permissions: "2248473465835073",
+            permissions: String(this.world.memberPermissions(user.id, channel.id)),
           },
         }
       : { user: this.world.userJson(user) };

@@ -35,7 +35,20 @@ export interface FakeChannel {
   recipientId: string | null;
   /** Missing permissions the fake enforces (to test fallbacks). */
   deny: { createThreads?: boolean; readHistory?: boolean };
+  /** Member permission overwrites: user id -> permission bits denied to that member here. */
+  memberDeny: Map<string, bigint>;
 }
+
+/** Permission bits (docs, "Permissions"); the ones the fake's tests deny. */
+export const PERMISSION = {
+  viewChannel: 1n << 10n,
+  sendMessages: 1n << 11n,
+  readMessageHistory: 1n << 16n,
+  sendMessagesInThreads: 1n << 38n,
+} as const;
+
+/** What @everyone may do in the fake's guilds (a typical community server), before overwrites. */
+export const MEMBER_BASE_PERMISSIONS = 2248473465835073n;
 
 export interface MessageVersion {
   /** performance.now() when the fake stored this version. */
@@ -106,9 +119,20 @@ export class World {
       ownerId: null,
       recipientId: null,
       deny: {},
+      memberDeny: new Map(),
     };
     this.channels.set(channel.id, channel);
     return channel;
+  }
+
+  /**
+   * A member's permissions in a channel as Discord computes them for an interaction: the base
+   * role permissions minus the member's overwrites (a thread uses its parent's).
+   */
+  memberPermissions(userId: string, channelId: string): bigint {
+    const channel = this.channels.get(channelId);
+    const source = channel?.parentId ? this.channels.get(channel.parentId) : channel;
+    return MEMBER_BASE_PERMISSIONS & ~(source?.memberDeny.get(userId) ?? 0n);
   }
 
   dmChannelWith(userId: string): FakeChannel {
@@ -122,6 +146,7 @@ export class World {
       ownerId: null,
       recipientId: userId,
       deny: {},
+      memberDeny: new Map(),
     };
     this.channels.set(channel.id, channel);
     return channel;
@@ -139,6 +164,7 @@ export class World {
       ownerId,
       recipientId: null,
       deny: {},
+      memberDeny: new Map(),
     };
     this.channels.set(thread.id, thread);
     message.threadId = thread.id;
@@ -249,7 +275,13 @@ export class World {
         },
       };
     }
-    return { ...base, position: 0, permission_overwrites: [], topic: null };
+    const overwrites = [...channel.memberDeny].map(([id, bits]) => ({
+      id,
+      type: 1,
+      allow: "0",
+      deny: String(bits),
+    }));
+    return { ...base, position: 0, permission_overwrites: overwrites, topic: null };
   }
 
   guildJson(guild: FakeGuild): Record<string, unknown> {

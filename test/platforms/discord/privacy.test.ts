@@ -4,7 +4,7 @@
  * user's DMs are closed. In a DM, linked-account lookups work as before.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { userKeyOf } from "../../../src/core/types.js";
+import { userKeyOfContext } from "../../../src/tools/tool.js";
 import { leaked, obedientModel, orderRegistry, privateOrder } from "../../support/private-orders.js";
 import { finished, type Replica, type Scene, startReplica, startScene } from "./harness.js";
 
@@ -20,7 +20,7 @@ describe("Discord: personal data", () => {
   /** Bob owns order 7001 (email ben@example.com), linked to his account in the server. */
   async function start(args: { order_id: string; email: string | null }, workspaceId?: string) {
     scene = await startScene();
-    const owner = userKeyOf({
+    const owner = userKeyOfContext({
       platform: "discord",
       workspaceId: workspaceId ?? scene.guild.id,
       userId: scene.bob.id,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ModelRequest } from "../../../src/core/ports.js";
-import type { FakeInteraction } from "../../fakes/discord/index.js";
+import { type FakeInteraction, PERMISSION } from "../../fakes/discord/index.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
 import { type Replica, type Scene, startReplica, startScene } from "./harness.js";
 
@@ -90,5 +90,51 @@ describe("Discord /summarize", () => {
 
     expect(notice.content).toContain("Read Message History");
     expect(model.requests).toHaveLength(0);
+  });
+
+  it("refuses a member who cannot read the channel's history, without reading it", async () => {
+    scene = await startScene();
+    const { fake, general, alice, bob } = scene;
+    fake.seedHistory(general, [{ author: bob, content: "the salary bands for next year" }]);
+    fake.denyMember(general, alice, PERMISSION.readMessageHistory);
+    const model = new ScriptedModel(() => reply("never"));
+    replica = await startReplica(fake, { model });
+
+    for (const share of [false, true]) {
+      const interaction = fake.slashCommand(alice, general, "summarize", [
+        { name: "share", type: BOOLEAN, value: share },
+      ]);
+      const answer = await fake.waitFor(() => finalReply(interaction), "the refusal");
+      expect(answer.ephemeral).toBe(true);
+      expect(answer.content).toBe(
+        "You can't read this channel's message history, so I can't summarize it for you.",
+      );
+    }
+    expect(model.requests).toHaveLength(0);
+    expect(fake.requests.filter((r) => r.route === "GET /channels/:id/messages")).toHaveLength(0);
+    expect(fake.botMessages(general.id).filter((m) => !m.ephemeral)).toEqual([]);
+  });
+
+  it("posts a shared summary only for a member who may send messages, and still summarizes privately", async () => {
+    scene = await startScene();
+    const { fake, general, alice } = scene;
+    fake.seedHistory(general, [{ author: alice, content: "we ship on friday" }]);
+    fake.denyMember(general, alice, PERMISSION.sendMessages);
+    const model = new ScriptedModel(() => reply("Shipping is on Friday."));
+    replica = await startReplica(fake, { model });
+
+    const shared = fake.slashCommand(alice, general, "summarize", [
+      { name: "share", type: BOOLEAN, value: true },
+    ]);
+    const refusal = await fake.waitFor(() => finalReply(shared), "the refusal");
+    expect(refusal.ephemeral).toBe(true);
+    expect(refusal.content).toContain("You can't send messages in this channel");
+    expect(model.requests).toHaveLength(0);
+
+    const own = fake.slashCommand(alice, general, "summarize");
+    const summary = await fake.waitFor(() => finalReply(own), "the private summary");
+    expect(summary.ephemeral).toBe(true);
+    expect(summary.content).toContain("Shipping is on Friday.");
+    expect(fake.botMessages(general.id).filter((m) => !m.ephemeral)).toEqual([]);
   });
 });

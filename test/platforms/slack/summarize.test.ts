@@ -144,3 +144,74 @@ describe("/summarize", () => {
     expect(transcriptOf(model.requests)).toMatch(/rate limits let me read only the latest 1\d\d messages/);
   });
 });
+
+describe("/summarize of a thread link", () => {
+  /** A thread in #design (C2) the asker may or may not be in; returns its link. */
+  function seedDesignThread(
+    fake: FakeSlack,
+    members: string[],
+    type: "public" | "private" = "public",
+  ): string {
+    fake.addChannel({ id: "C2", name: "design", type, members });
+    const root = fake.seed({ channel: "C2", user: "U2", text: "the new logo is confidential until launch" });
+    fake.seed({ channel: "C2", user: "U2", text: "launch is on the 12th", threadTs: root.ts });
+    return `https://fake.slack.com/archives/C2/p${root.ts.replace(".", "")}`;
+  }
+
+  async function ask(text: string): Promise<string> {
+    const form = slashCommand({ fake: h!.fake, channel: "C1", user: "U1", text });
+    await h!.delivery.command(form);
+    const id = form.response_url?.split("/").pop();
+    const post = await eventually(() => h?.fake.responsePosts.find((p) => p.id === id));
+    await h!.adapter.idle();
+    return JSON.stringify(post.body);
+  }
+
+  it("summarizes a thread of another channel privately for a member of that channel, without a Share button", async () => {
+    const model = summaryModel();
+    let link = "";
+    h = await startHarness({ model, setup: (f) => (link = seedDesignThread(f, ["U1", "U2"])) });
+    const form = slashCommand({ fake: h.fake, channel: "C1", user: "U1", text: link });
+    await h.delivery.command(form);
+    const id = form.response_url?.split("/").pop();
+    const post = await eventually(() =>
+      h?.fake.responsePosts.find((p) => p.id === id && JSON.stringify(p.body).includes("Summary:")),
+    );
+    await h.adapter.idle();
+    expect(transcriptOf(model.requests)).toContain("launch is on the 12th");
+    expect(buttonsOf((post.body.blocks as unknown[]) ?? [])).toEqual([]);
+    expect(h.fake.botMessages()).toHaveLength(0);
+  });
+
+  it("refuses a thread of a public or private channel the asker is not in, without reading it", async () => {
+    const model = summaryModel();
+    let link = "";
+    h = await startHarness({ model, setup: (f) => (link = seedDesignThread(f, ["U2"])) });
+    expect(await ask(link)).toContain("You're not a member of <#C2>");
+    h.fake.channels.get("C2")!.type = "private";
+    expect(await ask(link)).toContain("You're not a member of <#C2>");
+    expect(model.requests).toHaveLength(0);
+    expect(h.fake.callsOf("conversations.replies")).toHaveLength(0);
+  });
+
+  it("does not post another channel's thread summary in this channel with `share`", async () => {
+    const model = summaryModel();
+    let link = "";
+    h = await startHarness({ model, setup: (f) => (link = seedDesignThread(f, ["U1", "U2"])) });
+    expect(await ask(`${link} share`)).toContain("I can only post a summary of that thread in <#C2>");
+    expect(model.requests).toHaveLength(0);
+    expect(h.fake.botMessages()).toHaveLength(0);
+  });
+
+  it("names the missing scope when it cannot check membership", async () => {
+    let link = "";
+    h = await startHarness({
+      model: summaryModel(),
+      setup: (f) => {
+        link = seedDesignThread(f, ["U1"]);
+        f.scopes.delete("channels:read");
+      },
+    });
+    expect(await ask(link)).toContain("missing the permission `channels:read`");
+  });
+});

@@ -20,6 +20,7 @@ const ctx: ToolContext = {
   userId: "u1",
   threadKey: "web:local:c:t",
   audience: "private",
+  limitKey: "web:u1",
   signal: new AbortController().signal,
 };
 

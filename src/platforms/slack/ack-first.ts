@@ -1,0 +1,110 @@
+/**
+ * Acknowledgements first, then the work the events start. Slack redelivers an event that is not
+ * acknowledged within 3 s, and starting a turn (admission, history, the first Slack and model
+ * requests) is a couple of milliseconds of CPU: 300 mentions arriving together would have their
+ * starts run between the acks still to be written.
+ *
+ * So the receiver counts the requests it is acknowledging, and started work waits until none has
+ * been pending for QUIET_MS (the burst is over), or MAX_START_DELAY_MS at most (a steady stream
+ * of events cannot starve it). Waiting starts are bounded: beyond MAX_WAITING_STARTS the caller
+ * is told to refuse with a notice. bench/slack-ack.ts measures the effect.
+ */
+import type { SlackApi } from "./api.js";
+
+/**
+ * Longest a start waits for the acks. A burst of 300 events is acked in well under a second on
+ * an idle replica; a start held longer only makes the answer later.
+ */
+export const MAX_START_DELAY_MS = 1000;
+/** A burst is over when no request has arrived for this long. */
+export const QUIET_MS = 20;
+/** Starts waiting at most (a few seconds of start-up CPU): more would start after people gave up. */
+export const MAX_WAITING_STARTS = 2000;
+
+/** What someone hears when their message cannot even wait for a start. */
+export const BUSY_NOTICE =
+  "I'm answering a lot of questions right now and couldn't take yours. Please ask again in a minute.";
+
+/** The person an event's work is for, and where to tell them. */
+export interface Asker {
+  channel: string;
+  user: string;
+  threadTs?: string | undefined;
+}
+
+export class AckFirst {
+  private acking = 0;
+  private waiting: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private quiet: NodeJS.Timeout | null = null;
+  private readonly maxDelayMs: number;
+  private readonly maxWaitingStarts: number;
+
+  constructor(opts: { maxDelayMs?: number; maxWaitingStarts?: number } = {}) {
+    this.maxDelayMs = opts.maxDelayMs ?? MAX_START_DELAY_MS;
+    this.maxWaitingStarts = opts.maxWaitingStarts ?? MAX_WAITING_STARTS;
+  }
+
+  /** Starts waiting now. */
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  /** A request is being read, verified and acknowledged. */
+  enter(): void {
+    this.acking++;
+    if (this.quiet) clearTimeout(this.quiet);
+    this.quiet = null;
+  }
+
+  /** Its ack is written (or it was refused). */
+  leave(): void {
+    this.acking = Math.max(0, this.acking - 1);
+    if (this.acking === 0) this.releaseSoon();
+  }
+
+  /**
+   * Resolves once no ack has been pending for QUIET_MS, or after the maximum delay; null when
+   * too many starts are waiting already.
+   */
+  afterAcks(): Promise<void> | null {
+    if (this.waiting.length >= this.maxWaitingStarts) return null;
+    const started = new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.release(), this.maxDelayMs);
+      this.timer.unref();
+    }
+    if (this.acking === 0) this.releaseSoon();
+    return started;
+  }
+
+  /** Release once no request has come in for QUIET_MS: the burst is over. */
+  private releaseSoon(): void {
+    if (this.waiting.length === 0 || this.quiet) return;
+    this.quiet = setTimeout(() => {
+      this.quiet = null;
+      if (this.acking === 0) this.release();
+    }, QUIET_MS);
+    this.quiet.unref();
+  }
+
+  private release(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.quiet) clearTimeout(this.quiet);
+    this.timer = null;
+    this.quiet = null;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const start of waiting) start();
+  }
+}
+
+/** Tell `asker`, privately, that their message was not taken. */
+export async function tellBusy(api: SlackApi, asker: Asker): Promise<void> {
+  await api.call("chat.postEphemeral", {
+    channel: asker.channel,
+    user: asker.user,
+    ...(asker.threadTs ? { thread_ts: asker.threadTs } : {}),
+    text: BUSY_NOTICE,
+  });
+}
