@@ -89,11 +89,51 @@ export interface KeyValueStore {
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
 }
 
+/** One platform budget: at most `limit` calls in any sliding `windowMs`, e.g. chat.update per workspace. */
+export interface RateWindow {
+  /** What shares the budget (a Slack workspace, a Discord channel, a bot): the key's hash tag. */
+  scope: string;
+  /** The method or route inside the scope ("chat.update"). */
+  name: string;
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Platform rate budgets shared by every replica (Redis), or by this process (memory). Each call
+ * is one atomic step (one Lua script, one round trip). Time is the store's own clock.
+ */
+export interface RateBudgetStore {
+  /**
+   * Grant up to `finals` final-text calls and `frames` intermediate ones now, per the rules in
+   * core/rate-window.ts (finals may use the `reserve`; frames are spread over `horizonMs`).
+   */
+  grant(req: {
+    window: RateWindow;
+    reserve: number;
+    horizonMs: number;
+    finals: number;
+    frames: number;
+  }): Promise<{ finals: number; frames: number; retryAfterMs: number }>;
+  /**
+   * Book a slot in each window (all in one scope) for a call to be made later, under `id`:
+   * all or none. A booking counts until settled, or for `holdMs` + the window if never settled.
+   */
+  book(req: {
+    scope: string;
+    id: string;
+    slots: { name: string; limit: number; windowMs: number; holdMs: number }[];
+  }): Promise<{ booked: boolean; retryAfterMs: number }>;
+  /** The booked call is made now (`used`), or will not be made (the slot is freed). */
+  settle(req: { scope: string; name: string; id: string; used: boolean }): Promise<boolean>;
+}
+
 export interface Store {
   readonly kind: "redis" | "memory";
   readonly gate: GateStore;
   readonly threads: ThreadStore;
   readonly kv: KeyValueStore;
+  readonly budgets: RateBudgetStore;
   /** Resolves when the store answers; rejects with a StoreError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -33,6 +33,8 @@ export interface StoreKeys {
   /** Dedup mark of one message, under the sender's tag so dedup + throttle run as one script. */
   seen(userKey: string, messageKey: string): string;
   kv(key: string): string;
+  /** One platform budget's window; every budget of one scope shares the `{budget:scope}` tag. */
+  budget(scope: string, name: string): string;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -46,6 +48,7 @@ export function storeKeys(prefix: string): StoreKeys {
     tokens: (userKey, nowMs) => `${prefix}{${userKey}}:tokens:${utcDayStamp(nowMs)}`,
     seen: (userKey, messageKey) => `${prefix}{${userKey}}:seen:${messageKey}`,
     kv: (key) => `${prefix}kv:${key}`,
+    budget: (scope, name) => `${prefix}{budget:${scope}}:${name}`,
   };
 }
 

@@ -3,12 +3,13 @@ import type { Store } from "../../src/core/ports.js";
 import { storeKeys } from "../../src/store/keys.js";
 import { MemoryKeyspace } from "../../src/store/memory/keyspace.js";
 import { createMemoryStore } from "../../src/store/memory/store.js";
-import { storeContract } from "./contract.js";
+import { budgetContract } from "./budget-contract.js";
+import { type OpenStore, storeContract } from "./contract.js";
 import { captureLog } from "./log-capture.js";
 
 const PREFIX = "chatbot:";
 
-storeContract("memory", async ({ log }) => {
+const openMemory: OpenStore = async ({ log }) => {
   const keyspace = new MemoryKeyspace();
   const stores: Store[] = [createMemoryStore({ log, keyspace, prefix: PREFIX })];
   return {
@@ -26,7 +27,9 @@ storeContract("memory", async ({ log }) => {
       keyspace.close();
     },
   };
-});
+};
+storeContract("memory", openMemory);
+budgetContract("memory", openMemory);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
