@@ -233,6 +233,11 @@ export interface SinkLimits {
   minEditIntervalMs: number;
 }
 
+export interface EditBudgetChoice {
+  window: RateWindow;
+  minEditIntervalMs: number;
+}
+
 /**
  * Where an answer is shown. The core's edit scheduler decides when to call these; the adapter
  * renders markdown for its platform. A rate-limited call throws `PlatformError` with
@@ -244,6 +249,12 @@ export interface MessageSink {
   post(text: string, state: MessageState): Promise<string>;
   /** Replace a message's text. A final state (`done`, `stopped`, `error`) is its last edit. */
   edit(ref: string, text: string, state: MessageState): Promise<void>;
+  /**
+   * The budget an edit of message `ref` draws on, and that message's own minimum interval; null
+   * when the call needs no grant (its slot was booked when the message was created). Default: the
+   * scope budget of `limits`.
+   */
+  editBudget?(ref: string, final: boolean): EditBudgetChoice | null;
   /** A short notice outside the answer (throttled, busy, rejected). Slack may show it ephemerally. */
   notice(text: string): Promise<void>;
   /** Best-effort "working" signal (typing indicator, assistant status). Empty text clears it. */
