@@ -79,7 +79,39 @@ const schema = z.object({
   SLACK_API_URL: url.default("https://slack.com/api/"),
   SLACK_THREAD_FOLLOWUPS: z.enum(["any", "mention"]).default("any"),
   SLACK_NATIVE_STREAMING: bool.default(true),
-  SLACK_UPDATES_PER_MINUTE: int(1).default(50),
+  SLACK_CHAT_UPDATE_PER_MINUTE: int(1)
+    .default(50)
+    .describe(
+      "chat.update calls per minute per workspace, shared by all replicas (Slack Tier 3: 50+ per " +
+        "minute). Edits of answers shown as ordinary messages, and their final texts, draw on it.",
+    ),
+  SLACK_UPDATES_PER_MINUTE: int(1)
+    .optional()
+    .describe("Deprecated: the old name of SLACK_CHAT_UPDATE_PER_MINUTE, read only when that is not set."),
+  SLACK_APPEND_STREAM_PER_MINUTE: int(1)
+    .default(100)
+    .describe(
+      "chat.appendStream calls per minute per workspace, shared by all replicas (Slack Tier 4: " +
+        "100+ per minute). Each call shows the newest words of a natively streamed answer.",
+    ),
+  SLACK_START_STREAM_PER_MINUTE: int(1)
+    .default(20)
+    .describe(
+      "chat.startStream calls per minute per workspace, shared by all replicas (Tier 2, 20+ per " +
+        "minute, assumed like chat.stopStream). Answers beyond it are shown as edited messages.",
+    ),
+  SLACK_STOP_STREAM_PER_MINUTE: int(1)
+    .default(20)
+    .describe(
+      "chat.stopStream calls per minute per workspace, shared by all replicas (Slack Tier 2: 20+ " +
+        "per minute). A stream is opened only when its stop can be booked, so final texts never wait.",
+    ),
+  SLACK_POST_INTERVAL_MS: int(0)
+    .default(1000)
+    .describe(
+      "Minimum milliseconds between two chat.postMessage calls in one channel, per replica " +
+        "(Slack allows about 1 message per second per channel).",
+    ),
   // Slack refuses messages whose blocks hold more than ~12k characters (msg_blocks_too_long).
   SLACK_MAX_MESSAGE_CHARS: int(500, 10_000).default(3500),
 
@@ -95,7 +127,12 @@ const schema = z.object({
       .optional(),
   ),
   DISCORD_SHARD_COUNT: int(1).optional(),
-  DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(1, 50).default(45),
+  DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(1, 50)
+    .default(45)
+    .describe(
+      "Discord REST requests per second for the whole bot, shared by all replicas through the " +
+        "store (Discord's global limit is 50 per second; 45 leaves room for latency jitter).",
+    ),
 
   WEATHER_API_URL: url.default("https://api.open-meteo.com/v1/forecast"),
   GEOCODING_API_URL: url.default("https://geocoding-api.open-meteo.com/v1/search"),
@@ -189,6 +226,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(problems);
   }
   const env = result.data;
+  // The deprecated name still works when the new one is not set.
+  if (env.SLACK_UPDATES_PER_MINUTE !== undefined && present.SLACK_CHAT_UPDATE_PER_MINUTE === undefined) {
+    env.SLACK_CHAT_UPDATE_PER_MINUTE = env.SLACK_UPDATES_PER_MINUTE;
+  }
   const slack = env.SLACK_BOT_TOKEN
     ? { mode: env.SLACK_APP_TOKEN ? ("socket" as const) : ("http" as const) }
     : null;

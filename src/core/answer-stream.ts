@@ -27,6 +27,8 @@ const MAX_RATE_LIMIT_WAIT_MS = 120_000;
 
 interface Part {
   ref: string | null;
+  /** The sink declined to show this part piecemeal: only its final text is posted. */
+  deferred: boolean;
   sent: string | null;
   sentState: MessageState | null;
   lastSendAt: number;
@@ -96,7 +98,7 @@ export class AnswerStream {
   private allPosted(): boolean {
     if (this.broken || this.text.trim() === "") return true;
     const count = splitMarkdown(this.text, this.sink.limits.maxChars).length;
-    for (let i = 0; i < count; i++) if (!this.parts[i]?.ref) return false;
+    for (let i = 0; i < count; i++) if (!this.parts[i]?.ref && !this.parts[i]?.deferred) return false;
     return true;
   }
 
@@ -186,18 +188,36 @@ export class AnswerStream {
   private async deliver(index: number, text: string, state: MessageState): Promise<void> {
     let part = this.parts[index];
     if (!part) {
-      part = { ref: null, sent: null, sentState: null, lastSendAt: Number.NEGATIVE_INFINITY };
+      part = {
+        ref: null,
+        deferred: false,
+        sent: null,
+        sentState: null,
+        lastSendAt: Number.NEGATIVE_INFINITY,
+      };
       this.parts[index] = part;
     }
     if (part.sent === text && part.sentState === state) return;
     const isFinal = state !== "streaming";
+    if (part.deferred && !isFinal) {
+      part.sent = text; // nothing to show until the final text
+      return;
+    }
     let attempts = 0;
     let rateLimitedMs = 0;
     let budget: ReturnType<EditBudgets["get"]> | undefined;
     for (;;) {
       try {
         if (part.ref === null) {
-          part.ref = await this.sink.post(text, state);
+          const ref = await this.sink.post(text, state);
+          if (ref === null) {
+            part.deferred = true;
+            part.sent = text;
+            part.sentState = state;
+            this.notifyPosted();
+            return;
+          }
+          part.ref = ref;
           this.stats.posts++;
           if (this.stats.firstVisibleMs === null) this.stats.firstVisibleMs = this.now() - this.startedAt;
           this.notifyPosted();

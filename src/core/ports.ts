@@ -245,8 +245,12 @@ export interface EditBudgetChoice {
  */
 export interface MessageSink {
   readonly limits: SinkLimits;
-  /** Create a message; returns the adapter's reference to it. */
-  post(text: string, state: MessageState): Promise<string>;
+  /**
+   * Create a message; returns the adapter's reference to it. Null (only for a `streaming` text)
+   * means "not now": the platform has no budget to show this answer piecemeal, so nothing is
+   * shown until the final text, which is then posted whole.
+   */
+  post(text: string, state: MessageState): Promise<string | null>;
   /** Replace a message's text. A final state (`done`, `stopped`, `error`) is its last edit. */
   edit(ref: string, text: string, state: MessageState): Promise<void>;
   /**
