@@ -126,7 +126,11 @@ class SlackAdapterImpl implements SlackAdapter {
       ignoreSelf: true,
       convoStore: false,
     });
-    this.pacer = new ChannelPacer(env.SLACK_POST_INTERVAL_MS / this.timeScale);
+    this.pacer = new ChannelPacer(env.SLACK_POST_INTERVAL_MS / this.timeScale, Date.now, {
+      store: deps.store.budgets,
+      scope: () => `slack:${this.identity?.teamId ?? "unknown"}`,
+      log,
+    });
     this.budgets = new SlackBudgets(
       deps.store.budgets,
       {
