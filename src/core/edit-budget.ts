@@ -33,11 +33,11 @@ interface Waiter {
  */
 const FINAL_RESERVE = 0.1;
 /**
- * The frames' share left in the window is spread over this part of the window (2 s of a minute):
- * a burst of short answers gets nearly all of it while they run, and sustained load is paced at
- * 30/31 of the even rate.
+ * A quiet window's frames are spread over this part of it at first (3 s of a minute, about the
+ * length of a short answer): a burst of short answers gets most of the window while they run
+ * (core/rate-window.ts has the rules, including the fall-back to even pacing).
  */
-const HORIZON_SHARE = 1 / 30;
+const HORIZON_SHARE = 1 / 20;
 /** After the store failed, frames ask again this much later. */
 const STORE_RETRY_MS = 1000;
 

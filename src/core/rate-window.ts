@@ -10,10 +10,12 @@
  *
  * Granting, in order:
  * 1. final texts take any free slot (they may use the reserve);
- * 2. intermediate frames take free slots outside the reserve, burst-aware: the slots left are
- *    spread over `horizonMs`, so a quiet window is spent at once (k ready frames may all go
- *    when the last grant is k spacings old), while under sustained load the spacing grows as the
- *    window fills and settles near even pacing, `limit / (windowMs + horizonMs)`.
+ * 2. intermediate frames take free slots outside the reserve, burst-aware. Grants are spaced
+ *    `horizon / min(frame slots, 2 * free slots)`: a quiet window is spent evenly over the horizon
+ *    (`horizonMs`, or an eighth of how long the window has been in use if longer) until half of
+ *    it is gone, then ever more slowly, so it never runs dry in a burst. k ready frames may all
+ *    go at once when the last grant is k spacings old. Under sustained load (the oldest entry a
+ *    window old) this settles near even pacing, about 94% of `limit / windowMs`.
  */
 
 export interface WindowEntry {
@@ -75,6 +77,20 @@ function lastGrantAt(entries: WindowEntry[], now: number): number | undefined {
   return undefined;
 }
 
+/**
+ * The horizon grows with how long the window has been in use (an eighth of its oldest entry's
+ * age): a fresh burst spends the window within seconds, while under sustained load (the oldest
+ * entry a window old) the spacing settles near even pacing instead of spending each freed
+ * cluster of slots at once.
+ */
+export const HORIZON_AGE_SHARE = 1 / 8;
+
+function effectiveHorizon(entries: WindowEntry[], now: number, horizonMs: number): number {
+  const oldest = entries[0]?.score;
+  const age = oldest === undefined ? 0 : Math.max(0, now - oldest);
+  return Math.max(horizonMs, age * HORIZON_AGE_SHARE);
+}
+
 /** Grant what the window allows now; the grants are entered at `now` with ids `${nonce}:${i}`. */
 export function grantIn(entries: WindowEntry[], now: number, ask: GrantAsk, nonce: string): GrantAnswer {
   let count = prune(entries, now, ask.windowMs);
@@ -94,7 +110,9 @@ export function grantIn(entries: WindowEntry[], now: number, ask: GrantAsk, nonc
       const wait = freesIn(entries, count - frameLimit, now, ask.windowMs);
       retryAfterMs = retryAfterMs > 0 ? Math.min(retryAfterMs, wait) : wait;
     } else {
-      const spacing = ask.horizonMs / free;
+      const horizon = effectiveHorizon(entries, now, ask.horizonMs);
+      const spacingAt = (left: number) => horizon / Math.min(frameLimit, 2 * left);
+      const spacing = spacingAt(free);
       const last = lastGrantAt(entries, now);
       const since = last === undefined ? Number.POSITIVE_INFINITY : now - last;
       if (since >= spacing) {
@@ -106,7 +124,7 @@ export function grantIn(entries: WindowEntry[], now: number, ask: GrantAsk, nonc
         const left = free - frames;
         const wait =
           left > 0
-            ? Math.max(1, Math.ceil(frames > 0 ? ask.horizonMs / left : spacing - since))
+            ? Math.max(1, Math.ceil(frames > 0 ? spacingAt(left) : spacing - since))
             : freesIn(entries, count + frames - frameLimit, now, ask.windowMs);
         retryAfterMs = retryAfterMs > 0 ? Math.min(retryAfterMs, wait) : wait;
       }

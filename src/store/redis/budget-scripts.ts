@@ -1,5 +1,6 @@
 /**
- * Lua for the platform rate budgets: the steps of core/rate-window.ts, atomically on the server
+ * Lua for the platform rate budgets: the steps of core/rate-window.ts (its HORIZON_AGE_SHARE is
+ * the `/ 8` below), atomically on the server
  * with the server's clock (TIME), so replicas with skewed clocks share one window. Every key of a
  * call carries the scope's hash tag, so the scripts run on Redis Cluster too.
  */
@@ -55,7 +56,11 @@ if askFrames > 0 then
   if free <= 0 then
     wait = freesIn(count - frameLimit)
   else
-    local spacing = horizon / free
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    local h = horizon
+    if oldest[2] then h = math.max(horizon, math.max(0, now - tonumber(oldest[2])) / 8) end
+    local function spacingAt(k) return h / math.min(frameLimit, 2 * k) end
+    local spacing = spacingAt(free)
     local last = redis.call('ZREVRANGEBYSCORE', key, now, '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
     local since = math.huge
     if last[2] then since = now - tonumber(last[2]) end
@@ -71,7 +76,7 @@ if askFrames > 0 then
       local left = free - frames
       if left > 0 then
         if frames > 0 then
-          wait = math.max(1, math.ceil(horizon / left))
+          wait = math.max(1, math.ceil(spacingAt(left)))
         else
           wait = math.max(1, math.ceil(spacing - since))
         end
