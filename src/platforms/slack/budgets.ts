@@ -14,12 +14,20 @@ import { randomUUID } from "node:crypto";
 import type { RateBudgetStore, RateWindow } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 
-export type SlackMethod = "chat.update" | "chat.appendStream" | "chat.startStream" | "chat.stopStream";
+export type SlackMethod =
+  | "chat.update"
+  | "chat.appendStream"
+  | "chat.startStream"
+  | "chat.stopStream"
+  | "users.info";
 
 export interface SlackMethodLimits {
-  /** Calls per minute per workspace, by method. */
-  perMinute: Record<SlackMethod, number>;
+  /** Calls per minute per workspace, by method (users.info: Tier 4 unless given). */
+  perMinute: Record<Exclude<SlackMethod, "users.info">, number> & { "users.info"?: number };
 }
+
+/** users.info is Tier 4 (100+ per minute); names are looked up in the background, never urgently. */
+const USERS_INFO_PER_MINUTE = 100;
 
 /** Slack's tiers are per minute. */
 const TIER_WINDOW_MS = 60_000;
@@ -49,7 +57,7 @@ export class SlackBudgets {
     return {
       scope: `slack:${teamId}`,
       name: method,
-      limit: this.limits.perMinute[method],
+      limit: this.limits.perMinute[method] ?? USERS_INFO_PER_MINUTE,
       windowMs: (TIER_WINDOW_MS * JITTER_MARGIN) / this.timeScale,
     };
   }

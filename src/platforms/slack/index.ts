@@ -6,6 +6,7 @@
  */
 import { App, SocketModeReceiver } from "@slack/bolt";
 import { turnIdOf } from "../../core/conversation.js";
+import { EditBudgets } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
@@ -144,7 +145,11 @@ class SlackAdapterImpl implements SlackAdapter {
       log,
       this.timeScale,
     );
-    this.names = new UserNames(this.api, deps.store.kv, () => this.identity?.teamId ?? "unknown", log);
+    const lookups = new EditBudgets(deps.store.budgets, log);
+    const teamId = () => this.identity?.teamId ?? "unknown";
+    this.names = new UserNames(this.api, deps.store.kv, teamId, log, () =>
+      lookups.get(this.budgets.window(teamId(), "users.info")),
+    );
     this.assistant = new AssistantThreads({
       api: this.api,
       kv: deps.store.kv,
