@@ -109,8 +109,8 @@ const schema = z.object({
   SLACK_POST_INTERVAL_MS: int(0)
     .default(1000)
     .describe(
-      "Minimum milliseconds between two chat.postMessage calls in one channel, per replica " +
-        "(Slack allows about 1 message per second per channel).",
+      "Minimum milliseconds between two chat.postMessage calls in one channel, all replicas " +
+        "together (Slack allows about 1 message per second per channel).",
     ),
   // Slack refuses messages whose blocks hold more than ~12k characters (msg_blocks_too_long).
   SLACK_MAX_MESSAGE_CHARS: int(500, 10_000).default(3500),

@@ -26,7 +26,7 @@ export interface SlackMethodLimits {
   perMinute: Record<Exclude<SlackMethod, "users.info">, number> & { "users.info"?: number };
 }
 
-/** users.info is Tier 4 (100+ per minute); names are looked up in the background, never urgently. */
+/** users.info is Tier 4 (100+ per minute): background name lookups, and a summary's authors first. */
 const USERS_INFO_PER_MINUTE = 100;
 
 /** Slack's tiers are per minute. */
