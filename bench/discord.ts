@@ -3,18 +3,23 @@
  * the real core and the fake Discord with its per-channel buckets, and a paced model whose token
  * times are recorded.
  *
- * Scenarios: 10 answers at once in one channel (inline replies: one shared channel bucket),
- * 10 answers in 10 channels, and 10 mentions in one channel in thread mode (a thread each).
- * Figures per scenario: time from the model's first token to the first visible text, p50/p99
+ * Scenarios: 1, 20, 40 and 100 answers at once in one guild (inline replies, spread over up to 10
+ * channels, so several answers share each channel's bucket and the 100 share the bot's global
+ * limit), with one replica (memory store) and with two replicas on one Redis, both connected to
+ * the gateway and so both receiving every event (the store's dedup picks one to answer), sharing
+ * the channel budgets and the global limit through the store. Figures per scenario: time from the model's first token to the first visible text, p50/p99
  * staleness (how long a generated token waits until Discord shows it), the ideal the bucket
  * allows (an answer's share of the channel's edits: one edit every N x window / 5), edits per
  * answer, and 429s. Bucket windows are scaled down (x WINDOW_SCALE) so it runs in seconds;
  * multiply times by 1 / WINDOW_SCALE for Discord's real 5-second windows.
  */
-import type { ChatModel, ModelEvent, ModelRequest } from "../src/core/ports.js";
+import type { ChatModel, ModelEvent, ModelRequest, Store } from "../src/core/ports.js";
+import { silentLogger } from "../src/log.js";
 import type { EditBudgetShape } from "../src/platforms/discord/render.js";
+import { createRedisStore } from "../src/store/redis/store.js";
 import type { FakeDiscord, FakeMessage } from "../test/fakes/discord/index.js";
 import { finished, startReplica, startScene } from "../test/platforms/discord/harness.js";
+import { startRedis, type TestRedis, uniquePrefix } from "../test/support/redis.js";
 import { percentile, printTable, round } from "./support.js";
 
 /** Discord's 5 s windows x 0.2 = 1 s. */
@@ -36,7 +41,10 @@ const BUDGET: EditBudgetShape = {
 /** Discord's global 50 requests/s (and the adapter's 45/s) scaled like the buckets. */
 const GLOBAL_PER_SECOND = 50 / WINDOW_SCALE;
 const ADAPTER_GLOBAL_PER_SECOND = 45 / WINDOW_SCALE;
-const ANSWERS = 10;
+const LEVELS = (process.env.BENCH_DISCORD_LEVELS ?? "1,20,40,100").split(",").map(Number);
+const REPLICAS = (process.env.BENCH_DISCORD_REPLICAS ?? "1,2").split(",").map(Number);
+/** Answers are spread over at most this many channels of the guild. */
+const MAX_CHANNELS = 10;
 /** Tokens per answer and the gap between them: ~750 characters over ~6 s (a brisk model). */
 const TOKENS = 150;
 const TOKEN_GAP_MS = 40;
@@ -78,16 +86,20 @@ interface Scenario {
   mode: "inline" | "thread";
   answers: number;
   channels: number;
+  replicas: number;
 }
 
-const SCENARIOS: Scenario[] = [
-  { name: "1 answer (inline)", mode: "inline", answers: 1, channels: 1 },
-  { name: "10 in one channel (inline)", mode: "inline", answers: ANSWERS, channels: 1 },
-  { name: "10 in 10 channels (inline)", mode: "inline", answers: ANSWERS, channels: ANSWERS },
-  { name: "10 in one channel (threads)", mode: "thread", answers: ANSWERS, channels: 1 },
-];
+const SCENARIOS: Scenario[] = REPLICAS.flatMap((replicas) =>
+  LEVELS.map((answers) => ({
+    name: `${answers} in ${Math.min(answers, MAX_CHANNELS)} channel(s), ${replicas} replica(s)`,
+    mode: "inline" as const,
+    answers,
+    channels: Math.min(answers, MAX_CHANNELS),
+    replicas,
+  })),
+);
 
-async function runScenario(s: Scenario): Promise<Record<string, number | string>> {
+async function runScenario(s: Scenario, redis: TestRedis | null): Promise<Record<string, number | string>> {
   const scene = await startScene({
     windowScale: WINDOW_SCALE,
     latencyMs: RTT_MS,
@@ -95,13 +107,23 @@ async function runScenario(s: Scenario): Promise<Record<string, number | string>
   });
   const { fake, guild, alice } = scene;
   const model = new PacedModel();
-  const replica = await startReplica(fake, {
-    model,
-    budget: BUDGET,
-    globalRequestsPerSecond: ADAPTER_GLOBAL_PER_SECOND,
-    env: { DISCORD_REPLY_MODE: s.mode },
-    settings: { throttle: { requests: 1000, windowMs: 60_000, dailyTokens: 10_000_000 } },
-  });
+  const prefix = uniquePrefix("bench-discord");
+  const replicas = [];
+  for (let r = 0; r < s.replicas; r++) {
+    const store: Store | undefined = redis
+      ? await createRedisStore({ url: redis.url, prefix, log: silentLogger() })
+      : undefined;
+    replicas.push(
+      await startReplica(fake, {
+        model,
+        budget: BUDGET,
+        globalRequestsPerSecond: ADAPTER_GLOBAL_PER_SECOND,
+        env: { DISCORD_REPLY_MODE: s.mode },
+        settings: { throttle: { requests: 1000, windowMs: 60_000, dailyTokens: 10_000_000 } },
+        ...(store ? { store } : {}),
+      }),
+    );
+  }
   try {
     const channels = Array.from({ length: s.channels }, (_, i) =>
       i === 0 ? scene.general : fake.addChannel(guild, `c${i}`),
@@ -113,11 +135,14 @@ async function runScenario(s: Scenario): Promise<Record<string, number | string>
     const perChannel = (id: string) => questions.filter((q) => where(q) === id).length;
     for (const q of questions) {
       const count = perChannel(where(q));
-      await fake.waitFor(() => finished(fake, where(q), count), `answers in ${where(q)}`, 60_000);
+      await fake.waitFor(() => finished(fake, where(q), count), `answers in ${where(q)}`, 120_000);
     }
     return measure(fake, model, questions, where, s);
   } finally {
-    await replica.adapter.stop();
+    for (const replica of replicas) {
+      await replica.adapter.stop();
+      if (redis) await replica.store.close();
+    }
     await fake.close();
   }
 }
@@ -151,6 +176,7 @@ function measure(
   const p99 = percentile(staleness, 99);
   return {
     scenario: s.name,
+    replicas: s.replicas,
     answers: answers.length,
     "first text p50 ms": round(percentile(ttft, 50), 0),
     "first text p50 / RTT": round(percentile(ttft, 50) / RTT_MS, 2),
@@ -169,7 +195,14 @@ function measure(
 
 export async function runDiscordBench(): Promise<Record<string, unknown>> {
   const rows: Record<string, number | string>[] = [];
-  for (const scenario of SCENARIOS) rows.push(await runScenario(scenario));
+  const redis = SCENARIOS.some((sc) => sc.replicas > 1) ? await startRedis() : null;
+  try {
+    for (const scenario of SCENARIOS) {
+      rows.push(await runScenario(scenario, scenario.replicas > 1 ? redis : null));
+    }
+  } finally {
+    await redis?.stop();
+  }
   printTable(
     `Discord: concurrent answers of ${TOKENS} tokens (first after ${FIRST_TOKEN_MS} ms, then every ${TOKEN_GAP_MS} ms), REST round trip ${RTT_MS} ms, ` +
       `buckets ${BUCKET_EDITS} per ${BUCKET_WINDOW_MS} ms (Discord's 5 s x ${WINDOW_SCALE})`,
@@ -178,7 +211,7 @@ export async function runDiscordBench(): Promise<Record<string, unknown>> {
   return {
     windowScale: WINDOW_SCALE,
     rttMs: RTT_MS,
-    answers: ANSWERS,
+    levels: LEVELS,
     tokens: TOKENS,
     tokenGapMs: TOKEN_GAP_MS,
     firstTokenMs: FIRST_TOKEN_MS,

@@ -58,10 +58,17 @@ const TIME_SCALE = 30;
 /** Added to every fake Web API call (10 ms against 2 s windows ~ Slack's 100-300 ms against 60 s). */
 const SLACK_LATENCY_MS = 10;
 /**
- * chat.update is Tier 3 (50 per minute per workspace); scaled, the workspace has 1500 per minute.
- * Each replica keeps its own budget, so each gets half: the split an operator of two replicas makes.
+ * The service processes cannot be told the fake's time scale, so they get Slack's per-method
+ * budgets scaled (Tier 3/4/2 x TIME_SCALE). The budgets live in Redis, shared by both replicas:
+ * no per-replica split.
  */
-const UPDATES_PER_MINUTE_PER_REPLICA = (50 * TIME_SCALE) / 2;
+const SCALED_BUDGETS = {
+  SLACK_CHAT_UPDATE_PER_MINUTE: String(50 * TIME_SCALE),
+  SLACK_APPEND_STREAM_PER_MINUTE: String(100 * TIME_SCALE),
+  SLACK_START_STREAM_PER_MINUTE: String(20 * TIME_SCALE),
+  SLACK_STOP_STREAM_PER_MINUTE: String(20 * TIME_SCALE),
+  SLACK_POST_INTERVAL_MS: String(Math.ceil(1000 / TIME_SCALE)),
+};
 /** Conversations rotate over channels: Slack allows one post per second per channel. */
 const CHANNELS = 60;
 const USERS = 50;
@@ -124,7 +131,7 @@ async function run(stoppers: (() => Promise<unknown>)[]): Promise<Record<string,
     SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
     SLACK_SIGNING_SECRET: FAKE_SIGNING_SECRET,
     SLACK_API_URL: slack.apiUrl,
-    SLACK_UPDATES_PER_MINUTE: String(UPDATES_PER_MINUTE_PER_REPLICA),
+    ...SCALED_BUDGETS,
     THROTTLE_REQUESTS: "1000000",
     DAILY_TOKEN_BUDGET: "1000000000",
     WEB_CHAT: "off",
@@ -288,7 +295,7 @@ async function run(stoppers: (() => Promise<unknown>)[]): Promise<Record<string,
   printTable(
     `Load: ${REPLICAS} replicas, one Redis, ${RATE_PER_S} conversations/s for ${DURATION_S} s ` +
       `(model: first token ${FIRST_TOKEN_MS} ms, 30 tokens/s, ${ANSWER_TOKENS} tokens; ` +
-      `fake Slack windows / ${TIME_SCALE}, chat.update ${UPDATES_PER_MINUTE_PER_REPLICA}/min per replica)`,
+      `fake Slack windows / ${TIME_SCALE}, budgets shared by the replicas)`,
     [summary],
   );
   printTable(

@@ -271,11 +271,38 @@ export const schema = z.object({
       "Use `chat.startStream`/`appendStream`/`stopStream` for thread replies where Slack offers them; " +
         "`false` gives every answer message edits and a Stop button.",
     ),
-  SLACK_UPDATES_PER_MINUTE: int(1)
+  SLACK_CHAT_UPDATE_PER_MINUTE: int(1)
     .default(50)
     .describe(
-      "`chat.update` budget per workspace and process (Slack's Tier 3: about 50 per minute). With N " +
-        "replicas, set about 50 ÷ N.",
+      "chat.update calls per minute per workspace, shared by all replicas (Slack Tier 3: 50+ per " +
+        "minute). Edits of answers shown as ordinary messages, and their final texts, draw on it.",
+    ),
+  SLACK_UPDATES_PER_MINUTE: int(1)
+    .optional()
+    .describe("Deprecated: the old name of SLACK_CHAT_UPDATE_PER_MINUTE, read only when that is not set."),
+  SLACK_APPEND_STREAM_PER_MINUTE: int(1)
+    .default(100)
+    .describe(
+      "chat.appendStream calls per minute per workspace, shared by all replicas (Slack Tier 4: " +
+        "100+ per minute). Each call shows the newest words of a natively streamed answer.",
+    ),
+  SLACK_START_STREAM_PER_MINUTE: int(1)
+    .default(20)
+    .describe(
+      "chat.startStream calls per minute per workspace, shared by all replicas (Tier 2, 20+ per " +
+        "minute, assumed like chat.stopStream). Answers beyond it are shown as edited messages.",
+    ),
+  SLACK_STOP_STREAM_PER_MINUTE: int(1)
+    .default(20)
+    .describe(
+      "chat.stopStream calls per minute per workspace, shared by all replicas (Slack Tier 2: 20+ " +
+        "per minute). A stream is opened only when its stop can be booked, so final texts never wait.",
+    ),
+  SLACK_POST_INTERVAL_MS: int(0)
+    .default(1000)
+    .describe(
+      "Minimum milliseconds between two chat.postMessage calls in one channel, all replicas " +
+        "together (Slack allows about 1 message per second per channel).",
     ),
   SLACK_MAX_MESSAGE_CHARS: int(500, 10_000)
     .default(3500)
@@ -325,8 +352,8 @@ export const schema = z.object({
   DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(1, 50)
     .default(45)
     .describe(
-      "REST requests per second this replica allows itself. Discord's global limit, 50 per second per " +
-        "bot, is shared by all replicas: with N replicas, set about 45 ÷ N.",
+      "Discord REST requests per second for the whole bot, shared by all replicas through the " +
+        "store (Discord's global limit is 50 per second; 45 leaves room for latency jitter).",
     ),
 
   // --- Tools
@@ -459,6 +486,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(problems);
   }
   const env = result.data;
+  // The deprecated name still works when the new one is not set.
+  if (env.SLACK_UPDATES_PER_MINUTE !== undefined && present.SLACK_CHAT_UPDATE_PER_MINUTE === undefined) {
+    env.SLACK_CHAT_UPDATE_PER_MINUTE = env.SLACK_UPDATES_PER_MINUTE;
+  }
   const slack = env.SLACK_BOT_TOKEN
     ? { mode: env.SLACK_APP_TOKEN ? ("socket" as const) : ("http" as const) }
     : null;

@@ -51,6 +51,15 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ WEB_ALLOWED_HOSTS: "http://devbox.lan" })).toThrow(/without port/);
   });
 
+  it("keeps the old SLACK_UPDATES_PER_MINUTE working for the chat.update budget, the new name winning", () => {
+    expect(loadConfig({}).env.SLACK_CHAT_UPDATE_PER_MINUTE).toBe(50);
+    expect(loadConfig({ SLACK_UPDATES_PER_MINUTE: "30" }).env.SLACK_CHAT_UPDATE_PER_MINUTE).toBe(30);
+    expect(
+      loadConfig({ SLACK_UPDATES_PER_MINUTE: "30", SLACK_CHAT_UPDATE_PER_MINUTE: "40" }).env
+        .SLACK_CHAT_UPDATE_PER_MINUTE,
+    ).toBe(40);
+  });
+
   it("treats empty values copied from .env.example as unset", () => {
     const config = loadConfig({ DISCORD_SHARD_COUNT: "", OPENAI_API_KEY: "", PORT: "" });
     expect(config.env.DISCORD_SHARD_COUNT).toBeUndefined();

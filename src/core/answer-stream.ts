@@ -4,16 +4,17 @@
  * - the first visible text, posted as soon as it exists (no budget wait: users judge a bot by
  *   how soon something appears);
  * - then edits of the newest text, coalesced, at most one per `minEditIntervalMs` per message
- *   and within the scope's shared EditBudget;
+ *   and within the budget the sink names for it (shared by every replica; the stalest answer
+ *   is served first);
  * - parts that overflow the platform limit become further messages (split at markdown-safe
  *   boundaries), each finalized as soon as it is complete;
  * - always the final text with its final state, retried through 429s and transient errors.
  * Calls to the sink for one answer are strictly sequential (one loop), so edits never race.
  */
 import type { Logger } from "../log.js";
-import type { EditBudget } from "./edit-budget.js";
+import type { EditBudgets } from "./edit-budget.js";
 import { PlatformError } from "./errors.js";
-import type { MessageSink, MessageState } from "./ports.js";
+import type { EditBudgetChoice, MessageSink, MessageState } from "./ports.js";
 import { splitMarkdown } from "./split.js";
 import { sleep } from "./timers.js";
 
@@ -26,6 +27,8 @@ const MAX_RATE_LIMIT_WAIT_MS = 120_000;
 
 interface Part {
   ref: string | null;
+  /** The sink declined to show this part piecemeal: only its final text is posted. */
+  deferred: boolean;
   sent: string | null;
   sentState: MessageState | null;
   lastSendAt: number;
@@ -50,7 +53,6 @@ export class AnswerStream {
   private broken = false;
   /** A failed loop is restarted once for the final text. */
   private finalRetried = false;
-  private released = false;
   /** Waiting for every part of the text so far to exist as a message (see `posted`). */
   private postedWaiters: (() => void)[] = [];
   /** Aborted by finish(): an intermediate frame still waiting for its turn is dropped for the final. */
@@ -66,12 +68,11 @@ export class AnswerStream {
 
   constructor(
     private readonly sink: MessageSink,
-    private readonly budget: EditBudget,
+    private readonly budgets: EditBudgets,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
     this.startedAt = now();
-    budget.holders++;
   }
 
   /** The full text so far. */
@@ -97,7 +98,7 @@ export class AnswerStream {
   private allPosted(): boolean {
     if (this.broken || this.text.trim() === "") return true;
     const count = splitMarkdown(this.text, this.sink.limits.maxChars).length;
-    for (let i = 0; i < count; i++) if (!this.parts[i]?.ref) return false;
+    for (let i = 0; i < count; i++) if (!this.parts[i]?.ref && !this.parts[i]?.deferred) return false;
     return true;
   }
 
@@ -129,10 +130,6 @@ export class AnswerStream {
       const loop = this.loop;
       await loop;
       if (this.loop === loop) break;
-    }
-    if (!this.released) {
-      this.released = true;
-      this.budget.holders--;
     }
     return this.stats;
   }
@@ -191,29 +188,54 @@ export class AnswerStream {
   private async deliver(index: number, text: string, state: MessageState): Promise<void> {
     let part = this.parts[index];
     if (!part) {
-      part = { ref: null, sent: null, sentState: null, lastSendAt: Number.NEGATIVE_INFINITY };
+      part = {
+        ref: null,
+        deferred: false,
+        sent: null,
+        sentState: null,
+        lastSendAt: Number.NEGATIVE_INFINITY,
+      };
       this.parts[index] = part;
     }
     if (part.sent === text && part.sentState === state) return;
     const isFinal = state !== "streaming";
+    if (part.deferred && !isFinal) {
+      part.sent = text; // nothing to show until the final text
+      return;
+    }
     let attempts = 0;
     let rateLimitedMs = 0;
+    let budget: ReturnType<EditBudgets["get"]> | undefined;
     for (;;) {
       try {
         if (part.ref === null) {
-          part.ref = await this.sink.post(text, state);
+          const ref = await this.sink.post(text, state);
+          if (ref === null) {
+            part.deferred = true;
+            part.sent = text;
+            part.sentState = state;
+            this.notifyPosted();
+            return;
+          }
+          part.ref = ref;
           this.stats.posts++;
           if (this.stats.firstVisibleMs === null) this.stats.firstVisibleMs = this.now() - this.startedAt;
           this.notifyPosted();
         } else {
-          if (!isFinal) {
-            // Queue for the scope's budget at once (the message's own interval is a not-before
-            // time, so its place in the queue is kept). If the answer finishes meanwhile, this
-            // frame is stale and the final text (which jumps the queue) goes instead.
-            const notBefore = part.lastSendAt + this.sink.limits.minEditIntervalMs;
-            if (!(await settle(this.budget.acquire(false, this.finishing.signal, notBefore)))) return;
-          } else {
-            await this.budget.acquire(true);
+          const choice = this.budgetFor(part.ref, isFinal);
+          if (choice) {
+            budget = this.budgets.get(choice.window);
+            if (!isFinal) {
+              // Queue for the budget at once (the message's own interval is a not-before time, so
+              // its place in the queue is kept). If the answer finishes meanwhile, this frame is
+              // stale and the final text (which goes before frames) is sent instead.
+              const notBefore = part.lastSendAt + choice.minEditIntervalMs;
+              const staleSince = Number.isFinite(part.lastSendAt) ? part.lastSendAt : this.startedAt;
+              const granted = budget.acquire(false, this.finishing.signal, notBefore, staleSince);
+              if (!(await settle(granted))) return;
+            } else {
+              await budget.acquire(true);
+            }
           }
           // While we waited, newer text may have arrived: send the newest, never a stale frame.
           if (!isFinal) text = this.latestFor(index) ?? text;
@@ -228,7 +250,7 @@ export class AnswerStream {
         if (err instanceof PlatformError && err.retryAfterMs !== undefined) {
           this.stats.rateLimited++;
           rateLimitedMs += err.retryAfterMs;
-          this.budget.pause(err.retryAfterMs);
+          budget?.pause(err.retryAfterMs);
           if (rateLimitedMs <= MAX_RATE_LIMIT_WAIT_MS) {
             if (part.ref === null) await sleep(err.retryAfterMs);
             continue;
@@ -247,6 +269,16 @@ export class AnswerStream {
         await sleep(FINAL_RETRY_BASE_MS * 2 ** (attempts - 1));
       }
     }
+  }
+
+  /** The budget an edit of `ref` draws on: the sink's choice, by default its scope budget. */
+  private budgetFor(ref: string, final: boolean): EditBudgetChoice | null {
+    if (this.sink.editBudget) return this.sink.editBudget(ref, final);
+    const limits = this.sink.limits;
+    return {
+      window: { scope: limits.scope, name: "edits", limit: limits.scopeEdits, windowMs: limits.windowMs },
+      minEditIntervalMs: limits.minEditIntervalMs,
+    };
   }
 
   /** The current text of part `index`, if it is still the last (growing) part. */

@@ -138,7 +138,7 @@ export class Conversation {
   constructor(readonly deps: ConversationDeps) {
     this.now = deps.now ?? Date.now;
     this.orphans = new OrphanRegistry(deps.log);
-    this.budgets = new EditBudgets(this.now);
+    this.budgets = new EditBudgets(deps.store.budgets, deps.log, this.now);
     this.queue = new ThreadQueue(deps.store.threads, this.now);
   }
 
@@ -323,13 +323,7 @@ export class Conversation {
     }, settings.lockTtlMs / 3);
     keepLock.unref();
     metrics.activeStreams.inc({ platform: msg.platform });
-    const limits = sink.limits;
-    const answer = new AnswerStream(
-      sink,
-      this.budgets.get(limits.scope, limits.scopeEdits, limits.windowMs),
-      log,
-      this.now,
-    );
+    const answer = new AnswerStream(sink, this.budgets, log, this.now);
     let saved = true;
     try {
       if (sink.status)

@@ -1,19 +1,26 @@
 /**
- * A shared budget of platform edits for one scope (a Slack workspace, a Discord channel).
+ * One platform budget as this process's answers see it (chat.update of a Slack workspace, the
+ * edits of a Discord channel): a queue of answers waiting to send, in front of the window that
+ * lives in the store and is shared by every replica (core/rate-window.ts has the rules).
  *
- * Two rules, both needed:
- * - never more than `edits` grants in any sliding `windowMs` (so a fixed- or sliding-window
- *   platform limit is never exceeded, whatever the burst);
- * - grants are paced at least `windowMs / edits` apart, so concurrent answers share the budget
- *   evenly over time instead of spending it all in the first second and then going stale.
- * Final edits jump the queue: an answer's last text matters more than an intermediate frame.
- * A platform 429 pauses the whole scope for its Retry-After.
+ * - Batching: at most one store call per budget is in flight; it asks for as many grants as
+ *   answers are ready, so a grant costs at most one round trip however many answers wait.
+ * - Allocation: final texts first (they may use the reserve), then the frames whose visible text
+ *   is the most stale. The store decides how many: a quiet window is spent at once (few, short
+ *   answers get every edit the platform allows), sustained load falls back to even pacing.
+ * - A platform 429 pauses this process's use of the budget for its Retry-After.
+ * - If the store fails, final texts go ahead (the platform's 429 is the backstop) and frames
+ *   wait for the store to answer again: an outage costs freshness, never an answer.
  */
+import type { Logger } from "../log.js";
+import type { RateBudgetStore, RateWindow } from "./ports.js";
 
 interface Waiter {
   final: boolean;
   /** Not granted before this time (a message's own minimum edit interval); keeps its place meanwhile. */
   notBefore: number;
+  /** When the answer's visible text last changed: the oldest goes first. */
+  staleSince: number;
   resolve: () => void;
   reject: (err: unknown) => void;
   signal?: AbortSignal | undefined;
@@ -21,27 +28,35 @@ interface Waiter {
 }
 
 /**
- * Share of a scope's edits kept for final texts (scopes of 10+ edits per window). A tenth costs
- * intermediate frames ~11% in freshness and lets a burst of answers ending together show their
- * last words at once.
+ * Share of a budget kept for final texts (budgets of 10+ per window). A tenth costs intermediate
+ * frames ~11% in freshness and lets answers ending together show their last words at once.
  */
 const FINAL_RESERVE = 0.1;
+/**
+ * A quiet window's frames are spread over this part of it at first (3 s of a minute, about the
+ * length of a short answer): a burst of short answers gets most of the window while they run
+ * (core/rate-window.ts has the rules, including the fall-back to even pacing).
+ */
+const HORIZON_SHARE = 1 / 20;
+/** After the store failed, frames ask again this much later. */
+const STORE_RETRY_MS = 1000;
 
 export class EditBudget {
-  private readonly grants: number[] = [];
   private readonly waiters: Waiter[] = [];
   private pausedUntil = 0;
-  private lastGrant = Number.NEGATIVE_INFINITY;
+  /** The store said no frame before this time: frames alone do not ask again sooner. */
+  private framesBlockedUntil = 0;
+  private asking = false;
+  private pumpQueued = false;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
   /** Last time anyone used this budget; idle budgets are dropped by their registry. */
   lastUsed: number;
-  /** Answers holding this budget: a held budget is never dropped, however idle. */
-  holders = 0;
 
   constructor(
-    readonly edits: number,
-    readonly windowMs: number,
+    readonly window: RateWindow,
+    private readonly store: RateBudgetStore,
+    private readonly log?: Logger,
     private readonly now: () => number = Date.now,
   ) {
     this.lastUsed = now();
@@ -52,14 +67,14 @@ export class EditBudget {
   }
 
   /**
-   * Resolves when an edit may be sent, not before `notBefore` (epoch ms). Waiting for its own
-   * interval, an edit keeps its place in the queue: the next grant goes to the first waiter
-   * that is ready. Rejects with the signal's reason if aborted first.
+   * Resolves when a call may be made, not before `notBefore` (epoch ms). Waiting for its own
+   * interval, a frame keeps its place: the next grant goes to ready waiters. Rejects with the
+   * signal's reason if aborted first.
    */
-  acquire(final: boolean, signal?: AbortSignal, notBefore = 0): Promise<void> {
+  acquire(final: boolean, signal?: AbortSignal, notBefore = 0, staleSince = this.now()): Promise<void> {
     this.lastUsed = this.now();
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { final, notBefore, resolve, reject, signal };
+      const waiter: Waiter = { final, notBefore, staleSince, resolve, reject, signal };
       if (signal) {
         if (signal.aborted) {
           reject(signal.reason);
@@ -72,69 +87,99 @@ export class EditBudget {
         };
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
-      // Finals go before every non-final, after earlier finals.
-      if (final) {
-        const firstNonFinal = this.waiters.findIndex((w) => !w.final);
-        if (firstNonFinal === -1) this.waiters.push(waiter);
-        else this.waiters.splice(firstNonFinal, 0, waiter);
-      } else {
-        this.waiters.push(waiter);
-      }
+      this.waiters.push(waiter);
+      this.pumpSoon();
+    });
+  }
+
+  /**
+   * Ask after the current burst of callbacks: answers that become ready together (a burst of
+   * mentions, a model chunk fanning out) share one store call instead of one each.
+   */
+  private pumpSoon(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
       this.pump();
     });
   }
 
-  /** The platform said 429: nobody in this scope sends until `retryAfterMs` has passed. */
+  /** The platform said 429: this process sends nothing in this budget for `retryAfterMs`. */
   pause(retryAfterMs: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
     this.schedule(retryAfterMs);
   }
 
-  /** Edits that only final texts may use: intermediate frames are paced to the rest. */
-  private get reserved(): number {
-    return this.edits >= 10 ? Math.ceil(this.edits * FINAL_RESERVE) : 0;
-  }
-
-  private get spacingMs(): number {
-    return this.windowMs / (this.edits - this.reserved);
-  }
-
-  /**
-   * Milliseconds until the next grant is allowed (0 = now). Intermediate frames are paced evenly
-   * and leave the reserve unused; a final text needs only room in the window (answers that end
-   * at the same moment do not queue their last words behind each other).
-   */
-  private waitMs(now: number, final: boolean): number {
-    while (this.grants.length > 0 && (this.grants[0] ?? 0) <= now - this.windowMs) this.grants.shift();
-    const limit = final ? this.edits : this.edits - this.reserved;
-    let wait = Math.max(0, this.pausedUntil - now);
-    if (!final) wait = Math.max(wait, this.lastGrant + this.spacingMs - now);
-    if (this.grants.length >= limit) {
-      wait = Math.max(wait, (this.grants[this.grants.length - limit] ?? now) + this.windowMs - now);
-    }
-    return Math.ceil(wait);
+  /** Slots only final texts may use. */
+  private get reserve(): number {
+    return this.window.limit >= 10 ? Math.ceil(this.window.limit * FINAL_RESERVE) : 0;
   }
 
   private pump(): void {
-    while (this.waiters.length > 0) {
-      const now = this.now();
-      const wait = this.waitMs(now, this.waiters[0]?.final ?? false);
-      if (wait > 0) {
-        this.schedule(wait);
-        return;
-      }
-      const index = this.waiters.findIndex((w) => w.notBefore <= now);
-      if (index === -1) {
-        this.schedule(Math.min(...this.waiters.map((w) => w.notBefore)) - now);
-        return;
-      }
-      const [waiter] = this.waiters.splice(index, 1) as [Waiter];
+    if (this.asking || this.waiters.length === 0) return;
+    const now = this.now();
+    if (now < this.pausedUntil) {
+      this.schedule(this.pausedUntil - now);
+      return;
+    }
+    const ready = this.waiters.filter((w) => w.notBefore <= now);
+    const finals = ready.filter((w) => w.final).length;
+    const frames = now < this.framesBlockedUntil ? 0 : ready.length - finals;
+    if (finals + frames === 0) {
+      const next = Math.min(
+        ...this.waiters.map((w) => Math.max(w.notBefore, w.final ? 0 : this.framesBlockedUntil)),
+      );
+      this.schedule(next - now);
+      return;
+    }
+    this.asking = true;
+    this.store
+      .grant({
+        window: this.window,
+        reserve: this.reserve,
+        horizonMs: this.window.windowMs * HORIZON_SHARE,
+        finals,
+        frames,
+      })
+      .then(
+        (granted) => {
+          this.asking = false;
+          this.hand(granted.finals, granted.frames, now);
+          if (granted.frames < frames) this.framesBlockedUntil = this.now() + granted.retryAfterMs;
+          if (granted.finals < finals || granted.frames < frames) {
+            this.schedule(Math.max(1, granted.retryAfterMs));
+          }
+          this.pump();
+        },
+        (err: unknown) => {
+          this.asking = false;
+          this.log?.warn({ err, budget: this.window.name }, "rate budget unavailable; final texts go ahead");
+          this.hand(finals, 0, now);
+          this.framesBlockedUntil = this.now() + STORE_RETRY_MS;
+          this.pump();
+        },
+      );
+  }
+
+  /** Give `finals` grants to final texts in arrival order and `frames` to the stalest ready frames. */
+  private hand(finals: number, frames: number, readyAt: number): void {
+    const ready = this.waiters.filter((w) => w.notBefore <= readyAt);
+    const chosen = [
+      ...ready.filter((w) => w.final).slice(0, finals),
+      ...ready
+        .filter((w) => !w.final)
+        .sort((a, b) => a.staleSince - b.staleSince)
+        .slice(0, frames),
+    ];
+    for (const waiter of chosen) {
+      const i = this.waiters.indexOf(waiter);
+      if (i < 0) continue; // aborted while the store answered: its grant goes unused
+      this.waiters.splice(i, 1);
       if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener("abort", waiter.onAbort);
-      this.grants.push(now);
-      this.lastGrant = now;
-      this.lastUsed = now;
       waiter.resolve();
     }
+    if (chosen.length > 0) this.lastUsed = this.now();
   }
 
   private schedule(ms: number): void {
@@ -152,18 +197,23 @@ export class EditBudget {
   }
 }
 
-/** Budgets by scope, created on first use and dropped after they have been idle a while. */
+/** Budgets by scope and name, created on first use and dropped after they have been idle a while. */
 export class EditBudgets {
   private readonly budgets = new Map<string, EditBudget>();
   private sweeps = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: RateBudgetStore,
+    private readonly log?: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  get(scope: string, edits: number, windowMs: number): EditBudget {
-    let budget = this.budgets.get(scope);
-    if (!budget || budget.edits !== edits || budget.windowMs !== windowMs) {
-      budget = new EditBudget(edits, windowMs, this.now);
-      this.budgets.set(scope, budget);
+  get(window: RateWindow): EditBudget {
+    const id = `${window.scope}\u0000${window.name}`;
+    let budget = this.budgets.get(id);
+    if (!budget || budget.window.limit !== window.limit || budget.window.windowMs !== window.windowMs) {
+      budget = new EditBudget(window, this.store, this.log, this.now);
+      this.budgets.set(id, budget);
     }
     if (++this.sweeps % 256 === 0) this.sweep();
     return budget;
@@ -173,13 +223,11 @@ export class EditBudgets {
     return this.budgets.size;
   }
 
-  /** Drop budgets idle for longer than their window: they hold no state that still matters. */
+  /** Drop budgets nobody waits on and idle for two windows: their state lives in the store. */
   private sweep(): void {
     const now = this.now();
-    for (const [scope, budget] of this.budgets) {
-      if (budget.pending === 0 && budget.holders === 0 && now - budget.lastUsed > budget.windowMs * 2) {
-        this.budgets.delete(scope);
-      }
+    for (const [id, budget] of this.budgets) {
+      if (budget.pending === 0 && now - budget.lastUsed > budget.window.windowMs * 2) this.budgets.delete(id);
     }
   }
 }

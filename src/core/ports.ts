@@ -116,12 +116,52 @@ export interface VectorCache {
   setMany(entries: { key: string; vector: Float32Array }[], ttlMs: number): Promise<void>;
 }
 
+/** One platform budget: at most `limit` calls in any sliding `windowMs`, e.g. chat.update per workspace. */
+export interface RateWindow {
+  /** What shares the budget (a Slack workspace, a Discord channel, a bot): the key's hash tag. */
+  scope: string;
+  /** The method or route inside the scope ("chat.update"). */
+  name: string;
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Platform rate budgets shared by every replica (Redis), or by this process (memory). Each call
+ * is one atomic step (one Lua script, one round trip). Time is the store's own clock.
+ */
+export interface RateBudgetStore {
+  /**
+   * Grant up to `finals` final-text calls and `frames` intermediate ones now, per the rules in
+   * core/rate-window.ts (finals may use the `reserve`; frames are spread over `horizonMs`).
+   */
+  grant(req: {
+    window: RateWindow;
+    reserve: number;
+    horizonMs: number;
+    finals: number;
+    frames: number;
+  }): Promise<{ finals: number; frames: number; retryAfterMs: number }>;
+  /**
+   * Book a slot in each window (all in one scope) for a call to be made later, under `id`:
+   * all or none. A booking counts until settled, or for `holdMs` + the window if never settled.
+   */
+  book(req: {
+    scope: string;
+    id: string;
+    slots: { name: string; limit: number; windowMs: number; holdMs: number }[];
+  }): Promise<{ booked: boolean; retryAfterMs: number }>;
+  /** The booked call is made now (`used`), or will not be made (the slot is freed). */
+  settle(req: { scope: string; name: string; id: string; used: boolean }): Promise<boolean>;
+}
+
 export interface Store {
   readonly kind: "redis" | "memory";
   readonly gate: GateStore;
   readonly threads: ThreadStore;
   readonly kv: KeyValueStore;
   readonly vectors: VectorCache;
+  readonly budgets: RateBudgetStore;
   /** Resolves when the store answers; rejects with a StoreError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -245,6 +285,11 @@ export interface SinkLimits {
   minEditIntervalMs: number;
 }
 
+export interface EditBudgetChoice {
+  window: RateWindow;
+  minEditIntervalMs: number;
+}
+
 /**
  * Where an answer is shown. The core's edit scheduler decides when to call these; the adapter
  * renders markdown for its platform. A rate-limited call throws `PlatformError` with
@@ -252,10 +297,20 @@ export interface SinkLimits {
  */
 export interface MessageSink {
   readonly limits: SinkLimits;
-  /** Create a message; returns the adapter's reference to it. */
-  post(text: string, state: MessageState): Promise<string>;
+  /**
+   * Create a message; returns the adapter's reference to it. Null (only for a `streaming` text)
+   * means "not now": the platform has no budget to show this answer piecemeal, so nothing is
+   * shown until the final text, which is then posted whole.
+   */
+  post(text: string, state: MessageState): Promise<string | null>;
   /** Replace a message's text. A final state (`done`, `stopped`, `error`) is its last edit. */
   edit(ref: string, text: string, state: MessageState): Promise<void>;
+  /**
+   * The budget an edit of message `ref` draws on, and that message's own minimum interval; null
+   * when the call needs no grant (its slot was booked when the message was created). Default: the
+   * scope budget of `limits`.
+   */
+  editBudget?(ref: string, final: boolean): EditBudgetChoice | null;
   /** A short notice outside the answer (throttled, busy, rejected). Slack may show it ephemerally. */
   notice(text: string): Promise<void>;
   /** Best-effort "working" signal (typing indicator, assistant status). Empty text clears it. */

@@ -82,13 +82,7 @@ export async function runSummary(run: SummaryRun): Promise<TurnResult> {
   }
   if (admission.kind === "refused") return refuse(admission.outcome, admission.error);
 
-  const limits = req.sink.limits;
-  const answer = new AnswerStream(
-    req.sink,
-    run.budgets.get(limits.scope, limits.scopeEdits, limits.windowMs),
-    log,
-    run.now,
-  );
+  const answer = new AnswerStream(req.sink, run.budgets, log, run.now);
   const usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
   deps.metrics.activeStreams.inc({ platform: req.platform });
   try {

@@ -40,6 +40,8 @@ export interface StoreKeys {
    * (the cache is small: a few thousand vectors of a few KB).
    */
   vector(key: string): string;
+  /** One platform budget's window; every budget of one scope shares the `{budget:scope}` tag. */
+  budget(scope: string, name: string): string;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -55,6 +57,7 @@ export function storeKeys(prefix: string): StoreKeys {
     seen: (userKey, messageKey) => `${prefix}{${userKey}}:seen:${messageKey}`,
     kv: (key) => `${prefix}kv:${key}`,
     vector: (key) => `${prefix}{vectors}:${key}`,
+    budget: (scope, name) => `${prefix}{budget:${scope}}:${name}`,
   };
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { AnswerStream } from "../../src/core/answer-stream.js";
-import { EditBudget, EditBudgets } from "../../src/core/edit-budget.js";
 import { PlatformError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/log.js";
+import { localBudgets } from "../support/budgets.js";
 import { RecordingSink } from "../support/recording-sink.js";
 
 const log = silentLogger();
@@ -20,7 +20,7 @@ async function streamWords(stream: AnswerStream, words: string[], gapMs: number)
 describe("AnswerStream", () => {
   it("posts the first text at once, coalesces edits and always delivers the final text", async () => {
     const sink = new RecordingSink({ minEditIntervalMs: 30 });
-    const stream = new AnswerStream(sink, new EditBudget(1000, 1000), log);
+    const stream = new AnswerStream(sink, localBudgets(), log);
     const words = Array.from({ length: 60 }, (_, i) => `w${i} `);
     const stats = await streamWords(stream, words, 1);
     expect(sink.calls[0]?.op).toBe("post");
@@ -35,11 +35,9 @@ describe("AnswerStream", () => {
       { length: 8 },
       () => new RecordingSink({ scope: "ws1", scopeEdits: 5, windowMs: 300 }),
     );
-    const budgets = new EditBudgets();
+    const budgets = localBudgets();
     const words = Array.from({ length: 40 }, (_, i) => `t${i} `);
-    await Promise.all(
-      sinks.map((sink) => streamWords(new AnswerStream(sink, budgets.get("ws1", 5, 300), log), words, 5)),
-    );
+    await Promise.all(sinks.map((sink) => streamWords(new AnswerStream(sink, budgets, log), words, 5)));
     const edits = sinks
       .flatMap((s) => s.calls)
       .filter((c) => c.op === "edit")
@@ -54,7 +52,7 @@ describe("AnswerStream", () => {
     const sink = new RecordingSink();
     let limited = 0;
     sink.rateLimit = (call) => (call.op === "edit" && limited++ < 2 ? 50 : undefined);
-    const stream = new AnswerStream(sink, new EditBudget(100, 1000), log);
+    const stream = new AnswerStream(sink, localBudgets(), log);
     stream.append("Hello");
     await tick(5);
     stream.append(" world");
@@ -65,7 +63,7 @@ describe("AnswerStream", () => {
 
   it("continues a long answer in further messages and finalizes each one", async () => {
     const sink = new RecordingSink({ maxChars: 200 });
-    const stream = new AnswerStream(sink, new EditBudget(1000, 1000), log);
+    const stream = new AnswerStream(sink, localBudgets(), log);
     const paragraphs = Array.from(
       { length: 10 },
       (_, i) => `Paragraph ${i}: ${"lorem ipsum ".repeat(5)}\n\n`,
@@ -80,7 +78,7 @@ describe("AnswerStream", () => {
   it("reports an answer it could not show instead of throwing", async () => {
     const sink = new RecordingSink();
     sink.failPosts = true;
-    const stream = new AnswerStream(sink, new EditBudget(100, 1000), log);
+    const stream = new AnswerStream(sink, localBudgets(), log);
     stream.append("partial");
     const stats = await stream.finish("done", "partial answer");
     expect(stats.delivered).toBe(false);
@@ -88,14 +86,16 @@ describe("AnswerStream", () => {
   });
 
   it("sends the final text instead of a stale frame that was still waiting for the budget", async () => {
-    const sink = new RecordingSink({ scopeEdits: 2, windowMs: 600 });
-    const budget = new EditBudget(2, 600);
-    const stream = new AnswerStream(sink, budget, log);
+    const sink = new RecordingSink({ scope: "ws1", scopeEdits: 10, windowMs: 60_000 });
+    const budgets = localBudgets();
+    const stream = new AnswerStream(sink, budgets, log);
     stream.append("first");
     await tick(5);
-    await budget.acquire(false); // another answer in the scope just used the budget
-    stream.append(" second");
-    await tick(20); // the edit for " second" now waits ~300 ms for the budget
+    // Other answers in the scope used every slot frames may use (9 of 10; 1 is the reserve).
+    const shared = budgets.get({ scope: "ws1", name: "edits", limit: 10, windowMs: 60_000 });
+    await Promise.all(Array.from({ length: 9 }, () => shared.acquire(false)));
+    stream.append(" second"); // this frame now waits a minute for the window
+    await tick(20);
     await stream.finish("done", "first second third");
     const edits = sink.calls.filter((c) => c.op === "edit");
     expect(edits.map((e) => e.text)).toEqual(["first second third"]);
@@ -113,7 +113,7 @@ describe("AnswerStream", () => {
       }
       return post(text, state);
     };
-    const stream = new AnswerStream(sink, new EditBudget(100, 1000), log);
+    const stream = new AnswerStream(sink, localBudgets(), log);
     stream.append("Partial");
     await tick(5); // the first post is in flight...
     const stats = await stream.finish("done", "The whole answer."); // ...when the answer ends

@@ -1,35 +1,131 @@
-import { describe, expect, it } from "vitest";
-import { EditBudget } from "../../src/core/edit-budget.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { EditBudgets } from "../../src/core/edit-budget.js";
+import type { RateWindow } from "../../src/core/ports.js";
+import { silentLogger } from "../../src/log.js";
+import { createMemoryStore } from "../../src/store/memory/store.js";
+
+// Time is controlled: every wait below is a fake timer advanced by the test, never raced.
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_700_000_000_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const MINUTE = 60_000;
+
+/** Two replicas' budgets over one store (the memory store; Redis runs the same contract). */
+function setup(limit: number, windowMs = MINUTE) {
+  const store = createMemoryStore({ log: silentLogger() });
+  const window: RateWindow = { scope: "T1", name: "chat.update", limit, windowMs };
+  const replica = () => new EditBudgets(store.budgets).get(window);
+  return { budget: replica(), replica };
+}
+
+/** Every pair of grants `limit` apart is at least a window apart: no sliding window holds more. */
+function expectWithinWindow(grants: number[], limit: number, windowMs: number) {
+  const sorted = [...grants].sort((a, b) => a - b);
+  for (let i = limit; i < sorted.length; i++)
+    expect(sorted[i]! - sorted[i - limit]!).toBeGreaterThanOrEqual(windowMs);
+}
 
 describe("EditBudget", () => {
-  it("never grants more than its edits in any window, finals included", async () => {
-    const budget = new EditBudget(10, 300);
+  it("never grants more than its limit in any window, finals included", async () => {
+    const { budget } = setup(10);
     const grants: number[] = [];
-    await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 25 }, (_, i) => budget.acquire(i % 3 === 0).then(() => grants.push(Date.now()))),
     );
-    grants.sort((a, b) => a - b);
-    for (let i = 10; i < grants.length; i++) expect(grants[i]! - grants[i - 10]!).toBeGreaterThanOrEqual(298);
+    await vi.advanceTimersByTimeAsync(3 * MINUTE);
+    await all;
+    expect(grants).toHaveLength(25);
+    expectWithinWindow(grants, 10, MINUTE);
   });
 
   it("keeps a reserve for final texts, so answers ending together are not queued behind frames", async () => {
-    const budget = new EditBudget(10, 300);
-    // Nine intermediate frames use up what frames may use of the window.
-    for (let i = 0; i < 9; i++) await budget.acquire(false);
+    const { budget } = setup(10);
     const order: string[] = [];
-    const frame = budget.acquire(false).then(() => order.push("frame"));
+    const frames = Array.from({ length: 10 }, () => budget.acquire(false).then(() => order.push("frame")));
+    await vi.advanceTimersByTimeAsync(5000);
+    // Nine frames went; the tenth slot is the reserve.
+    expect(order).toEqual(Array(9).fill("frame"));
     const final = budget.acquire(true).then(() => order.push("final"));
-    await Promise.all([frame, final]);
-    expect(order).toEqual(["final", "frame"]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(order.at(-1)).toBe("final");
+    await vi.advanceTimersByTimeAsync(2 * MINUTE);
+    await Promise.all([...frames, final]);
+  });
+
+  it("spends a quiet window at once when a burst of answers starts, in one grant", async () => {
+    const { budget } = setup(100);
+    let granted = 0;
+    const burst = Array.from({ length: 20 }, () => budget.acquire(false).then(() => granted++));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(granted).toBe(20);
+    await Promise.all(burst);
+  });
+
+  it("falls back to even pacing under sustained load, and never exceeds the window", async () => {
+    const { budget } = setup(100);
+    const grants: number[] = [];
+    // 30 answers that each want an edit again as soon as they got one, for five minutes.
+    let running = true;
+    const answer = async () => {
+      while (running) {
+        await budget.acquire(false);
+        grants.push(Date.now());
+      }
+    };
+    const answers = Array.from({ length: 30 }, answer);
+    await vi.advanceTimersByTimeAsync(5 * MINUTE);
+    running = false;
+    expectWithinWindow(grants, 100, MINUTE);
+    // The burst takes the frames' share (90) within seconds...
+    const start = grants[0]!;
+    expect(grants.filter((t) => t < start + 5000).length).toBeGreaterThanOrEqual(60);
+    // ...and from then on the grants are paced: every later minute gets close to the even 90.
+    const lastMinute = grants.filter((t) => t >= start + 4 * MINUTE && t < start + 5 * MINUTE).length;
+    expect(lastMinute).toBeGreaterThanOrEqual(75);
+    expect(lastMinute).toBeLessThanOrEqual(90);
+    await vi.advanceTimersByTimeAsync(2 * MINUTE);
+    await Promise.race([Promise.all(answers), Promise.resolve()]);
+  });
+
+  it("gives a scarce edit to the answer whose visible text is the most stale", async () => {
+    const { budget } = setup(10);
+    const used = Array.from({ length: 9 }, () => budget.acquire(false));
+    await vi.advanceTimersByTimeAsync(0);
+    await Promise.all(used);
+    const order: string[] = [];
+    const now = Date.now();
+    const fresh = budget.acquire(false, undefined, 0, now - 100).then(() => order.push("fresh"));
+    const stale = budget.acquire(false, undefined, 0, now - 5000).then(() => order.push("stale"));
+    await vi.advanceTimersByTimeAsync(MINUTE + 1);
+    await vi.advanceTimersByTimeAsync(MINUTE + 1);
+    await Promise.all([fresh, stale]);
+    expect(order).toEqual(["stale", "fresh"]);
   });
 
   it("grants a ready frame before one still waiting for its own message's edit interval", async () => {
-    const budget = new EditBudget(100, 1000);
+    const { budget } = setup(100);
     const order: string[] = [];
     const early = budget.acquire(false, undefined, Date.now() + 40).then(() => order.push("interval-bound"));
     const later = budget.acquire(false).then(() => order.push("ready"));
+    await vi.advanceTimersByTimeAsync(100);
     await Promise.all([early, later]);
-    // The ready frame goes first: the other was not allowed yet, and does not hold up the queue.
     expect(order).toEqual(["ready", "interval-bound"]);
+  });
+
+  it("shares the window between replicas: together they never exceed it", async () => {
+    const { budget, replica } = setup(20);
+    const other = replica();
+    const grants: number[] = [];
+    const asks = Array.from({ length: 60 }, (_, i) =>
+      (i % 2 ? budget : other).acquire(i % 5 === 0).then(() => grants.push(Date.now())),
+    );
+    await vi.advanceTimersByTimeAsync(4 * MINUTE);
+    await Promise.all(asks);
+    expect(grants).toHaveLength(60);
+    expectWithinWindow(grants, 20, MINUTE);
   });
 });

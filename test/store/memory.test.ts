@@ -3,6 +3,7 @@ import type { Store } from "../../src/core/ports.js";
 import { storeKeys } from "../../src/store/keys.js";
 import { type KeyspaceOptions, MemoryKeyspace } from "../../src/store/memory/keyspace.js";
 import { createMemoryStore } from "../../src/store/memory/store.js";
+import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
@@ -39,6 +40,7 @@ function memoryFixture(keyspaceOptions: KeyspaceOptions = {}, fillers = 0): Open
 }
 
 storeContract("memory", memoryFixture());
+budgetContract("memory", memoryFixture());
 // Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
 // every key a test creates first evicts an old conversation (the fillers, least recently used).
 const CAP = 200;

@@ -12,7 +12,8 @@ import {
   uniquePrefix,
   usingExternalRedis,
 } from "../support/redis.js";
-import { storeContract } from "./contract.js";
+import { budgetContract } from "./budget-contract.js";
+import { type OpenStore, storeContract } from "./contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
 let redis: TestRedis;
@@ -38,7 +39,7 @@ async function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-storeContract("redis", async ({ log }) => {
+const openRedis: OpenStore = async ({ log }) => {
   const prefix = uniquePrefix();
   const open = () => createRedisStore({ url: redis.url, prefix, log });
   const stores: Store[] = [await open()];
@@ -59,7 +60,9 @@ storeContract("redis", async ({ log }) => {
       if (usingExternalRedis()) await deleteKeys(redis.url, prefix);
     },
   };
-});
+};
+storeContract("redis", openRedis);
+budgetContract("redis", openRedis);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };

@@ -4,7 +4,8 @@
  * of its own, which do not line up with Discord's, so a busy second can still draw 429s. This
  * limiter lets at most `limit` requests start in any sliding window, in arrival order.
  *
- * It is per process: replicas sharing one bot token should each get a share of the limit.
+ * This one is per process, for the command-registration CLI; the adapter keeps the limit in the
+ * store instead (rest.ts), shared by every replica, so no replica needs a share of its own.
  */
 
 /** Discord's documented global limit, less 10% for latency jitter. */

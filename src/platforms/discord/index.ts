@@ -69,6 +69,7 @@ class DiscordAdapter implements PlatformAdapter {
       metrics: this.deps.metrics,
       log: this.log,
       globalRequestsPerSecond: this.options.globalRequestsPerSecond ?? env.DISCORD_GLOBAL_REQUESTS_PER_SECOND,
+      shared: { budgets: this.deps.store.budgets, scope: `discord:${env.DISCORD_APPLICATION_ID}` },
     });
     const client = createGatewayClient({ env, metrics: this.deps.metrics, log: this.log });
     this.client = client;

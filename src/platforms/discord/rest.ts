@@ -15,7 +15,9 @@
  *   text. Sends of new messages wait in the sink instead (sink.ts): Discord counts them in a
  *   bucket of their own, which must not pause the channel's edits.
  * - Other routes (threads, typing, history, interaction callbacks) keep discord.js' queueing.
- * - Discord's global limit (50/s per bot) is kept by a sliding-window limiter (global-limit.ts).
+ * - Discord's global limit (50/s per bot) is one budget in the store, shared by every replica
+ *   (requests are granted in arrival order, batched: one store round trip per burst); without a
+ *   store (the command-registration CLI) a per-process sliding window keeps it (global-limit.ts).
  * Known gap: discord.js sends the first request after it learns a route's bucket id through a
  * fresh queue that knows nothing yet; right after start-up that one request can draw a 429
  * (counted, and handled like any other).
@@ -29,7 +31,9 @@ import {
   REST,
   RESTEvents,
 } from "discord.js";
+import { EditBudget } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
+import type { RateBudgetStore } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import {
@@ -37,6 +41,12 @@ import {
   DISCORD_GLOBAL_REQUESTS_PER_SECOND,
   SlidingWindowLimiter,
 } from "./global-limit.js";
+
+/**
+ * Discord counts its global limit per second; our shared window is 50 ms longer, so requests
+ * granted a window apart still arrive a second apart when one of them is sent a little later.
+ */
+const GLOBAL_WINDOW_MS = 1050;
 
 /** Routes whose rate limits go to the caller (the edit scheduler) instead of a hidden queue. */
 const SCHEDULED_ROUTES = new Set([
@@ -81,19 +91,28 @@ export function createRest(opts: {
   token?: string;
   metrics: Metrics;
   log: Logger;
-  /** Requests per second this process may send (Discord's global limit, or this replica's share). */
+  /** Requests per second the whole bot may send (Discord's global limit, less a margin). */
   globalRequestsPerSecond?: number;
+  /** Share the global limit with every replica through the store; `scope` names the bot. */
+  shared?: { budgets: RateBudgetStore; scope: string };
 }): REST {
-  const global = new SlidingWindowLimiter(
-    opts.globalRequestsPerSecond ?? DISCORD_GLOBAL_REQUESTS_PER_SECOND,
-    1000,
-  );
+  const perSecond = opts.globalRequestsPerSecond ?? DISCORD_GLOBAL_REQUESTS_PER_SECOND;
+  const global = opts.shared
+    ? new EditBudget(
+        { scope: opts.shared.scope, name: "global", limit: perSecond, windowMs: GLOBAL_WINDOW_MS },
+        opts.shared.budgets,
+        opts.log,
+      )
+    : null;
+  const local = global ? null : new SlidingWindowLimiter(perSecond, 1000);
+  // Requests are "finals" to the budget: granted in arrival order while the second has room.
+  const acquire = () => (global ? global.acquire(true) : (local as SlidingWindowLimiter).acquire());
   const rest = new REST({
     api: opts.apiUrl.replace(/\/+$/, ""),
     rejectOnRateLimit: (data: RateLimitData) =>
       !data.global && SCHEDULED_ROUTES.has(routeLabel(data.method, data.route)),
     async makeRequest(url, init) {
-      if (countsTowardsGlobalLimit(url)) await global.acquire();
+      if (countsTowardsGlobalLimit(url)) await acquire();
       return DefaultRestOptions.makeRequest(url, init);
     },
   });

@@ -9,11 +9,18 @@
  * an ordinary message: the text the user already sees is kept and completed with chat.update.
  */
 import { PlatformError } from "../../core/errors.js";
-import type { MessageSink, MessageState, PrivateDelivery, SinkLimits } from "../../core/ports.js";
+import type {
+  EditBudgetChoice,
+  MessageSink,
+  MessageState,
+  PrivateDelivery,
+  SinkLimits,
+} from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import type { SlackApi } from "./api.js";
+import type { SlackBudgets } from "./budgets.js";
 import { defuseMentions, settledLength } from "./outgoing.js";
-import type { ChannelPacer, StreamGate } from "./rate-gates.js";
+import type { ChannelPacer } from "./rate-gates.js";
 import { FallbackText, renderMessage, renderText, STOP_ACTION_ID } from "./render.js";
 
 /** Slack: chat.appendStream's markdown_text is limited to 12,000 characters per call. */
@@ -39,7 +46,6 @@ export interface StreamingSupport {
   enabled: boolean;
   /** Set to false for the rest of the process when Slack says the methods do not exist. */
   available: boolean;
-  gate: StreamGate;
 }
 
 export interface AnswerTarget {
@@ -57,7 +63,11 @@ export interface AnswerSinkDeps {
   api: SlackApi;
   pacer: ChannelPacer;
   streaming: StreamingSupport;
+  /** The workspace's per-method budgets, shared by every replica. */
+  budgets: SlackBudgets;
   limits: SinkLimits;
+  /** Minimum time between two appends to one stream (chat.update has `limits.minEditIntervalMs`). */
+  streamMinAppendIntervalMs: number;
   log: Logger;
   /** Value of the Stop button; no button when absent. */
   stopValue?: string | undefined;
@@ -69,13 +79,15 @@ export interface AnswerSinkDeps {
 
 interface Part {
   ts: string;
-  /** The message's notification text, converted again only while its start changes. */
-  fallback: FallbackText;
   mode: "stream" | "message";
   /** Markdown already appended to a stream. */
   streamed: string;
-  /** The part still counts as an open stream in the workspace's StreamGate. */
-  holdsGate: boolean;
+  /** Id of the stream's booked chat.stopStream, until the stream ends. */
+  stopBooking: string | null;
+  /** Id of the message's booked final chat.update, until it is used. */
+  updateBooking: string | null;
+  /** The message's notification text, converted again only while its start changes. */
+  fallback: FallbackText;
 }
 
 export class SlackAnswerSink implements MessageSink {
@@ -90,49 +102,88 @@ export class SlackAnswerSink implements MessageSink {
     return this.deps.limits;
   }
 
-  async post(text: string, state: MessageState): Promise<string> {
+  /**
+   * Show the answer's first text: as a native stream when one can be booked, else as a message
+   * whose final edit is booked. Null when neither can be booked now: the answer is then posted
+   * whole when it is done (see budgets.ts).
+   */
+  async post(text: string, state: MessageState): Promise<string | null> {
     // Every payload is made safe again in SlackApi.call; a stream also needs it on the whole text,
     // so that what its appends add up to is safe (see streamable).
     text = defuseMentions(text);
-    const { streaming } = this.deps;
-    if (
-      state === "streaming" &&
-      this.target.threadTs &&
-      streaming.enabled &&
-      streaming.available &&
-      streaming.gate.tryOpen()
-    ) {
-      try {
-        const first = streamable(text, state);
-        const ts = await this.startStream(first);
-        this.parts.set(ts, {
-          ts,
-          mode: "stream",
-          streamed: first,
-          holdsGate: true,
-          fallback: new FallbackText(),
-        });
-        return ts;
-      } catch (err) {
-        streaming.gate.close(false);
-        if (!(err instanceof PlatformError)) throw err;
-        if (NO_STREAMING_CODES.has(err.code)) {
-          streaming.available = false;
-          this.deps.log.warn({ code: err.code }, "slack native streaming unavailable; using message edits");
-        } else if (NOT_HERE_CODES.has(err.code)) {
-          this.deps.log.info(
-            { code: err.code },
-            "slack refused a stream here; this answer uses message edits",
-          );
-        } else if (!err.isRateLimit) {
-          throw err;
+    const { streaming, budgets } = this.deps;
+    const team = this.target.teamId;
+    if (state === "streaming" && this.target.threadTs && streaming.enabled && streaming.available) {
+      const stopBooking = await budgets.openStream(team);
+      if (stopBooking) {
+        try {
+          const first = streamable(text, state);
+          const ts = await this.startStream(first);
+          this.parts.set(ts, {
+            ts,
+            mode: "stream",
+            streamed: first,
+            stopBooking,
+            updateBooking: null,
+            fallback: new FallbackText(),
+          });
+          return ts;
+        } catch (err) {
+          budgets.closeStream(team, stopBooking, false);
+          if (!(err instanceof PlatformError)) throw err;
+          if (NO_STREAMING_CODES.has(err.code)) {
+            streaming.available = false;
+            this.deps.log.warn({ code: err.code }, "slack native streaming unavailable; using message edits");
+          } else if (NOT_HERE_CODES.has(err.code)) {
+            this.deps.log.info(
+              { code: err.code },
+              "slack refused a stream here; this answer uses message edits",
+            );
+          } else if (!err.isRateLimit) {
+            throw err;
+          }
         }
       }
     }
-    const fallback = new FallbackText();
-    const ts = await this.postMessage(text, state, fallback);
-    this.parts.set(ts, { ts, mode: "message", streamed: "", holdsGate: false, fallback });
-    return ts;
+    let updateBooking: string | null = null;
+    if (state === "streaming") {
+      const booking = await budgets.bookFinalUpdate(team);
+      if (booking.kind === "full") {
+        this.deps.log.info("slack workspace budget saturated; this answer is posted when complete");
+        return null;
+      }
+      if (booking.kind === "booked") updateBooking = booking.id;
+    }
+    try {
+      const fallback = new FallbackText();
+      const ts = await this.postMessage(text, state, fallback);
+      this.parts.set(ts, { ts, mode: "message", streamed: "", stopBooking: null, updateBooking, fallback });
+      return ts;
+    } catch (err) {
+      if (updateBooking) budgets.settleUpdate(team, updateBooking, false);
+      throw err;
+    }
+  }
+
+  /**
+   * Stream appends draw on chat.appendStream, message edits on chat.update. A stream's final text
+   * (chat.stopStream) and a message's booked final edit need no grant: their slots are booked.
+   */
+  editBudget(ref: string, final: boolean): EditBudgetChoice | null {
+    const part = this.parts.get(ref);
+    const { budgets, limits } = this.deps;
+    if (part?.mode === "stream") {
+      if (final && part.stopBooking) return null;
+      return {
+        window: budgets.window(this.target.teamId, "chat.appendStream"),
+        minEditIntervalMs: this.deps.streamMinAppendIntervalMs,
+      };
+    }
+    if (final && part?.updateBooking) return null;
+    return {
+      window: budgets.window(this.target.teamId, "chat.update"),
+      minEditIntervalMs: limits.minEditIntervalMs,
+    };
   }
 
   async edit(ref: string, text: string, state: MessageState): Promise<void> {
@@ -141,7 +192,8 @@ export class SlackAnswerSink implements MessageSink {
       ts: ref,
       mode: "message" as const,
       streamed: "",
-      holdsGate: false,
+      stopBooking: null,
+      updateBooking: null,
       fallback: new FallbackText(),
     };
     this.parts.set(ref, part);
@@ -151,6 +203,11 @@ export class SlackAnswerSink implements MessageSink {
     if (part.mode === "stream") {
       const done = await this.editStream(part, text, state);
       if (done) return;
+    }
+    if (state !== "streaming" && part.updateBooking) {
+      // The booked final edit is made now.
+      this.deps.budgets.settleUpdate(this.target.teamId, part.updateBooking, true);
+      part.updateBooking = null;
     }
     try {
       await this.update(part, text, state);
@@ -257,8 +314,8 @@ export class SlackAnswerSink implements MessageSink {
   private async editStream(part: Part, text: string, state: MessageState): Promise<boolean> {
     const { api } = this.deps;
     const final = state !== "streaming";
-    const ready = streamable(text, state);
     // A stream only grows. New text that does not extend it (rare) is written as a whole.
+    const ready = streamable(text, state);
     const diverged = !ready.startsWith(part.streamed);
     const delta = diverged ? "" : ready.slice(part.streamed.length);
     if (!final && diverged) return this.closeStream(part);
@@ -275,8 +332,8 @@ export class SlackAnswerSink implements MessageSink {
         part.streamed += chunk;
       }
       if (!final) return true;
-      // Counted before the call: the gate's invariant must hold while the stop is in flight.
-      this.releaseGate(part, true);
+      // The booked stop is made now.
+      this.releaseStream(part, true);
       await api.call("chat.stopStream", {
         channel: this.target.channel,
         ts: part.ts,
@@ -290,13 +347,13 @@ export class SlackAnswerSink implements MessageSink {
       if (err.code === "message_not_in_streaming_state") {
         // Slack ended the stream (it lives about 5 minutes): the rest arrives by chat.update.
         this.deps.log.info({ ts: part.ts }, "slack stream expired; continuing with message edits");
-        this.releaseGate(part, false);
+        this.releaseStream(part, false);
         part.mode = "message";
         return false;
       }
       if (err.code === "stopped_by_user") {
         // Slack's own stop control: end the turn; its final text then lands by chat.update.
-        this.releaseGate(part, false);
+        this.releaseStream(part, false);
         part.mode = "message";
         this.deps.onUserStop?.();
         return !final;
@@ -307,7 +364,7 @@ export class SlackAnswerSink implements MessageSink {
 
   /** Stop the stream without adding text; the caller then rewrites the message. */
   private async closeStream(part: Part): Promise<boolean> {
-    this.releaseGate(part, true);
+    this.releaseStream(part, true);
     part.mode = "message";
     await this.deps.api
       .call("chat.stopStream", { channel: this.target.channel, ts: part.ts })
@@ -315,10 +372,10 @@ export class SlackAnswerSink implements MessageSink {
     return false;
   }
 
-  private releaseGate(part: Part, stopCalled: boolean): void {
-    if (!part.holdsGate) return;
-    part.holdsGate = false;
-    this.deps.streaming.gate.close(stopCalled);
+  private releaseStream(part: Part, stopCalled: boolean): void {
+    if (!part.stopBooking) return;
+    this.deps.budgets.closeStream(this.target.teamId, part.stopBooking, stopCalled);
+    part.stopBooking = null;
   }
 
   private async postMessage(
@@ -355,6 +412,13 @@ export class SlackAnswerSink implements MessageSink {
   }
 }
 
+function splitChunks(text: string): string[] {
+  const chunks: string[] = [];
+  for (let i = 0; i < text.length; i += STREAM_CALL_MAX_CHARS)
+    chunks.push(text.slice(i, i + STREAM_CALL_MAX_CHARS));
+  return chunks.length > 0 ? chunks : [""];
+}
+
 /**
  * The part of a (defused) answer a stream may show now: all of it when final, else only what no
  * later text can turn into a ping. Appends only add up, so a `<` must not go out before we know
@@ -362,11 +426,4 @@ export class SlackAnswerSink implements MessageSink {
  */
 function streamable(text: string, state: MessageState): string {
   return state === "streaming" ? text.slice(0, settledLength(text)) : text;
-}
-
-function splitChunks(text: string): string[] {
-  const chunks: string[] = [];
-  for (let i = 0; i < text.length; i += STREAM_CALL_MAX_CHARS)
-    chunks.push(text.slice(i, i + STREAM_CALL_MAX_CHARS));
-  return chunks.length > 0 ? chunks : [""];
 }

@@ -6,6 +6,7 @@
  */
 import { App, SocketModeReceiver } from "@slack/bolt";
 import { turnIdOf } from "../../core/conversation.js";
+import { EditBudgets } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
@@ -14,6 +15,7 @@ import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
 import { boltLogger, SlackApi } from "./api.js";
 import { AssistantThreads } from "./assistant.js";
+import { JITTER_MARGIN, SlackBudgets } from "./budgets.js";
 import {
   assistantThreadSchema,
   type BotIdentity,
@@ -25,23 +27,22 @@ import { SlackHttpReceiver } from "./http-receiver.js";
 import { UserNames } from "./names.js";
 import { finalizeOrphan } from "./orphans.js";
 import { outgoing } from "./outgoing.js";
-import {
-  ChannelPacer,
-  JITTER_MARGIN,
-  POST_INTERVAL_MS,
-  STREAM_CALLS_PER_WINDOW,
-  STREAM_WINDOW_MS,
-  StreamGate,
-} from "./rate-gates.js";
+import { ChannelPacer } from "./rate-gates.js";
 import { SHARE_ACTION_ID, STOP_ACTION_ID } from "./render.js";
 import { handleStopClick, stopButtonValue, stopRequestKey } from "./stop-button.js";
 import { parseSummarizeArgs } from "./summarize-args.js";
 import { ackText, runSummarize, shareSummary } from "./summarize-command.js";
 
-/** chat.update is Tier 3; SLACK_UPDATES_PER_MINUTE is its budget per this window. */
+/** chat.update is Tier 3; SLACK_CHAT_UPDATE_PER_MINUTE is its budget per this window. */
 const UPDATE_WINDOW_MS = 60_000;
 /** Slack's guidance: about one update per second per message is plenty for a reader. */
 const MIN_EDIT_INTERVAL_MS = 1000;
+/**
+ * A native stream only sends the new words, so it can be fed faster than a message is rewritten:
+ * every quarter second keeps a reader's lag near 150 ms while the workspace's Tier 4 budget
+ * (shared, burst-aware) decides how many appends there really are.
+ */
+const STREAM_MIN_APPEND_INTERVAL_MS = 250;
 /** Edits of a private summary are buffered (no API calls); this budget only paces the buffer. */
 const PRIVATE_SUMMARY_EDITS = 1000;
 
@@ -73,6 +74,7 @@ class SlackAdapterImpl implements SlackAdapter {
   private readonly httpReceiver: SlackHttpReceiver | null = null;
   private readonly socketReceiver: SocketModeReceiver | null = null;
   private readonly pacer: ChannelPacer;
+  private readonly budgets: SlackBudgets;
   private readonly streaming = new Map<string, StreamingSupport>();
   private readonly names: UserNames;
   private readonly assistant: AssistantThreads;
@@ -134,8 +136,29 @@ class SlackAdapterImpl implements SlackAdapter {
       ignoreSelf: true,
       convoStore: false,
     });
-    this.pacer = new ChannelPacer(POST_INTERVAL_MS / this.timeScale);
-    this.names = new UserNames(this.api, deps.store.kv, () => this.identity?.teamId ?? "unknown", log);
+    this.pacer = new ChannelPacer(env.SLACK_POST_INTERVAL_MS / this.timeScale, Date.now, {
+      store: deps.store.budgets,
+      scope: () => `slack:${this.identity?.teamId ?? "unknown"}`,
+      log,
+    });
+    this.budgets = new SlackBudgets(
+      deps.store.budgets,
+      {
+        perMinute: {
+          "chat.update": env.SLACK_CHAT_UPDATE_PER_MINUTE,
+          "chat.appendStream": env.SLACK_APPEND_STREAM_PER_MINUTE,
+          "chat.startStream": env.SLACK_START_STREAM_PER_MINUTE,
+          "chat.stopStream": env.SLACK_STOP_STREAM_PER_MINUTE,
+        },
+      },
+      log,
+      this.timeScale,
+    );
+    const lookups = new EditBudgets(deps.store.budgets, log);
+    const teamId = () => this.identity?.teamId ?? "unknown";
+    this.names = new UserNames(this.api, deps.store.kv, teamId, log, () =>
+      lookups.get(this.budgets.window(teamId(), "users.info")),
+    );
     this.assistant = new AssistantThreads({
       api: this.api,
       kv: deps.store.kv,
@@ -343,7 +366,9 @@ class SlackAdapterImpl implements SlackAdapter {
       api: this.api,
       pacer: this.pacer,
       streaming: this.streamingFor(target.teamId),
+      budgets: this.budgets,
       limits: this.limits(target.teamId),
+      streamMinAppendIntervalMs: STREAM_MIN_APPEND_INTERVAL_MS / this.timeScale,
       log: log.child({ turnId }),
       stopValue: stopButtonValue(turnId, target.userId),
       onUserStop: () => conversation.cancel(turnId),
@@ -356,7 +381,7 @@ class SlackAdapterImpl implements SlackAdapter {
     return {
       maxChars: env.SLACK_MAX_MESSAGE_CHARS,
       scope: `slack:${teamId}`,
-      scopeEdits: env.SLACK_UPDATES_PER_MINUTE,
+      scopeEdits: env.SLACK_CHAT_UPDATE_PER_MINUTE,
       // A little wider than Slack's window: Slack counts arrivals, we count sends.
       windowMs: (UPDATE_WINDOW_MS * JITTER_MARGIN) / this.timeScale,
       minEditIntervalMs: MIN_EDIT_INTERVAL_MS / this.timeScale,
@@ -366,11 +391,7 @@ class SlackAdapterImpl implements SlackAdapter {
   private streamingFor(teamId: string): StreamingSupport {
     let support = this.streaming.get(teamId);
     if (!support) {
-      support = {
-        enabled: this.deps.env.SLACK_NATIVE_STREAMING,
-        available: true,
-        gate: new StreamGate(STREAM_CALLS_PER_WINDOW, STREAM_WINDOW_MS / this.timeScale),
-      };
+      support = { enabled: this.deps.env.SLACK_NATIVE_STREAMING, available: true };
       this.streaming.set(teamId, support);
     }
     return support;

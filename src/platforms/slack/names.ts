@@ -3,6 +3,8 @@
  * cache and a restart does not re-ask Slack). Answers never wait for users.info: a name not cached
  * yet is fetched in the background for the next message. Summaries resolve their authors up front.
  */
+
+import type { EditBudget } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import type { KeyValueStore } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
@@ -27,6 +29,11 @@ export class UserNames {
     private readonly kv: KeyValueStore,
     private readonly teamId: () => string,
     private readonly log: Logger,
+    /**
+     * The workspace's users.info budget (Tier 4), shared by every replica. Background lookups
+     * take paced grants and leave a reserve; a summary's lookups go first.
+     */
+    private readonly budget?: () => EditBudget,
   ) {}
 
   /** The cached name, or undefined (and a background lookup for next time). */
@@ -45,7 +52,8 @@ export class UserNames {
     while (this.running < BACKGROUND_CONCURRENCY && this.queue.length > 0) {
       const userId = this.queue.shift() as string;
       this.running++;
-      void this.lookup(userId, 0)
+      void this.budgeted(false)
+        .then(() => this.lookup(userId, 0))
         .catch(() => undefined)
         .finally(() => {
           this.running--;
@@ -69,12 +77,25 @@ export class UserNames {
       for (let id = missing.shift(); id !== undefined; id = missing.shift()) {
         const left = deadline - Date.now();
         if (left <= 0) return;
-        const name = await this.lookup(id, left).catch(() => undefined);
+        if (!(await this.budgeted(true, left))) return;
+        const name = await this.lookup(id, Math.max(0, deadline - Date.now())).catch(() => undefined);
         if (name) names.set(id, name);
       }
     };
     await Promise.all(Array.from({ length: LOOKUP_CONCURRENCY }, worker));
     return names;
+  }
+
+  /** Wait for a users.info grant (at most `maxWaitMs` when given); false when none came in time. */
+  private async budgeted(urgent: boolean, maxWaitMs?: number): Promise<boolean> {
+    if (!this.budget) return true;
+    const signal = maxWaitMs === undefined ? undefined : AbortSignal.timeout(maxWaitMs);
+    return this.budget()
+      .acquire(urgent, signal)
+      .then(
+        () => true,
+        () => false,
+      );
   }
 
   private async lookup(userId: string, maxWaitMs: number): Promise<string | undefined> {

@@ -1,21 +1,29 @@
 /**
- * Client-side pacing for the Slack limits the core's edit budget does not cover:
- * - chat.postMessage: about one message per second per channel ("Special" tier). Posts in one
- *   channel are spaced so a burst of answers in one channel queues here instead of getting 429s.
- * - chat.startStream / chat.stopStream: Tier 2 (20+ per minute per workspace). A native stream is
- *   only opened when both its start and, later, its stop fit the budget; otherwise the answer is
- *   posted and edited instead (never delayed waiting for a stream slot).
- * Both are per process: with several replicas, Slack's 429 + Retry-After is the backstop and the
- * core's scheduler waits it out.
+ * Posting pace in one channel. chat.postMessage allows about one message per second per channel
+ * (Slack's "Special" tier): posts in one channel are spaced so a burst of answers in one channel
+ * queues here instead of getting 429s. With a shared budget store, every post also takes the
+ * channel's one slot per interval in the store, so replicas posting in one channel take turns.
  */
+import { randomUUID } from "node:crypto";
+import type { RateBudgetStore } from "../../core/ports.js";
+import type { Logger } from "../../log.js";
 
-/** Slack: "chat.postMessage ... generally allows 1 message per second per channel". */
-export const POST_INTERVAL_MS = 1000;
-/** Tier 2: 20 calls per minute (chat.stopStream's page; chat.startStream assumed the same). */
-export const STREAM_CALLS_PER_WINDOW = 20;
-export const STREAM_WINDOW_MS = 60_000;
-/** Window margin against jitter between our clock and Slack's (a sliding window counts arrivals). */
-export const JITTER_MARGIN = 1.02;
+/**
+ * The shared window is wider than the interval (10% + 50 ms): replicas send independently, and
+ * two posts granted an interval apart may reach Slack closer together when one replica's event
+ * loop or connection is slower for a moment.
+ */
+const SHARED_POST_MARGIN = 1.1;
+const SHARED_POST_MARGIN_MS = 50;
+/** A post in flight holds its channel's slot at most this long (a hung request, a dead replica). */
+const SHARED_POST_HOLD_MS = 15_000;
+
+export interface SharedPacing {
+  store: RateBudgetStore;
+  /** The workspace the channels belong to (the budget's scope). */
+  scope: () => string;
+  log: Logger;
+}
 
 /**
  * Posts in one channel go one at a time, each sent at least `intervalMs` after the previous one
@@ -29,7 +37,45 @@ export class ChannelPacer {
   constructor(
     private readonly intervalMs: number,
     private readonly now: () => number = Date.now,
+    private readonly shared?: SharedPacing,
   ) {}
+
+  /**
+   * Book the channel's slot in the store, waiting while another replica holds it. The booking is
+   * held while the post is in flight and then dated to its answer (`release`), so across replicas
+   * too the next post is sent an interval after the previous one was answered.
+   */
+  private async takeSharedSlot(channel: string): Promise<(() => void) | null> {
+    const shared = this.shared;
+    if (!shared || this.intervalMs <= 0) return null;
+    const scope = shared.scope();
+    const name = `chat.postMessage:${channel}`;
+    const windowMs = this.intervalMs * SHARED_POST_MARGIN + SHARED_POST_MARGIN_MS;
+    const id = randomUUID();
+    for (;;) {
+      try {
+        const booking = await shared.store.book({
+          scope,
+          id,
+          slots: [{ name, limit: 1, windowMs, holdMs: SHARED_POST_HOLD_MS }],
+        });
+        if (booking.booked) {
+          return () => {
+            shared.store
+              .settle({ scope, name, id, used: true })
+              .catch((err: unknown) => shared.log.warn({ err }, "could not release a slack post slot"));
+          };
+        }
+        // A slot held by a post in flight frees when it is answered: look again soon.
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(booking.retryAfterMs, this.intervalMs / 2)),
+        );
+      } catch (err) {
+        shared.log.warn({ err }, "slack post pacing unavailable; posting on this replica's pace alone");
+        return null;
+      }
+    }
+  }
 
   /** Run `post` in this channel's posting slot. */
   run<T>(channel: string, post: () => Promise<T>): Promise<T> {
@@ -43,9 +89,11 @@ export class ChannelPacer {
     const result = current.tail.then(async () => {
       const wait = current.lastDoneAt + this.intervalMs - this.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const release = await this.takeSharedSlot(channel);
       try {
         return await post();
       } finally {
+        release?.();
         current.lastDoneAt = this.now();
         // Idle channels are forgotten once their interval has passed.
         if (--current.queued === 0) {
@@ -58,45 +106,4 @@ export class ChannelPacer {
     current.tail = result.catch(() => {});
     return result;
   }
-}
-
-/**
- * Keeps `stops in the window + open streams <= limit`, which guarantees the stops never exceed
- * the limit whenever the streams end; starts are counted against their own window.
- */
-export class StreamGate {
-  private readonly starts: number[] = [];
-  private readonly stops: number[] = [];
-  private open = 0;
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  get openStreams(): number {
-    return this.open;
-  }
-
-  /** Take a slot for a new stream, or false if starting one now could lead to a 429. */
-  tryOpen(): boolean {
-    const now = this.now();
-    prune(this.starts, now - this.windowMs * JITTER_MARGIN);
-    prune(this.stops, now - this.windowMs * JITTER_MARGIN);
-    if (this.starts.length >= this.limit || this.stops.length + this.open >= this.limit) return false;
-    this.starts.push(now);
-    this.open++;
-    return true;
-  }
-
-  /** The stream ended; `stopCalled` when chat.stopStream was (or is about to be) called for it. */
-  close(stopCalled: boolean): void {
-    if (this.open > 0) this.open--;
-    if (stopCalled) this.stops.push(this.now());
-  }
-}
-
-function prune(list: number[], before: number): void {
-  while (list.length > 0 && (list[0] ?? 0) <= before) list.shift();
 }

@@ -158,6 +158,15 @@ export class MemoryKeyspace {
     return slot.value.members;
   }
 
+  /** The sorted set's live members array, created empty when missing (callers keep it sorted). */
+  zsetOrCreate(key: string): ScoredMember[] {
+    const existing = this.zset(key);
+    if (existing) return existing;
+    const members: ScoredMember[] = [];
+    this.slots.set(key, { value: { type: "zset", members }, expiresAt: null });
+    return members;
+  }
+
   /** ZADD one member, keeping ascending score order. */
   zadd(key: string, score: number, member: string): void {
     const slot = this.live(key);

@@ -6,6 +6,7 @@ import { StoreError } from "../../core/errors.js";
 import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import { DEFAULT_KEY_PREFIX, storeKeys } from "../keys.js";
+import { createMemoryBudgets } from "./budgets.js";
 import { createMemoryGate } from "./gate.js";
 import { MemoryKeyspace } from "./keyspace.js";
 import { createMemoryKv } from "./kv.js";
@@ -70,6 +71,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     threads: createMemoryThreads(keyspace, keys, opts.log, ensureOpen),
     kv: createMemoryKv(keyspace, keys, ensureOpen),
     vectors: createMemoryVectors(keyspace, keys, ensureOpen),
+    budgets: createMemoryBudgets(keyspace, keys, ensureOpen),
     async ping() {
       ensureOpen();
     },

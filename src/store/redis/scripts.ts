@@ -8,6 +8,7 @@
  * returned as integers.
  */
 import type { Cluster, Redis } from "ioredis";
+import { BOOK, GRANT, SETTLE } from "./budget-scripts.js";
 
 /**
  * Dedup mark, then daily token budget, then sliding-window request log. Time comes from the
@@ -157,6 +158,10 @@ const SCRIPTS = {
   chatbotCommit: { numberOfKeys: 3, lua: COMMIT },
   chatbotClaimOrphan: { numberOfKeys: 2, lua: CLAIM_ORPHAN },
   chatbotIncrement: { numberOfKeys: 1, lua: INCREMENT },
+  chatbotGrant: { numberOfKeys: 1, lua: GRANT },
+  // A booking touches one window per slot: the key count is passed first.
+  chatbotBook: { lua: BOOK },
+  chatbotSettle: { numberOfKeys: 1, lua: SETTLE },
 } as const;
 
 type Arg = string | number;
@@ -171,6 +176,9 @@ export interface ScriptCommands {
   chatbotCommit(lock: string, history: string, turn: string, ...argv: Arg[]): Promise<unknown>;
   chatbotClaimOrphan(lock: string, turn: string): Promise<unknown>;
   chatbotIncrement(counter: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotGrant(window: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotBook(numberOfKeys: number, ...keysThenArgv: Arg[]): Promise<unknown>;
+  chatbotSettle(window: string, ...argv: Arg[]): Promise<unknown>;
 }
 
 export function defineScripts(client: Redis | Cluster): ScriptCommands {

@@ -6,6 +6,7 @@
 import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import { storeKeys } from "../keys.js";
+import { createRedisBudgets } from "./budgets.js";
 import { createCaller, type RedisStats } from "./caller.js";
 import { DEFAULT_COMMAND_TIMEOUT_MS, openConnection } from "./connection.js";
 import { createRedisGate } from "./gate.js";
@@ -54,6 +55,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
     threads: createRedisThreads(client, scripts, keys, caller, opts.log),
     kv: createRedisKv(client, scripts, keys, caller),
     vectors: createRedisVectors(client, keys, caller),
+    budgets: createRedisBudgets(scripts, keys, caller),
     async ping() {
       await caller.run("ping", () => client.ping());
     },

@@ -1,3 +1,4 @@
+import { Routes } from "discord.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { PlatformError } from "../../../src/core/errors.js";
 import { silentLogger } from "../../../src/log.js";
@@ -36,6 +37,25 @@ describe("Discord rate limits", () => {
       { userId: "1", messageId: "2" },
     );
   }
+
+  it("keeps two replicas together within the bot's global limit, with no per-replica share to set", async () => {
+    fake = await startFakeDiscord({ globalPerSecond: 10 });
+    const budgets = createMemoryStore({ log }).budgets; // the store both replicas use
+    const replica = () =>
+      createRest({
+        apiUrl: fake.apiUrl,
+        token: fake.token,
+        metrics: new Metrics(),
+        log,
+        globalRequestsPerSecond: 10,
+        shared: { budgets, scope: "discord:app1" },
+      });
+    const [a, b] = [replica(), replica()];
+    await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).get(Routes.user("@me"))));
+    // A route without a bucket of its own: only the global limit applies.
+    expect(fake.requests.filter((r) => r.route === "GET /users/@me")).toHaveLength(30);
+    expect(fake.rateLimitedCount).toBe(0);
+  });
 
   it("hands an exhausted edit bucket to the scheduler as a wait, without sending the request", async () => {
     await setup(2);

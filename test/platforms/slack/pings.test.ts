@@ -9,7 +9,9 @@ import { silentLogger } from "../../../src/log.js";
 import { Metrics } from "../../../src/metrics.js";
 import { SlackAnswerSink } from "../../../src/platforms/slack/answer-sink.js";
 import { SlackApi } from "../../../src/platforms/slack/api.js";
-import { ChannelPacer, StreamGate } from "../../../src/platforms/slack/rate-gates.js";
+import { SlackBudgets } from "../../../src/platforms/slack/budgets.js";
+import { ChannelPacer } from "../../../src/platforms/slack/rate-gates.js";
+import { createMemoryStore } from "../../../src/store/memory/store.js";
 import { FAKE_BOT_TOKEN, FAKE_BOT_USER_ID, FakeSlack } from "../../fakes/slack-api.js";
 import { eventEnvelope, mentionEvents, messageEvent, slashCommand } from "../../fakes/slack-events.js";
 import { HOSTILE } from "../../fakes/slack-pings.js";
@@ -102,7 +104,20 @@ describe("Slack notices", () => {
           {
             api,
             pacer: new ChannelPacer(0),
-            streaming: { enabled: false, available: false, gate: new StreamGate(1, 1000) },
+            streaming: { enabled: false, available: false },
+            budgets: new SlackBudgets(
+              createMemoryStore({ log }).budgets,
+              {
+                perMinute: {
+                  "chat.update": 50,
+                  "chat.appendStream": 100,
+                  "chat.startStream": 20,
+                  "chat.stopStream": 20,
+                },
+              },
+              log,
+            ),
+            streamMinAppendIntervalMs: 0,
             limits: { maxChars: 3500, scope: "t", scopeEdits: 50, windowMs: 60_000, minEditIntervalMs: 0 },
             log,
           },

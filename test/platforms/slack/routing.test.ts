@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../../src/log.js";
+import { SlackBudgets } from "../../../src/platforms/slack/budgets.js";
 import { routeMessage, type SlackMessageEvent } from "../../../src/platforms/slack/events.js";
-import { ChannelPacer, StreamGate } from "../../../src/platforms/slack/rate-gates.js";
+import { ChannelPacer } from "../../../src/platforms/slack/rate-gates.js";
 import { parseMessageLink, parseSummarizeArgs } from "../../../src/platforms/slack/summarize-args.js";
+import { MemoryKeyspace } from "../../../src/store/memory/keyspace.js";
+import { createMemoryStore } from "../../../src/store/memory/store.js";
 
 const bot = { teamId: "T1", botUserId: "UBOT", botId: "BBOT" };
 const ev = (over: Partial<SlackMessageEvent>): SlackMessageEvent => ({
@@ -118,20 +122,26 @@ describe("client-side Slack pacing", () => {
     expect(at("start c")).toBeLessThan(at("end a"));
   });
 
-  it("opens native streams only while their later stops fit Slack's Tier 2 budget", () => {
-    let now = 0;
-    const gate = new StreamGate(3, 60_000, () => now);
-    expect([gate.tryOpen(), gate.tryOpen(), gate.tryOpen(), gate.tryOpen()]).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ]);
-    gate.close(true);
-    now = 1000;
-    // One stop in the window + two open = 3: still full until the window passes.
-    expect(gate.tryOpen()).toBe(false);
-    now = 70_000;
-    expect(gate.tryOpen()).toBe(true);
+  it("opens native streams only while their later stops fit Slack's Tier 2 budget, across replicas", async () => {
+    let now = 1_000_000;
+    const keyspace = new MemoryKeyspace({ now: () => now });
+    const log = silentLogger();
+    const limits = {
+      perMinute: { "chat.update": 50, "chat.appendStream": 100, "chat.startStream": 3, "chat.stopStream": 3 },
+    };
+    // Two replicas on one store.
+    const one = new SlackBudgets(createMemoryStore({ log, keyspace }).budgets, limits, log);
+    const two = new SlackBudgets(createMemoryStore({ log, keyspace }).budgets, limits, log);
+    const first = await one.openStream("T1");
+    expect([await two.openStream("T1"), await one.openStream("T1")].every(Boolean)).toBe(true);
+    expect(await two.openStream("T1")).toBeNull();
+    expect(await one.openStream("T2")).not.toBeNull(); // another workspace has its own budget
+    one.closeStream("T1", first!, true);
+    now += 1000;
+    // One stop made in the window + two booked = 3: still full until the window passes.
+    expect(await two.openStream("T1")).toBeNull();
+    now += 70_000;
+    expect(await two.openStream("T1")).not.toBeNull();
+    keyspace.close();
   });
 });

@@ -1,0 +1,143 @@
+/**
+ * The platform rate budgets every Store must keep, run against the memory store and Redis (the
+ * same suite, as DESIGN.md asks). Windows are a minute long so nothing leaves them during a test:
+ * the assertions are about counts, never about elapsed time.
+ */
+import { randomUUID } from "node:crypto";
+import { describe, expect, it, type TestContext } from "vitest";
+import type { RateBudgetStore, RateWindow } from "../../src/core/ports.js";
+import type { OpenStore } from "./contract.js";
+import { captureLog } from "./log-capture.js";
+
+const MINUTE = 60_000;
+
+export function budgetContract(name: string, open: OpenStore): void {
+  describe.concurrent(`${name} rate budget contract`, () => {
+    const setup = async (ctx: TestContext) => {
+      const fixture = await open(captureLog());
+      ctx.onTestFinished(() => fixture.close());
+      return fixture;
+    };
+    const window = (limit: number): RateWindow => ({
+      scope: `T-${randomUUID()}`,
+      name: "chat.update",
+      limit,
+      windowMs: MINUTE,
+    });
+    const ask = (b: RateBudgetStore, w: RateWindow, finals: number, frames: number, reserve = 0) =>
+      b.grant({ window: w, reserve, horizonMs: 0, finals, frames });
+
+    it("never grants more than the limit in a window, finals and frames together", async (ctx) => {
+      const { store } = await setup(ctx);
+      const w = window(10);
+      let granted = 0;
+      for (let i = 0; i < 8; i++) {
+        const g = await ask(store.budgets, w, 1, 2);
+        granted += g.finals + g.frames;
+      }
+      expect(granted).toBe(10);
+      const refused = await ask(store.budgets, w, 1, 1);
+      expect(refused.finals + refused.frames).toBe(0);
+      // The window frees when its oldest grant leaves it: within the minute, not at once.
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(MINUTE);
+    });
+
+    it("keeps the reserve for final texts: frames stop short of it, finals still get through", async (ctx) => {
+      const { store } = await setup(ctx);
+      const w = window(10);
+      const frames = await ask(store.budgets, w, 0, 20, 3);
+      expect(frames.frames).toBe(7);
+      const final = await ask(store.budgets, w, 2, 0, 3);
+      expect(final.finals).toBe(2);
+    });
+
+    it("spends a quiet window at once for several waiting answers (one call, several grants)", async (ctx) => {
+      const { store } = await setup(ctx);
+      const w = window(100);
+      const burst = await store.budgets.grant({
+        window: w,
+        reserve: 10,
+        horizonMs: 2000,
+        finals: 0,
+        frames: 12,
+      });
+      expect(burst.frames).toBe(12);
+    });
+
+    it("paces frames once the window has been spent into, instead of granting them all", async (ctx) => {
+      const { store } = await setup(ctx);
+      const w = window(100);
+      // A horizon of a minute: the 90 frame slots are spread about 0.7 s apart.
+      await store.budgets.grant({ window: w, reserve: 10, horizonMs: MINUTE, finals: 0, frames: 1 });
+      const next = await store.budgets.grant({
+        window: w,
+        reserve: 10,
+        horizonMs: MINUTE,
+        finals: 0,
+        frames: 5,
+      });
+      expect(next.frames).toBe(0);
+      expect(next.retryAfterMs).toBeGreaterThan(0);
+      // A final text is never paced.
+      const final = await store.budgets.grant({
+        window: w,
+        reserve: 10,
+        horizonMs: MINUTE,
+        finals: 1,
+        frames: 0,
+      });
+      expect(final.finals).toBe(1);
+    });
+
+    it("shares one window between replicas", async (ctx) => {
+      const fixture = await setup(ctx);
+      const other = await fixture.replica();
+      const w = window(6);
+      const a = await ask(fixture.store.budgets, w, 0, 4);
+      const b = await ask(other.budgets, w, 0, 4);
+      expect(a.frames + b.frames).toBe(6);
+    });
+
+    it("books a call in several windows at once or in none, and counts the booking until it is settled", async (ctx) => {
+      const { store } = await setup(ctx);
+      const scope = `T-${randomUUID()}`;
+      const slots = [
+        { name: "chat.startStream", limit: 2, windowMs: MINUTE, holdMs: 0 },
+        { name: "chat.stopStream", limit: 2, windowMs: MINUTE, holdMs: 5 * MINUTE },
+      ];
+      expect((await store.budgets.book({ scope, id: "s1", slots })).booked).toBe(true);
+      expect((await store.budgets.book({ scope, id: "s2", slots })).booked).toBe(true);
+      const third = await store.budgets.book({ scope, id: "s3", slots });
+      expect(third.booked).toBe(false);
+      expect(third.retryAfterMs).toBeGreaterThan(0);
+      // The stops are counted although not made yet: a grant in that window finds no room.
+      const stops = { scope, name: "chat.stopStream", limit: 2, windowMs: MINUTE };
+      expect((await ask(store.budgets, stops, 1, 0)).finals).toBe(0);
+      // A booking given up frees its slot; one used stays counted.
+      expect(await store.budgets.settle({ scope, name: "chat.stopStream", id: "s1", used: true })).toBe(true);
+      expect(await store.budgets.settle({ scope, name: "chat.stopStream", id: "s2", used: false })).toBe(
+        true,
+      );
+      expect((await ask(store.budgets, stops, 2, 0)).finals).toBe(1);
+      expect(await store.budgets.settle({ scope, name: "chat.stopStream", id: "nope", used: true })).toBe(
+        false,
+      );
+    });
+
+    it("does not book anything when one of the windows is full", async (ctx) => {
+      const { store } = await setup(ctx);
+      const scope = `T-${randomUUID()}`;
+      await ask(store.budgets, { scope, name: "b", limit: 1, windowMs: MINUTE }, 1, 0);
+      const slots = [
+        { name: "a", limit: 5, windowMs: MINUTE, holdMs: 0 },
+        { name: "b", limit: 1, windowMs: MINUTE, holdMs: 0 },
+      ];
+      expect((await store.budgets.book({ scope, id: "x", slots })).booked).toBe(false);
+      // Window "a" was left untouched: all five of its slots are still free.
+      expect((await ask(store.budgets, { scope, name: "a", limit: 5, windowMs: MINUTE }, 9, 0)).finals).toBe(
+        5,
+      );
+    });
+  });
+}
