@@ -70,4 +70,5 @@ export const BENCH_SETTINGS: ConversationSettings = {
   maxOutputTokens: 1024,
   maxInputChars: 8000,
   maxToolRounds: 4,
+  maxParallelToolCalls: 4,
 };

@@ -65,6 +65,11 @@ const schema = z.object({
   DAILY_TOKEN_BUDGET: int(1).default(200_000),
   MAX_INPUT_CHARS: int(100).default(8000),
   MAX_TOOL_ROUNDS: int(0, 20).default(4),
+  MAX_PARALLEL_TOOL_CALLS: int(1, 32)
+    .default(4)
+    .describe(
+      "Tool calls run at once per model round; further calls the model asks for in the same round get a 'not run' result it can retry in its next round. Default 4: a real question needs one or two lookups at a time, and a cap stops one message (or an instruction planted in a thread) from fanning out into dozens of backend calls.",
+    ),
   TOOL_TIMEOUT_MS: int(100).default(10_000),
   LOCK_TTL_MS: int(1000).default(30_000),
   LOCK_WAIT_MS: int(0).default(120_000),

@@ -96,6 +96,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       maxOutputTokens: env.OPENAI_MAX_OUTPUT_TOKENS,
       maxInputChars: env.MAX_INPUT_CHARS,
       maxToolRounds: env.MAX_TOOL_ROUNDS,
+      maxParallelToolCalls: env.MAX_PARALLEL_TOOL_CALLS,
     },
   });
 

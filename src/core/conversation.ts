@@ -21,12 +21,14 @@ import {
 import { generate } from "./generate.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
+import { type PrivateDeliveries, redactPersonalHistory } from "./personal-data.js";
 import type { ChatModel, MessageSink, Store, ThrottlePolicy, TokenCounter, ToolRunner } from "./ports.js";
 import { supportSystemPrompt } from "./prompts.js";
 import { runSummary } from "./summarize.js";
 import { ThreadQueue, type ThreadTicket } from "./thread-queue.js";
 import { atMost } from "./timers.js";
 import {
+  audienceOf,
   type HistoryEntry,
   type IncomingMessage,
   type Platform,
@@ -52,6 +54,8 @@ export interface ConversationSettings {
   /** Longer messages are refused with a notice (not truncated: half a question gets a wrong answer). */
   maxInputChars: number;
   maxToolRounds: number;
+  /** Tool calls run per model round (MAX_PARALLEL_TOOL_CALLS); extra calls are answered "not run". */
+  maxParallelToolCalls: number;
 }
 
 export interface ConversationDeps {
@@ -214,12 +218,14 @@ export class Conversation {
     const started = this.now();
     const threadKey = threadKeyOf(msg);
     const userKey = userKeyOf(msg);
+    const audience = audienceOf(msg);
     const log = this.deps.log.child({
       turnId,
       platform: msg.platform,
       threadKey,
       userId: msg.userId,
       kind: msg.kind,
+      audience,
     });
     log.debug({ text: msg.text }, "message received");
     const result: TurnResult = {
@@ -338,16 +344,20 @@ export class Conversation {
           now: new Date(this.now()),
           custom: settings.systemPrompt,
         }),
-        history: ticket.history,
+        // Older turns of a shared thread may hold results stored before personal data was kept out.
+        history:
+          audience === "shared" ? redactPersonalHistory(ticket.history, this.deps.tools) : ticket.history,
         userEntry: { role: "user", content: text, ...(msg.userName ? { name: safeName(msg.userName) } : {}) },
         budgetTokens: settings.contextTokenBudget,
         maxOutputTokens: settings.maxOutputTokens,
         maxToolRounds: settings.maxToolRounds,
+        maxParallelToolCalls: settings.maxParallelToolCalls,
         toolContext: {
           platform: msg.platform,
           workspaceId: msg.workspaceId,
           userId: msg.userId,
           threadKey,
+          audience,
           signal,
         },
         signal,
@@ -357,7 +367,7 @@ export class Conversation {
       const ending = this.ending(out.error, out.finishReason, signal, answer.current);
       result.outcome = ending.outcome;
       if (ending.code) result.code = ending.code;
-      result.text = ending.text;
+      result.text = withPrivacyNote(ending.text, out.privately);
 
       // 4. Once the answer's messages exist (so the thread's next answer lands below them),
       // save what the user saw and count the tokens, in parallel (two round trips at most).
@@ -504,6 +514,17 @@ export class Conversation {
       log.warn({ err }, "could not send notice");
     }
   }
+}
+
+/**
+ * In a shared conversation the public answer always says where personal details went (or that
+ * they could not be sent), whatever the model wrote.
+ */
+function withPrivacyNote(text: string, privately: PrivateDeliveries): string {
+  if (privately.failed > 0) return withSuffix(text, SUFFIX.privateFailed);
+  if (privately.sent.includes("dm")) return withSuffix(text, SUFFIX.sentByDm);
+  if (privately.sent.length > 0) return withSuffix(text, SUFFIX.sentEphemeral);
+  return text;
 }
 
 /**

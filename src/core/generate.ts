@@ -1,13 +1,24 @@
 /**
  * One answer from the model: stream text into the answer, run the tool calls it asks for
- * (concurrently), feed the results back, and repeat up to `maxToolRounds` times. A context that
- * is too long for the model is trimmed harder once and tried again.
+ * (concurrently, at most `maxParallelToolCalls` per round), feed the results back, and repeat up
+ * to `maxToolRounds` times. Results holding personal data pass the privacy rule first
+ * (personal-data.ts). A context that is too long for the model is trimmed harder once and tried
+ * again.
  */
 import type { Logger } from "../log.js";
 import type { AnswerStream } from "./answer-stream.js";
 import { fitContext } from "./budget.js";
 import { LlmError } from "./errors.js";
-import type { ChatModel, FinishReason, MessageSink, TokenCounter, ToolContext, ToolRunner } from "./ports.js";
+import { type PrivateDeliveries, shieldPersonalResults } from "./personal-data.js";
+import type {
+  ChatModel,
+  FinishReason,
+  MessageSink,
+  TokenCounter,
+  ToolContext,
+  ToolResult,
+  ToolRunner,
+} from "./ports.js";
 import type { HistoryEntry, StoredTurn, ToolCall } from "./types.js";
 
 export interface GenerateInput {
@@ -24,6 +35,8 @@ export interface GenerateInput {
   budgetTokens: number;
   maxOutputTokens: number;
   maxToolRounds: number;
+  /** Tool calls run per round; the model's further calls in that round get a "not run" result. */
+  maxParallelToolCalls: number;
   toolContext: ToolContext;
   signal: AbortSignal;
   now: () => number;
@@ -39,6 +52,8 @@ export interface GenerateOutput {
   droppedTurns: number;
   /** ms from the first request to the first text or tool call, if any arrived. */
   firstTokenMs: number | null;
+  /** Personal results of this turn sent privately to the asker, or withheld (shared places only). */
+  privately: PrivateDeliveries;
   /** Set when the model failed; text streamed before the failure is in `answer`. */
   error?: LlmError;
 }
@@ -52,6 +67,7 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     toolCalls: 0,
     droppedTurns: 0,
     firstTokenMs: null,
+    privately: { sent: [], failed: 0 },
   };
   const started = input.now();
   let budget = input.budgetTokens;
@@ -125,11 +141,24 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     }
 
     out.entries.push({ role: "assistant", content: roundText === "" ? null : roundText, toolCalls: calls });
-    out.toolCalls += calls.length;
-    await showToolStatus(input, calls);
-    const results = await Promise.all(calls.map((call) => input.tools.run(call, input.toolContext)));
+    const run = calls.slice(0, input.maxParallelToolCalls);
+    out.toolCalls += run.length;
+    if (run.length < calls.length) {
+      input.log.info({ asked: calls.length, run: run.length }, "tool calls over the per-round limit not run");
+    }
+    await showToolStatus(input, run);
+    const results: ToolResult[] = [
+      ...(await Promise.all(run.map((call) => input.tools.run(call, input.toolContext)))),
+      ...calls.slice(run.length).map(() => notRun(input.maxParallelToolCalls)),
+    ];
+    const contents = await shieldPersonalResults(
+      calls,
+      results,
+      { audience: input.toolContext.audience, sink: input.sink, log: input.log },
+      out.privately,
+    );
     calls.forEach((call, i) => {
-      out.entries.push({ role: "tool", toolCallId: call.id, name: call.name, content: results[i]!.content });
+      out.entries.push({ role: "tool", toolCallId: call.id, name: call.name, content: contents[i]! });
     });
     if (input.signal.aborted) {
       out.error = new LlmError("cancelled", "stopped during tool calls");
@@ -138,6 +167,17 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     // Text before a tool call ("Let me check...") stays visible; separate what comes next.
     if (roundText !== "" && !roundText.endsWith("\n")) input.answer.append("\n\n");
   }
+}
+
+/** The result of a call over the per-round limit: the model may ask again in its next round. */
+function notRun(limit: number): ToolResult {
+  return {
+    ok: false,
+    content: JSON.stringify({
+      error: "too_many_parallel_calls",
+      message: `Not run: at most ${limit} tool calls are run at once. Use the results you have; if this call is still needed, make it again in your next step.`,
+    }),
+  };
 }
 
 async function showToolStatus(input: GenerateInput, calls: ToolCall[]): Promise<void> {

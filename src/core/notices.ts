@@ -77,6 +77,13 @@ export const SUFFIX = {
     "_(The connection to the AI service broke off, so this answer is incomplete. Please ask again.)_",
   timeout: "_(The AI service took too long, so this answer is incomplete. Please ask again.)_",
   storeLost: "_(I couldn't save this exchange, so I may not remember it in the next message.)_",
+  /** Personal details were delivered privately (the answer itself is in a shared conversation). */
+  sentEphemeral:
+    "_(I sent the details only to you, in a message nobody else here can see: personal data is never shown in a shared conversation.)_",
+  sentByDm:
+    "_(I sent the details to you in a direct message: personal data is never shown in a shared conversation.)_",
+  privateFailed:
+    "_(I couldn't send you the details privately (are your direct messages closed?), and personal data is never shown in a shared conversation. Please ask me in a direct message.)_",
   toolRounds:
     "_(I stopped looking things up after several tries. Please rephrase if this didn't answer your question.)_",
 } as const;

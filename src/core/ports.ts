@@ -2,7 +2,7 @@
  * The ports the core needs. `store/`, `llm/`, `tools/` and the platform adapters implement
  * them; only `main.ts` wires concrete implementations in.
  */
-import type { ModelMessage, StoredTurn, ToolCall } from "./types.js";
+import type { Audience, ModelMessage, StoredTurn, ToolCall } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
 // Stores
@@ -157,6 +157,12 @@ export interface ToolContext {
   /** The asking chat user, from the turn: never from the model's arguments. */
   userId: string;
   threadKey: string;
+  /**
+   * Who can read the conversation. In a `shared` one, tools must not act on the asker's linked
+   * accounts (anyone in the thread could have planted the request), and results holding
+   * personal data are delivered privately by the core.
+   */
+  audience: Audience;
   signal: AbortSignal;
 }
 
@@ -164,6 +170,12 @@ export interface ToolResult {
   ok: boolean;
   /** What the model reads (JSON text). Errors are phrased so the model can correct itself. */
   content: string;
+  /**
+   * Set when the result holds personal data: the same details written for the asker alone.
+   * In a shared conversation the core sends this privately and the model (and the stored
+   * history) get a placeholder instead of `content`.
+   */
+  personal?: { text: string };
 }
 
 export interface ToolRunner {
@@ -172,6 +184,8 @@ export interface ToolRunner {
   statusText(name: string): string | undefined;
   /** Never throws: unknown tools, bad arguments, timeouts and backend errors become `ok: false`. */
   run(call: ToolCall, ctx: ToolContext): Promise<ToolResult>;
+  /** True for tools whose results may hold personal data (their stored results are redacted in shared threads). */
+  holdsPersonalData?(name: string): boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,4 +222,13 @@ export interface MessageSink {
   notice(text: string): Promise<void>;
   /** Best-effort "working" signal (typing indicator, assistant status). Empty text clears it. */
   status?(text: string): Promise<void>;
+  /**
+   * Show `text` to the asking user alone (Slack: an ephemeral message in the thread, else a DM;
+   * Discord: a DM). Called only in shared conversations. Never falls back to a public post:
+   * throws (`PlatformError`) when no private way works. Sinks without it get nothing personal.
+   */
+  sendPrivately?(text: string): Promise<PrivateDelivery>;
 }
+
+/** How personal details reached the asker: a message only they can see, or their DM. */
+export type PrivateDelivery = "ephemeral" | "dm";

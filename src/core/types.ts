@@ -8,6 +8,13 @@ export type Platform = "slack" | "discord" | "web";
 /** How the message reached the bot: an @mention in a channel, a direct message, or a command. */
 export type MessageKind = "mention" | "dm" | "command";
 
+/**
+ * Who can read a conversation. `private`: only the asker and the bot (a DM, a Slack assistant
+ * thread, a web chat session). `shared`: other people too (a channel, a channel thread, a group
+ * DM). Personal data is only ever shown in private places (docs/security.md).
+ */
+export type Audience = "private" | "shared";
+
 export interface IncomingMessage {
   platform: Platform;
   /** Slack team id, Discord guild id (or "@dm"), web: "local". Scope of the edit budget. */
@@ -22,6 +29,13 @@ export interface IncomingMessage {
   kind: MessageKind;
   /** Display name of the author, if the adapter knows it (shown to the model as the user's name). */
   userName?: string;
+  /** Set by the adapter; when absent, a `dm` is private and anything else shared (`audienceOf`). */
+  audience?: Audience;
+}
+
+/** Who can read the message's conversation; shared unless the adapter or the kind says private. */
+export function audienceOf(msg: Pick<IncomingMessage, "audience" | "kind">): Audience {
+  return msg.audience ?? (msg.kind === "dm" ? "private" : "shared");
 }
 
 /** One line of a channel transcript handed to `summarize`. */

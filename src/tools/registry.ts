@@ -21,6 +21,8 @@ interface Entry {
   fields: string[];
   execute(args: unknown, ctx: ToolRunContext): Promise<unknown>;
   parse(args: unknown): z.ZodSafeParseResult<unknown>;
+  /** Tools about one person: their successful result as the asker alone reads it. */
+  renderPersonal?: (result: unknown) => string;
 }
 
 export interface ToolRegistryOptions {
@@ -35,7 +37,7 @@ export class ToolRegistry implements ToolRunner {
 
   constructor(private readonly opts: ToolRegistryOptions) {}
 
-  register<S extends z.ZodType>(def: ToolDefinition<S>): this {
+  register<S extends z.ZodType, R>(def: ToolDefinition<S, R>): this {
     if (!/^[a-zA-Z0-9_-]{1,64}$/.test(def.name)) throw new Error(`invalid tool name: ${def.name}`);
     if (this.tools.has(def.name)) throw new Error(`tool registered twice: ${def.name}`);
     const { parameters, strict } = toModelSchema(def.schema);
@@ -47,6 +49,7 @@ export class ToolRegistry implements ToolRunner {
       fields: typeof properties === "object" && properties !== null ? Object.keys(properties) : [],
       parse: (args) => def.schema.safeParse(args),
       execute: (args, ctx) => def.run(args as z.output<S>, ctx),
+      ...(def.personalData ? { renderPersonal: (result) => def.personalData!.render(result as R) } : {}),
     });
     return this;
   }
@@ -63,6 +66,10 @@ export class ToolRegistry implements ToolRunner {
     return this.tools.get(name)?.statusText;
   }
 
+  holdsPersonalData(name: string): boolean {
+    return this.tools.get(name)?.renderPersonal !== undefined;
+  }
+
   async run(call: ToolCall, ctx: ToolContext): Promise<ToolResult> {
     const started = performance.now();
     let outcome = "ok";
@@ -71,6 +78,8 @@ export class ToolRegistry implements ToolRunner {
     try {
       const value = await this.execute(call, ctx);
       result = { ok: true, content: JSON.stringify(value ?? null) };
+      const render = this.tools.get(call.name)?.renderPersonal;
+      if (render) result.personal = { text: render(value) };
     } catch (err) {
       failure = this.toFailure(err, call);
       outcome = failure.outcome;

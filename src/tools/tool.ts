@@ -41,7 +41,7 @@ export interface ToolRunContext extends ToolContext {
   log: Logger;
 }
 
-export interface ToolDefinition<S extends z.ZodType = z.ZodType> {
+export interface ToolDefinition<S extends z.ZodType = z.ZodType, R = unknown> {
   /** Function name the model calls (`^[a-zA-Z0-9_-]{1,64}$`). */
   name: string;
   /** Written for the model: when to call it, what it returns, what it cannot do. */
@@ -52,11 +52,19 @@ export interface ToolDefinition<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Overrides the registry's default timeout. */
   timeoutMs?: number;
-  run(args: z.output<S>, ctx: ToolRunContext): Promise<unknown>;
+  /**
+   * Set for tools whose results are about one person (orders, accounts): how a successful
+   * result reads for that person alone. In shared conversations the core sends this text to
+   * the asker privately and the model never sees the result (core/personal-data.ts).
+   */
+  personalData?: { render(result: R): string };
+  run(args: z.output<S>, ctx: ToolRunContext): Promise<R>;
 }
 
 /** Identity helper that keeps the schema's type flowing into `run`'s arguments. */
-export function defineTool<S extends z.ZodType>(def: ToolDefinition<S>): ToolDefinition<S> {
+export function defineTool<S extends z.ZodType, R = unknown>(
+  def: ToolDefinition<S, R>,
+): ToolDefinition<S, R> {
   return def;
 }
 

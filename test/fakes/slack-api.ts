@@ -27,6 +27,7 @@ export const ALL_SCOPES = [
   "commands",
   "groups:history",
   "im:history",
+  "im:write",
   "users:read",
 ];
 
@@ -100,7 +101,14 @@ export class FakeSlack {
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, FakeUser>();
   readonly messages: FakeMessage[] = [];
-  readonly ephemerals: { channel: string; user: string; text: string; blocks?: unknown[]; at: number }[] = [];
+  readonly ephemerals: {
+    channel: string;
+    user: string;
+    text: string;
+    blocks?: unknown[];
+    threadTs?: string;
+    at: number;
+  }[] = [];
   readonly assistantCalls: { method: string; args: ApiArgs; at: number }[] = [];
   readonly responsePosts: ResponseUrlPost[] = [];
   readonly scopes: Set<string>;

@@ -98,6 +98,7 @@ const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
       user: String(args.user),
       text: String(args.text ?? ""),
       ...(blocks ? { blocks } : {}),
+      ...(typeof args.thread_ts === "string" ? { threadTs: args.thread_ts } : {}),
       at: Date.now(),
     });
     return { ok: true, message_ts: fake.nextTs() };
@@ -131,6 +132,24 @@ const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
 
   "chat.appendStream": (fake, args) => streamStep(fake, args, false),
   "chat.stopStream": (fake, args) => streamStep(fake, args, true),
+
+  // Opens (or finds) the bot's DM with one user: `users` is a comma-separated list of ids.
+  "conversations.open": (fake, args) => {
+    if (!fake.scopes.has("im:write")) return fail("missing_scope", { needed: "im:write" });
+    if (typeof args.users !== "string" || args.users === "") return fail("users_list_not_supplied");
+    const users = args.users.split(",");
+    if (users.length > 1) return fail("method_not_supported_for_channel_type");
+    const user = fake.users.get(users[0] ?? "");
+    if (!user) return fail("user_not_found");
+    const id = `D${user.id}`;
+    const existing = fake.channels.get(id);
+    if (!existing) fake.addChannel({ id, name: id.toLowerCase(), type: "im", botMember: true });
+    return {
+      ok: true,
+      channel: { id },
+      ...(existing ? { no_op: true, already_open: true } : {}),
+    };
+  },
 
   "conversations.history": (fake, args) => {
     const denied = canRead(fake, args.channel);

@@ -276,6 +276,25 @@ describe("demo model", () => {
     expect(text).toContain("JBL Tune 520BT");
   });
 
+  it("says an order result sent privately is in a private message, without listing fields", async () => {
+    const model = await demo();
+    const sentPrivately = { sent_privately: true, message: "This result holds personal data." };
+    const messages: ModelMessage[] = [
+      SYSTEM,
+      { role: "user", content: "where is order 1042? ana@example.com" },
+      {
+        role: "assistant",
+        content: null,
+        toolCalls: [{ id: "c1", name: "get_order_status", arguments: "{}" }],
+      },
+      { role: "tool", toolCallId: "c1", name: "get_order_status", content: JSON.stringify(sentPrivately) },
+    ];
+
+    const { text } = await collect(model.stream(request(messages)));
+
+    expect(text).toBe("The details are in a private message to you.");
+  });
+
   it("summarizes a transcript when the system prompt asks for a summary", async () => {
     const model = await demo();
     const transcript = [

@@ -19,6 +19,7 @@ export const testSettings: ConversationSettings = {
   maxOutputTokens: 512,
   maxInputChars: 8_000,
   maxToolRounds: 3,
+  maxParallelToolCalls: 4,
 };
 
 /** A Conversation over the memory store (unless given another) with a test tool. */

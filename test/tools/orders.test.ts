@@ -1,9 +1,20 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Metrics } from "../../src/metrics.js";
 import bundled from "../../src/tools/data/orders.json" with { type: "json" };
-import { ORDER_LOOKUP_WINDOW_MS } from "../../src/tools/orders/get-order-status.js";
-import { orderSchema } from "../../src/tools/orders/order.js";
+import { BundledOrders } from "../../src/tools/orders/bundled-orders.js";
+import { createOrderStatusTool, ORDER_LOOKUP_WINDOW_MS } from "../../src/tools/orders/get-order-status.js";
+import { type OrderBackend, orderSchema } from "../../src/tools/orders/order.js";
+import { ToolRegistry } from "../../src/tools/registry.js";
 import { type FakeHttpBackend, startFakeHttpBackend } from "../fakes/http-backend.js";
-import { call, content, makeRegistry, metricValue, toolContext } from "./support.js";
+import {
+  call,
+  capturedLogger,
+  content,
+  makeRegistry,
+  metricValue,
+  recordingKv,
+  toolContext,
+} from "./support.js";
 
 const orders = orderSchema.array().parse(bundled);
 const order = (id: string) => orders.find((o) => o.id === id)!;
@@ -126,6 +137,55 @@ describe("get_order_status", () => {
     expect(errors.filter((e) => e === "too_many_failed_lookups")).toHaveLength(25);
   });
 
+  it("does not count lookups refused as over the limit as new failures", async () => {
+    // A backend that holds the first lookup until the test lets it answer.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let asked!: () => void;
+    const firstAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const bundledBackend = new BundledOrders();
+    let heldOnce = false;
+    const backend: OrderBackend = {
+      kind: "bundled",
+      async find(id) {
+        if (id === "1042" && !heldOnce) {
+          heldOnce = true;
+          asked();
+          await held;
+        }
+        return bundledBackend.find(id);
+      },
+    };
+    const kv = recordingKv();
+    const registry = new ToolRegistry({
+      log: capturedLogger().log,
+      metrics: new Metrics(),
+      defaultTimeoutMs: 2_000,
+    });
+    registry.register(createOrderStatusTool({ backend, kv, failuresPerHour: 2 }));
+    const good = () => lookup({ order_id: "1042", email: "ana@example.com" });
+
+    const miss = await registry.run(lookup({ order_id: "2001", email: "guess@example.com" }), stranger);
+    expect(content(miss)).toMatchObject({ error: "order_not_found" });
+    // One failure so far; a lookup in flight holds the last slot, so two more are refused.
+    const inFlight = registry.run(good(), stranger);
+    await firstAsked;
+    for (let i = 0; i < 2; i++) {
+      const refused = await registry.run(good(), stranger);
+      expect(content(refused)).toMatchObject({ error: "too_many_failed_lookups" });
+    }
+    release();
+    expect((await inFlight).ok).toBe(true);
+    // Still one real failure: the user may look up orders again.
+    const after = await registry.run(good(), stranger);
+    expect(after.ok).toBe(true);
+    expect(content(after)).toMatchObject({ order_id: "1042" });
+  });
+
   it("does not use up the allowance with successful lookups", async () => {
     const { registry } = makeRegistry({ ORDER_LOOKUP_FAILURES_PER_HOUR: 2 });
     for (let i = 0; i < 5; i++) {
@@ -205,9 +265,22 @@ describe("get_order_status (ORDERS_URL backend)", () => {
 
   it("treats 404 as not found", async () => {
     const { registry } = httpRegistry();
-    const result = await registry.run(lookup({ order_id: "B 1", email: "remote@example.org" }), demoUser);
-    expect(backend.requests[0]?.pathname).toBe("/api/orders/B%201");
+    const result = await registry.run(lookup({ order_id: "B-1", email: "remote@example.org" }), demoUser);
+    expect(backend.requests[0]?.pathname).toBe("/api/orders/B-1");
     expect(content(result)).toMatchObject({ error: "order_not_found" });
+  });
+
+  it("refuses order ids that could address another path before any request reaches the backend", async () => {
+    const { registry } = httpRegistry();
+    for (const id of ["..", ".", "a/b", "%2e%2e", "../A-77", "A-77/..", "A-77?x=1", "#..", "A 77"]) {
+      const result = await registry.run(lookup({ order_id: id, email: "remote@example.org" }), demoUser);
+      expect(result.ok, id).toBe(false);
+      expect(content(result), id).toMatchObject({ error: "invalid_order_id" });
+    }
+    expect(backend.requests.map((u) => u.pathname)).toEqual([]);
+    // Refused ids are bad input, not guesses: the user's failure allowance is untouched.
+    const ok = await registry.run(lookup({ order_id: "A-77", email: "remote@example.org" }), demoUser);
+    expect(content(ok)).toMatchObject({ order_id: "A-77" });
   });
 
   it("reports a backend error for a server failure or an order that breaks the contract", async () => {

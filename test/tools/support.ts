@@ -16,6 +16,7 @@ export function toolContext(overrides: Partial<ToolContext> = {}): ToolContext {
     workspaceId: "local",
     userId: "demo",
     threadKey: "web:local:c1:t1",
+    audience: "private",
     signal: new AbortController().signal,
     ...overrides,
   };

@@ -198,6 +198,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function writtenAnswer(name: string | undefined, data: unknown): string | undefined {
   if (!isRecord(data)) return undefined;
+  // A personal result in a shared conversation (src/core/personal-data.ts): nothing to read out.
+  if (data.sent_privately === true) return "The details are in a private message to you.";
   if (name === "get_weather" && isRecord(data.current) && typeof data.location === "string")
     return weatherAnswer(data);
   if (name === "search_products" && Array.isArray(data.results)) return productsAnswer(data);

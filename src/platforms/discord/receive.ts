@@ -54,12 +54,17 @@ export async function routeMessage(message: Message, ctx: ReceiveContext): Promi
   if (!message.inGuild()) {
     const channelId = message.channelId;
     return answer(
-      { ...base, workspaceId: DM_WORKSPACE, channelId, threadId: channelId, kind: "dm" },
+      { ...base, workspaceId: DM_WORKSPACE, channelId, threadId: channelId, kind: "dm", audience: "private" },
       { kind: "channel", channelId, sourceMessageId: message.id, replyToSource: false, rootId: null },
     );
   }
 
-  const guild = { ...base, workspaceId: message.guildId, kind: "mention" as const };
+  const guild = {
+    ...base,
+    workspaceId: message.guildId,
+    kind: "mention" as const,
+    audience: "shared" as const,
+  };
   const mentioned = mentionsBot(message, ctx.botId);
   const repliedTo = message.mentions.repliedUser?.id === ctx.botId ? message.reference?.messageId : undefined;
   const channel = message.channel;

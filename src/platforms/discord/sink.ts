@@ -6,7 +6,13 @@
  */
 import { type APIMessage, type REST, Routes } from "discord.js";
 import { PlatformError } from "../../core/errors.js";
-import type { KeyValueStore, MessageSink, MessageState, SinkLimits } from "../../core/ports.js";
+import type {
+  KeyValueStore,
+  MessageSink,
+  MessageState,
+  PrivateDelivery,
+  SinkLimits,
+} from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import {
   DISCORD_EDIT_BUDGET,
@@ -68,6 +74,7 @@ export interface ChannelSinkDeps {
 export class ChannelSink implements MessageSink {
   readonly limits: SinkLimits;
   private readonly stopId: string;
+  private readonly userId: string;
   private thread: Promise<string> | null = null;
   /** The typing request in flight, if any. */
   private typing: Promise<unknown> | null = null;
@@ -87,6 +94,7 @@ export class ChannelSink implements MessageSink {
     const scope = target.kind === "new-thread" ? target.sourceMessageId : target.channelId;
     this.limits = discordLimits(scope, deps.budget ?? DISCORD_EDIT_BUDGET);
     this.stopId = stopCustomId(turn.userId, turn.messageId);
+    this.userId = turn.userId;
     this.postChannelId = target.kind === "channel" ? target.channelId : null;
     this.replyToSource = target.replyToSource;
     this.rootId = target.rootId;
@@ -124,6 +132,20 @@ export class ChannelSink implements MessageSink {
     const body = { ...noticeBody(text), ...(reply ? this.reference() : {}) };
     const message = await this.createMessage(channelId, body);
     await this.rememberRoot(message.id, unopened ? this.target.sourceMessageId : this.rootId);
+  }
+
+  /**
+   * Personal details for the asker alone: a DM (Create DM, then a message in it). A user who
+   * allows no DMs from server members makes Discord answer 50007; that error goes back to the
+   * core, which says so in the public answer. Discord has no ephemeral channel messages outside
+   * interactions, so there is no other private way here.
+   */
+  async sendPrivately(text: string): Promise<PrivateDelivery> {
+    const dm = await call<{ id: string }>("open DM", () =>
+      this.deps.rest.post(Routes.userChannels(), { body: { recipient_id: this.userId } }),
+    );
+    await this.createMessage(dm.id, noticeBody(text));
+    return "dm";
   }
 
   /**

@@ -9,7 +9,7 @@
  * an ordinary message: the text the user already sees is kept and completed with chat.update.
  */
 import { PlatformError } from "../../core/errors.js";
-import type { MessageSink, MessageState, SinkLimits } from "../../core/ports.js";
+import type { MessageSink, MessageState, PrivateDelivery, SinkLimits } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import type { SlackApi } from "./api.js";
 import { defuseBroadcasts } from "./mrkdwn.js";
@@ -161,6 +161,47 @@ export class SlackAnswerSink implements MessageSink {
       );
       await this.postMessage(text, "done");
     }
+  }
+
+  /**
+   * Personal details for the asker alone: an ephemeral message in the thread; where Slack
+   * refuses one (the user left the channel, a rate limit that outlasts the wait), the bot's DM
+   * with the user (conversations.open, scope im:write). Never a public post.
+   */
+  async sendPrivately(text: string): Promise<PrivateDelivery> {
+    const { api, log } = this.deps;
+    const payload = renderMessage(defuseBroadcasts(text));
+    try {
+      await api.callPatiently(
+        "chat.postEphemeral",
+        {
+          channel: this.target.channel,
+          user: this.target.userId,
+          ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
+          ...payload,
+        },
+        { maxWaitMs: NOTICE_MAX_WAIT_MS },
+      );
+      return "ephemeral";
+    } catch (err) {
+      if (!(err instanceof PlatformError)) throw err;
+      log.info({ code: err.code }, "ephemeral delivery failed; sending the details by DM");
+    }
+    const opened = await api.callPatiently<{ channel?: { id?: string } }>(
+      "conversations.open",
+      { users: this.target.userId },
+      { maxWaitMs: NOTICE_MAX_WAIT_MS },
+    );
+    const dm = opened.channel?.id;
+    if (!dm) throw new PlatformError("slack", "invalid_response", "conversations.open returned no channel");
+    await this.deps.pacer.run(dm, () =>
+      api.callPatiently(
+        "chat.postMessage",
+        { channel: dm, ...payload, unfurl_links: false, unfurl_media: false },
+        { maxWaitMs: NOTICE_MAX_WAIT_MS },
+      ),
+    );
+    return "dm";
   }
 
   async status(text: string): Promise<void> {

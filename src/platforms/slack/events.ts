@@ -80,7 +80,8 @@ export function routeMessage(ev: SlackMessageEvent, bot: BotIdentity, teamId?: s
   if (isDm) {
     return {
       action: "answer",
-      msg: { ...base, threadId: ev.thread_ts ?? DM_MAIN_THREAD, kind: "dm" },
+      // A DM (top level or assistant thread) is read by this user alone.
+      msg: { ...base, threadId: ev.thread_ts ?? DM_MAIN_THREAD, kind: "dm", audience: "private" },
       reply: { channel: ev.channel, threadTs: ev.thread_ts },
       needsFollowupCheck: false,
     };
@@ -90,7 +91,7 @@ export function routeMessage(ev: SlackMessageEvent, bot: BotIdentity, teamId?: s
   if (mentioned) {
     return {
       action: "answer",
-      msg: { ...base, threadId: threadTs, kind: "mention" },
+      msg: { ...base, threadId: threadTs, kind: "mention", audience: "shared" },
       reply: { channel: ev.channel, threadTs },
       needsFollowupCheck: false,
     };
@@ -98,7 +99,7 @@ export function routeMessage(ev: SlackMessageEvent, bot: BotIdentity, teamId?: s
   if (ev.thread_ts && ev.thread_ts !== ev.ts) {
     return {
       action: "answer",
-      msg: { ...base, threadId: ev.thread_ts, kind: "mention" },
+      msg: { ...base, threadId: ev.thread_ts, kind: "mention", audience: "shared" },
       reply: { channel: ev.channel, threadTs: ev.thread_ts },
       needsFollowupCheck: true,
     };

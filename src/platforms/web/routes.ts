@@ -130,6 +130,8 @@ export function createWebRoutes(ctx: WebRouteContext) {
       messageId,
       text: body.text,
       kind: "dm",
+      // One browser session's conversation: nobody else reads it.
+      audience: "private",
     };
     ctx.log.debug({ sessionId: body.sessionId, turnId, chars: body.text.length }, "web chat message");
     ctx.hub.publish(session, { type: "user", turnId, text: body.text, clientId: body.clientId });

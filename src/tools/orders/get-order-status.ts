@@ -6,11 +6,23 @@
  * comes from the turn context and never from the model's arguments ("I am its owner" in a
  * prompt changes nothing). "No such order" and "wrong email" get the same answer, and failed
  * lookups count against a per-user limit, so the tool cannot be used to probe order ids.
+ *
+ * In a shared conversation (a channel thread) the asker is whoever spoke last, while anyone in
+ * the thread may have written the instructions the model follows: there the linked account does
+ * not count, only the email does, and the result is delivered to the asker privately by the core
+ * (the tool declares `personalData`).
  */
 import { z } from "zod";
 import type { KeyValueStore } from "../../core/ports.js";
-import { defineTool, ToolFailure, type ToolRunContext } from "../tool.js";
-import { normalizeOrderId, type Order, type OrderBackend, type OrderStatus } from "./order.js";
+import type { Logger } from "../../log.js";
+import { defineTool, ToolFailure } from "../tool.js";
+import {
+  isValidOrderId,
+  normalizeOrderId,
+  type Order,
+  type OrderBackend,
+  type OrderStatus,
+} from "./order.js";
 
 /** Failed lookups are counted in a window this long (ORDER_LOOKUP_FAILURES_PER_HOUR). */
 export const ORDER_LOOKUP_WINDOW_MS = 60 * 60 * 1000;
@@ -53,9 +65,10 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
   return defineTool({
     name: "get_order_status",
     description:
-      "Look up the status of a customer's order: status, items, carrier, tracking number and dates. Needs the order number and the email address used on the order (unless the order is linked to the customer's chat account). Only call it with details the customer gave in this conversation. If the result is not found, ask the customer to check both the order number and the email; do not try other order numbers.",
+      "Look up the status of a customer's order: status, items, carrier, tracking number and dates. Needs the order number and the email address used on the order (in a direct message with the customer, an order linked to their chat account needs no email). Only call it with details the customer gave in this conversation. If the result is not found, ask the customer to check both the order number and the email; do not try other order numbers.",
     statusText: "looking up your order...",
     schema: argsSchema,
+    personalData: { render: orderText },
     async run(args, ctx) {
       const orderId = normalizeOrderId(args.order_id);
       if (orderId === "") {
@@ -63,10 +76,29 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
           fields: [{ field: "order_id", problem: "empty order number" }],
         });
       }
+      if (!isValidOrderId(orderId)) {
+        // Refused before any lookup: such an id could address another path of the backend.
+        throw new ToolFailure(
+          "invalid_arguments",
+          "That is not an order number: order numbers contain only letters, digits, - and _. Ask the customer to check it.",
+          {
+            reason: "invalid_order_id",
+            fields: [{ field: "order_id", problem: "only letters, digits, - and _" }],
+          },
+        );
+      }
+      if (!args.email && ctx.audience === "shared") {
+        // Nothing was looked up and nothing is told about the order: not a failure either.
+        throw new ToolFailure(
+          "denied",
+          "Orders linked to a chat account are only looked up in a direct message with the assistant, because this conversation is shared with other people. Tell the customer to message the assistant directly, or to give the email address used on the order (the details are then sent to them privately).",
+          { reason: "private_conversation_required" },
+        );
+      }
       // Every lookup takes a slot of the user's failure allowance before it looks (so parallel
       // calls cannot all pass the check), and gives it back unless it failed.
       const failureKey = `tool:orders:failures:${ctx.userKey}`;
-      await takeLookupSlot(opts, failureKey);
+      await takeLookupSlot(opts, failureKey, ctx.log);
       let failed = false;
       try {
         return await lookUp();
@@ -74,12 +106,13 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
         failed = err instanceof ToolFailure && err.code === "not_found";
         throw err;
       } finally {
-        if (!failed) await giveBackSlot(opts.kv, failureKey, ctx);
+        if (!failed) await giveBackSlot(opts.kv, failureKey, ctx.log);
       }
 
       async function lookUp() {
         const order = await opts.backend.find(orderId, ctx.signal);
-        if (order?.linkedUsers.includes(ctx.userKey)) return orderView(order, "linked_chat_account");
+        const linked = ctx.audience === "private" && order?.linkedUsers.includes(ctx.userKey);
+        if (order && linked) return orderView(order, "linked_chat_account");
         if (!args.email) {
           // Same answer whether the order exists or not, and nothing was tried: not a failure.
           throw new ToolFailure(
@@ -99,7 +132,7 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
   });
 }
 
-async function takeLookupSlot(opts: OrderToolOptions, key: string): Promise<void> {
+async function takeLookupSlot(opts: OrderToolOptions, key: string, log: Logger): Promise<void> {
   let used: number;
   try {
     used = await opts.kv.increment(key, ORDER_LOOKUP_WINDOW_MS);
@@ -115,6 +148,9 @@ async function takeLookupSlot(opts: OrderToolOptions, key: string): Promise<void
     );
   }
   if (used > opts.failuresPerHour) {
+    // A refused lookup looked at nothing: it must not count as one more failure, or a burst of
+    // refused calls would keep the user locked out after their real failures expire from view.
+    await giveBackSlot(opts.kv, key, log);
     throw new ToolFailure(
       "denied",
       "Too many unsuccessful order lookups from this chat account. For the customers' privacy, order lookups are paused for up to an hour. Tell the user to try again later or to contact support by email.",
@@ -123,16 +159,36 @@ async function takeLookupSlot(opts: OrderToolOptions, key: string): Promise<void
   }
 }
 
-async function giveBackSlot(kv: KeyValueStore, key: string, ctx: ToolRunContext): Promise<void> {
+async function giveBackSlot(kv: KeyValueStore, key: string, log: Logger): Promise<void> {
   try {
     await kv.increment(key, ORDER_LOOKUP_WINDOW_MS, -1);
   } catch (err) {
-    ctx.log.warn({ err }, "could not give back an order lookup slot");
+    log.warn({ err }, "could not give back an order lookup slot");
   }
 }
 
 function sameEmail(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+type OrderView = ReturnType<typeof orderView>;
+
+/** The order as its owner reads it in a private message (Markdown; the adapters render it). */
+export function orderText(view: OrderView): string {
+  const lines = [`**Order ${view.order_id}**: ${view.status_text}.`];
+  lines.push(`- Items: ${view.items.map((i) => `${i.quantity} × ${i.name}`).join(", ")}`);
+  if (view.total !== null)
+    lines.push(`- Total: ${view.total.toFixed(2)}${view.currency ? ` ${view.currency}` : ""}`);
+  lines.push(`- Placed: ${view.placed_at}`);
+  if (view.shipped_at) lines.push(`- Shipped: ${view.shipped_at}`);
+  if (view.delivered_at) lines.push(`- Delivered: ${view.delivered_at}`);
+  else if (view.estimated_delivery) lines.push(`- Estimated delivery: ${view.estimated_delivery}`);
+  if (view.carrier) {
+    lines.push(
+      `- Carrier: ${view.carrier}${view.tracking_number ? `, tracking number ${view.tracking_number}` : ""}`,
+    );
+  }
+  return lines.join("\n");
 }
 
 /** What the model may see: never the email or the linked accounts. */

@@ -9,7 +9,7 @@
  * happen in the tool, so the privacy rule lives in one place whichever backend is used.
  */
 import { type FetchLike, getJson } from "../http.js";
-import { type Order, type OrderBackend, orderSchema } from "./order.js";
+import { isValidOrderId, type Order, type OrderBackend, orderSchema } from "./order.js";
 
 export class HttpOrders implements OrderBackend {
   readonly kind = "http";
@@ -17,6 +17,8 @@ export class HttpOrders implements OrderBackend {
   constructor(private readonly opts: { url: string; fetch: FetchLike }) {}
 
   async find(orderId: string, signal: AbortSignal): Promise<Order | null> {
+    // The tool refuses such ids first; this keeps the backend safe from any other caller.
+    if (!isValidOrderId(orderId)) throw new Error("order id outside ORDER_ID_PATTERN");
     const base = this.opts.url.endsWith("/") ? this.opts.url : `${this.opts.url}/`;
     const url = new URL(encodeURIComponent(orderId), base);
     const order = await getJson({

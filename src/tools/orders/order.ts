@@ -56,6 +56,18 @@ export interface OrderBackend {
   find(orderId: string, signal: AbortSignal): Promise<Order | null>;
 }
 
+/**
+ * What an order number may look like: letters, digits, "-" and "_", starting with a letter or
+ * digit, at most 40 characters. Checked before any backend is asked: an id like "..", "." or
+ * "a/b" would otherwise become a path of its own in `GET {ORDERS_URL}/{id}` (".." resolves to
+ * the parent path), and "%2e%2e" may be decoded into one by a proxy in front of the backend.
+ */
+export const ORDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+
+export function isValidOrderId(orderId: string): boolean {
+  return ORDER_ID_PATTERN.test(orderId);
+}
+
 /** "#1042 " -> "1042". */
 export function normalizeOrderId(orderId: string): string {
   return orderId.trim().replace(/^#\s*/, "").trim();

@@ -11,6 +11,8 @@ export interface FakeUser {
   username: string;
   globalName: string | null;
   bot: boolean;
+  /** The user allows no DMs from server members: the bot's DMs fail with 50007. */
+  dmsClosed?: boolean;
 }
 
 export interface FakeGuild {

@@ -161,6 +161,20 @@ export class FakeRest {
         handle: () => ok(w.userJson(w.bot)),
       },
       {
+        // Create DM: opens (or returns) the bot's DM channel with `recipient_id`.
+        method: "POST",
+        pattern: /^\/users\/@me\/channels$/,
+        name: "POST /users/@me/channels",
+        auth: true,
+        handle: ({ body }) => {
+          const recipient = isRecord(body) ? body.recipient_id : undefined;
+          if (typeof recipient !== "string" || !w.users.has(recipient)) {
+            throw invalidForm("recipient_id", "NUMBER_TYPE_COERCE", "Value is not snowflake.");
+          }
+          return ok(w.channelJson(w.dmChannelWith(recipient)));
+        },
+      },
+      {
         method: "GET",
         pattern: new RegExp(`^/channels/${ID}$`),
         name: "GET /channels/:id",
@@ -197,6 +211,9 @@ export class FakeRest {
         auth: true,
         handle: ({ params, body }) => {
           const channel = this.channel(params[0]);
+          if (channel.type === 1 && w.users.get(channel.recipientId ?? "")?.dmsClosed) {
+            throw new ApiError(403, 50007, "Cannot send messages to this user");
+          }
           const message = this.messages.create(channel.id, parseMessageBody(body, { allowEphemeral: false }));
           return ok(w.messageJson(message, { withReferenced: true }));
         },

@@ -5,7 +5,7 @@
  */
 import { loadConfig } from "../../../src/config.js";
 import type { Conversation, ConversationSettings } from "../../../src/core/conversation.js";
-import type { ChatModel, Store } from "../../../src/core/ports.js";
+import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import type { Metrics } from "../../../src/metrics.js";
@@ -45,6 +45,7 @@ export async function startReplica(
   opts: {
     model: ChatModel;
     store?: Store;
+    tools?: ToolRunner;
     env?: Record<string, string>;
     settings?: Partial<ConversationSettings>;
     budget?: EditBudgetShape;
@@ -54,6 +55,7 @@ export async function startReplica(
   const { conversation, store, metrics } = makeConversation({
     model: opts.model,
     ...(opts.store ? { store: opts.store } : {}),
+    ...(opts.tools ? { tools: opts.tools } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
   });
   const { env } = loadConfig({
