@@ -6,11 +6,15 @@
  * stream) p50/p99 at 100 concurrent, Redis round trips per turn, and memory per active
  * conversation with 1,000 and 10,000 turns in flight at once.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { join } from "node:path";
 import { loadConfig } from "../src/config.js";
 import { Conversation } from "../src/core/conversation.js";
 import type { ChatModel, MessageSink, MessageState, ModelEvent, ModelRequest } from "../src/core/ports.js";
 import type { IncomingMessage } from "../src/core/types.js";
 import { OpenAIChatModel } from "../src/llm/openai-model.js";
+import { readSseBatches } from "../src/llm/sse-reader.js";
 import { createTokenCounter } from "../src/llm/tokens.js";
 import { silentLogger } from "../src/log.js";
 import { Metrics } from "../src/metrics.js";
@@ -108,6 +112,7 @@ async function drive(
   let next = 0;
   const store = conversation.deps.store as RedisStore;
   const tripsBefore = store.stats.roundTrips;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
@@ -131,6 +136,7 @@ async function drive(
   );
   return {
     turnsPerSecond: total / ((performance.now() - t0) / 1000),
+    cpuUsPerTurn: cpuUs(process.cpuUsage(cpu0)) / total,
     overheads,
     answered,
     platformCalls,
@@ -138,13 +144,26 @@ async function drive(
   };
 }
 
+/** Wall-clock rate and this process's CPU time (user + system) per turn of one run. */
+interface RunFigures {
+  turnsPerSecond: number;
+  cpuUsPerTurn: number;
+}
+
 /**
  * The transport limit: the same fake LLM read end to end over HTTP by a bare client (fetch, the
  * same HTTP stack the OpenAI SDK uses) with no core, `concurrency` requests at a time. The core
  * cannot be faster than this on the same machine in the same run, so its share is the figure that
  * travels between machines (the absolute turns/s halve on a busy or slower machine).
+ * With `parse`, the body also goes through the core's own SSE reader (every chunk JSON-parsed):
+ * the least any client that shows the answer must do, so the fairer of the two baselines.
  */
-async function transportTurnsPerSecond(baseURL: string, total: number, concurrency: number): Promise<number> {
+async function transportRun(
+  baseURL: string,
+  total: number,
+  concurrency: number,
+  parse: boolean,
+): Promise<RunFigures> {
   const body = JSON.stringify({
     model: "gpt-4o-mini",
     stream: true,
@@ -154,12 +173,17 @@ async function transportTurnsPerSecond(baseURL: string, total: number, concurren
       { role: "user", content: "Hello, this is a question. Can you tell me something about your store?" },
     ],
   });
+  let chunks = 0;
   const one = async () => {
     const res = await fetch(`${baseURL}/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer not-needed" },
       body,
     });
+    if (parse) {
+      for await (const batch of readSseBatches(res.body!, res.headers)) chunks += batch.events.length;
+      return;
+    }
     const reader = res.body!.getReader();
     for (;;) {
       const { done } = await reader.read();
@@ -167,18 +191,52 @@ async function transportTurnsPerSecond(baseURL: string, total: number, concurren
     }
   };
   let next = 0;
-  const run = async (count: number) => {
+  const run = async (count: number): Promise<RunFigures> => {
     next = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (next++ < count) await one();
       }),
     );
-    return count / ((performance.now() - t0) / 1000);
+    const wallS = (performance.now() - t0) / 1000;
+    return { turnsPerSecond: count / wallS, cpuUsPerTurn: cpuUs(process.cpuUsage(cpu0)) / count };
   };
   await run(concurrency * 2); // warm the connection pool, as the core's run is warmed
-  return run(total);
+  const figures = await run(total);
+  if (parse && chunks === 0) throw new Error("the parsing baseline read no chunks");
+  return figures;
+}
+
+/**
+ * With BENCH_CPU_PROFILE=dir, a V8 CPU profile of just `body` (not start-up, not the baselines)
+ * is written to dir/<name>.cpuprofile, for `node --cpu-prof`-style analysis of one phase.
+ */
+async function profiled<T>(name: string, body: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return body();
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 500 });
+  await post("Profiler.start");
+  try {
+    return await body();
+  } finally {
+    const { profile } = (await post("Profiler.stop")) as { profile: object };
+    session.disconnect();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+  }
+}
+
+function cpuUs(usage: NodeJS.CpuUsage): number {
+  return usage.user + usage.system;
 }
 
 export async function runCoreBench(): Promise<Record<string, unknown>> {
@@ -252,11 +310,20 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       Array.from({ length: 200 }, (_, i) => conversation.handle(msg(-1 - i, i), new CountingSink(`w${i}`))),
     );
     // Transport limit right before the core's run, on the same server: the same-run baseline.
-    const transport = await transportTurnsPerSecond(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY);
-    const fast = await drive(conversation, model, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, 0);
+    // Both baselines right before the core's run, on the same server: the same-run baselines.
+    const transport = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, false);
+    const parsed = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, true);
+    const fast = await profiled("core-throughput", () =>
+      drive(conversation, model, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, 0),
+    );
     figures.turnsPerSecond = round(fast.turnsPerSecond, 0);
-    figures.transportTurnsPerSecond = round(transport, 0);
-    figures.coreShareOfTransport = round(fast.turnsPerSecond / transport, 2);
+    figures.transportTurnsPerSecond = round(transport.turnsPerSecond, 0);
+    figures.coreShareOfTransport = round(fast.turnsPerSecond / transport.turnsPerSecond, 2);
+    figures.parsedTransportTurnsPerSecond = round(parsed.turnsPerSecond, 0);
+    figures.coreShareOfParsedTransport = round(fast.turnsPerSecond / parsed.turnsPerSecond, 2);
+    figures.cpuUsPerTurn = round(fast.cpuUsPerTurn, 0);
+    figures.transportCpuUsPerTurn = round(transport.cpuUsPerTurn, 0);
+    figures.parsedTransportCpuUsPerTurn = round(parsed.cpuUsPerTurn, 0);
     figures.concurrency = THROUGHPUT_CONCURRENCY;
     figures.turns = THROUGHPUT_TURNS;
     figures.answered = fast.answered;
@@ -311,6 +378,19 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       target: "",
     },
     { figure: "core's share of the transport limit", value: figures.coreShareOfTransport, target: ">= 0.7" },
+    {
+      figure: "transport + SSE parse: bare client, core's reader (turns/s, same run)",
+      value: figures.parsedTransportTurnsPerSecond,
+      target: "",
+    },
+    { figure: "core's share of transport + parse", value: figures.coreShareOfParsedTransport, target: "" },
+    { figure: "CPU per turn, core (µs, this process)", value: figures.cpuUsPerTurn, target: "" },
+    { figure: "CPU per turn, bare transport (µs)", value: figures.transportCpuUsPerTurn, target: "" },
+    {
+      figure: "CPU per turn, transport + parse (µs)",
+      value: figures.parsedTransportCpuUsPerTurn,
+      target: "",
+    },
     {
       figure: "core overhead p50, 100 concurrent, paced model (ms)",
       value: figures.overheadP50Ms,
