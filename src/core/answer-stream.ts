@@ -23,6 +23,11 @@ const FINAL_ATTEMPTS = 4;
 const FINAL_RETRY_BASE_MS = 250;
 /** Longest 429 pause we honour inside one answer before giving the message up as failed. */
 const MAX_RATE_LIMIT_WAIT_MS = 120_000;
+/**
+ * The abort reason of a frame dropped for the final text. A plain value: abort() without one
+ * builds a DOMException with a stack trace, on every answer.
+ */
+const FINISHED = "finished";
 
 interface Part {
   ref: string | null;
@@ -53,8 +58,11 @@ export class AnswerStream {
   private released = false;
   /** Waiting for every part of the text so far to exist as a message (see `posted`). */
   private postedWaiters: (() => void)[] = [];
-  /** Aborted by finish(): an intermediate frame still waiting for its turn is dropped for the final. */
-  private readonly finishing = new AbortController();
+  /**
+   * Aborted by finish(): an intermediate frame still waiting for its turn is dropped for the final.
+   * Made on the first wait only (an answer that fits in its first post never needs one).
+   */
+  private finishing: AbortController | null = null;
   private readonly startedAt: number;
   readonly stats: AnswerStreamStats = {
     posts: 0,
@@ -122,7 +130,7 @@ export class AnswerStream {
     if (!this.finalState) {
       this.text = text;
       this.finalState = state;
-      this.finishing.abort();
+      this.finishing?.abort(FINISHED);
     }
     this.kick();
     while (this.loop) {
@@ -211,7 +219,7 @@ export class AnswerStream {
             // time, so its place in the queue is kept). If the answer finishes meanwhile, this
             // frame is stale and the final text (which jumps the queue) goes instead.
             const notBefore = part.lastSendAt + this.sink.limits.minEditIntervalMs;
-            if (!(await settle(this.budget.acquire(false, this.finishing.signal, notBefore)))) return;
+            if (!(await settle(this.budget.acquire(false, this.finishSignal(), notBefore)))) return;
           } else {
             await this.budget.acquire(true);
           }
@@ -247,6 +255,14 @@ export class AnswerStream {
         await sleep(FINAL_RETRY_BASE_MS * 2 ** (attempts - 1));
       }
     }
+  }
+
+  private finishSignal(): AbortSignal {
+    if (!this.finishing) {
+      this.finishing = new AbortController();
+      if (this.finalState) this.finishing.abort(FINISHED);
+    }
+    return this.finishing.signal;
   }
 
   /** The current text of part `index`, if it is still the last (growing) part. */
