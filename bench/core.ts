@@ -13,6 +13,7 @@ import { loadConfig } from "../src/config.js";
 import { Conversation } from "../src/core/conversation.js";
 import type { ChatModel, MessageSink, MessageState, ModelEvent, ModelRequest } from "../src/core/ports.js";
 import type { IncomingMessage } from "../src/core/types.js";
+import { postChatCompletion } from "../src/llm/chat-request.js";
 import { OpenAIChatModel } from "../src/llm/openai-model.js";
 import { readSseBatches } from "../src/llm/sse-reader.js";
 import { createTokenCounter } from "../src/llm/tokens.js";
@@ -151,18 +152,20 @@ interface RunFigures {
 }
 
 /**
- * The transport limit: the same fake LLM read end to end over HTTP by a bare client (fetch, the
- * same HTTP stack the OpenAI SDK uses) with no core, `concurrency` requests at a time. The core
- * cannot be faster than this on the same machine in the same run, so its share is the figure that
- * travels between machines (the absolute turns/s halve on a busy or slower machine).
- * With `parse`, the body also goes through the core's own SSE reader (every chunk JSON-parsed):
- * the least any client that shows the answer must do, so the fairer of the two baselines.
+ * The transport limit: the same fake LLM read end to end over HTTP by a bare client with no core,
+ * `concurrency` requests at a time. The core cannot be faster than its own transport on the same
+ * machine in the same run, so its share is the figure that travels between machines (the absolute
+ * turns/s halve on a busy or slower machine). Three clients:
+ * - `fetch`: a bare fetch reading the bytes (the OpenAI SDK's HTTP stack; the first baseline);
+ * - `request`: a bare undici request() reading the bytes (the core's HTTP stack since it left fetch);
+ * - `request+parse`: the core's own request and SSE reader, every chunk JSON-parsed: the least any
+ *   client that shows the answer must do, so the fairest baseline.
  */
 async function transportRun(
   baseURL: string,
   total: number,
   concurrency: number,
-  parse: boolean,
+  client: "fetch" | "request" | "request+parse",
 ): Promise<RunFigures> {
   const body = JSON.stringify({
     model: "gpt-4o-mini",
@@ -174,20 +177,28 @@ async function transportRun(
     ],
   });
   let chunks = 0;
+  const never = new AbortController().signal;
   const one = async () => {
-    const res = await fetch(`${baseURL}/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: "Bearer not-needed" },
-      body,
-    });
-    if (parse) {
-      for await (const batch of readSseBatches(res.body!, res.headers)) chunks += batch.events.length;
+    if (client === "fetch") {
+      const res = await fetch(`${baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer not-needed" },
+        body,
+      });
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { done } = await reader.read();
+        if (done) return;
+      }
+    }
+    const res = await postChatCompletion(baseURL, "not-needed", body, never);
+    if (client === "request") {
+      for await (const _ of res.body);
       return;
     }
-    const reader = res.body!.getReader();
-    for (;;) {
-      const { done } = await reader.read();
-      if (done) return;
+    for await (const batch of readSseBatches(res.body, res.headers)) {
+      chunks += batch.events.length;
+      if (batch.done) break;
     }
   };
   let next = 0;
@@ -205,7 +216,7 @@ async function transportRun(
   };
   await run(concurrency * 2); // warm the connection pool, as the core's run is warmed
   const figures = await run(total);
-  if (parse && chunks === 0) throw new Error("the parsing baseline read no chunks");
+  if (client === "request+parse" && chunks === 0) throw new Error("the parsing baseline read no chunks");
   return figures;
 }
 
@@ -311,18 +322,22 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     );
     // Transport limit right before the core's run, on the same server: the same-run baseline.
     // Both baselines right before the core's run, on the same server: the same-run baselines.
-    const transport = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, false);
-    const parsed = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, true);
+    const transport = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "fetch");
+    const request = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request");
+    const parsed = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request+parse");
     const fast = await profiled("core-throughput", () =>
       drive(conversation, model, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, 0),
     );
     figures.turnsPerSecond = round(fast.turnsPerSecond, 0);
     figures.transportTurnsPerSecond = round(transport.turnsPerSecond, 0);
     figures.coreShareOfTransport = round(fast.turnsPerSecond / transport.turnsPerSecond, 2);
+    figures.requestTransportTurnsPerSecond = round(request.turnsPerSecond, 0);
+    figures.coreShareOfRequestTransport = round(fast.turnsPerSecond / request.turnsPerSecond, 2);
     figures.parsedTransportTurnsPerSecond = round(parsed.turnsPerSecond, 0);
     figures.coreShareOfParsedTransport = round(fast.turnsPerSecond / parsed.turnsPerSecond, 2);
     figures.cpuUsPerTurn = round(fast.cpuUsPerTurn, 0);
     figures.transportCpuUsPerTurn = round(transport.cpuUsPerTurn, 0);
+    figures.requestTransportCpuUsPerTurn = round(request.cpuUsPerTurn, 0);
     figures.parsedTransportCpuUsPerTurn = round(parsed.cpuUsPerTurn, 0);
     figures.concurrency = THROUGHPUT_CONCURRENCY;
     figures.turns = THROUGHPUT_TURNS;
@@ -373,21 +388,36 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
   printTable("core: real core + Redis store + fake LLM over HTTP (zero delay, ~200 tokens/answer)", [
     { figure: "turns per second (100 concurrent)", value: figures.turnsPerSecond, target: "" },
     {
-      figure: "transport limit: bare HTTP client, no core (turns/s, same run)",
+      figure: "transport limit: bare fetch client, no core (turns/s, same run)",
       value: figures.transportTurnsPerSecond,
       target: "",
     },
     { figure: "core's share of the transport limit", value: figures.coreShareOfTransport, target: ">= 0.7" },
     {
-      figure: "transport + SSE parse: bare client, core's reader (turns/s, same run)",
+      figure: "transport, bare undici request() client (turns/s, same run)",
+      value: figures.requestTransportTurnsPerSecond,
+      target: "",
+    },
+    {
+      figure: "core's share of the request() transport",
+      value: figures.coreShareOfRequestTransport,
+      target: "",
+    },
+    {
+      figure: "request() + SSE parse: the core's request and reader, no core (turns/s, same run)",
       value: figures.parsedTransportTurnsPerSecond,
       target: "",
     },
     { figure: "core's share of transport + parse", value: figures.coreShareOfParsedTransport, target: "" },
     { figure: "CPU per turn, core (µs, this process)", value: figures.cpuUsPerTurn, target: "" },
-    { figure: "CPU per turn, bare transport (µs)", value: figures.transportCpuUsPerTurn, target: "" },
+    { figure: "CPU per turn, bare fetch transport (µs)", value: figures.transportCpuUsPerTurn, target: "" },
     {
-      figure: "CPU per turn, transport + parse (µs)",
+      figure: "CPU per turn, bare request() transport (µs)",
+      value: figures.requestTransportCpuUsPerTurn,
+      target: "",
+    },
+    {
+      figure: "CPU per turn, request() + parse (µs)",
       value: figures.parsedTransportCpuUsPerTurn,
       target: "",
     },
