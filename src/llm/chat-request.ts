@@ -8,13 +8,20 @@
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
 import { VERSION } from "openai/version";
-import { request } from "undici";
+import { Agent, request } from "undici";
 
 export interface ChatResponse {
   headers: Headers;
   /** The SSE body, one Uint8Array per network read. */
   body: AsyncIterable<Uint8Array>;
 }
+
+/**
+ * The model's own connection pool, shared by every model client of the process. Not the global
+ * dispatcher: discord.js brings its own undici, and whichever copy loads first would otherwise
+ * decide which one carries the model's requests.
+ */
+const pool = new Agent();
 
 /** Sent as the SDK sends it: some gateways route or log by it. */
 const USER_AGENT = `OpenAI/JS ${VERSION}`;
@@ -44,6 +51,7 @@ export async function postChatCompletion(
       },
       body,
       signal,
+      dispatcher: pool,
     });
   } catch (err) {
     if (signal.aborted) throw err;
