@@ -2,9 +2,10 @@
  * Core benchmark: many concurrent conversations through the real core, the real Redis store and
  * the fake LLM over HTTP (zero model delay, ~200 tokens per answer), into sinks that count edits.
  *
- * Figures: turns per second, core overhead per turn (turn time minus time spent inside the model
- * stream) p50/p99 at 100 concurrent, Redis round trips per turn, and memory per active
- * conversation with 1,000 and 10,000 turns in flight at once.
+ * Figures: turns per second next to the same-run transport baselines (bare clients with no core),
+ * this process's CPU time per turn for each, core overhead per turn (turn time minus time spent
+ * inside the model stream) p50/p99 at 100 concurrent, Redis round trips per turn, and memory per
+ * active conversation with 1,000 and 10,000 turns in flight at once.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
@@ -338,6 +339,10 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     figures.cpuUsPerTurn = round(fast.cpuUsPerTurn, 0);
     figures.transportCpuUsPerTurn = round(transport.cpuUsPerTurn, 0);
     figures.requestTransportCpuUsPerTurn = round(request.cpuUsPerTurn, 0);
+    // The shares by CPU time: what the wall-clock shares tend to when this process is the
+    // bottleneck, and far steadier than them on a machine other processes are loading.
+    figures.cpuShareOfTransport = round(transport.cpuUsPerTurn / fast.cpuUsPerTurn, 2);
+    figures.cpuShareOfParsedTransport = round(parsed.cpuUsPerTurn / fast.cpuUsPerTurn, 2);
     figures.parsedTransportCpuUsPerTurn = round(parsed.cpuUsPerTurn, 0);
     figures.concurrency = THROUGHPUT_CONCURRENCY;
     figures.turns = THROUGHPUT_TURNS;
@@ -421,6 +426,8 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       value: figures.parsedTransportCpuUsPerTurn,
       target: "",
     },
+    { figure: "by CPU: fetch transport / core", value: figures.cpuShareOfTransport, target: "" },
+    { figure: "by CPU: request() + parse / core", value: figures.cpuShareOfParsedTransport, target: "" },
     {
       figure: "core overhead p50, 100 concurrent, paced model (ms)",
       value: figures.overheadP50Ms,
