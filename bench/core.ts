@@ -2,15 +2,21 @@
  * Core benchmark: many concurrent conversations through the real core, the real Redis store and
  * the fake LLM over HTTP (zero model delay, ~200 tokens per answer), into sinks that count edits.
  *
- * Figures: turns per second, core overhead per turn (turn time minus time spent inside the model
- * stream) p50/p99 at 100 concurrent, Redis round trips per turn, and memory per active
- * conversation with 1,000 and 10,000 turns in flight at once.
+ * Figures: turns per second next to the same-run transport baselines (bare clients with no core),
+ * this process's CPU time per turn for each, core overhead per turn (turn time minus time spent
+ * inside the model stream) p50/p99 at 100 concurrent, Redis round trips per turn, and memory per
+ * active conversation with 1,000 and 10,000 turns in flight at once.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { join } from "node:path";
 import { loadConfig } from "../src/config.js";
 import { Conversation } from "../src/core/conversation.js";
 import type { ChatModel, MessageSink, MessageState, ModelEvent, ModelRequest } from "../src/core/ports.js";
 import type { IncomingMessage } from "../src/core/types.js";
+import { postChatCompletion } from "../src/llm/chat-request.js";
 import { OpenAIChatModel } from "../src/llm/openai-model.js";
+import { readSseBatches } from "../src/llm/sse-reader.js";
 import { createTokenCounter } from "../src/llm/tokens.js";
 import { silentLogger } from "../src/log.js";
 import { Metrics } from "../src/metrics.js";
@@ -108,6 +114,7 @@ async function drive(
   let next = 0;
   const store = conversation.deps.store as RedisStore;
   const tripsBefore = store.stats.roundTrips;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
@@ -131,11 +138,117 @@ async function drive(
   );
   return {
     turnsPerSecond: total / ((performance.now() - t0) / 1000),
+    cpuUsPerTurn: cpuUs(process.cpuUsage(cpu0)) / total,
     overheads,
     answered,
     platformCalls,
     roundTrips: store.stats.roundTrips - tripsBefore,
   };
+}
+
+/** Wall-clock rate and this process's CPU time (user + system) per turn of one run. */
+interface RunFigures {
+  turnsPerSecond: number;
+  cpuUsPerTurn: number;
+}
+
+/**
+ * The transport limit: the same fake LLM read end to end over HTTP by a bare client with no core,
+ * `concurrency` requests at a time. The core cannot be faster than its own transport on the same
+ * machine in the same run, so its share is the figure that travels between machines (the absolute
+ * turns/s halve on a busy or slower machine). Three clients:
+ * - `fetch`: a bare fetch reading the bytes (the OpenAI SDK's HTTP stack; the first baseline);
+ * - `request`: a bare undici request() reading the bytes (the core's HTTP stack since it left fetch);
+ * - `request+parse`: the core's own request and SSE reader, every chunk JSON-parsed: the least any
+ *   client that shows the answer must do, so the fairest baseline.
+ */
+async function transportRun(
+  baseURL: string,
+  total: number,
+  concurrency: number,
+  client: "fetch" | "request" | "request+parse",
+): Promise<RunFigures> {
+  const body = JSON.stringify({
+    model: "gpt-4o-mini",
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [
+      { role: "system", content: "You are a helpful assistant." },
+      { role: "user", content: "Hello, this is a question. Can you tell me something about your store?" },
+    ],
+  });
+  let chunks = 0;
+  const never = new AbortController().signal;
+  const one = async () => {
+    if (client === "fetch") {
+      const res = await fetch(`${baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer not-needed" },
+        body,
+      });
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { done } = await reader.read();
+        if (done) return;
+      }
+    }
+    const res = await postChatCompletion(baseURL, "not-needed", body, never);
+    if (client === "request") {
+      for await (const _ of res.body);
+      return;
+    }
+    for await (const batch of readSseBatches(res.body, res.headers)) {
+      chunks += batch.events.length;
+      if (batch.done) break;
+    }
+  };
+  let next = 0;
+  const run = async (count: number): Promise<RunFigures> => {
+    next = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < count) await one();
+      }),
+    );
+    const wallS = (performance.now() - t0) / 1000;
+    return { turnsPerSecond: count / wallS, cpuUsPerTurn: cpuUs(process.cpuUsage(cpu0)) / count };
+  };
+  await run(concurrency * 2); // warm the connection pool, as the core's run is warmed
+  const figures = await run(total);
+  if (client === "request+parse" && chunks === 0) throw new Error("the parsing baseline read no chunks");
+  return figures;
+}
+
+/**
+ * With BENCH_CPU_PROFILE=dir, a V8 CPU profile of just `body` (not start-up, not the baselines)
+ * is written to dir/<name>.cpuprofile, for `node --cpu-prof`-style analysis of one phase.
+ */
+async function profiled<T>(name: string, body: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return body();
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 500 });
+  await post("Profiler.start");
+  try {
+    return await body();
+  } finally {
+    const { profile } = (await post("Profiler.stop")) as { profile: object };
+    session.disconnect();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+  }
+}
+
+function cpuUs(usage: NodeJS.CpuUsage): number {
+  return usage.user + usage.system;
 }
 
 export async function runCoreBench(): Promise<Record<string, unknown>> {
@@ -208,8 +321,29 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     await Promise.all(
       Array.from({ length: 200 }, (_, i) => conversation.handle(msg(-1 - i, i), new CountingSink(`w${i}`))),
     );
-    const fast = await drive(conversation, model, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, 0);
+    // Transport limit right before the core's run, on the same server: the same-run baseline.
+    // Both baselines right before the core's run, on the same server: the same-run baselines.
+    const transport = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "fetch");
+    const request = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request");
+    const parsed = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request+parse");
+    const fast = await profiled("core-throughput", () =>
+      drive(conversation, model, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, 0),
+    );
     figures.turnsPerSecond = round(fast.turnsPerSecond, 0);
+    figures.transportTurnsPerSecond = round(transport.turnsPerSecond, 0);
+    figures.coreShareOfTransport = round(fast.turnsPerSecond / transport.turnsPerSecond, 2);
+    figures.requestTransportTurnsPerSecond = round(request.turnsPerSecond, 0);
+    figures.coreShareOfRequestTransport = round(fast.turnsPerSecond / request.turnsPerSecond, 2);
+    figures.parsedTransportTurnsPerSecond = round(parsed.turnsPerSecond, 0);
+    figures.coreShareOfParsedTransport = round(fast.turnsPerSecond / parsed.turnsPerSecond, 2);
+    figures.cpuUsPerTurn = round(fast.cpuUsPerTurn, 0);
+    figures.transportCpuUsPerTurn = round(transport.cpuUsPerTurn, 0);
+    figures.requestTransportCpuUsPerTurn = round(request.cpuUsPerTurn, 0);
+    // The shares by CPU time: what the wall-clock shares tend to when this process is the
+    // bottleneck, and far steadier than them on a machine other processes are loading.
+    figures.cpuShareOfTransport = round(transport.cpuUsPerTurn / fast.cpuUsPerTurn, 2);
+    figures.cpuShareOfParsedTransport = round(parsed.cpuUsPerTurn / fast.cpuUsPerTurn, 2);
+    figures.parsedTransportCpuUsPerTurn = round(parsed.cpuUsPerTurn, 0);
     figures.concurrency = THROUGHPUT_CONCURRENCY;
     figures.turns = THROUGHPUT_TURNS;
     figures.answered = fast.answered;
@@ -257,7 +391,43 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     await redis.stop();
   }
   printTable("core: real core + Redis store + fake LLM over HTTP (zero delay, ~200 tokens/answer)", [
-    { figure: "turns per second (100 concurrent)", value: figures.turnsPerSecond, target: ">= 1000" },
+    { figure: "turns per second (100 concurrent)", value: figures.turnsPerSecond, target: "" },
+    {
+      figure: "transport limit: bare fetch client, no core (turns/s, same run)",
+      value: figures.transportTurnsPerSecond,
+      target: "",
+    },
+    { figure: "core's share of the transport limit", value: figures.coreShareOfTransport, target: ">= 0.7" },
+    {
+      figure: "transport, bare undici request() client (turns/s, same run)",
+      value: figures.requestTransportTurnsPerSecond,
+      target: "",
+    },
+    {
+      figure: "core's share of the request() transport",
+      value: figures.coreShareOfRequestTransport,
+      target: "",
+    },
+    {
+      figure: "request() + SSE parse: the core's request and reader, no core (turns/s, same run)",
+      value: figures.parsedTransportTurnsPerSecond,
+      target: "",
+    },
+    { figure: "core's share of transport + parse", value: figures.coreShareOfParsedTransport, target: "" },
+    { figure: "CPU per turn, core (µs, this process)", value: figures.cpuUsPerTurn, target: "" },
+    { figure: "CPU per turn, bare fetch transport (µs)", value: figures.transportCpuUsPerTurn, target: "" },
+    {
+      figure: "CPU per turn, bare request() transport (µs)",
+      value: figures.requestTransportCpuUsPerTurn,
+      target: "",
+    },
+    {
+      figure: "CPU per turn, request() + parse (µs)",
+      value: figures.parsedTransportCpuUsPerTurn,
+      target: "",
+    },
+    { figure: "by CPU: fetch transport / core", value: figures.cpuShareOfTransport, target: "" },
+    { figure: "by CPU: request() + parse / core", value: figures.cpuShareOfParsedTransport, target: "" },
     {
       figure: "core overhead p50, 100 concurrent, paced model (ms)",
       value: figures.overheadP50Ms,

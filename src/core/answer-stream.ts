@@ -24,6 +24,11 @@ const FINAL_ATTEMPTS = 4;
 const FINAL_RETRY_BASE_MS = 250;
 /** Longest 429 pause we honour inside one answer before giving the message up as failed. */
 const MAX_RATE_LIMIT_WAIT_MS = 120_000;
+/**
+ * The abort reason of a frame dropped for the final text. A plain value: abort() without one
+ * builds a DOMException with a stack trace, on every answer.
+ */
+const FINISHED = "finished";
 
 interface Part {
   ref: string | null;
@@ -55,8 +60,11 @@ export class AnswerStream {
   private finalRetried = false;
   /** Waiting for every part of the text so far to exist as a message (see `posted`). */
   private postedWaiters: (() => void)[] = [];
-  /** Aborted by finish(): an intermediate frame still waiting for its turn is dropped for the final. */
-  private readonly finishing = new AbortController();
+  /**
+   * Aborted by finish(): an intermediate frame still waiting for its turn is dropped for the final.
+   * Made on the first wait only (an answer that fits in its first post never needs one).
+   */
+  private finishing: AbortController | null = null;
   private readonly startedAt: number;
   readonly stats: AnswerStreamStats = {
     posts: 0,
@@ -123,7 +131,7 @@ export class AnswerStream {
     if (!this.finalState) {
       this.text = text;
       this.finalState = state;
-      this.finishing.abort();
+      this.finishing?.abort(FINISHED);
     }
     this.kick();
     while (this.loop) {
@@ -231,7 +239,7 @@ export class AnswerStream {
               // stale and the final text (which goes before frames) is sent instead.
               const notBefore = part.lastSendAt + choice.minEditIntervalMs;
               const staleSince = Number.isFinite(part.lastSendAt) ? part.lastSendAt : this.startedAt;
-              const granted = budget.acquire(false, this.finishing.signal, notBefore, staleSince);
+              const granted = budget.acquire(false, this.finishSignal(), notBefore, staleSince);
               if (!(await settle(granted))) return;
             } else {
               await budget.acquire(true);
@@ -279,6 +287,14 @@ export class AnswerStream {
       window: { scope: limits.scope, name: "edits", limit: limits.scopeEdits, windowMs: limits.windowMs },
       minEditIntervalMs: limits.minEditIntervalMs,
     };
+  }
+
+  private finishSignal(): AbortSignal {
+    if (!this.finishing) {
+      this.finishing = new AbortController();
+      if (this.finalState) this.finishing.abort(FINISHED);
+    }
+    return this.finishing.signal;
   }
 
   /** The current text of part `index`, if it is still the last (growing) part. */

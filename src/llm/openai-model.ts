@@ -4,7 +4,6 @@
  * assembles streamed tool calls, retries only before anything was shown, and enforces the
  * first-token and whole-answer timeouts itself.
  */
-import OpenAI from "openai";
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
@@ -13,6 +12,7 @@ import { LlmError } from "../core/errors.js";
 import type { ChatModel, FinishReason, ModelEvent, ModelRequest, ModelUsage } from "../core/ports.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import { postChatCompletion } from "./chat-request.js";
 import { classifyError } from "./llm-errors.js";
 import { toOpenAiMessages, toOpenAiTools } from "./openai-messages.js";
 import { backoffDelayMs, DEFAULT_RETRY_TUNING, type RetryTuning } from "./retry.js";
@@ -44,32 +44,24 @@ export interface OpenAIChatModelOptions {
 }
 
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
-/** The SDK refuses to start without a key; compatible servers and the demo do not check it. */
+/** Sent when no key is configured: compatible servers and the demo do not check it. */
 const PLACEHOLDER_API_KEY = "not-needed";
 /** OpenAI's rule of thumb when a server sends no usage: about 4 characters per token. */
 const CHARS_PER_TOKEN = 4;
 
 export class OpenAIChatModel implements ChatModel {
   readonly model: string;
-  private readonly client: OpenAI;
+  private readonly baseURL: string;
+  private readonly apiKey: string;
   private readonly tokenLimitParam: TokenLimitParam;
   private readonly retry: RetryTuning;
 
   constructor(private readonly opts: OpenAIChatModelOptions) {
     this.model = opts.model;
     const baseURL = opts.baseURL ?? OPENAI_BASE_URL;
-    // Everything is passed explicitly so the SDK reads nothing from process.env.
-    this.client = new OpenAI({
-      apiKey: opts.apiKey ?? PLACEHOLDER_API_KEY,
-      baseURL,
-      organization: null,
-      project: null,
-      webhookSecret: null,
-      maxRetries: 0,
-      // Our own timers fire first; this only stops a request that somehow outlives them.
-      timeout: opts.totalTimeoutMs + 1_000,
-      logLevel: "off",
-    });
+    // Nothing is read from process.env: the key and URL come from the config only.
+    this.baseURL = baseURL;
+    this.apiKey = opts.apiKey ?? PLACEHOLDER_API_KEY;
     this.tokenLimitParam =
       opts.tokenLimitParam ??
       (new URL(baseURL).hostname.endsWith("openai.com") ? "max_completion_tokens" : "max_tokens");
@@ -97,6 +89,7 @@ export class OpenAIChatModel implements ChatModel {
     let firstTokenTimer: NodeJS.Timeout | undefined;
 
     const body = this.requestBody(req);
+    const bodyJson = JSON.stringify(body);
     let attempts = 0;
     let shown = false;
     let firstTokenSeen = false;
@@ -124,12 +117,9 @@ export class OpenAIChatModel implements ChatModel {
         let usage: ModelUsage | undefined;
         let outChars = 0;
         try {
-          // The SDK sends the request and turns HTTP errors into APIError; the body is read
-          // by our own SSE reader (see sse-reader.ts for why).
-          const response = await this.client.chat.completions
-            .create(body, { signal: run.signal })
-            .asResponse();
-          if (!response.body) throw new TypeError("the model response has no body");
+          // HTTP errors arrive as the SDK's APIError (chat-request.ts); the body is read by
+          // our own SSE reader (see sse-reader.ts for why).
+          const response = await postChatCompletion(this.baseURL, this.apiKey, bodyJson, run.signal);
           for await (const batch of readSseBatches(response.body, response.headers)) {
             // Deltas that arrived in one network read go out as one event: at real model speeds
             // that is one chunk anyway, and a fast local server does not cost a yield per token.

@@ -4,7 +4,8 @@
  * here (`npm run bench -- sse`, Node 20, openai 6.49); at the 1,000 answers a second the core
  * benchmark aims for, ~200 chunks each, that is 1.5 CPU cores against 0.5. This reads the body
  * once per network read, splits lines by hand and hands back every JSON payload that read
- * completed.
+ * completed. The body is
+ * any async iterable of bytes: undici's response body in the service, a ReadableStream in tests.
  */
 import { APIError } from "openai";
 
@@ -18,64 +19,62 @@ export interface SseBatch {
 /**
  * Yields one batch per network read that completed at least one event. A payload that is not
  * JSON throws SyntaxError; an `{"error": ...}` payload throws the SDK's APIError (no status),
- * as the SDK's own reader does. Aborting the fetch makes the read reject with an AbortError.
+ * as the SDK's own reader does. Aborting the request makes the read reject.
  */
 export async function* readSseBatches(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   headers: Headers,
 ): AsyncGenerator<SseBatch> {
-  const reader = body.getReader();
+  // Not `for await`: leaving that loop at [DONE] would destroy the body, and with it a keep-alive
+  // connection the server was about to hand back. Whoever stops early aborts the request.
+  const reads = body[Symbol.asyncIterator]();
   const decoder = new TextDecoder();
   let pending = "";
   let data: string | undefined;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      const text = pending + decoder.decode(value, { stream: true });
-      const events: unknown[] = [];
-      let start = 0;
-      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-        let end = nl;
-        if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
-        if (end === start) {
-          // A blank line ends an event.
-          if (data !== undefined) {
-            if (data === "[DONE]") {
-              yield { events, done: true };
-              return;
-            }
-            const payload = data;
-            data = undefined;
-            try {
-              events.push(parsePayload(payload, headers));
-            } catch (err) {
-              // What came before the bad event was fine: the caller gets it, then the error.
-              if (events.length > 0) yield { events, done: false };
-              throw err;
-            }
+  for (;;) {
+    const { value, done } = await reads.next();
+    if (done) break;
+    const text = pending + decoder.decode(value, { stream: true });
+    const events: unknown[] = [];
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+      let end = nl;
+      if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
+      if (end === start) {
+        // A blank line ends an event.
+        if (data !== undefined) {
+          if (data === "[DONE]") {
+            yield { events, done: true };
+            return;
           }
-        } else if (text.startsWith("data:", start)) {
-          const from = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
-          const line = text.slice(from, end);
-          data = data === undefined ? line : `${data}\n${line}`;
+          const payload = data;
+          data = undefined;
+          try {
+            events.push(parsePayload(payload, headers));
+          } catch (err) {
+            // What came before the bad event was fine: the caller gets it, then the error.
+            if (events.length > 0) yield { events, done: false };
+            throw err;
+          }
         }
-        // Other fields (event:, id:, retry:) and comments (": keep-alive") carry nothing for us.
-        start = nl + 1;
+      } else if (text.startsWith("data:", start)) {
+        const from = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
+        const line = text.slice(from, end);
+        data = data === undefined ? line : `${data}\n${line}`;
       }
-      pending = text.slice(start);
-      if (events.length > 0) yield { events, done: false };
+      // Other fields (event:, id:, retry:) and comments (": keep-alive") carry nothing for us.
+      start = nl + 1;
     }
-    // A final event without its blank line (or even its newline) still counts.
-    const rest = (pending + decoder.decode()).trimEnd();
-    if (rest.startsWith("data:")) {
-      const line = rest.slice(rest.charCodeAt(5) === 32 ? 6 : 5);
-      data = data === undefined ? line : `${data}\n${line}`;
-    }
-    if (data !== undefined && data !== "[DONE]") yield { events: [parsePayload(data, headers)], done: false };
-  } finally {
-    reader.releaseLock();
+    pending = text.slice(start);
+    if (events.length > 0) yield { events, done: false };
   }
+  // A final event without its blank line (or even its newline) still counts.
+  const rest = (pending + decoder.decode()).trimEnd();
+  if (rest.startsWith("data:")) {
+    const line = rest.slice(rest.charCodeAt(5) === 32 ? 6 : 5);
+    data = data === undefined ? line : `${data}\n${line}`;
+  }
+  if (data !== undefined && data !== "[DONE]") yield { events: [parsePayload(data, headers)], done: false };
 }
 
 function parsePayload(data: string, headers: Headers): unknown {

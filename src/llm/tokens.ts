@@ -24,8 +24,14 @@ const REPLY_PRIMING_TOKENS = 3;
  */
 const TOKENS_PER_TOOL_CALL = 3;
 
-/** Texts shorter than this are encoded every time: cheaper than keeping them in the cache. */
+/**
+ * Texts shorter than this (roles, names, tool names: a few distinct values, counted several
+ * times per turn) go to a small separate table instead of the LRU: one call into WebAssembly
+ * costs microseconds, a lookup nanoseconds.
+ */
 const CACHE_MIN_CHARS = 16;
+/** Bound of that table; it is emptied when full (user names are the only open-ended values). */
+const SHORT_CACHE_MAX_ENTRIES = 1_000;
 /** Bounds of the per-counter cache: a few thousand history entries of busy threads. */
 const CACHE_MAX_ENTRIES = 20_000;
 /** ~16 MB of UTF-16 keys at most. */
@@ -67,6 +73,7 @@ export function createTokenCounter(model: string): CountingTokenCounter {
   // turn of a thread, and encoding is ~100x slower than a Map lookup.
   const cache = new Map<string, number>();
   let cachedChars = 0;
+  const short = new Map<string, number>();
 
   const encode = (text: string): number => {
     // User text may contain "<|endoftext|>"; it is ordinary text here, not a special token.
@@ -74,7 +81,16 @@ export function createTokenCounter(model: string): CountingTokenCounter {
   };
 
   const count = (text: string): number => {
-    if (text.length < CACHE_MIN_CHARS) return text === "" ? 0 : encode(text);
+    if (text.length < CACHE_MIN_CHARS) {
+      if (text === "") return 0;
+      let tokens = short.get(text);
+      if (tokens === undefined) {
+        tokens = encode(text);
+        if (short.size >= SHORT_CACHE_MAX_ENTRIES) short.clear();
+        short.set(text, tokens);
+      }
+      return tokens;
+    }
     const hit = cache.get(text);
     if (hit !== undefined) {
       cache.delete(text);

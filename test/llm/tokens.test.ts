@@ -1,3 +1,4 @@
+import { get_encoding } from "tiktoken";
 import { describe, expect, it } from "vitest";
 import type { ModelMessage } from "../../src/core/types.js";
 import { createTokenCounter, encodingForModel } from "../../src/llm/tokens.js";
@@ -75,5 +76,25 @@ describe("token counter", () => {
     const fresh = createTokenCounter("gpt-4o-mini").countMessages(structuredClone(history));
     expect(second).toBe(first);
     expect(fresh).toBe(first);
+  });
+
+  it("counts short texts (roles, names) the same the first time, again, and past the table's bound", () => {
+    const shorts = [
+      "user",
+      "assistant",
+      "Ana_Maria",
+      "get_weather",
+      "a b c",
+      "héllo wörld",
+      "12345678901234",
+    ];
+    const names = Array.from({ length: 1_500 }, (_, i) => `name_${i}`);
+    const direct = get_encoding("o200k_base");
+    const expected = (text: string) => direct.encode_ordinary(text).length;
+    const counter = createTokenCounter("gpt-4o-mini");
+    for (let round = 0; round < 2; round++) {
+      for (const text of [...shorts, ...names]) expect(counter.count(text), text).toBe(expected(text));
+    }
+    direct.free();
   });
 });
