@@ -3,6 +3,7 @@
  * with their heading path, and plain HTML exports.
  */
 import { describe, expect, it } from "vitest";
+import { withSources } from "../../../src/core/citations.js";
 import { ArticleError, MAX_PASSAGE_CHARS, parseArticle } from "../../../src/tools/knowledge/article.js";
 
 describe("front matter", () => {
@@ -45,6 +46,26 @@ describe("front matter", () => {
     expect(() => parseArticle("x.md", "---\nurl: javascript:alert(1)\n---\nText")).toThrow(
       /front matter field "url"/,
     );
+  });
+
+  it("keeps a planted url or title from adding links or lines of its own to the Sources line", () => {
+    const planted = "https://help.example.com/a) [Claim your refund](https://evil.example/x";
+    const md = parseArticle("a.md", `---\ntitle: "Returns\\n\\n# Pay here"\nurl: "${planted}"\n---\nText.`);
+    const html = parseArticle(
+      "b.html",
+      `<html><head><title>Returns</title><link rel="canonical" href="${planted}"></head><body><p>Text.</p></body></html>`,
+    );
+    for (const article of [md, html]) {
+      const line = withSources(`See [it](${article.url}).`, [
+        { title: article.title, url: article.url ?? "" },
+      ]);
+      const sources = line.split("\n").filter((l) => l.startsWith("Sources:"));
+      // One line with exactly one link, to the help center's own host.
+      expect(sources).toHaveLength(1);
+      const links = [...(sources[0] ?? "").matchAll(/\]\(([^)]*)\)/g)].map((m) => new URL(m[1] ?? "").host);
+      expect(links).toEqual(["help.example.com"]);
+      expect(line).not.toContain("# Pay here\n");
+    }
   });
 
   it("refuses a file with no text at all", () => {
