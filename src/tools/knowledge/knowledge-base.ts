@@ -115,11 +115,22 @@ export class KnowledgeBase {
     }
     this.running = (async () => {
       let summary: IndexSummary | null = null;
-      do {
-        this.again = false;
-        summary = await this.build();
-      } while (this.again);
-      this.running = null;
+      try {
+        do {
+          this.again = false;
+          summary = await this.build();
+        } while (this.again);
+      } catch (err) {
+        // Never a rejection: start() and the watcher fire and forget, and one unexpected error
+        // must neither end the process nor leave `running` set (no re-index ever again).
+        this.log.error(
+          { err: describe(err) },
+          "help center indexing failed; the previous index keeps serving",
+        );
+        this.failed = this.index === null;
+      } finally {
+        this.running = null;
+      }
       return summary;
     })();
     return this.running;
@@ -207,7 +218,13 @@ export class KnowledgeBase {
       },
       "help center indexed",
     );
-    for (const listener of this.listeners) listener(summary);
+    for (const listener of this.listeners) {
+      try {
+        listener(summary);
+      } catch (err) {
+        this.log.error({ err: describe(err) }, "help center index listener failed");
+      }
+    }
     return summary;
   }
 }

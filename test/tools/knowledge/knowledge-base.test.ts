@@ -151,6 +151,24 @@ describe("indexing a folder", () => {
     expect((await kb.search("return items", 3))[0]?.passage.title).toBe("Returns");
   });
 
+  it("keeps re-indexing after a listener throws, without a rejected promise", async () => {
+    const dir = await tempFolder({ "a.md": article("A", "https://help.example.com/a", "Alpha text.") });
+    const captured = captureLog();
+    const kb = new KnowledgeBase({ dir, log: captured.log, watch: false });
+    started.push(kb);
+    const off = kb.onIndexed(() => {
+      throw new Error("listener bug");
+    });
+    expect(await kb.reindex()).toMatchObject({ articles: 1 });
+    off();
+    await writeFile(
+      join(dir, "b.md"),
+      article("Gift wrapping", "https://help.example.com/b", "Gift wrapping."),
+    );
+    expect(await kb.reindex()).toMatchObject({ articles: 2 });
+    expect(captured.lines.some((l) => l.msg === "help center index listener failed")).toBe(true);
+  });
+
   it("reports failed for a folder that does not exist, and keeps running", async () => {
     const { kb, captured } = await openMissing();
     expect(kb.state).toBe("failed");
