@@ -14,8 +14,17 @@ const SOURCES_LABEL = "Sources:";
  */
 const SOURCES_HEADING =
   /^\s*(?:#{1,6}\s*)?(?:[*_]{1,2})?sources?(?:[*_]{1,2})?\s*(?::|$)\s*(?:[*_]{1,2})?\s*(.*)$/i;
-/** A line of a list of links (the rest of a model-written sources list). */
-const LINK_LINE = /^\s*(?:[-*+]|\d+[.)])?\s*.*\]\([^)]+\)|^\s*(?:[-*+]|\d+[.)])\s*<?https?:\/\/\S+>?\s*$/;
+/**
+ * A line of a list of links (the rest of a model-written sources list): it holds a markdown link,
+ * or is a list item that is a bare URL. Kept free of nested `\s*`/`.*` runs: the former pattern
+ * backtracked cubically, and one model line of 4,000 spaces blocked the event loop for 24 s.
+ */
+const LINK_LINE_PATTERN = /\]\([^)]+\)|^\s*(?:[-*+]|\d+[.)])\s*<?https?:\/\/\S+>?\s*$/;
+/** A sources entry is short; longer lines are text (and bound the pattern's work). */
+const LINK_LINE_MAX_CHARS = 1_000;
+const LINK_LINE = {
+  test: (line: string) => line.length <= LINK_LINE_MAX_CHARS && LINK_LINE_PATTERN.test(line),
+};
 
 export function withSources(answer: string, sources: readonly Source[]): string {
   const cited = citedSources(answer, sources);

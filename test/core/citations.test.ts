@@ -46,6 +46,15 @@ describe("the Sources line", () => {
     );
   });
 
+  it("handles an answer with a very long line of spaces under its sources heading", () => {
+    // The former link-line pattern backtracked cubically: 4,000 spaces took 24 s of event loop.
+    const filler = `${" ".repeat(20_000)}x`;
+    const answer = `See [Returns](${RETURNS.url}).\n\nSources:\n${filler}`;
+    expect(withSources(answer, [RETURNS])).toBe(
+      `${answer}\n\nSources: [Returns and refunds](${RETURNS.url})`,
+    );
+  });
+
   it("adds nothing when the answer links none of the articles (the help center did not cover it)", () => {
     const answer = "I don't have information about student discounts. Please contact our support team.";
     expect(withSources(answer, [RETURNS, SHIPPING])).toBe(answer);
