@@ -109,7 +109,10 @@ describe("passage splitting", () => {
     // 20,000 spaces: the former heading regex backtracked cubically (5,000 took 31 s), hanging
     // the whole service while it indexed such a file.
     const spaces = " ".repeat(20_000);
-    const long = parseArticle("long.md", `# Long\n\n## Returns${spaces}policy ##\nText.\n\n## C# tips\nMore.`);
+    const long = parseArticle(
+      "long.md",
+      `# Long\n\n## Returns${spaces}policy ##\nText.\n\n## C# tips\nMore.`,
+    );
     expect(long.passages.map((p) => [p.headings[0]?.replace(/ +/g, " "), p.text])).toEqual([
       ["Returns policy", "Text."],
       ["C# tips", "More."],
