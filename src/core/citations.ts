@@ -8,11 +8,23 @@
 import type { Source } from "./ports.js";
 
 const SOURCES_LABEL = "Sources:";
-/** A line that starts a sources list: "Sources:", "**Sources**:", "### Sources", "Source: [..](..)". */
+/**
+ * A line that starts a sources list: "Sources:", "**Sources**:", "*Sources:*", "### Sources",
+ * "Source: [..](..)", "_Source: [..](..)_".
+ */
 const SOURCES_HEADING =
-  /^\s*(?:#{1,6}\s*)?(?:\*\*|__)?sources?(?:\*\*|__)?\s*(?::|$)\s*(?:\*\*|__)?\s*(.*)$/i;
-/** A line of a list of links (the rest of a model-written sources list). */
-const LINK_LINE = /^\s*(?:[-*+]|\d+[.)])?\s*.*\]\([^)]+\)|^\s*(?:[-*+]|\d+[.)])\s*<?https?:\/\/\S+>?\s*$/;
+  /^\s*(?:#{1,6}\s*)?(?:[*_]{1,2})?sources?(?:[*_]{1,2})?\s*(?::|$)\s*(?:[*_]{1,2})?\s*(.*)$/i;
+/**
+ * A line of a list of links (the rest of a model-written sources list): it holds a markdown link,
+ * or is a list item that is a bare URL. Kept free of nested `\s*`/`.*` runs: the former pattern
+ * backtracked cubically, and one model line of 4,000 spaces blocked the event loop for 24 s.
+ */
+const LINK_LINE_PATTERN = /\]\([^)]+\)|^\s*(?:[-*+]|\d+[.)])\s*<?https?:\/\/\S+>?\s*$/;
+/** A sources entry is short; longer lines are text (and bound the pattern's work). */
+const LINK_LINE_MAX_CHARS = 1_000;
+const LINK_LINE = {
+  test: (line: string) => line.length <= LINK_LINE_MAX_CHARS && LINK_LINE_PATTERN.test(line),
+};
 
 export function withSources(answer: string, sources: readonly Source[]): string {
   const cited = citedSources(answer, sources);
@@ -52,18 +64,31 @@ function linksTo(answer: string, page: string): boolean {
   return false;
 }
 
-/** Drop a trailing sources list the model wrote (a heading line and the link lines after it). */
+/**
+ * Drop the (last) sources list the model wrote: a heading line and the link lines right under it.
+ * Text after it (a sign-off) stays; the core's line then goes below that.
+ */
 function withoutSourcesList(answer: string): string {
   const lines = answer.split("\n");
   for (let i = lines.length - 1; i >= 0; i--) {
     const heading = SOURCES_HEADING.exec(lines[i] ?? "");
     if (!heading) continue;
-    const rest = lines.slice(i + 1).filter((l) => l.trim() !== "");
     const inline = heading[1]?.trim() ?? "";
-    if (rest.every((l) => LINK_LINE.test(l)) && (inline === "" || LINK_LINE.test(inline))) {
-      return lines.slice(0, i).join("\n");
+    if (inline !== "" && !LINK_LINE.test(inline)) break;
+    let links = inline === "" ? 0 : 1;
+    let end = i + 1;
+    for (let j = i + 1; j < lines.length; j++) {
+      const line = lines[j] ?? "";
+      if (line.trim() === "") continue;
+      if (!LINK_LINE.test(line)) break;
+      links++;
+      end = j + 1;
     }
-    break;
+    const after = lines.slice(end).join("\n").trim();
+    // A bare "Sources:" word over ordinary text is not a list.
+    if (links === 0 && after !== "") break;
+    const before = lines.slice(0, i).join("\n").trimEnd();
+    return after === "" ? before : `${before}\n\n${after}`;
   }
   return answer;
 }

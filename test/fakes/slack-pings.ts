@@ -45,6 +45,8 @@ export const HOSTILE = [
   "&lt;!channel&gt;",
   "&lt!here&gt",
   "&#60;!here&#62;",
+  "&LT;!here&GT;",
+  "&LT!channel&GT",
   "&#x3C;@U123&#x3E;",
   "%3C!everyone%3E",
   "<\u200b!here>",

@@ -29,10 +29,11 @@ const INVISIBLE = /\p{Cf}|\u034F|[\u115F\u1160\u17B4\u17B5\u3164\uFFA0]|[\u180B-
 
 /**
  * Entities a markdown or HTML decoder resolves (CommonMark: numeric ones have at most 7 decimal
- * or 6 hex digits), and the %-escapes of the characters a ping is made of.
+ * or 6 hex digits; HTML5 also has `&LT;`/`&GT;`/`&AMP;`), and the %-escapes of the characters a
+ * ping is made of.
  */
 const ENCODED =
-  /^(?:&(?:(lt|gt|amp|excl|commat|lsqb|rsqb|lbrack|rbrack|lpar|rpar|colon|bsol);|(lt)(?![a-z;])|#([0-9]{1,7});|#[xX]([0-9a-fA-F]{1,6});)|%(3[cC]|21|40|5[dD]|28|3[aA]|5[cC]))/;
+  /^(?:&(?:(lt|gt|amp|LT|GT|AMP|excl|commat|lsqb|rsqb|lbrack|rbrack|lpar|rpar|colon|bsol);|(lt|LT)(?![a-zA-Z;])|#([0-9]{1,7});|#[xX]([0-9a-fA-F]{1,6});)|%(3[cC]|21|40|5[dD]|28|3[aA]|5[cC]))/;
 const NAMED: Record<string, string> = {
   lt: "<",
   gt: ">",
@@ -108,7 +109,8 @@ function skeleton(s: string): Skeleton {
 
 function decoded(m: RegExpExecArray): string {
   const [, named, bareLt, dec, hex, pct] = m;
-  if (named) return NAMED[named] ?? "";
+  // HTML also spells the first three in capitals (`&LT;`, and `&LT` without the semicolon).
+  if (named) return NAMED[named.toLowerCase()] ?? "";
   if (bareLt) return "<";
   const cp = dec ? Number(dec) : hex ? Number.parseInt(hex, 16) : Number.parseInt(pct ?? "0", 16);
   return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp).normalize("NFKC") : "";
@@ -185,9 +187,13 @@ export function trustedMention(userId: string): string {
 }
 
 function finalString(s: string): string {
-  const safe = defuseMentions(s);
-  if (!safe.includes(TRUSTED_OPEN) && !safe.includes(TRUSTED_CLOSE)) return safe;
-  return safe.replace(TRUSTED, "<@$1>").replace(STRAY, "");
+  if (!s.includes(TRUSTED_OPEN) && !s.includes(TRUSTED_CLOSE)) return defuseMentions(s);
+  // Stray brackets go before defusing: removed after it, `<\uE010@U1>` would close up into a
+  // live `<@U1>`. split() with the capture group alternates text and trusted user ids.
+  return s
+    .split(TRUSTED)
+    .map((part, i) => (i % 2 === 1 ? `<@${part}>` : defuseMentions(part.replace(STRAY, ""))))
+    .join("");
 }
 
 /**

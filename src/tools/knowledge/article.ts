@@ -122,19 +122,21 @@ function build(
   meta: { title: string | undefined; url: string | undefined; keywords: string[] },
   sections: Section[],
 ): Article {
-  const title = meta.title ?? fileTitle(path);
+  // One line: the title ends up inside the answer's "Sources:" line.
+  const title = (meta.title ?? fileTitle(path)).replace(/\s+/g, " ").trim();
+  const url = linkTarget(meta.url);
   const pieces = sections.flatMap((s) => cut(s.text).map((text) => ({ headings: s.headings, text })));
   if (pieces.length === 0) throw new ArticleError(path, "no text");
   const keywords = meta.keywords.join(", ");
   return {
     path,
     title,
-    url: meta.url,
+    url,
     passages: pieces.map((p, i) => ({
       id: `${path}#${i}`,
       path,
       title,
-      url: meta.url,
+      url,
       headings: p.headings,
       text: p.text,
       // Keywords describe the whole article: on its first passage only, so they lead a search to
@@ -142,6 +144,27 @@ function build(
       keywords: i === 0 ? keywords : "",
     })),
   };
+}
+
+/**
+ * The article's URL as one safe Markdown link target, or undefined. Front matter and a canonical
+ * link are checked for http(s) only, and a URL may legally hold `)`, `[` or spaces: written into
+ * the Sources line as `[Title](url)`, `https://x/a) [Pay here](https://evil` would add a link of
+ * its own. Those characters are %-encoded (the same page for any web server).
+ */
+function linkTarget(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  let href: string;
+  try {
+    href = new URL(raw.trim()).href;
+  } catch {
+    return undefined;
+  }
+  if (!/^https?:\/\//.test(href)) return undefined;
+  return href.replace(
+    /[\s()[\]<>"'`\\]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  );
 }
 
 /** "shipping/international-orders.md" -> "International orders". */

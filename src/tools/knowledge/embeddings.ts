@@ -103,6 +103,11 @@ export class CachedEmbedder implements Embedder {
     return this.inner.model;
   }
 
+  /** The server without the store cache (for one-off texts such as a customer's question). */
+  get uncached(): Embedder {
+    return this.inner;
+  }
+
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     const keys = texts.map((t) => contentKey(this.inner.model, t));
     const cached = await this.cache.getMany(keys);

@@ -8,7 +8,7 @@
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../../log.js";
 import type { Passage } from "./article.js";
-import type { Embedder } from "./embeddings.js";
+import { CachedEmbedder, type Embedder } from "./embeddings.js";
 import { loadArticles } from "./loader.js";
 import { PassageIndex, type SearchHit } from "./passage-index.js";
 import { watchFolder } from "./watch.js";
@@ -18,6 +18,12 @@ export const BUNDLED_HELP_CENTER = fileURLToPath(new URL("./help-center/", impor
 
 /** Quiet time after the last file event before re-indexing: an editor's save is several events. */
 export const WATCH_DEBOUNCE_MS = 300;
+/**
+ * Question vectors kept in this process (least recently used dropped first). Questions are not put in
+ * the store's vector cache: every distinct question would stay there for EMBEDDINGS_CACHE_TTL_S
+ * (30 days), growing Redis without bound under the one `{vectors}` hash slot.
+ */
+export const QUESTION_VECTORS_KEPT = 256;
 
 export type KnowledgeState = "indexing" | "ready" | "failed";
 
@@ -56,6 +62,8 @@ export class KnowledgeBase {
   private again = false;
   private stopWatching: (() => void) | null = null;
   private readonly listeners = new Set<(summary: IndexSummary) => void>();
+  /** Recent question vectors by question text, oldest first (a small LRU). */
+  private readonly questionVectors = new Map<string, Float32Array>();
   private readonly log: Logger;
 
   constructor(private readonly opts: KnowledgeBaseOptions) {
@@ -107,11 +115,22 @@ export class KnowledgeBase {
     }
     this.running = (async () => {
       let summary: IndexSummary | null = null;
-      do {
-        this.again = false;
-        summary = await this.build();
-      } while (this.again);
-      this.running = null;
+      try {
+        do {
+          this.again = false;
+          summary = await this.build();
+        } while (this.again);
+      } catch (err) {
+        // Never a rejection: start() and the watcher fire and forget, and one unexpected error
+        // must neither end the process nor leave `running` set (no re-index ever again).
+        this.log.error(
+          { err: describe(err) },
+          "help center indexing failed; the previous index keeps serving",
+        );
+        this.failed = this.index === null;
+      } finally {
+        this.running = null;
+      }
       return summary;
     })();
     return this.running;
@@ -124,13 +143,35 @@ export class KnowledgeBase {
     let queryVector: Float32Array | undefined;
     if (this.opts.embedder && index.hasVectors) {
       try {
-        queryVector = (await this.opts.embedder.embed([question], signal))[0];
+        queryVector = await this.questionVector(this.opts.embedder, question, signal);
       } catch (err) {
         if (signal?.aborted) throw err;
         this.log.warn({ err: describe(err) }, "question embedding failed, ranking with BM25 only");
       }
     }
     return index.query(question, { limit, queryVector });
+  }
+
+  private async questionVector(
+    embedder: Embedder,
+    question: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Float32Array | undefined> {
+    const known = this.questionVectors.get(question);
+    if (known) {
+      this.questionVectors.delete(question);
+      this.questionVectors.set(question, known);
+      return known;
+    }
+    const server = embedder instanceof CachedEmbedder ? embedder.uncached : embedder;
+    const vector = (await server.embed([question], signal))[0];
+    if (!vector) return undefined;
+    this.questionVectors.set(question, vector);
+    if (this.questionVectors.size > QUESTION_VECTORS_KEPT) {
+      const oldest = this.questionVectors.keys().next().value;
+      if (oldest !== undefined) this.questionVectors.delete(oldest);
+    }
+    return vector;
   }
 
   private async build(): Promise<IndexSummary | null> {
@@ -177,7 +218,13 @@ export class KnowledgeBase {
       },
       "help center indexed",
     );
-    for (const listener of this.listeners) listener(summary);
+    for (const listener of this.listeners) {
+      try {
+        listener(summary);
+      } catch (err) {
+        this.log.error({ err: describe(err) }, "help center index listener failed");
+      }
+    }
     return summary;
   }
 }

@@ -17,7 +17,12 @@ export interface SplitArticle {
   sections: Section[];
 }
 
-const HEADING = /^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$/;
+/**
+ * The start of an ATX heading; the rest of the line is its text (see `parseHeading`). A single
+ * regex with `(.+?)\s*#*\s*$` backtracks cubically: one heading line with a few thousand spaces
+ * before its last word blocked the event loop for half a minute.
+ */
+const HEADING_START = /^ {0,3}(#{1,6})[ \t]+(?=\S)/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
 /**
@@ -70,17 +75,29 @@ export function splitMarkdown(body: string): SplitArticle {
       current.push(line);
       continue;
     }
-    const heading = fence === null ? HEADING.exec(line) : null;
+    const heading = fence === null ? parseHeading(line) : null;
     if (!heading) {
       current.push(line);
       continue;
     }
     out.addText(current.join("\n"));
     current = [];
-    out.heading(heading[1]!.length, plainHeading(heading[2]!));
+    out.heading(heading.level, plainHeading(heading.text));
   }
   out.addText(current.join("\n"));
   return out.result();
+}
+
+/** `## Returns ##` -> level 2, "Returns" (an optional closing run of `#` dropped), in linear time. */
+function parseHeading(line: string): { level: number; text: string } | null {
+  const start = HEADING_START.exec(line);
+  if (!start) return null;
+  let text = line.slice(start[0].length).trimEnd();
+  let end = text.length;
+  while (end > 0 && text[end - 1] === "#") end--;
+  // A closing sequence follows a space ("# C# ##" keeps "C#"); a heading of only #s keeps them.
+  if (end > 0 && end < text.length && /[ \t]/.test(text[end - 1]!)) text = text.slice(0, end).trimEnd();
+  return { level: start[1]!.length, text };
 }
 
 /** "[Returns](x) **policy**" -> "Returns policy". */

@@ -63,6 +63,18 @@ describe("pings in text sent to Slack", () => {
     expect(livePings(outgoing({ text: forged }).text)).toEqual([]);
   });
 
+  it("never lets a stray trusted-mention bracket in model text close up into a ping", () => {
+    // The brackets are private-use characters the model can write; dropping them must not join
+    // `<` and `@U1>` into a mention.
+    const text = "Hi <\uE010@U123> and <\uE011!here> and [x](\uE010!channel)";
+    const sent = outgoing({ text }).text;
+    expect(livePings(sent)).toEqual([]);
+    expect(sent).not.toMatch(/[\uE010\uE011]/);
+    const mixed = outgoing({ text: `${trustedMention("U1")} <\uE010!everyone>` }).text;
+    expect(mixed.startsWith("<@U1> ")).toBe(true);
+    expect(livePings(mixed.slice("<@U1>".length))).toEqual([]);
+  });
+
   it("lets a stream show only what later text cannot turn into a ping", () => {
     for (const hostile of HOSTILE) {
       const full = `Hello there. ${hostile} and that is all for today, friends.`;

@@ -3,6 +3,7 @@
  * with their heading path, and plain HTML exports.
  */
 import { describe, expect, it } from "vitest";
+import { withSources } from "../../../src/core/citations.js";
 import { ArticleError, MAX_PASSAGE_CHARS, parseArticle } from "../../../src/tools/knowledge/article.js";
 
 describe("front matter", () => {
@@ -47,6 +48,26 @@ describe("front matter", () => {
     );
   });
 
+  it("keeps a planted url or title from adding links or lines of its own to the Sources line", () => {
+    const planted = "https://help.example.com/a) [Claim your refund](https://evil.example/x";
+    const md = parseArticle("a.md", `---\ntitle: "Returns\\n\\n# Pay here"\nurl: "${planted}"\n---\nText.`);
+    const html = parseArticle(
+      "b.html",
+      `<html><head><title>Returns</title><link rel="canonical" href="${planted}"></head><body><p>Text.</p></body></html>`,
+    );
+    for (const article of [md, html]) {
+      const line = withSources(`See [it](${article.url}).`, [
+        { title: article.title, url: article.url ?? "" },
+      ]);
+      const sources = line.split("\n").filter((l) => l.startsWith("Sources:"));
+      // One line with exactly one link, to the help center's own host.
+      expect(sources).toHaveLength(1);
+      const links = [...(sources[0] ?? "").matchAll(/\]\(([^)]*)\)/g)].map((m) => new URL(m[1] ?? "").host);
+      expect(links).toEqual(["help.example.com"]);
+      expect(line).not.toContain("# Pay here\n");
+    }
+  });
+
   it("refuses a file with no text at all", () => {
     expect(() => parseArticle("empty.md", "---\ntitle: Empty\n---\n\n")).toThrow(/no text/);
   });
@@ -81,6 +102,20 @@ describe("passage splitting", () => {
       ["What can be returned", "Most items."],
       ["What can be returned > Exceptions", "Opened earbuds."],
       ["Refunds", "Within 5 days."],
+    ]);
+  });
+
+  it("reads a heading with a long run of spaces in it (the old pattern never finished on one)", () => {
+    // 20,000 spaces: the former heading regex backtracked cubically (5,000 took 31 s), hanging
+    // the whole service while it indexed such a file.
+    const spaces = " ".repeat(20_000);
+    const long = parseArticle(
+      "long.md",
+      `# Long\n\n## Returns${spaces}policy ##\nText.\n\n## C# tips\nMore.`,
+    );
+    expect(long.passages.map((p) => [p.headings[0]?.replace(/ +/g, " "), p.text])).toEqual([
+      ["Returns policy", "Text."],
+      ["C# tips", "More."],
     ]);
   });
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Store } from "../../../src/core/ports.js";
 import { silentLogger } from "../../../src/log.js";
 import { createRedisStore } from "../../../src/store/redis/store.js";
-import { CachedEmbedder, OpenAIEmbeddings } from "../../../src/tools/knowledge/embeddings.js";
+import { CachedEmbedder, contentKey, OpenAIEmbeddings } from "../../../src/tools/knowledge/embeddings.js";
 import { KnowledgeBase } from "../../../src/tools/knowledge/knowledge-base.js";
 import { type FakeEmbeddings, startFakeEmbeddings } from "../../fakes/embeddings.js";
 import {
@@ -73,13 +73,29 @@ describe("help-center embeddings", () => {
     expect(await second.kb.reindex()).toMatchObject({ ranking: "fused", passages: 3 });
     expect(fake.inputs.length).toBe(paid);
 
-    // Searches embed the question (once: the second time it is cached too).
+    // Searches embed the question (once: the second time it comes from recent questions in memory).
     const hits = await second.kb.search("how many days to return an item", 3);
     expect(hits[0]?.passage.url).toBe("https://help.example.com/returns");
     expect(hits[0]?.similarity).toBeGreaterThan(0);
     await second.kb.search("how many days to return an item", 3);
     expect(fake.inputs.slice(paid)).toEqual(["how many days to return an item"]);
     await second.store.close();
+  });
+
+  it("keeps customers' questions out of the store's vector cache, which only passages fill", async () => {
+    const prefix = uniquePrefix("kb");
+    prefixes.push(prefix);
+    const { store, kb } = await boot(prefix);
+    await kb.reindex();
+    const paid = fake.inputs.length;
+    const questions = Array.from({ length: 5 }, (_, i) => `can I return item number ${i} after a month`);
+    for (const q of questions) await kb.search(q, 3);
+    expect(fake.inputs.slice(paid)).toEqual(questions);
+    // A distinct question would otherwise stay in Redis for EMBEDDINGS_CACHE_TTL_S (30 days).
+    expect(await store.vectors.getMany(questions.map((q) => contentKey(MODEL, q)))).toEqual(
+      questions.map(() => null),
+    );
+    await store.close();
   });
 
   it("re-embeds only the passage that changed", async () => {

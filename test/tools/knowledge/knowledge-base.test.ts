@@ -3,7 +3,7 @@
  * uncovered questions find nothing, the folder is re-indexed when a file changes, and a broken
  * file is logged and skipped while the rest keeps working.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open as openFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
   KnowledgeBase,
   KnowledgeUnavailableError,
 } from "../../../src/tools/knowledge/knowledge-base.js";
+import { MAX_ARTICLE_BYTES } from "../../../src/tools/knowledge/loader.js";
 import { captureLog, WARN } from "../../store/log-capture.js";
 
 const started: KnowledgeBase[] = [];
@@ -129,6 +130,43 @@ describe("indexing a folder", () => {
     const warning = captured.lines.find((l) => l.msg === "help article skipped");
     expect(warning).toMatchObject({ level: WARN, file: "broken.md" });
     expect((await kb.search("return items", 3))[0]?.passage.title).toBe("Returns");
+  });
+
+  it("skips a huge file and a binary file without reading them into memory, and serves the rest", async () => {
+    const dir = await tempFolder({
+      "returns.md": article("Returns", "https://help.example.com/returns", "Return items within 30 days."),
+      "logo.md": `PNG\0\0\0 refund ${"\u0001".repeat(64)}`,
+    });
+    // Sparse: 3 GB on paper, no disk used. Reading it whole would take the pod down.
+    const huge = await openFile(join(dir, "export.html"), "w");
+    await huge.truncate(3 * 1024 ** 3);
+    await huge.close();
+    const { kb, summary } = await open(dir);
+    expect(summary.articles).toBe(1);
+    expect(summary.skipped).toEqual([
+      { path: "export.html", reason: `larger than ${MAX_ARTICLE_BYTES} bytes` },
+      { path: "logo.md", reason: "binary file, not text" },
+    ]);
+    expect((await kb.search("refund", 3)).map((h) => h.passage.title)).toEqual([]);
+    expect((await kb.search("return items", 3))[0]?.passage.title).toBe("Returns");
+  });
+
+  it("keeps re-indexing after a listener throws, without a rejected promise", async () => {
+    const dir = await tempFolder({ "a.md": article("A", "https://help.example.com/a", "Alpha text.") });
+    const captured = captureLog();
+    const kb = new KnowledgeBase({ dir, log: captured.log, watch: false });
+    started.push(kb);
+    const off = kb.onIndexed(() => {
+      throw new Error("listener bug");
+    });
+    expect(await kb.reindex()).toMatchObject({ articles: 1 });
+    off();
+    await writeFile(
+      join(dir, "b.md"),
+      article("Gift wrapping", "https://help.example.com/b", "Gift wrapping."),
+    );
+    expect(await kb.reindex()).toMatchObject({ articles: 2 });
+    expect(captured.lines.some((l) => l.msg === "help center index listener failed")).toBe(true);
   });
 
   it("reports failed for a folder that does not exist, and keeps running", async () => {
