@@ -1,5 +1,6 @@
 /**
- * Turns whatever the OpenAI SDK (or fetch underneath it) threw into one `LlmError`, and says
+ * Turns whatever the chat request (chat-request.ts, which raises the OpenAI SDK's error classes)
+ * or the stream threw into one `LlmError`, and says
  * whether that failure may be retried. Retrying is only ever allowed before anything was
  * yielded to the caller; the caller checks that, this file only classifies.
  */

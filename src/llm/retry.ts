@@ -1,6 +1,6 @@
 /**
  * When and how long to wait before retrying a model request that failed before its first
- * token. The SDK's own retries are off (maxRetries 0) so this is the whole policy.
+ * token. The request is sent by chat-request.ts, not by the SDK's client, so this is the whole policy.
  */
 
 export interface RetryTuning {
