@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { SkipReporter } from "./test/support/skip-reporter.js";
 
 export default defineConfig({
   test: {
@@ -7,8 +8,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Suites start local fake servers and redis-server instances on free ports; the machine has two cores.
     maxWorkers: 2,
-    // In CI also write a JSON report, from which .ci/run prints a one-line total.
-    reporters: process.env.CI ? ["default", "json"] : ["default"],
+    // In CI also write a JSON report, from which .ci/run prints a one-line total. The skip reporter
+    // closes the run with one line naming the programs (redis-server, Chromium) whose suites were
+    // skipped, and how to install them.
+    reporters: process.env.CI ? ["default", "json", new SkipReporter()] : ["default", new SkipReporter()],
     outputFile: { json: ".tmp/vitest-report.json" },
   },
 });

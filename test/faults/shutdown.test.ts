@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SUFFIX } from "../../src/core/notices.js";
 import type { RespondHook } from "../../src/llm/demo/server.js";
+import { requires } from "../support/binaries.js";
 import {
   answersIn,
   deliver,
@@ -120,7 +121,7 @@ async function expectFollowUpsAnswered(posts: UserPost[], question: (i: number) 
   expect(busy).toEqual([]);
 }
 
-describe("graceful shutdown on SIGTERM", () => {
+describe("graceful shutdown on SIGTERM", requires("redis"), () => {
   it("refuses new events, lets running answers finish, releases the threads and exits 0", async () => {
     a = await set.startReplica({ SHUTDOWN_DEADLINE_MS: "30000" });
     const running = [0, 1, 2].map((i) => postMention(set.slack, "C1", "U1", `steady-${i}`));

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ORPHAN_NOTICE } from "../../src/core/orphans.js";
 import type { RespondHook } from "../../src/llm/demo/server.js";
 import type { FakeMessage } from "../fakes/slack-api.js";
+import { requires } from "../support/binaries.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import {
   answersIn,
@@ -90,7 +91,7 @@ function expectFinalizedWithNotice(s: ReplicaSet, msg: FakeMessage) {
   expect(text).not.toContain(`word${SLOW_WORDS - 1}`);
 }
 
-describe("a replica killed mid-answer", () => {
+describe("a replica killed mid-answer", requires("redis"), () => {
   it("lets the other replica answer the thread's next message and finalizes the cut answer", async () => {
     // A posts and edits (Stop button while streaming); B's sweep is too rare to play a part here.
     const { set: s, a, b } = await startPair({ SLACK_NATIVE_STREAMING: "false" }, {});

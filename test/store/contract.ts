@@ -3,7 +3,7 @@
  * Cluster. "Replica" = a second store instance on the same data, as another process would have.
  * TTLs and windows are tens to hundreds of milliseconds so the suite runs in seconds.
  */
-import { describe, expect, it, type TestContext } from "vitest";
+import { describe, expect, it, type TestContext, type TestOptions } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
 import type { AdmitDecision, Store, ThrottlePolicy } from "../../src/core/ports.js";
 import type { StoredTurn } from "../../src/core/types.js";
@@ -39,8 +39,9 @@ function turn(n: number): StoredTurn {
   };
 }
 
-export function storeContract(name: string, open: OpenStore): void {
-  describe.concurrent(`${name} store contract`, () => {
+/** `options` are the describe() options, e.g. `requires("redis")` for a store that needs a server. */
+export function storeContract(name: string, open: OpenStore, options: TestOptions = {}): void {
+  describe.concurrent(`${name} store contract`, options, () => {
     let n = 0;
     const id = (label: string) => `${label}-${++n}`;
     const admit = (

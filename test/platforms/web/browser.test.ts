@@ -1,14 +1,13 @@
 /**
- * The web chat in a real browser (Debian's Chromium driven by playwright-core; never a
- * downloaded browser) against the real core, the demo LLM and the fake Open-Meteo.
+ * The web chat in a real browser (the machine's Chromium, found by test/support/binaries.ts, driven
+ * by playwright-core; never a downloaded browser) against the real core, the demo LLM and the fake Open-Meteo.
  */
-import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumPath, requires } from "../../support/binaries.js";
 import { startTestCore, type TestCore } from "../../support/core.js";
 import { startWebChat, type WebChatHarness } from "./harness.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -19,11 +18,6 @@ const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-// Under CI the browser must be there (.ci/run installs it): a missing one fails the launch.
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
-const title = skip
-  ? `web chat in a browser (SKIPPED: ${CHROMIUM} is missing; install it with apt-get install chromium)`
-  : "web chat in a browser";
 
 /** Records, in the page, every text the last answer bubble and the status line showed. */
 function watchAnswers(page: Page): Promise<void> {
@@ -48,7 +42,7 @@ function seen(page: Page): Promise<{ answers: string[]; statuses: string[] }> {
   return page.evaluate(() => (window as unknown as { seen: { answers: string[]; statuses: string[] } }).seen);
 }
 
-describe.skipIf(skip)(title, () => {
+describe("web chat in a browser", requires("chromium"), () => {
   let core: TestCore;
   let chat: WebChatHarness;
   let browser: Browser;
@@ -59,7 +53,7 @@ describe.skipIf(skip)(title, () => {
     // sink edits at most every 50 ms).
     core = await startTestCore({ llm: { firstTokenDelayMs: 50, tokenIntervalMs: 5 } });
     chat = await startWebChat({ conversation: core.conversation, store: core.store, env: core.env });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
     await page.goto(`${chat.baseUrl}/`);
     await page.locator("#conn.online").waitFor();
