@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Step } from "../../support/scripted-model.js";
-import { reply, ScriptedModel } from "../../support/scripted-model.js";
+import { Gate, reply, ScriptedModel } from "../../support/scripted-model.js";
 import {
   finished,
   metricSum,
@@ -118,12 +118,15 @@ describe("Discord streaming", () => {
     scene = await startScene();
     const { fake, general, alice, bob } = scene;
     const words = Array.from({ length: 80 }, (_, i) => `w${i}`).join(" ");
-    const model = new ScriptedModel(() => reply(words, { gapMs: 25 }));
+    // The answer holds after ten words until the test lets it go, which it never does: only Stop
+    // can end it, so the clicks land while it streams however slow the machine is.
+    const never = new Gate();
+    const model = new ScriptedModel(() => reply(words, { gapMs: 5, holdAfter: 10, hold: never }));
     replica = await startReplica(fake, { model });
 
     const question = fake.say(alice, general, `${fake.mention} talk for a while`);
     const streaming = await fake.waitFor(
-      () => fake.botMessages(question.id).find((m) => m.components.length > 0 && m.content.includes("w3")),
+      () => fake.botMessages(question.id).find((m) => m.components.length > 0 && m.content.includes("w9")),
       "a streaming message with a Stop button",
     );
     const row = streaming.components[0] as { components: { custom_id: string; label: string }[] };
@@ -139,7 +142,8 @@ describe("Discord streaming", () => {
     const [stopped] = await fake.waitFor(() => finished(fake, question.id), "the stopped answer");
     expect(click.callbacks.map((c) => c.type)).toEqual([6]);
     expect(stopped?.content).toMatch(/\(stopped\)_$/);
-    expect(stopped?.content).not.toContain("w79");
+    expect(stopped?.content).toContain("w9");
+    expect(stopped?.content).not.toContain("w10");
     expect(stopped?.components).toEqual([]);
 
     // A Stop button whose answer is no longer running is simply removed.
