@@ -4,8 +4,10 @@ import { SkipReporter } from "./test/support/skip-reporter.js";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Hang detectors, not speed checks: sized for two copies of the suite on two busy cores, where
+    // starting a service process (tsx) alone took over 20 s.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
     // Suites start local fake servers and redis-server instances on free ports; the machine has two cores.
     maxWorkers: 2,
     // In CI also write a JSON report, from which .ci/run prints a one-line total. The skip reporter
