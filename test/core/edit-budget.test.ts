@@ -13,22 +13,34 @@ describe("EditBudget", () => {
   });
 
   it("keeps a reserve for final texts, so answers ending together are not queued behind frames", async () => {
-    const budget = new EditBudget(10, 300);
-    // Nine intermediate frames use up what frames may use of the window.
-    for (let i = 0; i < 9; i++) await budget.acquire(false);
+    // The test's clock: the window cannot pass while the two requests are queued.
+    let clock = 1_000_000;
+    const budget = new EditBudget(10, 300, () => clock);
+    // Nine intermediate frames, each once the frame pacing (300 / 9 ms) allows it, use up what
+    // frames may use of the window.
+    for (let i = 0; i < 9; i++) {
+      if (i > 0) clock += 34;
+      await budget.acquire(false);
+    }
     const order: string[] = [];
     const frame = budget.acquire(false).then(() => order.push("frame"));
     const final = budget.acquire(true).then(() => order.push("final"));
-    await Promise.all([frame, final]);
+    await final;
+    clock += 300;
+    await frame;
     expect(order).toEqual(["final", "frame"]);
   });
 
   it("grants a ready frame before one still waiting for its own message's edit interval", async () => {
-    const budget = new EditBudget(100, 1000);
+    // The budget's clock is the test's, so "not yet allowed" cannot run out between two lines.
+    let clock = 1_000_000;
+    const budget = new EditBudget(100, 1000, () => clock);
     const order: string[] = [];
-    const early = budget.acquire(false, undefined, Date.now() + 40).then(() => order.push("interval-bound"));
+    const early = budget.acquire(false, undefined, clock + 40).then(() => order.push("interval-bound"));
     const later = budget.acquire(false).then(() => order.push("ready"));
-    await Promise.all([early, later]);
+    await later;
+    clock += 1000;
+    await early;
     // The ready frame goes first: the other was not allowed yet, and does not hold up the queue.
     expect(order).toEqual(["ready", "interval-bound"]);
   });
