@@ -4,10 +4,11 @@ import { SkipReporter } from "./test/support/skip-reporter.js";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Hang detectors, not speed checks: sized for two copies of the suite on two busy cores, where
-    // starting a service process (tsx) alone took over 20 s.
-    testTimeout: 90_000,
-    hookTimeout: 120_000,
+    // Hang detectors, not speed checks: sized for two copies of the suite on two cores shared with
+    // other work (load average 20-30), where starting one service process (tsx) took over 20 s and
+    // a test that starts two of them took over 90 s.
+    testTimeout: 180_000,
+    hookTimeout: 240_000,
     // Suites start local fake servers and redis-server instances on free ports; the machine has two cores.
     maxWorkers: 2,
     // In CI also write a JSON report, from which .ci/run prints a one-line total. The skip reporter

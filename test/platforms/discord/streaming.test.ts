@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Step } from "../../support/scripted-model.js";
 import { Gate, reply, ScriptedModel } from "../../support/scripted-model.js";
 import {
@@ -146,7 +146,14 @@ describe("Discord streaming", () => {
     expect(stopped?.content).not.toContain("w10");
     expect(stopped?.components).toEqual([]);
 
-    // A Stop button whose answer is no longer running is simply removed.
+    // A Stop button whose answer is no longer running is simply removed. (The turn ends just after
+    // the stopped message is shown: wait until it is counted, so the click cannot find it running.)
+    await vi.waitFor(
+      async () => expect(await metricSum(replica.metrics.turns, { outcome: "stopped" })).toBe(1),
+      {
+        timeout: 30_000,
+      },
+    );
     const late = fake.clickButton(alice, stopped!, button.custom_id);
     await fake.waitFor(() => late.callbacks.length > 0, "late click answered");
     expect(late.callbacks.map((c) => c.type)).toEqual([7]);
