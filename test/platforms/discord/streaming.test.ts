@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Step } from "../../support/scripted-model.js";
 import { Gate, reply, ScriptedModel } from "../../support/scripted-model.js";
-import {
-  finished,
-  metricSum,
-  type Replica,
-  type Scene,
-  startReplica,
-  startScene,
-  WINDOW_SCALE,
-} from "./harness.js";
+import { finished, metricSum, type Replica, type Scene, startReplica, startScene } from "./harness.js";
 
 /** A ~6,000-character answer: prose, a long TypeScript block, more prose. */
 function longAnswer(): { text: string; codeLines: string[]; prose: string[] } {
@@ -103,13 +95,11 @@ describe("Discord streaming", () => {
     );
     expect(fake.rateLimitedCount).toBe(0);
     expect(await metricSum(replica.metrics.platformRateLimited)).toBe(0);
-    // Edits stayed inside the channel's bucket: never more than 5 in any window.
-    const windowMs = 5000 * WINDOW_SCALE;
-    const edits = fake.requests
-      .filter((r) => r.route === "PATCH /channels/:id/messages/:id")
-      .map((r) => r.at);
-    for (const t of edits)
-      expect(edits.filter((u) => u >= t && u < t + windowMs).length).toBeLessThanOrEqual(5);
+    // Edits stayed inside the channel's bucket: the fake enforces Discord's bucket (5 per window,
+    // reset as its headers say) and answered none with a 429. (A sliding-window count of the times
+    // the fake read the requests is stricter than Discord and failed when a busy machine read
+    // requests sent apart in one go.)
+    const edits = fake.requests.filter((r) => r.route === "PATCH /channels/:id/messages/:id");
     // Each answer was still edited while it streamed (not just posted once at the end).
     expect(edits.length).toBeGreaterThan(10);
   });
