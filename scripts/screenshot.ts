@@ -7,10 +7,10 @@
  */
 import { statSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { chromiumPath } from "../test/support/binaries.js";
 import { CHROMIUM_ARGS } from "../test/support/chromium.js";
 import { baseEnv, startService } from "../test/support/service-process.js";
 
-const CHROMIUM = process.env.CHROME_PATH ?? "/usr/bin/chromium";
 const OUT = new URL("../docs/images/web-chat-streaming.png", import.meta.url).pathname;
 /** Slow enough that an answer streams for several seconds: the capture happens well inside it. */
 const TOKEN_INTERVAL_MS = 90;
@@ -28,7 +28,7 @@ const service = await startService(
   }),
 );
 try {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 880, height: 620 }, deviceScaleFactor: 1 });
     await page.goto(`${service.url}/`);

@@ -1,11 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LlmError, StoreError } from "../../src/core/errors.js";
 import type { Store } from "../../src/core/ports.js";
 import { silentLogger } from "../../src/log.js";
 import { createMemoryStore } from "../../src/store/memory/store.js";
 import { makeConversation, message } from "../support/conversation.js";
 import { RecordingSink } from "../support/recording-sink.js";
-import { reply, ScriptedModel, toolCalls } from "../support/scripted-model.js";
+import { Gate, reply, ScriptedModel, toolCalls } from "../support/scripted-model.js";
 import { FactTools } from "../support/test-tools.js";
 
 const lastUser = (req: { messages: { role: string; content?: unknown }[] }) =>
@@ -92,14 +92,17 @@ describe("Conversation.handle", () => {
   });
 
   it("gives up waiting for a busy thread with a notice instead of queueing forever", async () => {
-    const model = new ScriptedModel(() => reply("slow answer", { gapMs: 200 }));
+    // The first answer holds the thread until the second has given up.
+    const busy = new Gate();
+    const model = new ScriptedModel(() => reply("slow answer", { holdAfter: 1, hold: busy }));
     const { conversation } = makeConversation({ model, settings: { lockWaitMs: 50 } });
     const first = conversation.handle(message({ text: "one" }), new RecordingSink());
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(model.requests).toHaveLength(1));
     const sink = new RecordingSink();
     const second = await conversation.handle(message({ text: "two" }), sink);
     expect(second.outcome).toBe("busy");
     expect(sink.notices[0]).toMatch(/still working on an earlier message/);
+    busy.open();
     expect((await first).outcome).toBe("answered");
   });
 
@@ -154,14 +157,15 @@ describe("Conversation.handle", () => {
   });
 
   it("stops a streaming answer on cancel and marks the message as stopped", async () => {
+    // The answer holds after three words until cancelled, so Stop always lands mid-answer.
     const model = new ScriptedModel(() =>
-      reply("one two three four five six seven eight nine ten", { gapMs: 20 }),
+      reply("one two three four five six seven eight nine ten", { holdAfter: 3, hold: new Gate() }),
     );
     const { conversation } = makeConversation({ model });
     const sink = new RecordingSink();
     const msg = message();
     const pending = conversation.handle(msg, sink);
-    await new Promise((r) => setTimeout(r, 70));
+    await vi.waitFor(() => expect(sink.visible.at(-1)?.text).toContain("three"));
     expect(conversation.cancel(`web:${msg.messageId}`)).toBe(true);
     const result = await pending;
     expect(result.outcome).toBe("stopped");
@@ -268,11 +272,14 @@ describe("Conversation.handle", () => {
   });
 
   it("finishes running answers at shutdown with a restart notice after the deadline", async () => {
-    const model = new ScriptedModel(() => reply("a b c d e f g h i j k l m n o p", { gapMs: 30 }));
+    // The answer holds after two words and is still running when the 40 ms drain deadline passes.
+    const model = new ScriptedModel(() =>
+      reply("a b c d e f g h i j k l m n o p", { holdAfter: 2, hold: new Gate() }),
+    );
     const { conversation } = makeConversation({ model });
     const sink = new RecordingSink();
     const pending = conversation.handle(message(), sink);
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(sink.visible.at(-1)?.text).toContain("b"));
     await conversation.drain(40);
     expect((await pending).outcome).toBe("stopped");
     expect(sink.visible.at(-1)?.text).toMatch(/assistant is restarting/);
@@ -304,8 +311,7 @@ describe("Conversation.handle", () => {
     await new Promise((r) => setTimeout(r, 60));
     // The next message in the first thread finds its dead predecessor...
     await conversation.handle(message({ threadId: "dead1" }), new RecordingSink());
-    await new Promise((r) => setTimeout(r, 10));
-    expect(finalized).toEqual(["web:dead-1"]);
+    await vi.waitFor(() => expect(finalized).toEqual(["web:dead-1"]));
     // ...and the sweep finds the other one; nothing is finalized twice.
     expect(await conversation.orphans.sweepOnce(store.threads)).toBe(1);
     expect(await conversation.orphans.sweepOnce(store.threads)).toBe(0);
@@ -314,15 +320,16 @@ describe("Conversation.handle", () => {
 
   it("counts the tokens of a stopped answer against the daily budget", async () => {
     const model = new ScriptedModel(() =>
-      reply("one two three four five six seven eight nine ten", { gapMs: 20 }),
+      reply("one two three four five six seven eight nine ten", { holdAfter: 3, hold: new Gate() }),
     );
     const { conversation } = makeConversation({
       model,
       settings: { throttle: { requests: 100, windowMs: 60_000, dailyTokens: 100 } },
     });
     const msg = message();
-    const pending = conversation.handle(msg, new RecordingSink());
-    await new Promise((r) => setTimeout(r, 70));
+    const sink = new RecordingSink();
+    const pending = conversation.handle(msg, sink);
+    await vi.waitFor(() => expect(sink.visible.at(-1)?.text).toContain("three"));
     conversation.cancel(`web:${msg.messageId}`);
     const stopped = await pending;
     expect(stopped.outcome).toBe("stopped");

@@ -16,7 +16,13 @@ const faults: ((i: number) => Behaviour | undefined)[] = [
   (i) => llm.cutAfter([`Partial answer ${i} `, "that breaks"]),
   (i) => llm.malformedAfter([`Garbled answer ${i} `]),
   () => ({ kind: "stream", parts: [{ text: "Slow but fine." }], firstChunkDelayMs: 300 }),
-  () => ({ kind: "stream", parts: [{ text: "Too slow." }], firstChunkDelayMs: 5_000 }),
+  () => ({
+    kind: "stream",
+    parts: [{ text: "Too slow." }],
+    end: "hang",
+    headersDelayMs: 0,
+    firstChunkDelayMs: 600_000,
+  }),
   () => llm.reset(),
   () => undefined, // the demo answer
 ];
@@ -25,10 +31,15 @@ describe("model faults under load", () => {
   let server: DemoLlmServer;
   afterAll(() => server?.close());
 
-  it("ends every one of 90 concurrent answers in a final state with an answer or a notice", async () => {
+  it("ends every one of 90 concurrent answers in a final state with an answer or a notice", {
+    timeout: 300_000,
+  }, async () => {
     let n = 0;
     server = await startFakeLlm({ respond: () => faults[n++ % faults.length]!(n) });
-    const { model } = createTestModel(server.url, { firstTokenTimeoutMs: 1_000, maxRetries: 1 });
+    // A first-token timeout far from the slow-but-fine answer (0.3 s); the too-slow one never sends
+    // a token. With 1 s (and even 4 s), 90 concurrent answers on a busy machine timed out the fine
+    // ones too.
+    const { model } = createTestModel(server.url, { firstTokenTimeoutMs: 20_000, maxRetries: 1 });
     const { conversation } = makeConversation({
       model,
       settings: { throttle: { requests: 1000, windowMs: 60_000, dailyTokens: 10_000_000 } },

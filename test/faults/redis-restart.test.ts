@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/store.js";
+import { requires } from "../support/binaries.js";
 import { makeConversation, message } from "../support/conversation.js";
 import { RecordingSink } from "../support/recording-sink.js";
 import { freePort, spawnRedisServer, stopProcess, uniquePrefix, waitForPong } from "../support/redis.js";
@@ -17,7 +18,8 @@ import { reply, ScriptedModel } from "../support/scripted-model.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("Redis restart during conversations", () => {
+// Restarts its own redis-server, so REDIS_URL cannot stand in.
+describe("Redis restart during conversations", requires("redis-server"), () => {
   const dir = mkdtempSync(join(tmpdir(), "chatbot-redis-aof-"));
   const persistent = ["--appendonly", "yes", "--appendfsync", "always"];
   let store: RedisStore | undefined;

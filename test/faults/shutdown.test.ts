@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SUFFIX } from "../../src/core/notices.js";
 import type { RespondHook } from "../../src/llm/demo/server.js";
+import { requires } from "../support/binaries.js";
 import {
   answersIn,
   deliver,
@@ -22,6 +23,7 @@ import {
   type UserPost,
   waitFor,
 } from "../support/replicas.js";
+import { Gate } from "../support/scripted-model.js";
 
 /**
  * A lock left behind by the stopping replica would hold its thread this long, while the other
@@ -30,9 +32,14 @@ import {
  */
 const LOCK_TTL_MS = 60_000;
 const LOCK_WAIT_MS = 5_000;
-/** "steady" answers take about STEADY_WORDS x 60 ms; "endless" ones far longer than any test. */
+/**
+ * "steady" answers stream three words, then hold until the test opens `steady` (after SIGTERM),
+ * then finish in about STEADY_WORDS x 60 ms; "endless" ones take far longer than any test.
+ */
 const STEADY_WORDS = 25;
 const ENDLESS_WORDS = 400;
+
+let steady = new Gate();
 
 const llmScript: RespondHook = (req, ctx) => {
   const { question } = questionOf(req.messages);
@@ -42,6 +49,7 @@ const llmScript: RespondHook = (req, ctx) => {
       kind: "stream",
       parts: words.split(" ").map((w, i) => ({ text: i === 0 ? w : ` ${w}` })),
       intervalMs: 60,
+      hold: { afterParts: 3, until: steady.opened },
     };
   }
   if (question.startsWith("endless")) {
@@ -120,8 +128,9 @@ async function expectFollowUpsAnswered(posts: UserPost[], question: (i: number) 
   expect(busy).toEqual([]);
 }
 
-describe("graceful shutdown on SIGTERM", () => {
+describe("graceful shutdown on SIGTERM", requires("redis"), () => {
   it("refuses new events, lets running answers finish, releases the threads and exits 0", async () => {
+    steady = new Gate();
     a = await set.startReplica({ SHUTDOWN_DEADLINE_MS: "30000" });
     const running = [0, 1, 2].map((i) => postMention(set.slack, "C1", "U1", `steady-${i}`));
     await Promise.all(running.map((p) => deliver(p, [a as Replica])));
@@ -131,6 +140,8 @@ describe("graceful shutdown on SIGTERM", () => {
     await waitFor("A to start shutting down", () =>
       a?.lines.some((l) => l.includes('"msg":"shutting down"')),
     );
+    // The running answers go on only now, so they certainly run through the shutdown.
+    steady.open();
     // Slack's delivery of a new post is not acknowledged (503, or the connection is refused)...
     const late = postMention(set.slack, "C2", "U2", "late question");
     const statuses = await tryDeliver(late, a);

@@ -7,6 +7,7 @@
  * of a user once, whichever replica took it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requires } from "../support/binaries.js";
 import {
   answersIn,
   clusterMetric,
@@ -66,7 +67,7 @@ function requestsFor(question: string): number {
   return set.llm.requests.filter((r) => questionOf(r.messages).question === question).length;
 }
 
-describe("two replicas on one Redis", () => {
+describe("two replicas on one Redis", requires("redis"), () => {
   it("answers every message exactly once and keeps each thread's answers in question order", async () => {
     const turnsBefore = await clusterMetric(set.replicas, "chatbot_turns_total");
     let deliveries = 0;

@@ -5,6 +5,7 @@
  * and its answer appears below the first, as the user asked them.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { requires } from "../support/binaries.js";
 import {
   answersIn,
   deliver,
@@ -28,7 +29,7 @@ afterAll(async () => {
   await set?.close();
 });
 
-describe("answer order across replicas", () => {
+describe("answer order across replicas", requires("redis"), () => {
   it("keeps the thread's answers in question order when Slack rate-limits the first answer's post", async () => {
     set = await startReplicaSet({
       replicas: 0,

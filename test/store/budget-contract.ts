@@ -4,15 +4,15 @@
  * the assertions are about counts, never about elapsed time.
  */
 import { randomUUID } from "node:crypto";
-import { describe, expect, it, type TestContext } from "vitest";
+import { describe, expect, it, type TestContext, type TestOptions } from "vitest";
 import type { RateBudgetStore, RateWindow } from "../../src/core/ports.js";
 import type { OpenStore } from "./contract.js";
 import { captureLog } from "./log-capture.js";
 
 const MINUTE = 60_000;
 
-export function budgetContract(name: string, open: OpenStore): void {
-  describe.concurrent(`${name} rate budget contract`, () => {
+export function budgetContract(name: string, open: OpenStore, options: TestOptions = {}): void {
+  describe.concurrent(`${name} rate budget contract`, options, () => {
     const setup = async (ctx: TestContext) => {
       const fixture = await open(captureLog());
       ctx.onTestFinished(() => fixture.close());

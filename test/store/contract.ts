@@ -3,7 +3,7 @@
  * Cluster. "Replica" = a second store instance on the same data, as another process would have.
  * TTLs and windows are tens to hundreds of milliseconds so the suite runs in seconds.
  */
-import { describe, expect, it, type TestContext } from "vitest";
+import { describe, expect, it, type TestContext, type TestOptions } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
 import type { AdmitDecision, Store, ThrottlePolicy } from "../../src/core/ports.js";
 import type { StoredTurn } from "../../src/core/types.js";
@@ -25,6 +25,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Sleep until an absolute time, so a late timer earlier in a test does not shift later steps. */
 const sleepUntil = (epochMs: number) => sleep(Math.max(0, epochMs - Date.now()));
 
+/**
+ * TTLs and windows here are real time (Redis expires keys by its own clock, which no test can
+ * control). Waiting past an expiry is always safe; where a test needs something NOT yet expired,
+ * the TTL leaves at least this much room, so a busy machine's late timers and slow round trips
+ * cannot expire it early. (Sub-second margins failed under two parallel suites on two cores.)
+ */
+const MARGIN_MS = 1_500;
+
 /** Generous limits so only the limit a test is about can throttle. */
 const ROOMY: ThrottlePolicy = { requests: 1000, windowMs: 60_000, dailyTokens: 1_000_000 };
 const DEDUP_TTL_MS = 60_000;
@@ -39,8 +47,9 @@ function turn(n: number): StoredTurn {
   };
 }
 
-export function storeContract(name: string, open: OpenStore): void {
-  describe.concurrent(`${name} store contract`, () => {
+/** `options` are the describe() options, e.g. `requires("redis")` for a store that needs a server. */
+export function storeContract(name: string, open: OpenStore, options: TestOptions = {}): void {
+  describe.concurrent(`${name} store contract`, options, () => {
     let n = 0;
     const id = (label: string) => `${label}-${++n}`;
     const admit = (
@@ -118,14 +127,15 @@ export function storeContract(name: string, open: OpenStore): void {
       it("allows a whole window's requests at once, then frees a slot when the oldest leaves", async (ctx) => {
         const { store } = await setup(ctx);
         const user = id("user");
-        const policy = { ...ROOMY, requests: 3, windowMs: 500 };
+        const windowMs = 2 * MARGIN_MS;
+        const policy = { ...ROOMY, requests: 3, windowMs };
         for (const m of ["m1", "m2", "m3"])
           expect(await admit(store, m, user, policy)).toEqual({ kind: "ok" });
         const refused = await admit(store, "m4", user, policy);
         expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
         const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
         expect(retryAfterMs).toBeGreaterThan(0);
-        expect(retryAfterMs).toBeLessThanOrEqual(500);
+        expect(retryAfterMs).toBeLessThanOrEqual(windowMs);
         await sleep(retryAfterMs + 30);
         expect(await admit(store, "m5", user, policy)).toEqual({ kind: "ok" });
       });
@@ -133,16 +143,18 @@ export function storeContract(name: string, open: OpenStore): void {
       it("says to retry when the oldest request in the window expires, not a full window later", async (ctx) => {
         const { store } = await setup(ctx);
         const user = id("user");
-        const policy = { ...ROOMY, requests: 2, windowMs: 1_000 };
+        // m2 comes half a window after m1, so each is MARGIN_MS from the other's expiry.
+        const gapMs = MARGIN_MS;
+        const policy = { ...ROOMY, requests: 2, windowMs: 2 * gapMs };
         expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
-        await sleep(300);
+        await sleep(gapMs);
         expect(await admit(store, "m2", user, policy)).toEqual({ kind: "ok" });
         const refused = await admit(store, "m3", user, policy);
         expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
         const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
-        // At least 300 ms of m1's 1000 ms are gone.
+        // At least gapMs of m1's window are gone.
         expect(retryAfterMs).toBeGreaterThan(0);
-        expect(retryAfterMs).toBeLessThanOrEqual(700);
+        expect(retryAfterMs).toBeLessThanOrEqual(gapMs);
         await sleep(retryAfterMs + 30);
         // m1 left the window, m2 has not: exactly one new request fits.
         expect(await admit(store, "m4", user, policy)).toEqual({ kind: "ok" });
@@ -152,16 +164,18 @@ export function storeContract(name: string, open: OpenStore): void {
       it("after the limit is lowered, says to retry when enough requests have left the window", async (ctx) => {
         const { store } = await setup(ctx);
         const user = id("user");
-        const policy = { ...ROOMY, requests: 2, windowMs: 1_000 };
+        // m1 has at most MARGIN_MS of its window left when m2 comes; m2 has 2 * MARGIN_MS.
+        const windowMs = 2 * MARGIN_MS;
+        const policy = { ...ROOMY, requests: 2, windowMs };
         expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
-        await sleep(300);
+        await sleep(MARGIN_MS);
         expect(await admit(store, "m2", user, policy)).toEqual({ kind: "ok" });
         // With a limit of 1, m2 (not the older m1) has to leave before anything fits.
         const refused = await admit(store, "m3", user, { ...policy, requests: 1 });
         expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
         const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
-        expect(retryAfterMs).toBeGreaterThan(700);
-        expect(retryAfterMs).toBeLessThanOrEqual(1_000);
+        expect(retryAfterMs).toBeGreaterThan(MARGIN_MS);
+        expect(retryAfterMs).toBeLessThanOrEqual(windowMs);
       });
 
       it("limits each user separately", async (ctx) => {
@@ -381,12 +395,15 @@ export function storeContract(name: string, open: OpenStore): void {
       it("forgets a thread ttlMs after its last turn, counting from the latest commit", async (ctx) => {
         const { store } = await setup(ctx);
         const thread = id("thread");
-        const ttlMs = 600;
-        const first = Date.now();
+        // The second commit comes MARGIN_MS before the first one's expiry; the check between the
+        // two expiries has MARGIN_MS on either side.
+        // Times are taken after each commit returns: its expiry is set before then, never after.
+        const ttlMs = 3 * MARGIN_MS;
         await store.threads.commit(thread, "x", turn(1), { ...opts, ttlMs });
-        await sleepUntil(first + 400);
-        const second = Date.now();
+        const first = Date.now();
+        await sleepUntil(first + ttlMs - MARGIN_MS);
         await store.threads.commit(thread, "x", turn(2), { ...opts, ttlMs });
+        const second = Date.now();
         // Past the first commit's expiry, well before the second's.
         await sleepUntil(first + ttlMs + 100);
         expect(await store.threads.load(thread)).toEqual([turn(1), turn(2)]);
@@ -420,20 +437,21 @@ export function storeContract(name: string, open: OpenStore): void {
         const { store } = await setup(ctx);
         const key = id("cache");
         expect(await store.kv.get(key)).toBeNull();
-        await store.kv.set(key, '{"temp":21}', 200);
+        await store.kv.set(key, '{"temp":21}', MARGIN_MS);
         expect(await store.kv.get(key)).toBe('{"temp":21}');
-        await sleep(300);
+        await sleep(MARGIN_MS + 100);
         expect(await store.kv.get(key)).toBeNull();
       });
 
       it("counts up from 1 and starts over once the TTL set at creation has passed", async (ctx) => {
         const { store } = await setup(ctx);
         const key = id("failures");
-        const ttlMs = 400;
-        const created = Date.now();
+        const ttlMs = 2 * MARGIN_MS;
         expect(await store.kv.increment(key, ttlMs)).toBe(1);
-        await sleepUntil(created + 150);
-        // A later increment does not push the expiry out (it would to at least created + 550).
+        // Taken after the increment returns, so the expiry is at or before created + ttlMs.
+        const created = Date.now();
+        await sleepUntil(created + MARGIN_MS / 2);
+        // A later increment does not push the expiry out (it would to at least created + 1.25 ttlMs).
         expect(await store.kv.increment(key, ttlMs)).toBe(2);
         await sleepUntil(created + ttlMs + 50);
         expect(await store.kv.increment(key, ttlMs)).toBe(1);

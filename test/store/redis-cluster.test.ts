@@ -4,10 +4,14 @@ import { StoreError } from "../../src/core/errors.js";
 import type { Store } from "../../src/core/ports.js";
 import { storeKeys } from "../../src/store/keys.js";
 import { createRedisStore } from "../../src/store/redis/store.js";
+import { requires } from "../support/binaries.js";
 import { freePort, uniquePrefix } from "../support/redis.js";
 import { startRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
 import { storeContract } from "./contract.js";
 import { captureLog } from "./log-capture.js";
+
+// A cluster needs redis-server and redis-cli themselves; REDIS_URL cannot stand in.
+const needsRedisServer = requires("redis-server");
 
 let cluster: TestRedisCluster;
 let raw: Cluster;
@@ -24,30 +28,34 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-storeContract("redis cluster", async ({ log }) => {
-  const prefix = uniquePrefix();
-  const open = () => createRedisStore({ clusterNodes: cluster.nodes, prefix, log });
-  const stores: Store[] = [await open()];
-  return {
-    store: stores[0]!,
-    async replica() {
-      const store = await open();
-      stores.push(store);
-      return store;
-    },
-    async appendRawHistory(threadKey, entry) {
-      await raw.rpush(storeKeys(prefix).history(threadKey), entry);
-    },
-    async close() {
-      await Promise.all(stores.map((s) => s.close()));
-    },
-  };
-});
+storeContract(
+  "redis cluster",
+  async ({ log }) => {
+    const prefix = uniquePrefix();
+    const open = () => createRedisStore({ clusterNodes: cluster.nodes, prefix, log });
+    const stores: Store[] = [await open()];
+    return {
+      store: stores[0]!,
+      async replica() {
+        const store = await open();
+        stores.push(store);
+        return store;
+      },
+      async appendRawHistory(threadKey, entry) {
+        await raw.rpush(storeKeys(prefix).history(threadKey), entry);
+      },
+      async close() {
+        await Promise.all(stores.map((s) => s.close()));
+      },
+    };
+  },
+  needsRedisServer,
+);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };
 
-describe("redis cluster store", () => {
+describe("redis cluster store", needsRedisServer, () => {
   const slot = async (key: string) => Number(await raw.call("CLUSTER", "KEYSLOT", key));
 
   it("keeps every key of one thread and of one user in one slot, and spreads threads over slots", async () => {

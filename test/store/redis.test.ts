@@ -4,6 +4,7 @@ import { StoreError } from "../../src/core/errors.js";
 import type { Store } from "../../src/core/ports.js";
 import { storeKeys } from "../../src/store/keys.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/store.js";
+import { requires } from "../support/binaries.js";
 import {
   deleteKeys,
   freePort,
@@ -15,6 +16,9 @@ import {
 import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
 import { captureLog, WARN } from "./log-capture.js";
+
+// Skipped (or, under CI=true, failed) without redis-server and REDIS_URL.
+const needsRedis = requires("redis");
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -61,13 +65,13 @@ const openRedis: OpenStore = async ({ log }) => {
     },
   };
 };
-storeContract("redis", openRedis);
-budgetContract("redis", openRedis);
+storeContract("redis", openRedis, needsRedis);
+budgetContract("redis", openRedis, needsRedis);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };
 
-describe("redis store", () => {
+describe("redis store", needsRedis, () => {
   it("runs a whole turn (admit, acquire+load, commit, record tokens) in four round trips", async () => {
     const prefix = uniquePrefix();
     const store = await createRedisStore({ url: redis.url, prefix, log: captureLog().log });

@@ -3,13 +3,14 @@
  * or the one in REDIS_URL when that is set (then stop/restart are unavailable and every run uses
  * its own key prefix, cleaned up by `deleteKeys`).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { describeMissing, findRedisServer } from "./binaries.js";
 
 /** How long a freshly spawned redis-server may take to answer PING. */
 const START_TIMEOUT_MS = 10_000;
@@ -38,15 +39,10 @@ export function usingExternalRedis(): boolean {
   return Boolean(process.env.REDIS_URL);
 }
 
+/** Throws the closing line's reason when redis-server (or redis-cli) is not on PATH. */
 export function requireRedisServerBinary(): void {
-  try {
-    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
-  } catch {
-    throw new Error(
-      "These tests need Redis: install it (`apt-get install redis-server`, or `brew install redis`) " +
-        "or set REDIS_URL to a Redis they may write test keys to.",
-    );
-  }
+  const redis = findRedisServer();
+  if (!redis.path) throw new Error(`These tests need Redis: ${describeMissing(redis)}, or set REDIS_URL.`);
 }
 
 /** A loopback TCP port nothing listens on right now. */

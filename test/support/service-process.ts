@@ -50,8 +50,9 @@ export function spawnService(env: Record<string, string>): {
   return { child, lines, exited };
 }
 
-/** Start the service and wait until it logs the port it listens on. */
-export async function startService(env: Record<string, string>, timeoutMs = 20_000): Promise<ServiceProcess> {
+/** Start the service and wait until it logs the port it listens on (a hang detector: tsx compiles
+ * src/ at start, which takes over 20 s on a busy two-core machine). */
+export async function startService(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
   const { child, lines, exited } = spawnService(env);
   const deadline = Date.now() + timeoutMs;
   let port = 0;

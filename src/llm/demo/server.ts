@@ -248,6 +248,7 @@ function sendScripted(
     firstChunkDelayMs: b.firstChunkDelayMs ?? 0,
     intervalMs: b.intervalMs ?? 0,
     end,
+    hold: b.hold && { afterFrames: b.hold.afterParts, until: b.hold.until },
   });
 }
 

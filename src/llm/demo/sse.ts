@@ -62,6 +62,8 @@ export interface Pacing {
   intervalMs: number;
   /** done: end the response. cut: destroy the socket once written. hang: leave it open. */
   end: "done" | "cut" | "hang";
+  /** Stop after `afterFrames` frames until `until` resolves (then go on as paced). */
+  hold?: { afterFrames: number; until: Promise<void> } | undefined;
 }
 
 /**
@@ -87,9 +89,15 @@ export function writePaced(
       if (pacing.end === "cut") res.socket?.end();
     }
   };
+  let held = false;
   const step = () => {
     if (res.destroyed) return;
-    if (pacing.intervalMs <= 0) {
+    if (pacing.hold && !held && next >= pacing.hold.afterFrames) {
+      held = true;
+      void pacing.hold.until.then(step);
+      return;
+    }
+    if (pacing.intervalMs <= 0 && !(pacing.hold && !held)) {
       finish(frames.slice(next).join("") + tail);
       return;
     }
@@ -101,7 +109,7 @@ export function writePaced(
     timer = setTimeout(step, pacing.intervalMs);
   };
 
-  if (pacing.firstChunkDelayMs <= 0 && pacing.intervalMs <= 0) {
+  if (pacing.firstChunkDelayMs <= 0 && pacing.intervalMs <= 0 && !pacing.hold) {
     finish(prelude + frames.join("") + tail);
     return;
   }

@@ -75,6 +75,11 @@ export type Behaviour =
        * hang: the parts are sent, then nothing more until the client gives up.
        */
       end?: "done" | "cut" | "hang";
+      /**
+       * Stop after `afterParts` parts until `until` resolves: an answer a test knows is still
+       * streaming when it acts (a stop, a shutdown), however busy the machine.
+       */
+      hold?: { afterParts: number; until: Promise<void> };
     }
   /** Accept the request and never answer. */
   | { kind: "hang" }

@@ -245,7 +245,7 @@ export class FakeDiscord {
   }
 
   /** Resolve when `check` returns a value (not undefined/false), polling every 10 ms. */
-  async waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+  async waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = check();

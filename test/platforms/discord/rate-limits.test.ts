@@ -9,8 +9,13 @@ import { createMemoryStore } from "../../../src/store/memory/store.js";
 import { type FakeChannel, type FakeDiscord, startFakeDiscord } from "../../fakes/discord/index.js";
 import { metricSum } from "./harness.js";
 
-/** The fake's message bucket window here (Discord's is 5 s; shorter keeps the test quick). */
+/** The fake's message bucket window where a test waits for a bucket to refill (Discord's is 5 s). */
 const WINDOW_MS = 300;
+/**
+ * The window where a test needs the bucket to stay empty: longer than any test here runs, so a
+ * busy machine cannot let it refill between two calls (with 300 ms it did).
+ */
+const NO_REFILL_MS = 60_000;
 
 describe("Discord rate limits", () => {
   let fake: FakeDiscord;
@@ -22,9 +27,9 @@ describe("Discord rate limits", () => {
     await fake?.close();
   });
 
-  async function setup(limit: number): Promise<void> {
+  async function setup(limit: number, windowMs = WINDOW_MS): Promise<void> {
     fake = await startFakeDiscord({
-      rules: { createMessage: { limit, windowMs: WINDOW_MS }, editMessage: { limit, windowMs: WINDOW_MS } },
+      rules: { createMessage: { limit, windowMs }, editMessage: { limit, windowMs } },
     });
     channel = fake.addChannel(fake.addGuild("g"), "general");
   }
@@ -58,7 +63,7 @@ describe("Discord rate limits", () => {
   });
 
   it("hands an exhausted edit bucket to the scheduler as a wait, without sending the request", async () => {
-    await setup(2);
+    await setup(2, NO_REFILL_MS);
     const metrics = new Metrics();
     const sink = sinkWith(metrics);
     const ref = await sink.post("v0", "streaming");
@@ -70,14 +75,14 @@ describe("Discord rate limits", () => {
     expect(err).toBeInstanceOf(PlatformError);
     expect((err as PlatformError).code).toBe("ratelimited");
     expect((err as PlatformError).retryAfterMs).toBeGreaterThan(0);
-    expect((err as PlatformError).retryAfterMs).toBeLessThanOrEqual(WINDOW_MS + 100);
+    expect((err as PlatformError).retryAfterMs).toBeLessThanOrEqual(NO_REFILL_MS + 100);
     expect(fake.requests.filter((r) => r.route === "PATCH /channels/:id/messages/:id")).toHaveLength(2);
     expect(fake.rateLimitedCount).toBe(0);
     expect(await metricSum(metrics.platformCalls, { method: "PATCH /channels/:id/messages/:id" })).toBe(2);
   });
 
   it("reports a real 429 with Discord's retry time and counts it", async () => {
-    await setup(1);
+    await setup(1, NO_REFILL_MS);
     // Two processes sharing one bucket: the second cannot know the first used it up.
     const ref = await sinkWith(new Metrics()).post("an answer", "streaming");
     await sinkWith(new Metrics()).edit(ref, "edited by another replica", "streaming");

@@ -74,7 +74,9 @@ describe("Discord start-up", () => {
   });
 
   it("keeps the gateway alive with heartbeats and answers what was sent while it reconnected", async () => {
-    fake = await startFakeDiscord({ heartbeatIntervalMs: 100 });
+    // 1 s, not Discord's 41 s, so two heartbeats come quickly; not 100 ms, at which a busy machine
+    // missed an ACK and discord.js dropped the session as a zombie instead of resuming it.
+    fake = await startFakeDiscord({ heartbeatIntervalMs: 1_000 });
     const guild = fake.addGuild("g");
     const channel = fake.addChannel(guild, "general");
     const alice = fake.addUser("alice");

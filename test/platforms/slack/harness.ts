@@ -136,7 +136,7 @@ export async function startHarness(opts: {
 }
 
 /** Wait until `check` returns a value (polling the fake's recorded state); fails after `ms`. */
-export async function eventually<T>(check: () => T | undefined | null | false, ms = 10_000): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | null | false, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = check();

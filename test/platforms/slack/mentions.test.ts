@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { STOP_ACTION_ID } from "../../../src/platforms/slack/render.js";
 import { FAKE_BOT_USER_ID } from "../../fakes/slack-api.js";
 import { buttonClick, eventEnvelope, mentionEvents, messageEvent } from "../../fakes/slack-events.js";
-import { reply, ScriptedModel } from "../../support/scripted-model.js";
+import { Gate, reply, ScriptedModel } from "../../support/scripted-model.js";
 import { eventually, type Harness, startHarness } from "./harness.js";
 
 let h: Harness | undefined;
@@ -164,7 +164,10 @@ describe("Slack mentions over HTTP", () => {
   });
 
   it("stops a streaming answer when its asker presses Stop, and ignores others' clicks", async () => {
-    const model = new ScriptedModel(() => reply(`${"word ".repeat(200)}end`, { gapMs: 20 }));
+    // The answer holds after five words until stopped: the clicks always land while it streams.
+    const model = new ScriptedModel(() =>
+      reply(`${"word ".repeat(200)}end`, { gapMs: 5, holdAfter: 5, hold: new Gate() }),
+    );
     h = await startHarness({ model, env: { SLACK_NATIVE_STREAMING: "false" } });
     const ts = h.fake.nextTs();
     await h.delivery.event(eventEnvelope(mention("tell me a lot", ts).appMention));
@@ -193,7 +196,10 @@ describe("Slack mentions over HTTP", () => {
   });
 
   it("stops an answer that another replica is streaming", async () => {
-    const model = new ScriptedModel(() => reply(`${"word ".repeat(300)}end`, { gapMs: 15 }));
+    // The answer holds after five words until stopped: the click always lands while it streams.
+    const model = new ScriptedModel(() =>
+      reply(`${"word ".repeat(300)}end`, { gapMs: 5, holdAfter: 5, hold: new Gate() }),
+    );
     h = await startHarness({ model, env: { SLACK_NATIVE_STREAMING: "false" } });
     const replica = await h.startReplica(model);
     try {

@@ -1,11 +1,12 @@
 /**
- * The web chat in a real browser (Debian's Chromium driven by playwright-core; never a
- * downloaded browser) against the real core, the demo LLM and the fake Open-Meteo.
+ * The web chat in a real browser (the machine's Chromium, found by test/support/binaries.ts, driven
+ * by playwright-core; never a downloaded browser) against the real core, the demo LLM and the fake Open-Meteo.
  */
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumPath, requires } from "../../support/binaries.js";
+import { CHROMIUM_ARGS } from "../../support/chromium.js";
 import { startTestCore, type TestCore } from "../../support/core.js";
-import { CHROMIUM, CHROMIUM_ARGS, chromiumSuiteTitle, skipWithoutChromium } from "./chromium.js";
 import { startWebChat, type WebChatHarness } from "./harness.js";
 
 /** Records, in the page, every text the last answer bubble and the status line showed. */
@@ -31,7 +32,7 @@ function seen(page: Page): Promise<{ answers: string[]; statuses: string[] }> {
   return page.evaluate(() => (window as unknown as { seen: { answers: string[]; statuses: string[] } }).seen);
 }
 
-describe.skipIf(skipWithoutChromium)(chromiumSuiteTitle("web chat in a browser"), () => {
+describe("web chat in a browser", requires("chromium"), () => {
   let core: TestCore;
   let chat: WebChatHarness;
   let browser: Browser;
@@ -42,7 +43,7 @@ describe.skipIf(skipWithoutChromium)(chromiumSuiteTitle("web chat in a browser")
     // sink edits at most every 50 ms).
     core = await startTestCore({ llm: { firstTokenDelayMs: 50, tokenIntervalMs: 5 } });
     chat = await startWebChat({ conversation: core.conversation, store: core.store, env: core.env });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
     await page.goto(`${chat.baseUrl}/`);
     await page.locator("#conn.online").waitFor();

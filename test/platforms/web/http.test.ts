@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ModelRequest } from "../../../src/core/ports.js";
 import { makeConversation } from "../../support/conversation.js";
-import { reply, ScriptedModel, type Step, toolCalls } from "../../support/scripted-model.js";
+import { Gate, reply, ScriptedModel, type Step, toolCalls } from "../../support/scripted-model.js";
 import { startWebChat, type WebChatHarness } from "./harness.js";
 import { ended } from "./sse-client.js";
 
@@ -253,8 +253,9 @@ describe("GET /api/events", () => {
 
 describe("POST /api/stop", () => {
   it("stops a streaming answer and ends it as stopped", async () => {
+    // The answer holds after two words until stopped, so the stop always finds it running.
     const { h } = await start(() =>
-      reply("one two three four five six seven eight nine ten", { gapMs: 200 }),
+      reply("one two three four five six seven eight nine ten", { holdAfter: 2, hold: new Gate() }),
     );
     const sessionId = await h.session();
     const sse = await h.listen(sessionId);
@@ -303,12 +304,17 @@ describe("shutdown", () => {
   });
 
   it("lets a running answer finish on open tabs during shutdown, then closes the streams", async () => {
-    const { h, conversation } = await start(() => reply("one two three four five six", { gapMs: 40 }));
+    // The answer holds after one word until the adapter has stopped, so it is certainly running then.
+    const running = new Gate();
+    const { h, conversation } = await start(() =>
+      reply("one two three four five six", { holdAfter: 1, hold: running }),
+    );
     const sessionId = await h.session();
     const sse = await h.listen(sessionId);
     const { body } = await h.post("/api/messages", { sessionId, text: "Count" });
     await sse.until((events) => events.some((e) => e.event === "post"));
     await h.adapter.stop();
+    running.open();
     const closing = h.http.close();
     await conversation.drain(10_000);
     await closing;

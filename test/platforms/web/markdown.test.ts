@@ -6,12 +6,13 @@
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MARKDOWN_SCRIPT } from "../../../src/platforms/web/markdown-script.js";
+import { chromiumPath, requires } from "../../support/binaries.js";
+import { CHROMIUM_ARGS } from "../../support/chromium.js";
 import { makeConversation } from "../../support/conversation.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
-import { CHROMIUM, CHROMIUM_ARGS, chromiumSuiteTitle, skipWithoutChromium } from "./chromium.js";
 import { startWebChat, type WebChatHarness } from "./harness.js";
 
-describe.skipIf(skipWithoutChromium)(chromiumSuiteTitle("the chat page's markdown renderer"), () => {
+describe("the chat page's markdown renderer", requires("chromium"), () => {
   let chat: WebChatHarness;
   let browser: Browser;
   let page: Page;
@@ -20,7 +21,7 @@ describe.skipIf(skipWithoutChromium)(chromiumSuiteTitle("the chat page's markdow
   beforeAll(async () => {
     const { conversation, store } = makeConversation({ model: new ScriptedModel(() => reply("unused")) });
     chat = await startWebChat({ conversation, store });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
     page = await browser.newPage();
     page.on("pageerror", (err) => errors.push(String(err)));
     page.on("console", (msg) => {

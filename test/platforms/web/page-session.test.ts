@@ -5,16 +5,17 @@
  */
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumPath, requires } from "../../support/binaries.js";
+import { CHROMIUM_ARGS } from "../../support/chromium.js";
 import { makeConversation } from "../../support/conversation.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
-import { CHROMIUM, CHROMIUM_ARGS, chromiumSuiteTitle, skipWithoutChromium } from "./chromium.js";
 import { startWebChat, type WebChatHarness } from "./harness.js";
 
 const STORAGE_KEY = "chatbot.web.session";
 /** The shape of a session, signed with a key this server never had (as after a restart). */
 const STALE = `${"A".repeat(22)}.${"B".repeat(22)}`;
 
-describe.skipIf(skipWithoutChromium)(chromiumSuiteTitle("web chat sessions in the page"), () => {
+describe("web chat sessions in the page", requires("chromium"), () => {
   let chat: WebChatHarness;
   let browser: Browser;
 
@@ -23,7 +24,7 @@ describe.skipIf(skipWithoutChromium)(chromiumSuiteTitle("web chat sessions in th
       model: new ScriptedModel(() => reply("Hello there.", { gapMs: 1 })),
     });
     chat = await startWebChat({ conversation, store });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
