@@ -40,6 +40,8 @@ export interface StoreKeys {
    * (the cache is small: a few thousand vectors of a few KB).
    */
   vector(key: string): string;
+  /** Whether a key is a cached embedding (under this prefix). */
+  isVector(key: string): boolean;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -55,6 +57,7 @@ export function storeKeys(prefix: string): StoreKeys {
     seen: (userKey, messageKey) => `${prefix}{${userKey}}:seen:${messageKey}`,
     kv: (key) => `${prefix}kv:${key}`,
     vector: (key) => `${prefix}{vectors}:${key}`,
+    isVector: (key) => key.startsWith(`${prefix}{vectors}:`),
   };
 }
 

@@ -114,6 +114,22 @@ describe("memory store size cap", () => {
     await store.close();
   });
 
+  it("keeps conversations and stays under the cap while every new question adds a cached embedding", async () => {
+    const store = createMemoryStore({ log: captureLog().log, maxKeys: 100 });
+    await remember(store, "kept", 0);
+    const vector = new Float32Array([0.6, 0.8]);
+    for (let i = 0; i < 1000; i++) {
+      // What the help-center search caches for each distinct question (30 days by default).
+      await store.vectors.setMany([{ key: `question-${i}`, vector }], 30 * 24 * 3_600_000);
+    }
+    expect(store.keyspace.size).toBeLessThanOrEqual(100);
+    expect(await store.threads.load("kept")).toHaveLength(1);
+    const [oldest, newest] = await store.vectors.getMany(["question-0", "question-999"]);
+    expect(oldest).toBeNull();
+    expect(newest && [...newest]).toEqual([...vector]);
+    await store.close();
+  });
+
   it("never evicts a held lock, a dedup mark or a throttle log to make room", async () => {
     const store = createMemoryStore({ log: captureLog().log, maxKeys: 100 });
     expect((await store.threads.acquire("busy", "first", 60_000)).acquired).toBe(true);

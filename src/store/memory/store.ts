@@ -45,6 +45,8 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
       ...(opts.maxKeys !== undefined ? { maxKeys: opts.maxKeys } : {}),
       // A forgotten old conversation is the price of the cap; see keyspace.ts for what never goes.
       evictable: keys.isHistory,
+      // Cached embeddings (one per distinct question, kept for days) go first: a refetch is all they cost.
+      cached: keys.isVector,
       onEvict: () => {
         evicted += 1;
         const now = Date.now();
@@ -52,7 +54,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
         lastEvictionLogAt = now;
         opts.log.warn(
           { evicted, maxKeys: opts.maxKeys, keys: keyspace.size },
-          "memory store full: evicting the least recently used conversation histories " +
+          "memory store full: evicting the least recently used cached embeddings, then conversation histories " +
             "(raise MEMORY_STORE_MAX_KEYS or use Redis)",
         );
       },
