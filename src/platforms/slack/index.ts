@@ -213,10 +213,16 @@ class SlackAdapterImpl implements SlackAdapter {
       const parsed = messageEventSchema.safeParse(event);
       if (!parsed.success) return;
       const team = teamOf(body);
-      const route = this.identity ? routeMessage(parsed.data, this.identity, team) : null;
+      if (!this.identity) return;
+      const route = routeMessage(parsed.data, this.identity, team);
+      // Channel chatter the bot ignores takes no start slot: a busy channel must not crowd out
+      // the questions arriving with it (the route depends on the event alone, not on the store).
+      if (route.action === "ignore") {
+        this.deps.log.trace({ reason: route.reason, channel: parsed.data.channel }, "slack message ignored");
+        return;
+      }
       // Only someone the bot would answer hears that it is too busy.
-      const asker =
-        route?.action === "answer" && !route.needsFollowupCheck
+      const asker = !route.needsFollowupCheck
           ? { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs }
           : undefined;
       this.track(() => this.onMessage(parsed.data, team, enterpriseOf(body)), asker);
