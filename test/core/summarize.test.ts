@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LlmError } from "../../src/core/errors.js";
 import type { TranscriptLine } from "../../src/core/types.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
 import { makeConversation } from "../support/conversation.js";
@@ -100,6 +101,34 @@ describe("Conversation.summarize", () => {
     }
     // What was spent is what the budget holds: nothing reserved is left behind.
     expect(await store.gate.reserveTokens("slack:U1", dailyTokens - spent, dailyTokens)).not.toBeNull();
+  });
+
+  it("charges nothing for summaries the model refused before answering, so an outage does not use up the day", async () => {
+    let calls = 0;
+    const model = new ScriptedModel((): Step[] =>
+      ++calls <= 5
+        ? [{ type: "fail", error: new LlmError("unavailable", "model is overloaded (503)") }]
+        : reply("Back to normal."),
+    );
+    const dailyTokens = 4000;
+    const { conversation, store } = makeConversation({
+      model,
+      settings: {
+        contextTokenBudget: 2500,
+        maxOutputTokens: 200,
+        throttle: { requests: 100, windowMs: 60_000, dailyTokens },
+      },
+    });
+    for (let i = 0; i < 5; i++) {
+      expect((await conversation.summarize(request(transcript(40), new RecordingSink()))).outcome).toBe(
+        "error",
+      );
+    }
+    const sink = new RecordingSink();
+    expect((await conversation.summarize(request(transcript(40), sink))).outcome).toBe("answered");
+    expect(sink.visible.at(-1)?.text).toContain("Back to normal.");
+    // Only the summary that was answered is on today's bill.
+    expect(await store.gate.reserveTokens("slack:U1", dailyTokens - 1000, dailyTokens)).not.toBeNull();
   });
 
   it("says there is nothing to summarize in an empty channel", async () => {
