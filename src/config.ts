@@ -129,7 +129,7 @@ export const schema = z.object({
     .default(10_000)
     .describe(
       "Keys the in-memory store (no REDIS_URL) holds at most. Beyond it the least recently used " +
-        "cached embeddings, then conversation histories, are forgotten (logged); locks, dedup marks " +
+        "conversation histories and cached embeddings are forgotten (logged); locks, dedup marks " +
         "and limits never are. " +
         "10,000 keeps a small pod's memory bounded even when clients open endless new sessions.",
     ),

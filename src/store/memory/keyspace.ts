@@ -7,8 +7,8 @@
  * frees keys nobody reads again; the sweep timer is unref'd so it never keeps the process alive.
  *
  * Size cap: with `maxKeys`, a write that would create a key beyond it first evicts the least
- * recently used key the owner marked `cached` (a copy that can be fetched again: embeddings), and
- * only when none is left the least recently used one marked `evictable` (conversation histories).
+ * recently used key the owner marked `evictable` (the store marks conversation histories and
+ * cached embeddings).
  * Locks, turn markers, dedup marks and limit counters are never evicted: losing one would let two
  * turns share a thread, answer a message twice or reset someone's limits. They all expire within
  * a day, so when only they are left the keyspace may pass the cap until they do.
@@ -46,8 +46,6 @@ export interface KeyspaceOptions {
   maxKeys?: number;
   /** Which keys may be evicted to stay under `maxKeys`. Default: none. */
   evictable?: (key: string) => boolean;
-  /** Which keys are evicted before any `evictable` one: caches, whose loss costs a refetch only. Default: none. */
-  cached?: (key: string) => boolean;
   /** Called with each key evicted to make room. */
   onEvict?: (key: string) => void;
 }
@@ -57,11 +55,8 @@ export class MemoryKeyspace {
   private readonly slots = new Map<string, Slot>();
   /** The evictable keys, least recently used first (Map order; a use moves a key to the end). */
   private readonly recent = new Map<string, null>();
-  /** The cached keys, least recently used first; evicted before any of `recent`. */
-  private readonly recentCached = new Map<string, null>();
   private readonly maxKeys: number;
   private readonly evictable: (key: string) => boolean;
-  private readonly cached: (key: string) => boolean;
   private readonly onEvict: (key: string) => void;
   private lastRoomSweepAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | null;
@@ -70,7 +65,6 @@ export class MemoryKeyspace {
     this.now = opts.now ?? Date.now;
     this.maxKeys = opts.maxKeys ?? Number.POSITIVE_INFINITY;
     this.evictable = opts.evictable ?? (() => false);
-    this.cached = opts.cached ?? (() => false);
     this.onEvict = opts.onEvict ?? (() => {});
     this.timer = setInterval(() => this.sweep(), opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
     this.timer.unref();
@@ -202,7 +196,7 @@ export class MemoryKeyspace {
       this.remove(key);
       return undefined;
     }
-    if (slot) touch(this.recent, key) || touch(this.recentCached, key);
+    if (slot && this.recent.delete(key)) this.recent.set(key, null);
     return slot;
   }
 
@@ -210,16 +204,14 @@ export class MemoryKeyspace {
   private put(key: string, slot: Slot): void {
     if (!this.slots.has(key) && this.slots.size >= this.maxKeys) this.makeRoom();
     this.slots.set(key, slot);
-    const order = this.cached(key) ? this.recentCached : this.evictable(key) ? this.recent : undefined;
-    if (order) {
-      order.delete(key);
-      order.set(key, null);
+    if (this.evictable(key)) {
+      this.recent.delete(key);
+      this.recent.set(key, null);
     }
   }
 
   private makeRoom(): void {
-    const cachedVictim = this.recentCached.keys().next();
-    const victim = cachedVictim.done ? this.recent.keys().next() : cachedVictim;
+    const victim = this.recent.keys().next();
     if (victim.done) {
       // Nothing evictable: drop what has expired (a full scan, so at most once a second).
       const now = this.now();
@@ -235,20 +227,12 @@ export class MemoryKeyspace {
 
   private remove(key: string): boolean {
     this.recent.delete(key);
-    this.recentCached.delete(key);
     return this.slots.delete(key);
   }
 
   private deadline(ttlMs: number | null): number | null {
     return ttlMs === null ? null : this.now() + ttlMs;
   }
-}
-
-/** Move `key` to the most recent end of `order` if it is there; whether it was. */
-function touch(order: Map<string, null>, key: string): boolean {
-  if (!order.delete(key)) return false;
-  order.set(key, null);
-  return true;
 }
 
 function wrongType(key: string): StoreError {

@@ -44,9 +44,9 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     new MemoryKeyspace({
       ...(opts.maxKeys !== undefined ? { maxKeys: opts.maxKeys } : {}),
       // A forgotten old conversation is the price of the cap; see keyspace.ts for what never goes.
-      evictable: keys.isHistory,
-      // Cached embeddings (one per distinct question, kept for days) go first: a refetch is all they cost.
-      cached: keys.isVector,
+      // Cached embeddings too (one per distinct help-center question, kept for days): a refetch
+      // is all one costs.
+      evictable: (key) => keys.isHistory(key) || keys.isVector(key),
       onEvict: () => {
         evicted += 1;
         const now = Date.now();
@@ -54,7 +54,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
         lastEvictionLogAt = now;
         opts.log.warn(
           { evicted, maxKeys: opts.maxKeys, keys: keyspace.size },
-          "memory store full: evicting the least recently used cached embeddings, then conversation histories " +
+          "memory store full: evicting the least recently used conversation histories and cached embeddings " +
             "(raise MEMORY_STORE_MAX_KEYS or use Redis)",
         );
       },
