@@ -26,6 +26,17 @@ const request = (lines: TranscriptLine[], sink: RecordingSink, id = `r${Math.ran
   subject: "#general",
 });
 
+/** Small requests (so a long channel takes several calls) and a daily budget of `dailyTokens`. */
+const budgeted = (model: ScriptedModel, dailyTokens: number) =>
+  makeConversation({
+    model,
+    settings: {
+      contextTokenBudget: 2500,
+      maxOutputTokens: 200,
+      throttle: { requests: 100, windowMs: 60_000, dailyTokens },
+    },
+  });
+
 describe("Conversation.summarize", () => {
   it("streams a summary of a short channel in one model call", async () => {
     const model = new ScriptedModel(() => reply("- The team discussed the release plan.", { gapMs: 1 }));
@@ -78,14 +89,7 @@ describe("Conversation.summarize", () => {
       },
     ]);
     const dailyTokens = 12_000;
-    const { conversation, store } = makeConversation({
-      model,
-      settings: {
-        contextTokenBudget: 2500,
-        maxOutputTokens: 200,
-        throttle: { requests: 100, windowMs: 60_000, dailyTokens },
-      },
-    });
+    const { conversation, store } = budgeted(model, dailyTokens);
     const sinks = Array.from({ length: 10 }, () => new RecordingSink());
     const results = await Promise.all(
       sinks.map((sink) => conversation.summarize(request(transcript(300), sink))),
@@ -111,14 +115,7 @@ describe("Conversation.summarize", () => {
         : reply("Back to normal."),
     );
     const dailyTokens = 4000;
-    const { conversation, store } = makeConversation({
-      model,
-      settings: {
-        contextTokenBudget: 2500,
-        maxOutputTokens: 200,
-        throttle: { requests: 100, windowMs: 60_000, dailyTokens },
-      },
-    });
+    const { conversation, store } = budgeted(model, dailyTokens);
     for (let i = 0; i < 5; i++) {
       expect((await conversation.summarize(request(transcript(40), new RecordingSink()))).outcome).toBe(
         "error",
