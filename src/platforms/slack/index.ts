@@ -246,7 +246,7 @@ class SlackAdapterImpl implements SlackAdapter {
         return;
       }
       await ack(outgoing({ response_type: "ephemeral" as const, text: ackText(command, parsed.args) }));
-      const asker = { channel: command.channel_id, user: command.user_id };
+      const asker = { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url };
       this.track(
         () =>
           runSummarize(command, parsed.args, {

@@ -2,7 +2,13 @@ import { type ClientRequest, request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { BUSY_NOTICE } from "../../../src/platforms/slack/ack-first.js";
 import { STOP_ACTION_ID } from "../../../src/platforms/slack/render.js";
-import { buttonClick, eventEnvelope, mentionEvents, messageEvent } from "../../fakes/slack-events.js";
+import {
+  buttonClick,
+  eventEnvelope,
+  mentionEvents,
+  messageEvent,
+  slashCommand,
+} from "../../fakes/slack-events.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
 import { eventually, type Harness, startHarness } from "./harness.js";
 
@@ -110,5 +116,21 @@ describe("a replica with no room left for new work", () => {
     expect(harness.fake.visibleText(msg)).not.toContain("end");
     slow.destroy();
     await eventually(() => harness.fake.botMessages("C1", otherTs)[0]);
+  });
+
+  it("tells the asker of a /summarize it could not take, also where the bot may not post", async () => {
+    const model = new ScriptedModel(() => reply("never"));
+    h = await startHarness({
+      model,
+      adapter: { maxWaitingStarts: 0 },
+      setup: (fake) => fake.addChannel({ id: "C2", name: "design", botMember: false }),
+    });
+    const form = slashCommand({ fake: h.fake, channel: "C2", user: "U1", text: "20" });
+    expect((await h.delivery.command(form)).status).toBe(200);
+    const id = form.response_url?.split("/").pop();
+    const post = await eventually(() => h?.fake.responsePosts.find((p) => p.id === id));
+    expect(JSON.stringify(post.body)).toContain(BUSY_NOTICE.slice(0, 40));
+    await h.adapter.idle();
+    expect(model.requests).toHaveLength(0);
   });
 });
