@@ -9,10 +9,10 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage as HttpRequest, ServerResponse } from "node:http";
-import { isIPv6 } from "node:net";
 import { z } from "zod";
 import { type Conversation, turnIdOf } from "../../core/conversation.js";
 import type { IncomingMessage } from "../../core/types.js";
+import { clientKeyOf } from "../../http/client-address.js";
 import { HttpError, readBody, sendJson } from "../../http/server.js";
 import type { Logger } from "../../log.js";
 import { renderChatPage } from "./page.js";
@@ -95,37 +95,9 @@ function verifiedSession(tokens: SessionTokens, token: string): string {
   return id;
 }
 
-/**
- * The person behind a request, as far as a chat without sign-in can tell: the remote address.
- * An IPv6 client is its /64: one machine (privacy extensions) or one home network gets a whole
- * /64 and may pick a fresh address in it for every request.
- */
+/** The person behind a request, as far as a chat without sign-in can tell: the remote address (see client-address.ts). */
 export function remoteUserOf(req: Pick<HttpRequest, "socket">): string {
-  const address = req.socket.remoteAddress ?? "unknown";
-  // IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d; one person, one key.
-  const v4 = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
-  return isIPv6(v4) ? ipv6Slash64(v4) : v4;
-}
-
-/** `a:b:c:d::/64` of an IPv6 address (hex groups without leading zeros, zone id dropped). */
-function ipv6Slash64(address: string): string {
-  const [head = "", tail] = (address.split("%")[0] ?? "").split("::");
-  const groups = (part: string | undefined): string[] =>
-    part ? part.split(":").flatMap((g) => (g.includes(".") ? ipv4Groups(g) : [g])) : [];
-  const left = groups(head);
-  const right = groups(tail);
-  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill("0");
-  const all = [...left, ...zeros, ...right];
-  return `${all
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g, 16).toString(16))
-    .join(":")}::/64`;
-}
-
-/** The two hex groups of a dotted IPv4 tail (`::ffff:1.2.3.4`, NAT64 `64:ff9b::1.2.3.4`). */
-function ipv4Groups(dotted: string): string[] {
-  const [a = 0, b = 0, c = 0, d = 0] = dotted.split(".").map(Number);
-  return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+  return clientKeyOf(req.socket.remoteAddress);
 }
 
 async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
