@@ -129,7 +129,8 @@ export const schema = z.object({
     .default(10_000)
     .describe(
       "Keys the in-memory store (no REDIS_URL) holds at most. Beyond it the least recently used " +
-        "conversation histories are forgotten (logged); locks, dedup marks and limits never are. " +
+        "conversation histories and cached embeddings are forgotten (logged); locks, dedup marks " +
+        "and limits never are. " +
         "10,000 keeps a small pod's memory bounded even when clients open endless new sessions.",
     ),
   HISTORY_MAX_TURNS: int(1, 1000).default(50).describe("Turns kept per thread; older ones are dropped."),

@@ -218,7 +218,9 @@ async function complete(
 /**
  * One model call paid from the user's daily budget: reserve the most it can cost (or throw
  * ThrottledError when that does not fit), stream it, then settle what it reported. A call that
- * breaks off before reporting is charged its prompt: the model read it.
+ * breaks off before reporting is charged its prompt and what it wrote once the model answered or
+ * the user stopped it (the rule chat turns follow); one refused before any answer (model down,
+ * rate limited) costs nothing, so an outage does not use up someone's day.
  */
 async function* budgetedStream(
   run: SummaryRun,
@@ -230,13 +232,19 @@ async function* budgetedStream(
   const most = input + (req.maxOutputTokens ?? deps.settings.maxOutputTokens);
   const reservation = await deps.store.gate.reserveTokens(userKey, most, deps.settings.throttle.dailyTokens);
   if (!reservation) throw new ThrottledError("tokens", DAY_MS - (run.now() % DAY_MS));
-  let spent = input;
+  let spent = 0;
+  let written = "";
+  let reported = false;
   try {
     for await (const event of deps.model.stream(req)) {
-      if (event.type === "done") spent = event.usage.inputTokens + event.usage.outputTokens;
+      if (event.type === "done") {
+        spent = event.usage.inputTokens + event.usage.outputTokens;
+        reported = true;
+      } else if (event.type === "text") written += event.delta;
       yield event;
     }
   } finally {
+    if (!reported && (written !== "" || req.signal.aborted)) spent = input + deps.tokens.count(written);
     await deps.store.gate
       .settleTokens(reservation, spent)
       .catch((err: unknown) => log.error({ err }, "could not settle token usage"));

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "../log.js";
+import { clientKeyOf } from "./client-address.js";
 import type { HostCheck } from "./hosts.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -112,10 +113,13 @@ export class HttpServer {
     });
   }
 
-  /** Per-address connection count; a connection over the address's limit is closed at once. */
+  /**
+   * Per-client connection count (an IPv6 client is its /64, see client-address.ts); a connection
+   * over the client's limit is closed at once.
+   */
   private countConnection(socket: Socket): void {
-    const ip = socket.remoteAddress;
-    if (ip === undefined) return;
+    if (socket.remoteAddress === undefined) return;
+    const ip = clientKeyOf(socket.remoteAddress);
     const open = (this.openByIp.get(ip) ?? 0) + 1;
     if (open > this.limits.maxConnectionsPerIp) {
       socket.destroy();

@@ -42,6 +42,8 @@ export interface StoreKeys {
   vector(key: string): string;
   /** One platform budget's window; every budget of one scope shares the `{budget:scope}` tag. */
   budget(scope: string, name: string): string;
+  /** Whether a key is a cached embedding (under this prefix). */
+  isVector(key: string): boolean;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -58,6 +60,7 @@ export function storeKeys(prefix: string): StoreKeys {
     kv: (key) => `${prefix}kv:${key}`,
     vector: (key) => `${prefix}{vectors}:${key}`,
     budget: (scope, name) => `${prefix}{budget:${scope}}:${name}`,
+    isVector: (key) => key.startsWith(`${prefix}{vectors}:`),
   };
 }
 

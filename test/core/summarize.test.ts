@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LlmError } from "../../src/core/errors.js";
 import type { TranscriptLine } from "../../src/core/types.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
 import { makeConversation } from "../support/conversation.js";
@@ -24,6 +25,17 @@ const request = (lines: TranscriptLine[], sink: RecordingSink, id = `r${Math.ran
   sink,
   subject: "#general",
 });
+
+/** Small requests (so a long channel takes several calls) and a daily budget of `dailyTokens`. */
+const budgeted = (model: ScriptedModel, dailyTokens: number) =>
+  makeConversation({
+    model,
+    settings: {
+      contextTokenBudget: 2500,
+      maxOutputTokens: 200,
+      throttle: { requests: 100, windowMs: 60_000, dailyTokens },
+    },
+  });
 
 describe("Conversation.summarize", () => {
   it("streams a summary of a short channel in one model call", async () => {
@@ -77,14 +89,7 @@ describe("Conversation.summarize", () => {
       },
     ]);
     const dailyTokens = 12_000;
-    const { conversation, store } = makeConversation({
-      model,
-      settings: {
-        contextTokenBudget: 2500,
-        maxOutputTokens: 200,
-        throttle: { requests: 100, windowMs: 60_000, dailyTokens },
-      },
-    });
+    const { conversation, store } = budgeted(model, dailyTokens);
     const sinks = Array.from({ length: 10 }, () => new RecordingSink());
     const results = await Promise.all(
       sinks.map((sink) => conversation.summarize(request(transcript(300), sink))),
@@ -100,6 +105,27 @@ describe("Conversation.summarize", () => {
     }
     // What was spent is what the budget holds: nothing reserved is left behind.
     expect(await store.gate.reserveTokens("slack:U1", dailyTokens - spent, dailyTokens)).not.toBeNull();
+  });
+
+  it("charges nothing for summaries the model refused before answering, so an outage does not use up the day", async () => {
+    let calls = 0;
+    const model = new ScriptedModel((): Step[] =>
+      ++calls <= 5
+        ? [{ type: "fail", error: new LlmError("unavailable", "model is overloaded (503)") }]
+        : reply("Back to normal."),
+    );
+    const dailyTokens = 4000;
+    const { conversation, store } = budgeted(model, dailyTokens);
+    for (let i = 0; i < 5; i++) {
+      expect((await conversation.summarize(request(transcript(40), new RecordingSink()))).outcome).toBe(
+        "error",
+      );
+    }
+    const sink = new RecordingSink();
+    expect((await conversation.summarize(request(transcript(40), sink))).outcome).toBe("answered");
+    expect(sink.visible.at(-1)?.text).toContain("Back to normal.");
+    // Only the summary that was answered is on today's bill.
+    expect(await store.gate.reserveTokens("slack:U1", dailyTokens - 1000, dailyTokens)).not.toBeNull();
   });
 
   it("says there is nothing to summarize in an empty channel", async () => {

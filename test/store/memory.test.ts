@@ -44,9 +44,10 @@ budgetContract("memory", memoryFixture());
 // Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
 // every key a test creates first evicts an old conversation (the fillers, least recently used).
 const CAP = 200;
+const KEYS = storeKeys(PREFIX);
 storeContract(
   `memory (at its cap of ${CAP} keys)`,
-  memoryFixture({ maxKeys: CAP, evictable: storeKeys(PREFIX).isHistory }, CAP),
+  memoryFixture({ maxKeys: CAP, evictable: (key) => KEYS.isHistory(key) || KEYS.isVector(key) }, CAP),
 );
 
 describe("memory store housekeeping", () => {
@@ -114,6 +115,23 @@ describe("memory store size cap", () => {
     const warnings = captured.lines.filter((l) => l.level === WARN && /memory store full/.test(l.msg));
     // Logged once (then at most once a minute), not once per eviction.
     expect(warnings).toHaveLength(1);
+    await store.close();
+  });
+
+  it("stays under the cap, keeping conversations in use, while every new question adds a cached embedding", async () => {
+    const store = createMemoryStore({ log: captureLog().log, maxKeys: 100 });
+    await remember(store, "kept", 0);
+    const vector = new Float32Array([0.6, 0.8]);
+    for (let i = 0; i < 1000; i++) {
+      // What the help-center search caches for each distinct question (30 days by default).
+      await store.vectors.setMany([{ key: `question-${i}`, vector }], 30 * 24 * 3_600_000);
+      if (i % 50 === 0) expect(await store.threads.load("kept")).toHaveLength(1);
+    }
+    expect(store.keyspace.size).toBeLessThanOrEqual(100);
+    expect(await store.threads.load("kept")).toHaveLength(1);
+    const [oldest, newest] = await store.vectors.getMany(["question-0", "question-999"]);
+    expect(oldest).toBeNull();
+    expect(newest && [...newest]).toEqual([...vector]);
     await store.close();
   });
 

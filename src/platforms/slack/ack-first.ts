@@ -30,7 +30,15 @@ export interface Asker {
   channel: string;
   user: string;
   threadTs?: string | undefined;
+  /**
+   * A slash command's response_url: it reaches the asker in any conversation, also one the bot
+   * is not a member of (where an ephemeral message cannot be posted).
+   */
+  responseUrl?: string | undefined;
 }
+
+/** How long the busy notice may take over a response_url. */
+const RESPONSE_URL_TIMEOUT_MS = 10_000;
 
 export class AckFirst {
   private acking = 0;
@@ -101,6 +109,10 @@ export class AckFirst {
 
 /** Tell `asker`, privately, that their message was not taken. */
 export async function tellBusy(api: SlackApi, asker: Asker): Promise<void> {
+  if (asker.responseUrl) {
+    const body = { response_type: "ephemeral", text: BUSY_NOTICE };
+    if (await api.respond(asker.responseUrl, body, { timeoutMs: RESPONSE_URL_TIMEOUT_MS })) return;
+  }
   await api.call("chat.postEphemeral", {
     channel: asker.channel,
     user: asker.user,

@@ -53,6 +53,8 @@ export interface SlackAdapterOptions {
   historyMaxWaitMs?: number;
   /** Starts that may wait for the acks (default MAX_WAITING_STARTS); tests make it small. */
   maxWaitingStarts?: number;
+  /** Longest a start waits for the acks (default MAX_START_DELAY_MS); tests make it long. */
+  maxStartDelayMs?: number;
 }
 
 export interface SlackAdapter extends PlatformAdapter {
@@ -92,9 +94,10 @@ class SlackAdapterImpl implements SlackAdapter {
     const token = env.SLACK_BOT_TOKEN;
     if (!token) throw new Error("SLACK_BOT_TOKEN is required for the Slack adapter");
     this.timeScale = options.timeScale ?? 1;
-    this.acks = new AckFirst(
-      options.maxWaitingStarts === undefined ? undefined : { maxWaitingStarts: options.maxWaitingStarts },
-    );
+    this.acks = new AckFirst({
+      ...(options.maxWaitingStarts !== undefined ? { maxWaitingStarts: options.maxWaitingStarts } : {}),
+      ...(options.maxStartDelayMs !== undefined ? { maxDelayMs: options.maxStartDelayMs } : {}),
+    });
     this.api = new SlackApi({ token, apiUrl: env.SLACK_API_URL, metrics, log });
     const logger = boltLogger(log);
     let receiver: SlackHttpReceiver | SocketModeReceiver;
@@ -236,12 +239,18 @@ class SlackAdapterImpl implements SlackAdapter {
       const parsed = messageEventSchema.safeParse(event);
       if (!parsed.success) return;
       const team = teamOf(body);
-      const route = this.identity ? routeMessage(parsed.data, this.identity, team) : null;
+      if (!this.identity) return;
+      const route = routeMessage(parsed.data, this.identity, team);
+      // Channel chatter the bot ignores takes no start slot: a busy channel must not crowd out
+      // the questions arriving with it (the route depends on the event alone, not on the store).
+      if (route.action === "ignore") {
+        this.deps.log.trace({ reason: route.reason, channel: parsed.data.channel }, "slack message ignored");
+        return;
+      }
       // Only someone the bot would answer hears that it is too busy.
-      const asker =
-        route?.action === "answer" && !route.needsFollowupCheck
-          ? { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs }
-          : undefined;
+      const asker = !route.needsFollowupCheck
+        ? { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs }
+        : undefined;
       this.track(() => this.onMessage(parsed.data, team, enterpriseOf(body)), asker);
     };
     this.app.event("app_mention", onMessage);
@@ -260,7 +269,7 @@ class SlackAdapterImpl implements SlackAdapter {
         return;
       }
       await ack(outgoing({ response_type: "ephemeral" as const, text: ackText(command, parsed.args) }));
-      const asker = { channel: command.channel_id, user: command.user_id };
+      const asker = { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url };
       this.track(
         () =>
           runSummarize(command, parsed.args, {
@@ -288,12 +297,14 @@ class SlackAdapterImpl implements SlackAdapter {
       const value = "value" in action && typeof action.value === "string" ? action.value : "";
       const channel = "channel" in body ? body.channel?.id : undefined;
       const click = { value, clicker: body.user.id, channel };
-      this.track(() =>
-        handleStopClick(click, {
-          api: this.api,
-          conversation: this.deps.conversation,
-          kv: this.deps.store.kv,
-        }),
+      this.track(
+        () =>
+          handleStopClick(click, {
+            api: this.api,
+            conversation: this.deps.conversation,
+            kv: this.deps.store.kv,
+          }),
+        CLICK,
       );
     });
     this.app.action(SHARE_ACTION_ID, async ({ ack, body, action }) => {
@@ -302,11 +313,13 @@ class SlackAdapterImpl implements SlackAdapter {
       const responseUrl =
         "response_url" in body && typeof body.response_url === "string" ? body.response_url : undefined;
       const userId = body.user.id;
-      this.track(() =>
-        shareSummary(
-          { key, userId, responseUrl },
-          { api: this.api, kv: this.deps.store.kv, log: this.deps.log },
-        ),
+      this.track(
+        () =>
+          shareSummary(
+            { key, userId, responseUrl },
+            { api: this.api, kv: this.deps.store.kv, log: this.deps.log },
+          ),
+        CLICK,
       );
     });
   }
@@ -403,14 +416,17 @@ class SlackAdapterImpl implements SlackAdapter {
    * events not acknowledged within 3 seconds. When too many starts wait already, the person the
    * work was for (`asker`) is told to ask again.
    */
-  private track(work: () => Promise<unknown>, asker?: Asker): void {
+  private track(work: () => Promise<unknown>, asker?: Asker | typeof CLICK): void {
     let start = this.acks.afterAcks();
+    // A click on the bot's own button (Stop, Share) is one person's and cheap: never refused, so
+    // Stop still stops an answer while the replica is at its limit of waiting starts.
+    if (!start && asker === CLICK) start = Promise.resolve();
     if (!start) {
       this.deps.log.warn(
-        { waiting: this.acks.size, channel: asker?.channel },
+        { waiting: this.acks.size, channel: asker === CLICK ? undefined : asker?.channel },
         "too many starts waiting: event refused",
       );
-      if (!asker) return;
+      if (!asker || asker === CLICK) return;
       start = Promise.resolve();
       work = () => tellBusy(this.api, asker);
     }
@@ -419,6 +435,9 @@ class SlackAdapterImpl implements SlackAdapter {
     void p.finally(() => this.inflight.delete(p));
   }
 }
+
+/** `track`'s asker for a click on one of the bot's buttons. */
+const CLICK = "click";
 
 /** The Enterprise Grid org of an event envelope (`enterprise_id`, or `enterprise.id` in interactions). */
 function enterpriseOf(body: unknown): string | undefined {

@@ -12,6 +12,7 @@ import type { IncomingMessage as HttpRequest, ServerResponse } from "node:http";
 import { z } from "zod";
 import { type Conversation, turnIdOf } from "../../core/conversation.js";
 import type { IncomingMessage } from "../../core/types.js";
+import { clientKeyOf } from "../../http/client-address.js";
 import { HttpError, readBody, sendJson } from "../../http/server.js";
 import type { Logger } from "../../log.js";
 import { renderChatPage } from "./page.js";
@@ -94,11 +95,9 @@ function verifiedSession(tokens: SessionTokens, token: string): string {
   return id;
 }
 
-/** The person behind a request, as far as a chat without sign-in can tell: the remote address. */
-export function remoteUserOf(req: HttpRequest): string {
-  const address = req.socket.remoteAddress ?? "unknown";
-  // IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d; one person, one key.
-  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+/** The person behind a request, as far as a chat without sign-in can tell: the remote address (see client-address.ts). */
+export function remoteUserOf(req: Pick<HttpRequest, "socket">): string {
+  return clientKeyOf(req.socket.remoteAddress);
 }
 
 async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: number): Promise<T> {

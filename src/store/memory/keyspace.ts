@@ -7,7 +7,8 @@
  * frees keys nobody reads again; the sweep timer is unref'd so it never keeps the process alive.
  *
  * Size cap: with `maxKeys`, a write that would create a key beyond it first evicts the least
- * recently used key the owner marked `evictable` (the store marks conversation histories only).
+ * recently used key the owner marked `evictable` (the store marks conversation histories and
+ * cached embeddings).
  * Locks, turn markers, dedup marks and limit counters are never evicted: losing one would let two
  * turns share a thread, answer a message twice or reset someone's limits. They all expire within
  * a day, so when only they are left the keyspace may pass the cap until they do.

@@ -45,7 +45,9 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     new MemoryKeyspace({
       ...(opts.maxKeys !== undefined ? { maxKeys: opts.maxKeys } : {}),
       // A forgotten old conversation is the price of the cap; see keyspace.ts for what never goes.
-      evictable: keys.isHistory,
+      // Cached embeddings too (one per distinct help-center question, kept for days): a refetch
+      // is all one costs.
+      evictable: (key) => keys.isHistory(key) || keys.isVector(key),
       onEvict: () => {
         evicted += 1;
         const now = Date.now();
@@ -53,7 +55,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
         lastEvictionLogAt = now;
         opts.log.warn(
           { evicted, maxKeys: opts.maxKeys, keys: keyspace.size },
-          "memory store full: evicting the least recently used conversation histories " +
+          "memory store full: evicting the least recently used conversation histories and cached embeddings " +
             "(raise MEMORY_STORE_MAX_KEYS or use Redis)",
         );
       },

@@ -4,7 +4,9 @@
  * allowance by making up new session ids (which it could on main: unlimited guessing).
  */
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage as IncomingHttpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { remoteUserOf } from "../../../src/platforms/web/routes.js";
 import { makeConversation } from "../../support/conversation.js";
 import { reply, ScriptedModel, toolCalls } from "../../support/scripted-model.js";
 import { FactTools } from "../../support/test-tools.js";
@@ -91,5 +93,24 @@ describe("web chat identity", () => {
     const threads = new Set(tools.calls.map((c) => c.ctx.threadKey));
     expect(users).toEqual(["web:local:127.0.0.1", "web:local:127.0.0.1"]);
     expect(threads.size).toBe(2);
+  });
+});
+
+describe("web chat user behind an IPv6 address", () => {
+  const userOf = (remoteAddress: string) =>
+    remoteUserOf({ socket: { remoteAddress } } as Pick<IncomingHttpRequest, "socket">);
+
+  it("is one user across the fresh addresses a client can pick in its /64", () => {
+    const first = userOf("2001:db8:aa:bb:1111:2222:3333:4444");
+    expect(userOf("2001:db8:aa:bb::1")).toBe(first);
+    expect(userOf("2001:0db8:00aa:00bb:ffff:ffff:ffff:fffe")).toBe(first);
+    expect(userOf("2001:DB8:AA:BB::9%eth0")).toBe(first);
+    expect(userOf("2001:db8:aa:bc::1")).not.toBe(first);
+  });
+
+  it("keeps IPv4 clients (also on a dual-stack socket) apart by their address", () => {
+    expect(userOf("::ffff:192.0.2.7")).toBe("192.0.2.7");
+    expect(userOf("192.0.2.7")).toBe("192.0.2.7");
+    expect(userOf("192.0.2.8")).not.toBe(userOf("192.0.2.7"));
   });
 });
