@@ -41,7 +41,7 @@ describe("AnswerStream", () => {
   it("keeps concurrent answers in one scope within the shared edit budget and finishes all of them", async () => {
     const sinks = Array.from(
       { length: 8 },
-      () => new RecordingSink({ scope: "ws1", scopeEdits: 5, windowMs: 300 }),
+      () => new RecordingSink({ scope: "ws1", scopeEdits: 5, windowMs: 1000 }),
     );
     const budgets = localBudgets();
     const words = Array.from({ length: 40 }, (_, i) => `t${i} `);
@@ -51,8 +51,13 @@ describe("AnswerStream", () => {
       .filter((c) => c.op === "edit")
       .map((c) => c.at)
       .sort((a, b) => a - b);
-    // No sliding 300 ms window holds more than 5 edits.
-    for (let i = 5; i < edits.length; i++) expect(edits[i]! - edits[i - 5]!).toBeGreaterThanOrEqual(300);
+    // No sliding 1 s window holds more than 5 edits. The budget spaces its grants by the store's
+    // clock; the sink notes each edit when it is called, a callback later, which can make two of
+    // them look up to that delay closer than they were granted (299 ms seen for a 300 ms window on
+    // a busy machine). SKEW_MS allows for that, small next to the window it checks.
+    const SKEW_MS = 50;
+    for (let i = 5; i < edits.length; i++)
+      expect(edits[i]! - edits[i - 5]!).toBeGreaterThanOrEqual(1000 - SKEW_MS);
     for (const sink of sinks) expect(sink.visible).toEqual([{ text: words.join(""), state: "done" }]);
   });
 
