@@ -155,6 +155,18 @@ export interface RateBudgetStore {
   settle(req: { scope: string; name: string; id: string; used: boolean }): Promise<boolean>;
 }
 
+/**
+ * Records about one person that `/forget` erases (docs/privacy.md): conversation histories,
+ * feedback, hand-offs. Each part keeps an index per user key (`userKeyOf`), so forgetting a person
+ * never scans the store.
+ */
+export interface PersonalRecords {
+  /** What these records are, for the confirmation the person gets ("conversations", "ratings"). */
+  readonly kind: string;
+  /** Delete every record of the person with this user key; returns how many were deleted. */
+  forgetUser(userKey: string): Promise<number>;
+}
+
 export interface Store {
   readonly kind: "redis" | "memory";
   readonly gate: GateStore;

@@ -37,7 +37,31 @@ export interface IncomingMessage {
   userName?: string;
   /** Set by the adapter; when absent, a `dm` is private and anything else shared (`audienceOf`). */
   audience?: Audience;
+  /** Files attached to the message (screenshots, logs, PDFs): read by the core within limits. */
+  attachments?: IncomingAttachment[] | undefined;
 }
+
+/**
+ * A file attached to a chat message. The adapter knows where it lives and how to fetch it (Slack:
+ * `url_private` with the workspace's token; Discord: the CDN URL; web chat: bytes already
+ * uploaded); the core decides whether and how to read it.
+ */
+export interface IncomingAttachment {
+  /** File name as the platform shows it. */
+  name: string;
+  /** The MIME type the platform declares. A hint only: the content decides. */
+  declaredType?: string | undefined;
+  /** The size the platform declares. Never trusted for limits: `read` enforces them. */
+  declaredBytes?: number | undefined;
+  /**
+   * The file's bytes: at most `maxBytes` (counted while streaming, whatever was declared), within
+   * `timeoutMs`. Rejects with an `AttachmentError` ("too_big", "timeout", "download_failed").
+   */
+  read(limits: { maxBytes: number; timeoutMs: number; signal: AbortSignal }): Promise<Uint8Array>;
+}
+
+/** A conversation wherever it is: the parts of a message that name its thread (see `threadKeyOf`). */
+export type ConversationRef = Pick<IncomingMessage, "platform" | "workspaceId" | "channelId" | "threadId">;
 
 /** Who can read the message's conversation; shared unless the adapter or the kind says private. */
 export function audienceOf(msg: Pick<IncomingMessage, "audience" | "kind">): Audience {
