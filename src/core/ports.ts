@@ -2,7 +2,7 @@
  * The ports the core needs. `store/`, `llm/`, `tools/` and the platform adapters implement
  * them; only `main.ts` wires concrete implementations in.
  */
-import type { Audience, ModelMessage, StoredTurn, ToolCall } from "./types.js";
+import type { Audience, ConversationRef, ModelMessage, StoredTurn, ToolCall } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
 // Stores
@@ -165,6 +165,28 @@ export interface PersonalRecords {
   readonly kind: string;
   /** Delete every record of the person with this user key; returns how many were deleted. */
   forgetUser(userKey: string): Promise<number>;
+}
+
+/** Why and by whom a conversation is handed to a person. */
+export interface HandoffRequest {
+  conversation: ConversationRef;
+  /** The customer: the person who asked in `conversation`. */
+  userId: string;
+  /** See `IncomingMessage.userScope`. */
+  userScope?: string | undefined;
+  userName?: string | undefined;
+  /** In the customer's or the model's words ("asked for a person", "answer was not helpful"). */
+  reason: string;
+  trigger: "tool" | "button" | "command";
+}
+
+/**
+ * Hands conversations to the support team (docs/handoff.md). `request` tells the customer what
+ * happens (a person will take over, or how to reach support when no team channel is set) and is a
+ * no-op while the conversation is already handed off.
+ */
+export interface HandoffRequests {
+  request(req: HandoffRequest): Promise<void>;
 }
 
 export interface Store {

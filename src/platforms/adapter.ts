@@ -3,7 +3,7 @@
  */
 import type { Env } from "../config.js";
 import type { Conversation } from "../core/conversation.js";
-import type { Store } from "../core/ports.js";
+import type { HandoffRequests, Store } from "../core/ports.js";
 import type { Platform } from "../core/types.js";
 import type { HttpServer } from "../http/server.js";
 import type { Logger } from "../log.js";
@@ -28,4 +28,6 @@ export interface AdapterDeps {
   store: Store;
   log: Logger;
   metrics: Metrics;
+  /** Hand-offs to the support team (Talk to a person, /handoff); absent in tests that do not need them. */
+  handoffs?: HandoffRequests;
 }
