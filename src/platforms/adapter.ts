@@ -30,4 +30,11 @@ export interface AdapterDeps {
   metrics: Metrics;
   /** Hand-offs to the support team (Talk to a person, /handoff); absent in tests that do not need them. */
   handoffs?: HandoffRequests;
+  /** Who may run admin commands (channel on/off, deleting a person's data by id); nobody when absent. */
+  admins?: AdminCheck;
+}
+
+/** Admins are listed per platform (and optionally per workspace or guild) in the policy file. */
+export interface AdminCheck {
+  isAdmin(who: { platform: Platform; workspaceId: string; userId: string }): boolean;
 }
