@@ -245,6 +245,37 @@ export const schema = z.object({
         "(403), so a DNS-rebinding web page cannot reach the chat or, while it is on, /metrics.",
     ),
 
+  // --- Attachments
+  MODEL_VISION: z
+    .enum(["auto", "on", "off"])
+    .default("auto")
+    .describe(
+      "Whether OPENAI_MODEL accepts images. `auto`: yes for OpenAI's vision models (gpt-4o, gpt-4.1, gpt-4.5, gpt-5, gpt-4-turbo, o1, o3, o4-mini and their variants) and the offline demo model, no for other names (a model behind Ollama or vLLM: set `on` if it takes images). Without vision an attached image gets a one-line notice instead.",
+    ),
+  MAX_ATTACHMENTS: int(0, 20)
+    .default(4)
+    .describe(
+      "Files read per message (screenshots, logs, PDFs); each further file gets a one-line notice. 0: no file is read.",
+    ),
+  MAX_ATTACHMENT_BYTES: int(1024, 50 * 1024 * 1024)
+    .default(10 * 1024 * 1024)
+    .describe(
+      "Largest file read, in bytes (default 10 MiB), counted while downloading whatever size the platform declared; a larger file gets a one-line notice.",
+    ),
+  MAX_IMAGE_PIXELS: int(10_000, 50_000_000)
+    .default(2_000_000)
+    .describe(
+      "Images are scaled down to at most this many pixels (and re-encoded within 1.5 MB) before the model sees them. OpenAI reduces a high-detail image to 768 px on its short side anyway, so ~2 MP keeps screenshot text legible without uploading more than is used.",
+    ),
+  ATTACHMENT_TEXT_TOKENS: int(100, 100_000)
+    .default(4_000)
+    .describe(
+      "Tokens of one text file or PDF given to the model; the rest is cut, and the answer says so. Counted in CONTEXT_TOKEN_BUDGET like the message itself.",
+    ),
+  ATTACHMENT_TIMEOUT_MS: int(1000, 300_000)
+    .default(20_000)
+    .describe("Milliseconds one attached file may take to download; then it gets a one-line notice."),
+
   // --- Slack
   SLACK_BOT_TOKEN: optionalString.describe(
     "Bot User OAuth Token (`xoxb-...`); enables Slack. Unset: Slack off.",

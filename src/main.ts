@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { Conversation } from "./core/conversation.js";
 import type { Store } from "./core/ports.js";
+import { attachmentSettings, createFileReaders } from "./files/index.js";
 import { createHostChecks } from "./http/hosts.js";
 import { registerOpsRoutes } from "./http/ops.js";
 import { HttpServer } from "./http/server.js";
@@ -112,7 +113,9 @@ export async function startService(config: Config, log: Logger): Promise<Running
       maxInputChars: env.MAX_INPUT_CHARS,
       maxToolRounds: env.MAX_TOOL_ROUNDS,
       maxParallelToolCalls: env.MAX_PARALLEL_TOOL_CALLS,
+      attachments: attachmentSettings(env, config.demoModel),
     },
+    files: createFileReaders(),
   });
 
   const http = new HttpServer(log, {

@@ -8,6 +8,9 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { admit } from "./admission.js";
 import { AnswerStream } from "./answer-stream.js";
+import type { FileReaders } from "./attachments/ports.js";
+import type { AttachmentSettings } from "./attachments/settings.js";
+import { TurnAttachments } from "./attachments/turn.js";
 import { turnTokens } from "./budget.js";
 import { withSources } from "./citations.js";
 import { EditBudgets } from "./edit-budget.js";
@@ -57,6 +60,8 @@ export interface ConversationSettings {
   maxToolRounds: number;
   /** Tool calls run per model round (MAX_PARALLEL_TOOL_CALLS); extra calls are answered "not run". */
   maxParallelToolCalls: number;
+  /** Limits for attached files (docs/attachments.md); defaults when absent. */
+  attachments?: AttachmentSettings | undefined;
 }
 
 export interface ConversationDeps {
@@ -67,6 +72,8 @@ export interface ConversationDeps {
   log: Logger;
   metrics: Metrics;
   settings: ConversationSettings;
+  /** Image and PDF decoders for attachments; without them only text files are read. */
+  files?: FileReaders | undefined;
   now?: () => number;
 }
 
@@ -270,7 +277,9 @@ export class Conversation {
     }
     if (admission.kind === "refused") return refuse(admission.outcome, admission.error);
     // Checked after dedup, so a platform's second delivery of a bad message gets no second notice.
-    if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
+    // A screenshot with no words is a question too.
+    if (text === "" && !msg.attachments?.length)
+      return refuse("rejected", new InputError("empty_message", "empty message"));
     if (text.length > settings.maxInputChars) {
       return refuse(
         "rejected",
@@ -280,6 +289,19 @@ export class Conversation {
         }),
       );
     }
+
+    // Attached files are downloaded before the thread is taken, so they never hold it up.
+    const attached = await TurnAttachments.read(
+      msg.attachments,
+      {
+        settings: settings.attachments,
+        readers: this.deps.files,
+        counter: this.deps.tokens,
+        model: this.deps.model,
+        log,
+      },
+      signal,
+    );
 
     // 2. Wait for the thread: one turn at a time, in order.
     let ticket: ThreadTicket | null = null;
@@ -328,6 +350,7 @@ export class Conversation {
     try {
       if (sink.status)
         sink.status("thinking...").catch((err: unknown) => log.debug({ err }, "status failed"));
+      attached.startDescribing(signal);
       const out = await generate({
         model: this.deps.model,
         tools: this.deps.tools,
@@ -344,7 +367,11 @@ export class Conversation {
         // Older turns of a shared thread may hold results stored before personal data was kept out.
         history:
           audience === "shared" ? redactPersonalHistory(ticket.history, this.deps.tools) : ticket.history,
-        userEntry: { role: "user", content: text, ...(msg.userName ? { name: safeName(msg.userName) } : {}) },
+        userEntry: attached.forModel({
+          role: "user",
+          content: text,
+          ...(msg.userName ? { name: safeName(msg.userName) } : {}),
+        }),
         budgetTokens: settings.contextTokenBudget,
         maxOutputTokens: settings.maxOutputTokens,
         maxToolRounds: settings.maxToolRounds,
@@ -367,13 +394,14 @@ export class Conversation {
       const ending = this.ending(out.error, out.finishReason, signal, written);
       result.outcome = ending.outcome;
       if (ending.code) result.code = ending.code;
-      result.text = withPrivacyNote(ending.text, out.privately);
+      result.text = attached.withNotes(withPrivacyNote(ending.text, out.privately));
 
       // 4. Once the answer's messages exist (so the thread's next answer lands below them),
       // save what the user saw and count the tokens, in parallel (two round trips at most).
       await atMost(answer.posted(), POSTED_WAIT_MAX_MS);
       const shown = answer.current.trim() !== "";
-      const entries = closeTurn(out.entries, answer.current);
+      const entries = await attached.forHistory(closeTurn(out.entries, answer.current));
+      await attached.addUsageTo(out.usage);
       const save =
         shown || !out.error
           ? store.threads.commit(

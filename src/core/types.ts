@@ -83,9 +83,26 @@ export interface ToolCall {
   arguments: string;
 }
 
+/**
+ * A part of a user message after its text: an attached file's text, or an image. Only the current
+ * turn's message carries parts; the stored turn keeps a one-line description instead (never bytes).
+ */
+export type ContentPart =
+  | { type: "text"; text: string }
+  | {
+      type: "image";
+      mime: "image/png" | "image/jpeg" | "image/webp" | "image/gif";
+      /** The (re-encoded) image, base64. */
+      base64: string;
+      width: number;
+      height: number;
+      /** OpenAI's detail level: decides the image's token cost (llm/image-tokens.ts). */
+      detail: "low" | "high";
+    };
+
 /** What the history remembers of a turn: user message, tool rounds, answer. */
 export type HistoryEntry =
-  | { role: "user"; content: string; name?: string | undefined }
+  | { role: "user"; content: string; name?: string | undefined; parts?: ContentPart[] | undefined }
   | { role: "assistant"; content: string | null; toolCalls?: ToolCall[] | undefined }
   | { role: "tool"; toolCallId: string; name: string; content: string };
 

@@ -2,11 +2,12 @@
  * Our message and tool shapes -> OpenAI chat-completions request params.
  */
 import type {
+  ChatCompletionContentPart,
   ChatCompletionFunctionTool,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import type { ToolSpec } from "../core/ports.js";
-import type { ModelMessage } from "../core/types.js";
+import type { ContentPart, ModelMessage } from "../core/types.js";
 
 /** OpenAI rejects a `name` outside `^[a-zA-Z0-9_-]{1,64}$` with a 400, and display names have spaces. */
 const NAME_MAX_CHARS = 64;
@@ -32,7 +33,8 @@ function toOpenAiMessage(m: ModelMessage): ChatCompletionMessageParam {
       return { role: "system", content: m.content };
     case "user": {
       const name = toOpenAiName(m.name);
-      return name ? { role: "user", content: m.content, name } : { role: "user", content: m.content };
+      const content = m.parts && m.parts.length > 0 ? toOpenAiParts(m.content, m.parts) : m.content;
+      return name ? { role: "user", content, name } : { role: "user", content };
     }
     case "assistant":
       if (m.toolCalls && m.toolCalls.length > 0) {
@@ -51,6 +53,20 @@ function toOpenAiMessage(m: ModelMessage): ChatCompletionMessageParam {
     case "tool":
       return { role: "tool", tool_call_id: m.toolCallId, content: m.content };
   }
+}
+
+/** The message text first (when there is any), then attached files' text and images. */
+function toOpenAiParts(text: string, parts: ContentPart[]): ChatCompletionContentPart[] {
+  const out: ChatCompletionContentPart[] = text === "" ? [] : [{ type: "text", text }];
+  for (const p of parts) {
+    if (p.type === "text") out.push({ type: "text", text: p.text });
+    else
+      out.push({
+        type: "image_url",
+        image_url: { url: `data:${p.mime};base64,${p.base64}`, detail: p.detail },
+      });
+  }
+  return out;
 }
 
 export function toOpenAiTools(tools: ToolSpec[]): ChatCompletionFunctionTool[] {

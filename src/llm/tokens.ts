@@ -7,6 +7,7 @@
 import { get_encoding, type Tiktoken } from "tiktoken";
 import type { TokenCounter } from "../core/ports.js";
 import type { ModelMessage } from "../core/types.js";
+import { imageTokens } from "./image-tokens.js";
 
 export type EncodingName = "o200k_base" | "cl100k_base";
 
@@ -122,6 +123,10 @@ export function createTokenCounter(model: string): CountingTokenCounter {
         case "user":
           total += count(m.content);
           if (m.name) total += count(m.name) + TOKENS_PER_NAME;
+          for (const part of m.parts ?? []) {
+            total +=
+              part.type === "text" ? count(part.text) : imageTokens(part.width, part.height, part.detail);
+          }
           break;
         case "assistant":
           if (m.content) total += count(m.content);

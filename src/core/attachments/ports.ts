@@ -1,0 +1,35 @@
+/**
+ * What the core needs to turn file bytes into model input. Implemented with libraries outside the
+ * core (src/files/): sharp for images, unpdf (PDF.js) for PDF text.
+ */
+
+export type ImageMime = "image/png" | "image/jpeg" | "image/webp" | "image/gif";
+
+export interface PreparedImage {
+  mime: ImageMime;
+  bytes: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface ImageCodec {
+  /**
+   * Decode the image, turn it upright, scale it to at most `maxPixels` and re-encode it within
+   * `maxBytes` (which also drops its metadata: camera, location). Rejects when the bytes are not
+   * a decodable image, or it cannot be made small enough.
+   */
+  prepare(bytes: Uint8Array, limits: { maxPixels: number; maxBytes: number }): Promise<PreparedImage>;
+}
+
+export interface PdfTextReader {
+  /**
+   * The text of the PDF, pages in order, stopping once `maxChars` are collected. Rejects when
+   * the bytes are not a readable PDF (damaged, encrypted).
+   */
+  text(bytes: Uint8Array, limits: { maxChars: number }): Promise<{ text: string; pages: number }>;
+}
+
+export interface FileReaders {
+  images: ImageCodec;
+  pdf: PdfTextReader;
+}

@@ -1,0 +1,225 @@
+/**
+ * Reads a message's attachments within the limits: downloads each one (at most `maxFiles`, each
+ * within `maxBytes` and `timeoutMs`), decides what it is from its bytes, and turns it into model
+ * input: images as image parts (re-encoded within the pixel and byte limits), text files and PDF
+ * text as text parts cut to `textTokens`. Whatever is not read keeps its reason, for one line in
+ * the answer. Bytes live only in memory, for this turn.
+ */
+import type { Logger } from "../../log.js";
+import { AttachmentError } from "../errors.js";
+import type { TokenCounter } from "../ports.js";
+import type { ContentPart, IncomingAttachment } from "../types.js";
+import { formatBytes, safeFileName } from "./format.js";
+import type { FileReaders } from "./ports.js";
+import type { AttachmentSettings } from "./settings.js";
+import { sniff } from "./sniff.js";
+import { cutToTokens } from "./text.js";
+
+export type UnreadReason =
+  | "too_big"
+  | "timeout"
+  | "download_failed"
+  | "unsupported"
+  | "no_vision"
+  | "over_count"
+  | "unreadable"
+  | "no_text";
+
+export interface ReadFile {
+  /** 1-based position in the message. */
+  index: number;
+  name: string;
+  /** The type the bytes showed (or the declared one when the file was never downloaded). */
+  mime?: string | undefined;
+  /** Bytes downloaded (or the declared size when the file was never downloaded). */
+  bytes?: number | undefined;
+  /** "1280x800", "340 lines", "3 pages": what the model and the history are told besides type and size. */
+  detail?: string | undefined;
+  /** What the model gets: a header and the content (or only a header when not read). */
+  parts: ContentPart[];
+  unread?: { reason: UnreadReason; label?: string | undefined } | undefined;
+  cut?: { keptTokens: number; totalTokens: number } | undefined;
+}
+
+export interface ReadContext {
+  settings: AttachmentSettings;
+  readers: FileReaders | undefined;
+  counter: TokenCounter;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** Every attachment of the message, in order, read or with the reason it was not. Never throws. */
+export async function readAttachments(list: IncomingAttachment[], ctx: ReadContext): Promise<ReadFile[]> {
+  return Promise.all(
+    list.map((attachment, i) =>
+      readOne(attachment, i + 1, ctx).catch((err: unknown): ReadFile => {
+        ctx.log.warn({ err, index: i + 1 }, "attachment could not be read");
+        return unread(i + 1, attachment, "unreadable");
+      }),
+    ),
+  );
+}
+
+async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): Promise<ReadFile> {
+  const { settings, log } = ctx;
+  if (index > settings.maxFiles) return unread(index, a, "over_count");
+  if (a.declaredBytes !== undefined && a.declaredBytes > settings.maxBytes)
+    return unread(index, a, "too_big");
+
+  let bytes: Uint8Array;
+  try {
+    bytes = await download(a, settings, ctx.signal);
+  } catch (err) {
+    const reason = err instanceof AttachmentError ? err.code : "download_failed";
+    log.info(
+      { index, reason, err: err instanceof AttachmentError ? undefined : err },
+      "attachment not downloaded",
+    );
+    return unread(index, a, reason);
+  }
+  // The adapter's read should stop at the cap; this holds even when it did not.
+  if (bytes.length > settings.maxBytes) return unread(index, a, "too_big");
+
+  const found = sniff(bytes, a.name);
+  const file: ReadFile = {
+    index,
+    name: safeFileName(a.name),
+    mime: found.mime,
+    bytes: bytes.length,
+    parts: [],
+  };
+  log.info(
+    { index, kind: found.kind, mime: found.mime, bytes: bytes.length, declared: a.declaredType },
+    "attachment downloaded",
+  );
+  switch (found.kind) {
+    case "other":
+      return withHeader({ ...file, unread: { reason: "unsupported", label: found.label } });
+    case "image": {
+      if (!settings.vision) return withHeader({ ...file, unread: { reason: "no_vision" } });
+      if (!ctx.readers) return withHeader({ ...file, unread: { reason: "unsupported", label: "image" } });
+      let image: Awaited<ReturnType<FileReaders["images"]["prepare"]>>;
+      try {
+        image = await ctx.readers.images.prepare(bytes, {
+          maxPixels: settings.maxImagePixels,
+          maxBytes: settings.maxImageBytes,
+        });
+      } catch (err) {
+        log.info({ index, err }, "image could not be decoded");
+        return withHeader({ ...file, unread: { reason: "unreadable" } });
+      }
+      file.detail = `${image.width}x${image.height}`;
+      return withHeader(file, {
+        type: "image",
+        mime: image.mime,
+        base64: Buffer.from(image.bytes).toString("base64"),
+        width: image.width,
+        height: image.height,
+        // Screenshots carry small text (error messages, codes): only high detail can read it.
+        detail: "high",
+      });
+    }
+    case "pdf": {
+      if (!ctx.readers) return withHeader({ ...file, unread: { reason: "unsupported", label: "PDF" } });
+      let pdf: { text: string; pages: number };
+      try {
+        pdf = await ctx.readers.pdf.text(bytes, { maxChars: settings.textTokens * 12 });
+      } catch (err) {
+        log.info({ index, err }, "PDF could not be read");
+        return withHeader({ ...file, unread: { reason: "unreadable" } });
+      }
+      file.detail = `${pdf.pages} ${pdf.pages === 1 ? "page" : "pages"}`;
+      if (pdf.text.trim() === "") return withHeader({ ...file, unread: { reason: "no_text" } });
+      return withText(file, pdf.text, ctx);
+    }
+    case "text": {
+      const lines = found.text === "" ? 0 : found.text.split("\n").length;
+      file.detail = `${lines} ${lines === 1 ? "line" : "lines"}`;
+      return withText(file, found.text, ctx);
+    }
+  }
+}
+
+/** The bytes within the size cap and the time limit, whatever the adapter's `read` does about them. */
+async function download(a: IncomingAttachment, settings: AttachmentSettings, turn: AbortSignal) {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(turn.reason);
+  turn.addEventListener("abort", onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort("timeout");
+      reject(new AttachmentError("timeout", `no complete download within ${settings.timeoutMs} ms`));
+    }, settings.timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      a.read({ maxBytes: settings.maxBytes, timeoutMs: settings.timeoutMs, signal: controller.signal }),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+    turn.removeEventListener("abort", onAbort);
+  }
+}
+
+function withText(file: ReadFile, text: string, ctx: ReadContext): ReadFile {
+  const kept = cutToTokens(text, ctx.settings.textTokens, ctx.counter);
+  file.cut = kept.cut;
+  const note = kept.cut
+    ? `\n[cut here: only the first ~${kept.cut.keptTokens} of ~${kept.cut.totalTokens} tokens of this file are included]`
+    : "";
+  return withHeader(file, { type: "text", text: `${kept.text}${note}` });
+}
+
+/** The file's header line first (so the model knows what follows), then its content part. */
+function withHeader(file: ReadFile, content?: ContentPart): ReadFile {
+  const header = `[${describeFile(file)}${file.unread ? `: not read, ${reasonText(file.unread)}` : ""}]`;
+  if (!content) file.parts = [{ type: "text", text: header }];
+  else if (content.type === "text") file.parts = [{ type: "text", text: `${header}\n${content.text}` }];
+  else file.parts = [{ type: "text", text: header }, content];
+  return file;
+}
+
+function unread(index: number, a: IncomingAttachment, reason: UnreadReason): ReadFile {
+  return withHeader({
+    index,
+    name: safeFileName(a.name),
+    mime: a.declaredType,
+    bytes: a.declaredBytes,
+    parts: [],
+    unread: { reason },
+  });
+}
+
+/** `Attachment 2: "screen.png", image/png, 1280x800, 210 KB` */
+export function describeFile(file: ReadFile): string {
+  const facts = [file.mime, file.detail, file.bytes === undefined ? undefined : formatBytes(file.bytes)];
+  const known = facts.filter((f): f is string => !!f);
+  return `Attachment ${file.index}: "${file.name}"${known.length > 0 ? `, ${known.join(", ")}` : ""}`;
+}
+
+/** Why a file was not read, as the end of a sentence ("it is larger than the 10 MB limit"). */
+export function reasonText(unread: NonNullable<ReadFile["unread"]>, settings?: AttachmentSettings): string {
+  switch (unread.reason) {
+    case "too_big":
+      return settings ? `it is larger than the ${formatBytes(settings.maxBytes)} limit` : "it is too large";
+    case "timeout":
+      return "the download took too long";
+    case "download_failed":
+      return "it could not be downloaded";
+    case "unsupported":
+      return `I can't read this type of file${unread.label ? ` (${unread.label})` : ""}`;
+    case "no_vision":
+      return "the AI model I use cannot see images";
+    case "over_count":
+      return settings
+        ? `I read at most ${settings.maxFiles} files per message`
+        : "too many files in one message";
+    case "unreadable":
+      return "the file seems damaged or is not what its name says";
+    case "no_text":
+      return "the PDF has no text to read (a scan?)";
+  }
+}

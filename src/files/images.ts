@@ -1,0 +1,55 @@
+/**
+ * The `ImageCodec` port on sharp (libvips, prebuilt for linux-x64/arm64 glibc and musl, installed
+ * from npm with no compiler). Every image is decoded and re-encoded: the model gets an upright
+ * image within the pixel and byte limits, in a format every vision API takes, with no metadata
+ * (EXIF location of a phone photo never leaves the service). Animated GIFs give their first frame.
+ */
+import sharp from "sharp";
+import type { ImageCodec, ImageMime, PreparedImage } from "../core/attachments/ports.js";
+
+/**
+ * Larger images are refused before decoding (a few KB of PNG can declare billions of pixels):
+ * 50 MP is a 8660 x 5773 photo, ~200 MB of pixels while being scaled.
+ */
+const INPUT_MAX_PIXELS = 50_000_000;
+/** Each try that is still over the byte limit scales the image down by this factor. */
+const SHRINK_PER_TRY = 0.7;
+const MAX_TRIES = 4;
+/** JPEG quality for images that are too large as PNG (photos): small, and text stays legible. */
+const JPEG_QUALITY = 80;
+
+export function createSharpImageCodec(): ImageCodec {
+  return {
+    async prepare(bytes, limits): Promise<PreparedImage> {
+      const input = () => sharp(bytes, { limitInputPixels: INPUT_MAX_PIXELS, failOn: "error" });
+      const meta = await input().metadata();
+      const width = meta.autoOrient.width;
+      const height = meta.autoOrient.height;
+      if (!width || !height) throw new Error("image without dimensions");
+      // Screenshots (PNG, GIF, WebP lossless) stay lossless while they fit; photos are JPEG anyway.
+      const lossless = meta.format !== "jpeg";
+      let scale = Math.min(1, Math.sqrt(limits.maxPixels / (width * height)));
+      for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+        const w = Math.max(1, Math.floor(width * scale));
+        const h = Math.max(1, Math.floor(height * scale));
+        const resized = input().autoOrient().resize(w, h, { fit: "fill" });
+        const formats: ImageMime[] = lossless ? ["image/png", "image/jpeg"] : ["image/jpeg"];
+        for (const mime of formats) {
+          const encoded =
+            mime === "image/png"
+              ? resized.clone().png({ compressionLevel: 9, palette: false })
+              : resized
+                  .clone()
+                  .flatten({ background: "#ffffff" })
+                  .jpeg({ quality: JPEG_QUALITY, mozjpeg: true });
+          const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
+          if (data.length <= limits.maxBytes) {
+            return { mime, bytes: new Uint8Array(data), width: info.width, height: info.height };
+          }
+        }
+        scale *= SHRINK_PER_TRY;
+      }
+      throw new Error(`image stays over ${limits.maxBytes} bytes even scaled down`);
+    },
+  };
+}
