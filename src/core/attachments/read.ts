@@ -134,7 +134,7 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
       return withText(file, pdf.text, ctx);
     }
     case "text": {
-      const lines = found.text === "" ? 0 : found.text.split("\n").length;
+      const lines = found.text === "" ? 0 : found.text.replace(/\r?\n$/, "").split("\n").length;
       file.detail = `${lines} ${lines === 1 ? "line" : "lines"}`;
       return withText(file, found.text, ctx);
     }

@@ -3,6 +3,7 @@
  * a request for missing details, or the plain offline answer. Pure and deterministic.
  */
 import { answerFromToolResults, contentText, splitPieces, trailingToolResults } from "./answers.js";
+import { attachmentReport, imageDescriptions } from "./attachments.js";
 import { detectIntents } from "./intents.js";
 import { extractiveSummary } from "./summary.js";
 import type { ChatRequestBody, UsageBody } from "./types.js";
@@ -33,6 +34,11 @@ export function demoReply(body: ChatRequestBody, requestIndex: number, offline: 
   const messages = body.messages;
   const results = trailingToolResults(messages);
   if (results) return textReply(answerFromToolResults(results));
+
+  const described = imageDescriptions(messages);
+  if (described !== undefined) return textReply(described);
+  const report = attachmentReport(messages);
+  if (report) return textReply(report);
 
   const last = messages[messages.length - 1];
   const system = messages.filter((m) => m.role === "system" || m.role === "developer");
@@ -67,12 +73,17 @@ const CHARS_PER_TOKEN = 4;
 /** Per-message framing and reply priming, as OpenAI counts them (see src/llm/tokens.ts). */
 const TOKENS_PER_MESSAGE = 3;
 const REPLY_PRIMING_TOKENS = 3;
+const IMAGE_TOKENS = 85;
 
 /** Prompt tokens of a request, estimated from its characters (not a tokenizer: see above). */
 export function estimatePromptTokens(body: ChatRequestBody): number {
   let chars = 0;
   for (const m of body.messages) {
     chars += contentText(m.content).length + (m.name?.length ?? 0);
+    if (Array.isArray(m.content)) {
+      // An image costs at least OpenAI's 85 base tokens (src/llm/image-tokens.ts).
+      for (const p of m.content) if (p.type === "image_url") chars += IMAGE_TOKENS * CHARS_PER_TOKEN;
+    }
     for (const c of m.tool_calls ?? []) chars += c.function.name.length + c.function.arguments.length;
   }
   if (body.tools && body.tools.length > 0) chars += JSON.stringify(body.tools).length;

@@ -6,7 +6,10 @@ import type { IncomingHttpHeaders } from "node:http";
 /** A chat message as it arrives on the wire (loosely typed: the server must not crash on odd input). */
 export interface ChatRequestMessage {
   role: "system" | "developer" | "user" | "assistant" | "tool" | (string & {});
-  content?: string | Array<{ type: string; text?: string }> | null;
+  content?:
+    | string
+    | Array<{ type: string; text?: string; image_url?: { url: string; detail?: string } }>
+    | null;
   name?: string;
   tool_calls?: Array<{ id: string; type?: string; function: { name: string; arguments: string } }>;
   tool_call_id?: string;

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { imageTokens } from "../../src/llm/image-tokens.js";
+import { createTokenCounter } from "../../src/llm/tokens.js";
+import { modelSeesImages } from "../../src/llm/vision.js";
+
+describe("image token cost", () => {
+  it("follows OpenAI's worked examples of the tile formula", () => {
+    // 1024 x 1024 high: scaled to 768 x 768, 4 tiles.
+    expect(imageTokens(1024, 1024, "high")).toBe(765);
+    // 2048 x 4096 high: fits 1024 x 2048, then 768 x 1536, 6 tiles.
+    expect(imageTokens(2048, 4096, "high")).toBe(1105);
+    expect(imageTokens(4096, 8192, "low")).toBe(85);
+  });
+
+  it("counts an image in the context budget of a message", () => {
+    const counter = createTokenCounter("gpt-4o-mini");
+    const text = counter.countMessages([{ role: "user", content: "look" }]);
+    const withImage = counter.countMessages([
+      {
+        role: "user",
+        content: "look",
+        parts: [
+          { type: "image", mime: "image/png", base64: "AAAA", width: 1024, height: 1024, detail: "high" },
+        ],
+      },
+    ]);
+    expect(withImage - text).toBe(765);
+  });
+});
+
+describe("MODEL_VISION=auto", () => {
+  it("knows OpenAI's vision models and treats other names as text-only", () => {
+    for (const model of [
+      "gpt-4o-mini",
+      "gpt-4.1-nano",
+      "gpt-5",
+      "o4-mini",
+      "openai/gpt-4o",
+      "ft:gpt-4o-mini:acme::1",
+    ])
+      expect(modelSeesImages("auto", model, false), model).toBe(true);
+    for (const model of ["gpt-3.5-turbo", "o1-mini", "o3-mini", "llama3.1:8b", "qwen2.5"])
+      expect(modelSeesImages("auto", model, false), model).toBe(false);
+  });
+
+  it("lets the operator decide with on and off", () => {
+    expect(modelSeesImages("on", "llava:13b", false)).toBe(true);
+    expect(modelSeesImages("off", "gpt-4o", false)).toBe(false);
+  });
+});
