@@ -4,8 +4,10 @@
  * real tool registry with the weather tool pointed at the fake Open-Meteo. For adapter and
  * end-to-end tests that need real answers with real tool calls.
  */
+
 import { type Env, loadConfig } from "../../src/config.js";
 import { Conversation, type ConversationSettings } from "../../src/core/conversation.js";
+import { attachmentSettings, createFileReaders } from "../../src/files/index.js";
 import type { DemoLlmServerOptions } from "../../src/llm/demo/server.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
 import { silentLogger } from "../../src/log.js";
@@ -54,7 +56,13 @@ export async function startTestCore(
     tools,
     log,
     metrics,
-    settings: { ...testSettings, botName: env.BOT_NAME, ...opts.settings },
+    settings: {
+      ...testSettings,
+      botName: env.BOT_NAME,
+      attachments: attachmentSettings(env, false),
+      ...opts.settings,
+    },
+    files: createFileReaders(),
   });
   return {
     env,

@@ -55,7 +55,7 @@ export async function readAttachments(list: IncomingAttachment[], ctx: ReadConte
     list.map((attachment, i) =>
       readOne(attachment, i + 1, ctx).catch((err: unknown): ReadFile => {
         ctx.log.warn({ err, index: i + 1 }, "attachment could not be read");
-        return unread(i + 1, attachment, "unreadable");
+        return unread(i + 1, attachment, "unreadable", ctx.settings);
       }),
     ),
   );
@@ -63,9 +63,9 @@ export async function readAttachments(list: IncomingAttachment[], ctx: ReadConte
 
 async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): Promise<ReadFile> {
   const { settings, log } = ctx;
-  if (index > settings.maxFiles) return unread(index, a, "over_count");
+  if (index > settings.maxFiles) return unread(index, a, "over_count", settings);
   if (a.declaredBytes !== undefined && a.declaredBytes > settings.maxBytes)
-    return unread(index, a, "too_big");
+    return unread(index, a, "too_big", settings);
 
   let bytes: Uint8Array;
   try {
@@ -76,10 +76,10 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
       { index, reason, err: err instanceof AttachmentError ? undefined : err },
       "attachment not downloaded",
     );
-    return unread(index, a, reason);
+    return unread(index, a, reason, settings);
   }
   // The adapter's read should stop at the cap; this holds even when it did not.
-  if (bytes.length > settings.maxBytes) return unread(index, a, "too_big");
+  if (bytes.length > settings.maxBytes) return unread(index, a, "too_big", settings);
 
   const found = sniff(bytes, a.name);
   const file: ReadFile = {
@@ -95,10 +95,11 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
   );
   switch (found.kind) {
     case "other":
-      return withHeader({ ...file, unread: { reason: "unsupported", label: found.label } });
+      return withHeader({ ...file, unread: { reason: "unsupported", label: found.label } }, settings);
     case "image": {
-      if (!settings.vision) return withHeader({ ...file, unread: { reason: "no_vision" } });
-      if (!ctx.readers) return withHeader({ ...file, unread: { reason: "unsupported", label: "image" } });
+      if (!settings.vision) return withHeader({ ...file, unread: { reason: "no_vision" } }, settings);
+      if (!ctx.readers)
+        return withHeader({ ...file, unread: { reason: "unsupported", label: "image" } }, settings);
       let image: Awaited<ReturnType<FileReaders["images"]["prepare"]>>;
       try {
         image = await ctx.readers.images.prepare(bytes, {
@@ -107,10 +108,10 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
         });
       } catch (err) {
         log.info({ index, err }, "image could not be decoded");
-        return withHeader({ ...file, unread: { reason: "unreadable" } });
+        return withHeader({ ...file, unread: { reason: "unreadable" } }, settings);
       }
       file.detail = `${image.width}x${image.height}`;
-      return withHeader(file, {
+      return withHeader(file, settings, {
         type: "image",
         mime: image.mime,
         base64: Buffer.from(image.bytes).toString("base64"),
@@ -121,16 +122,17 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
       });
     }
     case "pdf": {
-      if (!ctx.readers) return withHeader({ ...file, unread: { reason: "unsupported", label: "PDF" } });
+      if (!ctx.readers)
+        return withHeader({ ...file, unread: { reason: "unsupported", label: "PDF" } }, settings);
       let pdf: { text: string; pages: number };
       try {
         pdf = await ctx.readers.pdf.text(bytes, { maxChars: settings.textTokens * 12 });
       } catch (err) {
         log.info({ index, err }, "PDF could not be read");
-        return withHeader({ ...file, unread: { reason: "unreadable" } });
+        return withHeader({ ...file, unread: { reason: "unreadable" } }, settings);
       }
       file.detail = `${pdf.pages} ${pdf.pages === 1 ? "page" : "pages"}`;
-      if (pdf.text.trim() === "") return withHeader({ ...file, unread: { reason: "no_text" } });
+      if (pdf.text.trim() === "") return withHeader({ ...file, unread: { reason: "no_text" } }, settings);
       return withText(file, pdf.text, ctx);
     }
     case "text": {
@@ -170,27 +172,36 @@ function withText(file: ReadFile, text: string, ctx: ReadContext): ReadFile {
   const note = kept.cut
     ? `\n[cut here: only the first ~${kept.cut.keptTokens} of ~${kept.cut.totalTokens} tokens of this file are included]`
     : "";
-  return withHeader(file, { type: "text", text: `${kept.text}${note}` });
+  return withHeader(file, ctx.settings, { type: "text", text: `${kept.text}${note}` });
 }
 
 /** The file's header line first (so the model knows what follows), then its content part. */
-function withHeader(file: ReadFile, content?: ContentPart): ReadFile {
-  const header = `[${describeFile(file)}${file.unread ? `: not read, ${reasonText(file.unread)}` : ""}]`;
+function withHeader(file: ReadFile, settings: AttachmentSettings, content?: ContentPart): ReadFile {
+  const reason = file.unread ? `: not read, ${reasonText(file.unread, settings)}` : "";
+  const header = `[${describeFile(file)}${reason}]`;
   if (!content) file.parts = [{ type: "text", text: header }];
   else if (content.type === "text") file.parts = [{ type: "text", text: `${header}\n${content.text}` }];
   else file.parts = [{ type: "text", text: header }, content];
   return file;
 }
 
-function unread(index: number, a: IncomingAttachment, reason: UnreadReason): ReadFile {
-  return withHeader({
-    index,
-    name: safeFileName(a.name),
-    mime: a.declaredType,
-    bytes: a.declaredBytes,
-    parts: [],
-    unread: { reason },
-  });
+function unread(
+  index: number,
+  a: IncomingAttachment,
+  reason: UnreadReason,
+  settings: AttachmentSettings,
+): ReadFile {
+  return withHeader(
+    {
+      index,
+      name: safeFileName(a.name),
+      mime: a.declaredType,
+      bytes: a.declaredBytes,
+      parts: [],
+      unread: { reason },
+    },
+    settings,
+  );
 }
 
 /** `Attachment 2: "screen.png", image/png, 1280x800, 210 KB` */
@@ -201,10 +212,10 @@ export function describeFile(file: ReadFile): string {
 }
 
 /** Why a file was not read, as the end of a sentence ("it is larger than the 10 MB limit"). */
-export function reasonText(unread: NonNullable<ReadFile["unread"]>, settings?: AttachmentSettings): string {
+export function reasonText(unread: NonNullable<ReadFile["unread"]>, settings: AttachmentSettings): string {
   switch (unread.reason) {
     case "too_big":
-      return settings ? `it is larger than the ${formatBytes(settings.maxBytes)} limit` : "it is too large";
+      return `it is larger than the ${formatBytes(settings.maxBytes)} limit`;
     case "timeout":
       return "the download took too long";
     case "download_failed":
@@ -214,9 +225,7 @@ export function reasonText(unread: NonNullable<ReadFile["unread"]>, settings?: A
     case "no_vision":
       return "the AI model I use cannot see images";
     case "over_count":
-      return settings
-        ? `I read at most ${settings.maxFiles} files per message`
-        : "too many files in one message";
+      return `I read at most ${settings.maxFiles} files per message`;
     case "unreadable":
       return "the file seems damaged or is not what its name says";
     case "no_text":

@@ -15,6 +15,7 @@ import { createWebRoutes } from "./routes.js";
 import { SessionTokens } from "./session-tokens.js";
 import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
 import { createWebSink } from "./sink.js";
+import { uploadBodyBytes } from "./uploads.js";
 
 export type { WebEvent } from "./events.js";
 export { SessionHub, type SessionHubOptions, WebSession } from "./sessions.js";
@@ -32,7 +33,10 @@ const BODY_OVERHEAD_BYTES = 1024;
 export interface WebChatOptions {
   heartbeatMs: number;
   sweepIntervalMs: number;
-  /** Larger POST bodies get 413. Default: room for `MAX_INPUT_CHARS` characters of text. */
+  /**
+   * Larger POST bodies get 413. Default: room for `MAX_INPUT_CHARS` characters of text, and for a
+   * message also `MAX_ATTACHMENTS` files of `MAX_ATTACHMENT_BYTES` (uploads.ts).
+   */
   maxBodyBytes: number;
   sessions: Partial<SessionHubOptions>;
 }
@@ -63,6 +67,8 @@ class WebChatAdapter implements PlatformAdapter {
     if (this.started) return;
     const { env, http, log } = this.deps;
     const assets = loadWebAssets();
+    const textBodyBytes = env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES;
+    const uploads = { maxFiles: env.MAX_ATTACHMENTS, maxBytes: env.MAX_ATTACHMENT_BYTES };
     const routes = createWebRoutes({
       hub: this.hub,
       tokens: new SessionTokens(),
@@ -70,8 +76,9 @@ class WebChatAdapter implements PlatformAdapter {
       log,
       botName: env.BOT_NAME,
       scripts: assets.map((asset) => asset.path),
-      maxBodyBytes:
-        this.options.maxBodyBytes ?? env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES,
+      maxBodyBytes: this.options.maxBodyBytes ?? textBodyBytes,
+      maxMessageBytes: this.options.maxBodyBytes ?? textBodyBytes + uploadBodyBytes(uploads),
+      uploads,
       accepting: () => this.started && !this.stopping,
       startTurn: (session, msg, turnId) => this.startTurn(session, msg, turnId),
     });

@@ -55,7 +55,8 @@ function updateControls() {
   stopEl.hidden = !busy;
   stopEl.disabled = false;
   sendEl.hidden = busy;
-  sendEl.disabled = sending || !sessionId || inputEl.value.trim() === "";
+  sendEl.disabled =
+    sending || !sessionId || (inputEl.value.trim() === "" && attachedCount() === 0) || !attachmentsReady();
 }
 
 function setConn(state, text) {
@@ -260,9 +261,10 @@ function connect() {
 
 function send() {
   var text = inputEl.value.trim();
-  if (!text || sending || !sessionId || anyRunning()) return;
+  if ((!text && attachedCount() === 0) || !attachmentsReady() || sending || !sessionId || anyRunning()) return;
+  var files = takeAttachments();
   var clientId = newId();
-  var row = addUser("client:" + clientId, text);
+  var row = addUser("client:" + clientId, (text + filesLabel(files)).trim());
   logEl.scrollTop = logEl.scrollHeight;
   inputEl.value = "";
   autosize();
@@ -271,7 +273,7 @@ function send() {
   fetch("api/messages", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ sessionId: sessionId, text: text, clientId: clientId }),
+    body: JSON.stringify({ sessionId: sessionId, text: text, clientId: clientId, attachments: uploadsOf(files) }),
   })
     .then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (body) {
@@ -284,6 +286,7 @@ function send() {
         }
         row.classList.add("failed");
         if (!inputEl.value) inputEl.value = text;
+        restoreAttachments(files);
         if (res.status === 401) {
           // The server restarted and no longer knows this session.
           reconnect();
@@ -296,6 +299,7 @@ function send() {
       row.classList.add("failed");
       showNotice("Could not reach the chat server. Check that it is running, then send again.", "error");
       if (!inputEl.value) inputEl.value = text;
+      restoreAttachments(files);
     })
     .then(function () {
       sending = false;

@@ -4,6 +4,7 @@
  * under a per-response CSP nonce, so nothing injected into the page (there should be nothing:
  * all text is escaped or sanitized) could run.
  */
+import { ATTACH_SCRIPT } from "./attach-script.js";
 import { MARKDOWN_SCRIPT } from "./markdown-script.js";
 import { PAGE_SCRIPT } from "./page-script.js";
 import { SESSION_SCRIPT } from "./session-script.js";
@@ -112,6 +113,15 @@ footer { padding: 10px 16px 14px; background: linear-gradient(transparent, var(-
 }
 #send { background: var(--accent); color: var(--accent-text); border-color: var(--accent); }
 #stop { border-color: var(--error); color: var(--error); }
+#attach { padding: 7px 10px; }
+#chips { max-width: 800px; margin: 0 auto 6px; display: flex; flex-wrap: wrap; gap: 6px; }
+.chip {
+  display: inline-flex; align-items: center; gap: 4px; font-size: 13px; padding: 2px 4px 2px 10px;
+  border: 1px solid var(--border); border-radius: 999px; background: var(--panel);
+}
+.chip.too-big { border-color: var(--error); color: var(--error); }
+.chip-remove { border: 0; padding: 0 6px; background: transparent; font-size: 15px; line-height: 1; }
+body.dragging #composer { border-color: var(--accent); box-shadow: 0 0 0 3px var(--accent); }
 .hint { max-width: 800px; margin: 6px auto 0; font-size: 12px; color: var(--muted); text-align: center; }
 `;
 
@@ -128,7 +138,13 @@ function escapeHtml(text: string): string {
  * The page for `GET /`. `nonce` must also be in the response's Content-Security-Policy; `scripts`
  * are same-origin paths relative to the page, loaded in order before the page's own script.
  */
-export function renderChatPage(opts: { botName: string; nonce: string; scripts: readonly string[] }): string {
+export function renderChatPage(opts: {
+  botName: string;
+  nonce: string;
+  scripts: readonly string[];
+  /** Files per message and bytes per file the attach button takes (0 files: no button). */
+  uploads?: { maxFiles: number; maxBytes: number };
+}): string {
   const name = escapeHtml(opts.botName);
   const initial = escapeHtml(opts.botName.trim().charAt(0).toUpperCase() || "A");
   return `<!doctype html>
@@ -154,7 +170,10 @@ export function renderChatPage(opts: { botName: string; nonce: string; scripts: 
   </div>
 </main>
 <footer>
-  <form id="composer" autocomplete="off">
+  <div id="chips" hidden></div>
+  <form id="composer" autocomplete="off" data-max-files="${opts.uploads?.maxFiles ?? 0}" data-max-bytes="${opts.uploads?.maxBytes ?? 0}">
+    <button id="attach" type="button" title="Attach files (or drop them here)" aria-label="Attach files" hidden>&#128206;</button>
+    <input id="file" type="file" multiple hidden>
     <textarea id="input" rows="1" placeholder="Message ${name}&hellip;" aria-label="Message"></textarea>
     <button id="send" type="submit">Send</button>
     <button id="stop" type="button" hidden>Stop</button>
@@ -167,6 +186,7 @@ ${opts.scripts.map((src) => `<script nonce="${opts.nonce}" src="${escapeHtml(src
 "use strict";
 ${MARKDOWN_SCRIPT}
 ${SESSION_SCRIPT}
+${ATTACH_SCRIPT}
 ${PAGE_SCRIPT}
 })();
 </script>

@@ -18,6 +18,7 @@ import type { Logger } from "../../log.js";
 import { renderChatPage } from "./page.js";
 import { SESSION_TOKEN_PATTERN, type SessionTokens } from "./session-tokens.js";
 import type { SessionHub, WebSession } from "./sessions.js";
+import { textWithFiles, toAttachments, type UploadLimits, uploadsSchema } from "./uploads.js";
 
 /** A session token as `POST /api/sessions` issues it. */
 const sessionId = z.string().regex(SESSION_TOKEN_PATTERN, "expected a session from POST /api/sessions");
@@ -27,15 +28,22 @@ export const openSessionSchema = z.object({
   sessionId: z.string().max(200).optional(),
 });
 
-export const postMessageSchema = z.object({
-  sessionId,
-  text: z.string().refine((text) => text.trim() !== "", "the message is empty"),
-  /** The page's own id for the bubble it already shows, echoed in the `user` event. */
-  clientId: z
-    .string()
-    .regex(/^[A-Za-z0-9-]{1,64}$/)
-    .optional(),
-});
+export const postMessageSchema = z
+  .object({
+    sessionId,
+    text: z.string(),
+    /** The page's own id for the bubble it already shows, echoed in the `user` event. */
+    clientId: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/)
+      .optional(),
+    /** Attached files (uploads.ts). */
+    attachments: uploadsSchema,
+  })
+  .refine((body) => body.text.trim() !== "" || (body.attachments?.length ?? 0) > 0, {
+    message: "the message is empty",
+    path: ["text"],
+  });
 
 export const stopSchema = z.object({
   sessionId,
@@ -52,6 +60,10 @@ export interface WebRouteContext {
   /** Library scripts the page loads first (paths relative to the page, see assets.ts). */
   scripts: readonly string[];
   maxBodyBytes: number;
+  /** Larger message POSTs get 413: room for the text and `uploads` (uploads.ts). */
+  maxMessageBytes: number;
+  /** What the page may attach per message (its attach button's limits). */
+  uploads: UploadLimits;
   /** False while stopping: new messages and streams get 503. */
   accepting(): boolean;
   /** Run a turn in the background; the adapter tracks it for shutdown. */
@@ -117,7 +129,7 @@ async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: num
 export function createWebRoutes(ctx: WebRouteContext) {
   const page = async (_req: HttpRequest, res: ServerResponse): Promise<void> => {
     const nonce = randomBytes(16).toString("base64");
-    const html = renderChatPage({ botName: ctx.botName, nonce, scripts: ctx.scripts });
+    const html = renderChatPage({ botName: ctx.botName, nonce, scripts: ctx.scripts, uploads: ctx.uploads });
     res.writeHead(200, {
       "content-type": "text/html; charset=utf-8",
       "content-length": Buffer.byteLength(html),
@@ -149,7 +161,7 @@ export function createWebRoutes(ctx: WebRouteContext) {
   };
 
   const postMessage = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
-    const body = await readJson(req, postMessageSchema, ctx.maxBodyBytes);
+    const body = await readJson(req, postMessageSchema, ctx.maxMessageBytes);
     const id = verifiedSession(ctx.tokens, body.sessionId);
     if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");
     const session = ctx.hub.open(id);
@@ -167,9 +179,14 @@ export function createWebRoutes(ctx: WebRouteContext) {
       kind: "dm",
       // One browser session's conversation: nobody else reads it.
       audience: "private",
+      attachments: toAttachments(body.attachments),
     };
-    ctx.log.debug({ sessionId: id, turnId, chars: body.text.length }, "web chat message");
-    ctx.hub.publish(session, { type: "user", turnId, text: body.text, clientId: body.clientId });
+    ctx.log.debug(
+      { sessionId: id, turnId, chars: body.text.length, files: body.attachments?.length ?? 0 },
+      "web chat message",
+    );
+    const shown = textWithFiles(body.text, body.attachments);
+    ctx.hub.publish(session, { type: "user", turnId, text: shown, clientId: body.clientId });
     ctx.startTurn(session, msg, turnId);
     sendJson(res, 202, { turnId, messageId });
   };

@@ -123,7 +123,9 @@ describe("attachments", () => {
     );
     // The model is told too, so it does not pretend to have read them.
     const headers = answerParts().map((p) => p.text);
-    expect(headers).toContain('[Attachment 1: "huge.log", text/plain: not read, it is too large]');
+    expect(headers).toContain(
+      '[Attachment 1: "huge.log", text/plain: not read, it is larger than the 2 KB limit]',
+    );
     expect(headers).toContain(
       '[Attachment 2: "photo.png", application/zip, 74 bytes: not read, I can\'t read this type of file (ZIP archive)]',
     );
