@@ -5,7 +5,12 @@
  * (EXIF location of a phone photo never leaves the service). Animated GIFs give their first frame.
  */
 import sharp from "sharp";
-import type { ImageCodec, ImageMime, PreparedImage } from "../core/attachments/ports.js";
+import {
+  type ImageCodec,
+  type ImageMime,
+  ImageTooLargeError,
+  type PreparedImage,
+} from "../core/attachments/ports.js";
 
 /**
  * Larger images are refused before decoding (a few KB of PNG can declare billions of pixels):
@@ -22,10 +27,12 @@ export function createSharpImageCodec(): ImageCodec {
   return {
     async prepare(bytes, limits): Promise<PreparedImage> {
       const input = () => sharp(bytes, { limitInputPixels: INPUT_MAX_PIXELS, failOn: "error" });
-      const meta = await input().metadata();
+      // The header only (no pixels are decoded), so the limit is checked here with a clear error.
+      const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
       const width = meta.autoOrient.width;
       const height = meta.autoOrient.height;
       if (!width || !height) throw new Error("image without dimensions");
+      if (width * height > INPUT_MAX_PIXELS) throw new ImageTooLargeError(width * height);
       // Screenshots (PNG, GIF, WebP lossless) stay lossless while they fit; photos are JPEG anyway.
       const lossless = meta.format !== "jpeg";
       let scale = Math.min(1, Math.sqrt(limits.maxPixels / (width * height)));

@@ -3,6 +3,7 @@
  * PDF written by hand, and an `IncomingAttachment` that serves bytes from memory under the same
  * size cap an adapter enforces.
  */
+import { crc32 } from "node:zlib";
 import sharp from "sharp";
 import { AttachmentError } from "../../src/core/errors.js";
 import type { IncomingAttachment } from "../../src/core/types.js";
@@ -77,4 +78,17 @@ export function memoryFile(
     },
   };
   return file;
+}
+
+/**
+ * A small real PNG whose header is rewritten to declare `width` x `height` (how a decompression
+ * bomb looks before decoding): the pixel data does not match, only the header is read.
+ */
+export async function pngDeclaring(width: number, height: number): Promise<Uint8Array> {
+  const png = Buffer.from(await pngImage(1, 1));
+  // Signature (8), IHDR length (4) and type (4), then width and height; the CRC follows the 13 data bytes.
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return new Uint8Array(png);
 }

@@ -12,11 +12,20 @@ export interface PreparedImage {
   height: number;
 }
 
+/** The image declares more pixels than the codec will decode (a decompression bomb, or a huge scan). */
+export class ImageTooLargeError extends Error {
+  constructor(readonly pixels: number) {
+    super(`image of ${pixels} pixels is over the decoding limit`);
+    this.name = "ImageTooLargeError";
+  }
+}
+
 export interface ImageCodec {
   /**
    * Decode the image, turn it upright, scale it to at most `maxPixels` and re-encode it within
-   * `maxBytes` (which also drops its metadata: camera, location). Rejects when the bytes are not
-   * a decodable image, or it cannot be made small enough.
+   * `maxBytes` (which also drops its metadata: camera, location). Rejects with
+   * `ImageTooLargeError` when the image has too many pixels to decode, otherwise when the bytes
+   * are not a decodable image or it cannot be made small enough.
    */
   prepare(bytes: Uint8Array, limits: { maxPixels: number; maxBytes: number }): Promise<PreparedImage>;
 }

@@ -10,7 +10,7 @@ import { AttachmentError } from "../errors.js";
 import type { TokenCounter } from "../ports.js";
 import type { ContentPart, IncomingAttachment } from "../types.js";
 import { formatBytes, safeFileName } from "./format.js";
-import type { FileReaders } from "./ports.js";
+import { type FileReaders, ImageTooLargeError } from "./ports.js";
 import type { AttachmentSettings } from "./settings.js";
 import { sniff } from "./sniff.js";
 import { cutToTokens } from "./text.js";
@@ -23,6 +23,7 @@ export type UnreadReason =
   | "no_vision"
   | "over_count"
   | "unreadable"
+  | "too_many_pixels"
   | "no_text";
 
 export interface ReadFile {
@@ -108,7 +109,8 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
         });
       } catch (err) {
         log.info({ index, err }, "image could not be decoded");
-        return withHeader({ ...file, unread: { reason: "unreadable" } }, settings);
+        const reason = err instanceof ImageTooLargeError ? "too_many_pixels" : "unreadable";
+        return withHeader({ ...file, unread: { reason } }, settings);
       }
       file.detail = `${image.width}x${image.height}`;
       return withHeader(file, settings, {
@@ -228,6 +230,8 @@ export function reasonText(unread: NonNullable<ReadFile["unread"]>, settings: At
       return `I read at most ${settings.maxFiles} files per message`;
     case "unreadable":
       return "the file seems damaged or is not what its name says";
+    case "too_many_pixels":
+      return "the image has too many pixels to process";
     case "no_text":
       return "the PDF has no text to read (a scan?)";
   }

@@ -20,7 +20,7 @@ import { Metrics } from "../../../src/metrics.js";
 import { createMemoryStore, type MemoryStore } from "../../../src/store/memory/store.js";
 import { createTestModel, type DemoLlmServer, startFakeLlm } from "../../fakes/llm.js";
 import { message, testSettings } from "../../support/conversation.js";
-import { memoryFile, pdfWithText, pngImage, textBytes, zipBytes } from "../../support/files.js";
+import { memoryFile, pdfWithText, pngDeclaring, pngImage, textBytes, zipBytes } from "../../support/files.js";
 import { RecordingSink } from "../../support/recording-sink.js";
 import { FactTools } from "../../support/test-tools.js";
 
@@ -219,6 +219,13 @@ describe("attachments", () => {
     const { result } = await ask(conversationWith(), [memoryFile("notes.txt", textBytes("hi"))], "");
     expect(result.outcome).toBe("answered");
     expect(answerParts()[0]?.text).toMatch(/^\[Attachment 1: "notes\.txt"/);
+  });
+
+  it("refuses an image that declares too many pixels to decode", async () => {
+    const { result } = await ask(conversationWith(), [
+      memoryFile("bomb.png", await pngDeclaring(20_000, 20_000), "image/png"),
+    ]);
+    expect(result.text).toContain("_Couldn't read `bomb.png`: the image has too many pixels to process._");
   });
 
   it("tells a damaged image apart from a real one", async () => {
