@@ -11,7 +11,10 @@ const SECTIONS: { title: string; match: RegExp }[] = [
   { title: "Service", match: /^(NODE_ENV|PORT|HOST|LOG_|BOT_NAME|SYSTEM_PROMPT|WEB_|SHUTDOWN_)/ },
   { title: "Model", match: /^(OPENAI_|CONTEXT_TOKEN_BUDGET|DEMO_|EMBEDDINGS_|MODEL_)/ },
   { title: "Store and history", match: /^(REDIS_|KEY_PREFIX|HISTORY_|DEDUP_)/ },
-  { title: "Limits", match: /^(THROTTLE_|DAILY_TOKEN_BUDGET|MAX_|ATTACHMENT_|TOOL_TIMEOUT_MS|LOCK_|ORPHAN_)/ },
+  {
+    title: "Limits",
+    match: /^(THROTTLE_|DAILY_TOKEN_BUDGET|MAX_|ATTACHMENT_|TOOL_TIMEOUT_MS|LOCK_|ORPHAN_)/,
+  },
   { title: "Slack", match: /^SLACK_/ },
   { title: "Discord", match: /^DISCORD_/ },
   { title: "Tools", match: /^(WEATHER_|GEOCODING_|PRODUCTS_|ORDERS_|ORDER_|KNOWLEDGE_)/ },
