@@ -277,7 +277,7 @@ export class Conversation {
     }
     if (admission.kind === "refused") return refuse(admission.outcome, admission.error);
     // Checked after dedup, so a platform's second delivery of a bad message gets no second notice.
-    // A screenshot with no words is a question too.
+    // A file with no text is a question too ("what does this error mean?" is in the screenshot).
     if (text === "" && !msg.attachments?.length)
       return refuse("rejected", new InputError("empty_message", "empty message"));
     if (text.length > settings.maxInputChars) {

@@ -23,8 +23,16 @@ export interface TurnAttachmentDeps {
 
 const NONE: ImageDescriptions = { byIndex: new Map(), usage: { inputTokens: 0, outputTokens: 0 } };
 
+/**
+ * How long saving the turn waits for the image descriptions once the answer is done. They run
+ * alongside the answer and are normally in long before; a slow one must not hold the thread.
+ */
+const DESCRIPTIONS_WAIT_MS = 10_000;
+
 export class TurnAttachments {
   private descriptions: Promise<ImageDescriptions> = Promise.resolve(NONE);
+  private describing: AbortController | undefined;
+  private settled: ImageDescriptions | undefined;
 
   private constructor(
     readonly files: ReadFile[],
@@ -71,12 +79,34 @@ export class TurnAttachments {
   /** Ask the model for one line per image, in the background of the answer. */
   startDescribing(signal: AbortSignal): void {
     if (!this.files.some((f) => f.parts.some((p) => p.type === "image"))) return;
-    this.descriptions = describeImages(this.deps.model, this.files, signal, this.deps.log);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.describing = controller;
+    this.descriptions = describeImages(this.deps.model, this.files, controller.signal, this.deps.log).finally(
+      () => signal.removeEventListener("abort", onAbort),
+    );
+  }
+
+  /** The descriptions, or none if they are not in within DESCRIPTIONS_WAIT_MS (then they are cancelled). */
+  private async described(): Promise<ImageDescriptions> {
+    if (this.settled) return this.settled;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<ImageDescriptions>((resolve) => {
+      timer = setTimeout(() => {
+        this.deps.log.info("image descriptions took too long; the history keeps name, type and size");
+        this.describing?.abort("late");
+        resolve(NONE);
+      }, DESCRIPTIONS_WAIT_MS);
+    });
+    this.settled = await Promise.race([this.descriptions, late]);
+    clearTimeout(timer);
+    return this.settled;
   }
 
   /** Add what the image descriptions cost (nothing when there were none), once they are done. */
   async addUsageTo(usage: ModelUsage): Promise<void> {
-    const spent = (await this.descriptions).usage;
+    const spent = (await this.described()).usage;
     usage.inputTokens += spent.inputTokens;
     usage.outputTokens += spent.outputTokens;
   }
@@ -88,7 +118,7 @@ export class TurnAttachments {
   async forHistory(entries: HistoryEntry[]): Promise<HistoryEntry[]> {
     const first = entries[0];
     if (first?.role !== "user" || this.files.length === 0) return entries;
-    const { byIndex } = await this.descriptions;
+    const { byIndex } = await this.described();
     const lines = this.files.map((f) => {
       const what = f.unread
         ? `not read, ${reasonText(f.unread, this.settings)}`
