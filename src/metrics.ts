@@ -69,6 +69,12 @@ export class Metrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [this.registry],
   });
+  readonly attachments = new Counter({
+    name: "chatbot_attachments_total",
+    help: "Attached files by platform, kind the bytes showed (image, text, pdf, other; unknown when not downloaded) and outcome (read, cut, or why not read: too_big, timeout, download_failed, unsupported, no_vision, over_count, unreadable, too_many_pixels, no_text).",
+    labelNames: ["platform", "kind", "outcome"] as const,
+    registers: [this.registry],
+  });
   readonly activeStreams = new Gauge({
     name: "chatbot_active_streams",
     help: "Answers streaming right now.",

@@ -299,6 +299,8 @@ export class Conversation {
         counter: this.deps.tokens,
         model: this.deps.model,
         log,
+        metrics,
+        platform: msg.platform,
       },
       signal,
     );

@@ -30,6 +30,8 @@ export interface ReadFile {
   /** 1-based position in the message. */
   index: number;
   name: string;
+  /** What the bytes showed; absent when the file was never downloaded. */
+  kind?: "image" | "text" | "pdf" | "other" | undefined;
   /** The type the bytes showed (or the declared one when the file was never downloaded). */
   mime?: string | undefined;
   /** Bytes downloaded (or the declared size when the file was never downloaded). */
@@ -86,6 +88,7 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
   const file: ReadFile = {
     index,
     name: safeFileName(a.name),
+    kind: found.kind,
     mime: found.mime,
     bytes: bytes.length,
     parts: [],

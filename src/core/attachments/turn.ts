@@ -5,8 +5,9 @@
  * not read or only partly read.
  */
 import type { Logger } from "../../log.js";
+import type { Metrics } from "../../metrics.js";
 import type { ChatModel, ModelUsage, TokenCounter } from "../ports.js";
-import type { HistoryEntry, IncomingAttachment } from "../types.js";
+import type { HistoryEntry, IncomingAttachment, Platform } from "../types.js";
 import { describeImages, type ImageDescriptions } from "./describe.js";
 import { formatCount } from "./format.js";
 import type { FileReaders } from "./ports.js";
@@ -19,6 +20,8 @@ export interface TurnAttachmentDeps {
   counter: TokenCounter;
   model: ChatModel;
   log: Logger;
+  metrics?: Metrics | undefined;
+  platform: Platform;
 }
 
 const NONE: ImageDescriptions = { byIndex: new Map(), usage: { inputTokens: 0, outputTokens: 0 } };
@@ -55,6 +58,13 @@ export class TurnAttachments {
       signal,
       log: deps.log,
     });
+    for (const f of files) {
+      deps.metrics?.attachments.inc({
+        platform: deps.platform,
+        kind: f.kind ?? "unknown",
+        outcome: f.unread?.reason ?? (f.cut ? "cut" : "read"),
+      });
+    }
     deps.log.info(
       {
         attachments: files.length,

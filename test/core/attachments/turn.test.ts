@@ -30,6 +30,7 @@ const DESCRIPTION = "A red error dialog that says E42 payment declined";
 
 let llm: DemoLlmServer;
 let store: MemoryStore;
+let metrics: Metrics;
 
 beforeAll(async () => {
   llm = await startFakeLlm({
@@ -51,13 +52,14 @@ function isDescribeRequest(body: ChatRequestBody): boolean {
 
 function conversationWith(settings: Partial<AttachmentSettings> = {}) {
   const { model } = createTestModel(llm.url);
+  metrics = new Metrics();
   return new Conversation({
     store,
     model,
     tokens: createTokenCounter("gpt-4o-mini"),
     tools: new FactTools(),
     log: silentLogger(),
-    metrics: new Metrics(),
+    metrics,
     files: createFileReaders(),
     settings: { ...testSettings, attachments: { ...DEFAULT_ATTACHMENT_SETTINGS, ...settings } },
   });
@@ -120,6 +122,11 @@ describe("attachments", () => {
     expect(result.text).toContain("_Couldn't read `huge.log`: it is larger than the 2 KB limit._");
     expect(result.text).toContain(
       "_Couldn't read `photo.png`: I can't read this type of file (ZIP archive)._",
+    );
+    const counted = await metrics.registry.getSingleMetricAsString("chatbot_attachments_total");
+    expect(counted).toContain('chatbot_attachments_total{platform="web",kind="unknown",outcome="too_big"} 1');
+    expect(counted).toContain(
+      'chatbot_attachments_total{platform="web",kind="other",outcome="unsupported"} 1',
     );
     // The model is told too, so it does not pretend to have read them.
     const headers = answerParts().map((p) => p.text);
