@@ -76,10 +76,6 @@ export class TurnAttachments {
     return new TurnAttachments(files, settings, deps);
   }
 
-  get count(): number {
-    return this.files.length;
-  }
-
   /** The user's message as the model gets it: the text, then each file's header and content. */
   forModel(entry: HistoryEntry): HistoryEntry {
     if (entry.role !== "user" || this.files.length === 0) return entry;
@@ -101,6 +97,7 @@ export class TurnAttachments {
   /** The descriptions, or none if they are not in within DESCRIPTIONS_WAIT_MS (then they are cancelled). */
   private async described(): Promise<ImageDescriptions> {
     if (this.settled) return this.settled;
+    if (!this.describing) return NONE;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<ImageDescriptions>((resolve) => {
       timer = setTimeout(() => {
