@@ -113,7 +113,8 @@ footer { padding: 10px 16px 14px; background: linear-gradient(transparent, var(-
 }
 #send { background: var(--accent); color: var(--accent-text); border-color: var(--accent); }
 #stop { border-color: var(--error); color: var(--error); }
-#attach { padding: 7px 10px; }
+#attach { padding: 7px 10px; display: inline-flex; align-items: center; }
+#attach[hidden] { display: none; }
 #chips { max-width: 800px; margin: 0 auto 6px; display: flex; flex-wrap: wrap; gap: 6px; }
 .chip {
   display: inline-flex; align-items: center; gap: 4px; font-size: 13px; padding: 2px 4px 2px 10px;
@@ -172,7 +173,7 @@ export function renderChatPage(opts: {
 <footer>
   <div id="chips" hidden></div>
   <form id="composer" autocomplete="off" data-max-files="${opts.uploads?.maxFiles ?? 0}" data-max-bytes="${opts.uploads?.maxBytes ?? 0}">
-    <button id="attach" type="button" title="Attach files (or drop them here)" aria-label="Attach files" hidden>&#128206;</button>
+    <button id="attach" type="button" title="Attach files (or drop them here)" aria-label="Attach files" hidden><svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48"/></svg></button>
     <input id="file" type="file" multiple hidden>
     <textarea id="input" rows="1" placeholder="Message ${name}&hellip;" aria-label="Message"></textarea>
     <button id="send" type="submit">Send</button>
