@@ -7,7 +7,7 @@
 import { get_encoding, type Tiktoken } from "tiktoken";
 import type { TokenCounter } from "../core/ports.js";
 import type { ModelMessage } from "../core/types.js";
-import { imageTokens } from "./image-tokens.js";
+import { imageCostFor, imageTokens } from "./image-tokens.js";
 
 export type EncodingName = "o200k_base" | "cl100k_base";
 
@@ -70,6 +70,7 @@ export function createTokenCounter(model: string): CountingTokenCounter {
   const encoding = encodingForModel(model);
   // Built now, not on the first count: it belongs to start-up, not to someone's first turn.
   const encoder = encoderFor(encoding);
+  const imageCost = imageCostFor(model);
   // Least-recently-used cache of text -> tokens. The same history entries are counted on every
   // turn of a thread, and encoding is ~100x slower than a Map lookup.
   const cache = new Map<string, number>();
@@ -125,7 +126,9 @@ export function createTokenCounter(model: string): CountingTokenCounter {
           if (m.name) total += count(m.name) + TOKENS_PER_NAME;
           for (const part of m.parts ?? []) {
             total +=
-              part.type === "text" ? count(part.text) : imageTokens(part.width, part.height, part.detail);
+              part.type === "text"
+                ? count(part.text)
+                : imageTokens(part.width, part.height, part.detail, imageCost);
           }
           break;
         case "assistant":

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { imageTokens } from "../../src/llm/image-tokens.js";
+import { imageCostFor, imageTokens } from "../../src/llm/image-tokens.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
 import { modelSeesImages } from "../../src/llm/vision.js";
 
@@ -12,8 +12,18 @@ describe("image token cost", () => {
     expect(imageTokens(4096, 8192, "low")).toBe(85);
   });
 
+  it("counts GPT-4o mini's larger per-tile figures and the patch rule of the newer small models", () => {
+    expect(imageTokens(1024, 1024, "high", imageCostFor("gpt-4o-mini"))).toBe(2833 + 4 * 5667);
+    expect(imageTokens(1024, 1024, "low", imageCostFor("openai/gpt-4o-mini"))).toBe(2833);
+    // 1024 x 1024: 32 x 32 patches of 32 px, times 1.62.
+    expect(imageTokens(1024, 1024, "high", imageCostFor("gpt-4.1-mini"))).toBe(Math.ceil(1024 * 1.62));
+    // 1800 x 2400 is over 1,536 patches: scaled to 1056 x 1408, 33 x 44 = 1,452 patches.
+    expect(imageTokens(1800, 2400, "high", imageCostFor("gpt-4.1-nano"))).toBe(Math.ceil(1452 * 2.46));
+    expect(imageTokens(1024, 1024, "high", imageCostFor("gpt-4.1"))).toBe(765);
+  });
+
   it("counts an image in the context budget of a message", () => {
-    const counter = createTokenCounter("gpt-4o-mini");
+    const counter = createTokenCounter("gpt-4o");
     const text = counter.countMessages([{ role: "user", content: "look" }]);
     const withImage = counter.countMessages([
       {
