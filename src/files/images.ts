@@ -24,6 +24,9 @@ const MAX_TRIES = 4;
 const JPEG_QUALITY = 80;
 
 export function createSharpImageCodec(): ImageCodec {
+  // libvips keeps recent operations (and their pixels) in a process-wide cache for reuse; a
+  // customer's image must not outlive its turn, and no two turns share an image.
+  sharp.cache(false);
   return {
     async prepare(bytes, limits): Promise<PreparedImage> {
       const input = () => sharp(bytes, { limitInputPixels: INPUT_MAX_PIXELS, failOn: "error" });
