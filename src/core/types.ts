@@ -96,6 +96,11 @@ export interface StoredTurn {
   entries: HistoryEntry[];
   /** Tokens the entries take in a request, counted once when the turn is saved. */
   tokens?: number | undefined;
+  /**
+   * User key (`userKeyOf`) of the person who asked: `/forget` removes their turns from a shared
+   * thread and leaves everyone else's. Absent in turns saved before it was recorded.
+   */
+  author?: string | undefined;
 }
 
 /** Messages in the shape the model port takes (system prompt first). */
