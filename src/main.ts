@@ -112,6 +112,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       maxInputChars: env.MAX_INPUT_CHARS,
       maxToolRounds: env.MAX_TOOL_ROUNDS,
       maxParallelToolCalls: env.MAX_PARALLEL_TOOL_CALLS,
+      redact: env.REDACT_BEFORE_MODEL,
     },
   });
 

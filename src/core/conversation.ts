@@ -19,12 +19,14 @@ import {
   ShuttingDownError,
   StoreError,
 } from "./errors.js";
+import { conversationRecords, PersonalData, threadPeople } from "./forget.js";
 import { generate } from "./generate.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
 import { type PrivateDeliveries, redactPersonalHistory } from "./personal-data.js";
 import type { ChatModel, MessageSink, Store, ThrottlePolicy, TokenCounter, ToolRunner } from "./ports.js";
 import { supportSystemPrompt } from "./prompts.js";
+import type { RedactKind } from "./redaction/detectors.js";
 import { runSummary } from "./summarize.js";
 import { ThreadQueue, type ThreadTicket } from "./thread-queue.js";
 import { atMost } from "./timers.js";
@@ -57,6 +59,8 @@ export interface ConversationSettings {
   maxToolRounds: number;
   /** Tool calls run per model round (MAX_PARALLEL_TOOL_CALLS); extra calls are answered "not run". */
   maxParallelToolCalls: number;
+  /** REDACT_BEFORE_MODEL: values the model sees only as placeholders (core/redaction/). */
+  redact?: readonly RedactKind[] | undefined;
 }
 
 export interface ConversationDeps {
@@ -134,10 +138,13 @@ export class Conversation {
   private draining = false;
   /** Adapters register here how to finalize a message left streaming by a dead process. */
   readonly orphans: OrphanRegistry;
+  /** `/forget`: every part holding records about people (main.ts registers more than histories). */
+  readonly personalData: PersonalData;
 
   constructor(readonly deps: ConversationDeps) {
     this.now = deps.now ?? Date.now;
     this.orphans = new OrphanRegistry(deps.log);
+    this.personalData = new PersonalData([conversationRecords(deps.store.threads)], deps.log);
     this.budgets = new EditBudgets(deps.store.budgets, deps.log, this.now);
     this.queue = new ThreadQueue(deps.store.threads, this.now);
   }
@@ -360,6 +367,7 @@ export class Conversation {
         },
         signal,
         now: this.now,
+        redact: settings.redact,
       });
       result.usage = out.usage;
       // A finished answer lists the help articles it linked (see citations.ts).
@@ -379,8 +387,13 @@ export class Conversation {
           ? store.threads.commit(
               threadKey,
               owner,
-              { at: this.now(), entries, tokens: turnTokens(this.deps.tokens, entries) },
-              { maxTurns: settings.historyMaxTurns, ttlMs: settings.historyTtlMs },
+              { at: this.now(), entries, tokens: turnTokens(this.deps.tokens, entries), author: userKey },
+              {
+                maxTurns: settings.historyMaxTurns,
+                ttlMs: settings.historyTtlMs,
+                // The per-person index for /forget goes out with the commit, in its round trip.
+                people: threadPeople(ticket.history, userKey, audience),
+              },
             )
           : store.threads.release(threadKey, owner);
       const spent = out.usage.inputTokens + out.usage.outputTokens;
