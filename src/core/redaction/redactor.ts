@@ -44,23 +44,16 @@ export class RedactionSession {
 
   /** Every message as the model should see it (the system prompt is ours and left alone). */
   redactMessages(messages: ModelMessage[]): ModelMessage[] {
-    return messages.map((m) => {
-      switch (m.role) {
-        case "system":
-          return m;
-        case "user":
-          return { ...m, content: this.redact(m.content) };
-        case "tool":
-          return { ...m, content: this.redact(m.content) };
-        case "assistant":
-          return {
-            ...m,
-            content: m.content === null ? null : this.redact(m.content),
-            ...(m.toolCalls
-              ? { toolCalls: m.toolCalls.map((c) => ({ ...c, arguments: this.redact(c.arguments) })) }
-              : {}),
-          };
-      }
+    return messages.map((m): ModelMessage => {
+      if (m.role === "system") return m;
+      if (m.role === "user" || m.role === "tool") return { ...m, content: this.redact(m.content) };
+      return {
+        ...m,
+        content: m.content === null ? null : this.redact(m.content),
+        ...(m.toolCalls
+          ? { toolCalls: m.toolCalls.map((c) => ({ ...c, arguments: this.redact(c.arguments) })) }
+          : {}),
+      };
     });
   }
 
