@@ -82,7 +82,7 @@ export function threadPeople(history: StoredTurn[], userKey: string, audience: A
 
 /** The confirmation the person reads: what was deleted, and what could not be. */
 export function forgetReport(result: ForgetResult, whose: "your" | "their" = "your"): string {
-  const parts = result.deleted.map((d) => `${d.count} ${d.kind}`);
+  const parts = result.deleted.map((d) => `${d.count} ${d.count === 1 ? singular(d.kind) : d.kind}`);
   const lines = [
     parts.length > 0
       ? `Deleted ${whose} data: ${parts.join(", ")}.`
@@ -94,6 +94,11 @@ export function forgetReport(result: ForgetResult, whose: "your" | "their" = "yo
     );
   }
   return lines.join("\n");
+}
+
+/** "conversations" -> "conversation" for a count of one. */
+function singular(kind: string): string {
+  return kind.endsWith("s") ? kind.slice(0, -1) : kind;
 }
 
 /** The question asked before deleting (on platforms with buttons). */
