@@ -23,6 +23,14 @@ import {
   messageEventSchema,
   routeMessage,
 } from "./events.js";
+import {
+  FORGET_ACTION_ID,
+  FORGET_CANCEL_ACTION_ID,
+  type ForgetDeps,
+  forgetCommandReply,
+  handleForgetCancel,
+  handleForgetClick,
+} from "./forget-command.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import { UserNames } from "./names.js";
 import { finalizeOrphan } from "./orphans.js";
@@ -291,6 +299,33 @@ class SlackAdapterImpl implements SlackAdapter {
           }),
         asker,
       );
+    });
+    // /forget and its buttons (forget-command.ts): privately, with a confirmation first.
+    const forget = (): ForgetDeps => ({
+      personalData: this.deps.conversation.personalData,
+      admins: this.deps.admins,
+      api: this.api,
+      log: this.deps.log,
+    });
+    this.app.command("/forget", async ({ command, ack }) => {
+      const who = { userId: command.user_id, teamId: command.team_id, enterpriseId: command.enterprise_id };
+      await ack(outgoing(forgetCommandReply(command.text ?? "", who, forget())));
+    });
+    this.app.action(FORGET_ACTION_ID, async ({ ack, body, action }) => {
+      await ack();
+      const value = "value" in action && typeof action.value === "string" ? action.value : "";
+      const who = {
+        userId: body.user.id,
+        teamId: body.user.team_id ?? teamOf(body) ?? this.identity?.teamId ?? "unknown",
+        enterpriseId: enterpriseOf(body),
+      };
+      const responseUrl = "response_url" in body ? body.response_url : undefined;
+      this.track(() => handleForgetClick({ value, who, responseUrl }, forget()), CLICK);
+    });
+    this.app.action(FORGET_CANCEL_ACTION_ID, async ({ ack, body }) => {
+      await ack();
+      const responseUrl = "response_url" in body ? body.response_url : undefined;
+      this.track(() => handleForgetCancel(responseUrl, forget()), CLICK);
     });
     this.app.action(STOP_ACTION_ID, async ({ ack, body, action }) => {
       await ack();

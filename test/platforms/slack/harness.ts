@@ -8,6 +8,7 @@ import type { ConversationSettings } from "../../../src/core/conversation.js";
 import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
+import type { AdminCheck } from "../../../src/platforms/adapter.js";
 import {
   createSlackAdapter,
   type SlackAdapter,
@@ -61,6 +62,8 @@ export async function startHarness(opts: {
   settings?: Partial<ConversationSettings>;
   tools?: ToolRunner;
   setup?: (fake: FakeSlack) => void;
+  /** Who may run admin commands (the policy file's admins in the service). */
+  admins?: AdminCheck;
 }): Promise<Harness> {
   const timeScale = opts.timeScale ?? 10;
   const fake = await new FakeSlack({ timeScale, ...opts.fake }).start();
@@ -84,7 +87,7 @@ export async function startHarness(opts: {
   const http = new HttpServer(log);
   const port = await http.listen(0, "127.0.0.1");
   const adapter = createSlackAdapter(
-    { env, conversation, http, store, log, metrics },
+    { env, conversation, http, store, log, metrics, ...(opts.admins ? { admins: opts.admins } : {}) },
     { timeScale, ...opts.adapter },
   );
   await adapter.start();
