@@ -13,6 +13,8 @@ export const SUMMARIZE = { name: "summarize", count: "count", share: "share" } a
 /** Messages /summarize reads when no count is given, and at most (manifest min/max agree). */
 export const SUMMARIZE_DEFAULT_COUNT = 100;
 export const SUMMARIZE_MAX_COUNT = 1000;
+/** /forget [user]: the asker's data, or (admins) another person's by id. */
+export const FORGET = { name: "forget", user: "user" } as const;
 
 /** Names: lower case, 1-32 chars; descriptions 1-100 chars (docs, "Application Command Object"). */
 const name = z.string().regex(/^[-_\p{Ll}\p{N}]{1,32}$/u, "lower-case name of 1-32 letters, digits, - or _");

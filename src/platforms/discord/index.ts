@@ -10,7 +10,8 @@ import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { Logger } from "../../log.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
-import { SUMMARIZE } from "./commands.js";
+import { FORGET, SUMMARIZE } from "./commands.js";
+import { type ForgetDeps, handleForget, handleForgetClick } from "./forget-command.js";
 import { finalizeOrphan } from "./orphans.js";
 import { type ReceiveContext, routeMessage } from "./receive.js";
 import type { EditBudgetShape } from "./render.js";
@@ -185,17 +186,26 @@ class DiscordAdapter implements PlatformAdapter {
   private onInteraction(interaction: Interaction): void {
     if (!this.accepting || !this.rest) return;
     const rest = this.rest;
+    const forget: ForgetDeps = {
+      rest,
+      personalData: this.deps.conversation.personalData,
+      admins: this.deps.admins,
+      log: this.log,
+    };
     void (async () => {
       if (interaction.isButton()) {
-        const handled = await handleStopClick(
-          {
-            interactionId: interaction.id,
-            token: interaction.token,
-            customId: interaction.customId,
-            userId: interaction.user.id,
-          },
-          { rest, conversation: this.deps.conversation, log: this.log },
-        );
+        const click = {
+          interactionId: interaction.id,
+          token: interaction.token,
+          customId: interaction.customId,
+          userId: interaction.user.id,
+        };
+        if (await handleForgetClick({ ...click, guildId: interaction.guildId }, forget)) return;
+        const handled = await handleStopClick(click, {
+          rest,
+          conversation: this.deps.conversation,
+          log: this.log,
+        });
         if (!handled) this.log.debug({ customId: interaction.customId }, "unknown button");
       } else if (interaction.isChatInputCommand()) {
         if (interaction.commandName === SUMMARIZE.name) {
@@ -206,6 +216,8 @@ class DiscordAdapter implements PlatformAdapter {
             applicationId: interaction.applicationId,
             ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
           });
+        } else if (interaction.commandName === FORGET.name) {
+          await handleForget(interaction, forget);
         } else {
           await handleUnknownCommand(interaction, rest);
         }

@@ -9,7 +9,7 @@ import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import type { Metrics } from "../../../src/metrics.js";
-import type { PlatformAdapter } from "../../../src/platforms/adapter.js";
+import type { AdminCheck, PlatformAdapter } from "../../../src/platforms/adapter.js";
 import { createDiscordAdapter } from "../../../src/platforms/discord/index.js";
 import type { EditBudgetShape } from "../../../src/platforms/discord/render.js";
 import {
@@ -50,6 +50,8 @@ export async function startReplica(
     settings?: Partial<ConversationSettings>;
     budget?: EditBudgetShape;
     globalRequestsPerSecond?: number;
+    /** Who may run admin commands (the policy file's admins in the service). */
+    admins?: AdminCheck;
   },
 ): Promise<Replica> {
   const { conversation, store, metrics } = makeConversation({
@@ -67,7 +69,15 @@ export async function startReplica(
   });
   const log = silentLogger();
   const adapter = createDiscordAdapter(
-    { env, conversation, http: new HttpServer(log), store, log, metrics },
+    {
+      env,
+      conversation,
+      http: new HttpServer(log),
+      store,
+      log,
+      metrics,
+      ...(opts.admins ? { admins: opts.admins } : {}),
+    },
     {
       editBudget: opts.budget ?? TEST_BUDGET,
       readyTimeoutMs: 10_000,
