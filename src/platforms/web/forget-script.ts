@@ -3,7 +3,7 @@
  * functions it uses). It asks first (an inline confirmation), then `POST api/forget`, starts a new
  * chat and shows what was deleted. No backticks or dollar-brace.
  */
-export const FORGET_SCRIPT = String.raw`
+export const FORGET_SCRIPT = `
 var forgetEl = document.getElementById("forget");
 var forgetBoxEl = document.getElementById("forget-confirm");
 var forgetYesEl = document.getElementById("forget-yes");
