@@ -27,6 +27,8 @@ import { type PrivateDeliveries, redactPersonalHistory } from "./personal-data.j
 import type { ChatModel, MessageSink, Store, ThrottlePolicy, TokenCounter, ToolRunner } from "./ports.js";
 import { supportSystemPrompt } from "./prompts.js";
 import type { RedactKind } from "./redaction/detectors.js";
+import { redactingModel } from "./redaction/redacting-model.js";
+import { RedactionSession } from "./redaction/redactor.js";
 import { runSummary } from "./summarize.js";
 import { ThreadQueue, type ThreadTicket } from "./thread-queue.js";
 import { atMost } from "./timers.js";
@@ -501,7 +503,13 @@ export class Conversation {
       req,
       signal,
       draining: this.draining,
-      deps: this.deps,
+      // The transcript is redacted like a turn's messages (one session for every chunk).
+      deps: this.deps.settings.redact?.length
+        ? {
+            ...this.deps,
+            model: redactingModel(this.deps.model, new RedactionSession(this.deps.settings.redact)),
+          }
+        : this.deps,
       budgets: this.budgets,
       log,
       now: this.now,

@@ -11,6 +11,7 @@ import { createTestModel, type DemoLlmServer, llm, scripted, startFakeLlm } from
 import { makeConversation, message } from "../support/conversation.js";
 import { orderRegistry, privateOrder } from "../support/private-orders.js";
 import { RecordingSink } from "../support/recording-sink.js";
+import { reply, ScriptedModel } from "../support/scripted-model.js";
 
 const ALL = ["emails", "phones", "cards"] as const;
 
@@ -122,5 +123,25 @@ describe("a turn with REDACT_BEFORE_MODEL", () => {
     expect(server.requests).toHaveLength(2);
     expect(JSON.stringify(server.requests[1])).toContain("I am [email 1]");
     expect(JSON.stringify(server.requests)).not.toContain("ana@example.com");
+  });
+
+  it("keeps the values out of a /summarize transcript too, and restores them in the summary", async () => {
+    const model = new ScriptedModel(() => reply("Ana asked to be called on [phone 1]."));
+    const { conversation } = makeConversation({ model, settings: { redact: ALL } });
+    const sink = new RecordingSink();
+    const result = await conversation.summarize({
+      platform: "slack",
+      workspaceId: "T1",
+      channelId: "C1",
+      userId: "U1",
+      requestId: "trigger-1",
+      lines: [{ author: "ana", text: "call me on +44 20 7946 0958 please", at: 1_700_000_000_000 }],
+      sink,
+      subject: "#general",
+    });
+    expect(result.outcome).toBe("answered");
+    expect(JSON.stringify(model.requests)).not.toContain("7946");
+    expect(JSON.stringify(model.requests)).toContain("call me on [phone 1] please");
+    expect(sink.answer).toContain("Ana asked to be called on +44 20 7946 0958.");
   });
 });
