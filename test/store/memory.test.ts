@@ -85,6 +85,26 @@ describe("memory store housekeeping", () => {
     await store.close();
   });
 
+  it("lets a person's conversation index expire with the history it points at", async () => {
+    let clock = 1_700_000_000_000;
+    const keyspace = new MemoryKeyspace({ now: () => clock });
+    const store = createMemoryStore({ log: captureLog().log, keyspace });
+    const people = { userKeys: ["web:ana"], audience: "private" as const };
+    await store.threads.commit(
+      "t",
+      "o",
+      { at: 1, entries: [{ role: "user", content: "hi" }] },
+      { maxTurns: 5, ttlMs: 1000, people },
+    );
+    const index = storeKeys("chatbot:").people("web:ana");
+    expect(keyspace.ttl(index)).toBe(1000);
+    clock += 1001;
+    expect(keyspace.zset(index)).toBeUndefined();
+    expect(await store.threads.forgetUser("web:ana")).toBe(0);
+    await store.close();
+    keyspace.close();
+  });
+
   it("keeps two stores with their own keyspaces apart", async () => {
     const log = captureLog().log;
     const a = createMemoryStore({ log });
