@@ -92,8 +92,8 @@ describe("redis store", needsRedis, () => {
     expect(store.stats.roundTrips - before).toBe(4);
     // The index writes sent with the commit landed: both people's indexes reach the thread.
     const raw = new Redis(redis.url);
-    expect(await raw.zrange(storeKeys(prefix).people("u0"), 0, -1)).toEqual(["s|t1"]);
-    expect(await raw.zrange(storeKeys(prefix).people("u1"), 0, -1)).toEqual(["s|t1"]);
+    expect(await raw.zrange(storeKeys(prefix).people("u0"), "0", "-1")).toEqual(["s|t1"]);
+    expect(await raw.zrange(storeKeys(prefix).people("u1"), "0", "-1")).toEqual(["s|t1"]);
     // ...and the index expires with the history it points at.
     const ttl = await raw.pttl(storeKeys(prefix).people("u1"));
     expect(ttl).toBeGreaterThan(0);

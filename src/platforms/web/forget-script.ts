@@ -39,7 +39,8 @@ function forgetMe() {
           showNotice(body.text || "Deleted.");
           return;
         }
-        showNotice("Not deleted: " + (body.text || body.error || "HTTP " + res.status), "error");
+        // body.text says what was deleted and what could not be; without it nothing was.
+        showNotice(body.text || "Nothing was deleted: " + (body.error || "HTTP " + res.status) + ".", "error");
       });
     })
     .catch(function () {

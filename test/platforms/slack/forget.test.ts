@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { ModelRequest } from "../../../src/core/ports.js";
-import { FORGET_ACTION_ID } from "../../../src/platforms/slack/forget-command.js";
+import { FORGET_ACTION_ID, FORGET_CANCEL_ACTION_ID } from "../../../src/platforms/slack/forget-command.js";
 import { buttonsOf } from "../../fakes/slack-api.js";
 import {
   buttonClick,
@@ -171,6 +171,29 @@ describe("/forget in Slack", () => {
     const url = String(click.response_url);
     const post = await eventually(() => h?.fake.responsePosts.find((p) => url.endsWith(`/${p.id}`)));
     expect(String(post.body.text)).toMatch(/^Only the assistant's admins/);
+  });
+
+  it("removes the prompt and deletes nothing when the person presses Cancel", async () => {
+    const model = new ScriptedModel(() => reply("Sure."));
+    h = await startHarness({ model, setup: (f) => f.addChannel({ id: "D1", name: "dm", type: "im" }) });
+    const { say } = await seed(h);
+    const click = buttonClick({
+      fake: h.fake,
+      channel: "C1",
+      user: "U1",
+      messageTs: "0",
+      actionId: FORGET_CANCEL_ACTION_ID,
+      value: "",
+      ephemeral: true,
+    });
+    await h.delivery.action(click);
+    const url = String(click.response_url);
+    const post = await eventually(() => h?.fake.responsePosts.find((p) => url.endsWith(`/${p.id}`)));
+    expect(post.body).toEqual({ delete_original: true });
+    await say(
+      messageEvent({ channel: "D1", channelType: "im", user: "U1", text: "still here?", ts: nextTs() }),
+    );
+    expect(askedLast(model)).toEqual(["ana's private question", "still here?"]);
   });
 
   it("answers anything else with a short help", async () => {
