@@ -2,8 +2,10 @@
  * What `REDACT_BEFORE_MODEL` can keep from the model: email addresses, phone numbers and payment
  * card numbers. Each detector finds spans in a text; the redactor replaces them with placeholders.
  *
- * Cards: 13 to 19 digits, optionally in groups split by single spaces or dashes, that pass the
- * Luhn check (so order numbers, tracking numbers and timestamps almost never qualify).
+ * Cards: 13 to 19 digits, optionally in groups split by single spaces or dashes, starting with a
+ * card network's first digit (2-6: Mastercard, Amex, Diners, JCB, Visa, Discover, UnionPay) and
+ * passing the Luhn check. Luhn alone lets one random number in ten through; with the first digit
+ * most order numbers, tracking numbers and timestamps (which start 1: epoch seconds) never qualify.
  * Phones: international numbers starting with "+" (E.164, 8 to 15 digits, separators allowed),
  * North American "(415) 555-2671" / "415-555-2671" / "415.555.2671", and national numbers with a
  * leading 0 in groups ("020 7946 0958", "06 12 34 56 78", "030-1234567", 9 to 12 digits). A bare run
@@ -76,7 +78,7 @@ export const DETECTORS: Record<RedactKind, (text: string) => Span[]> = {
   cards: (text) =>
     matches(CARD, text, (m) => {
       const digits = digitsOf(m);
-      return digits.length >= 13 && digits.length <= 19 && luhnValid(digits);
+      return digits.length >= 13 && digits.length <= 19 && /^[2-6]/.test(digits) && luhnValid(digits);
     }),
   phones: (text) =>
     PHONES.flatMap((re, i) =>
