@@ -98,4 +98,22 @@ describe("/forget in Discord", () => {
     await fake.waitFor(() => finished(fake, together.id, 3), "bob's next answer");
     expect(userTexts(model.requests.at(-1))).toEqual(["bob asks", "and now?"]);
   });
+
+  it("deletes nothing when the person presses Cancel", async () => {
+    scene = await startScene();
+    const { fake, general, alice } = scene;
+    const model = new ScriptedModel(() => reply("Sure."));
+    replica = await startReplica(fake, { model });
+    const { dm } = await seed(model);
+
+    const command = fake.slashCommand(alice, general, "forget");
+    const shown = await prompt(command);
+    const click = fake.clickButton(alice, shown, "chatbot:forget:cancel");
+    await fake.waitFor(() => click.callbacks.length > 0, "the click's answer");
+    expect(fake.message(shown.id)?.content).toBe("Nothing was deleted.");
+
+    fake.dm(alice, "still there?");
+    await fake.waitFor(() => finished(fake, dm.channelId, 2), "the next DM answer");
+    expect(userTexts(model.requests.at(-1))).toEqual(["alice's private question", "still there?"]);
+  });
 });
