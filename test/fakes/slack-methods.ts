@@ -332,6 +332,7 @@ function page(all: FakeMessage[], args: ApiArgs): Result {
       ...(m.subtype ? { subtype: m.subtype } : {}),
       ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
       ...(m.blocks ? { blocks: m.blocks } : {}),
+      ...(m.files ? { files: m.files } : {}),
     })),
     has_more: next !== "",
     response_metadata: { next_cursor: next },

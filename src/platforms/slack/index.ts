@@ -23,6 +23,7 @@ import {
   messageEventSchema,
   routeMessage,
 } from "./events.js";
+import { type SlackFileSource, slackAttachments } from "./files.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import { UserNames } from "./names.js";
 import { finalizeOrphan } from "./orphans.js";
@@ -83,6 +84,7 @@ class SlackAdapterImpl implements SlackAdapter {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly acks: AckFirst;
   private readonly timeScale: number;
+  private readonly files: SlackFileSource;
   private socketConnected = false;
   private started = false;
 
@@ -99,6 +101,7 @@ class SlackAdapterImpl implements SlackAdapter {
       ...(options.maxStartDelayMs !== undefined ? { maxDelayMs: options.maxStartDelayMs } : {}),
     });
     this.api = new SlackApi({ token, apiUrl: env.SLACK_API_URL, metrics, log });
+    this.files = { token: (team) => this.api.botToken(team), apiUrl: env.SLACK_API_URL, log };
     const logger = boltLogger(log);
     let receiver: SlackHttpReceiver | SocketModeReceiver;
     if (env.SLACK_APP_TOKEN) {
@@ -337,6 +340,7 @@ class SlackAdapterImpl implements SlackAdapter {
       return;
     }
     const { msg, reply } = route;
+    msg.attachments = slackAttachments(event.files, msg.workspaceId, this.files);
     const threadKey = botThreadKey(msg.workspaceId, msg.channelId, msg.threadId);
     if (route.needsFollowupCheck) {
       if (env.SLACK_THREAD_FOLLOWUPS === "mention") return;
