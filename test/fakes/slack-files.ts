@@ -40,6 +40,7 @@ interface StoredFile extends FakeFileInit {
 export class FakeSlackFiles {
   readonly downloads: FileDownload[] = [];
   private readonly files = new Map<string, StoredFile>();
+  private readonly json = new Map<string, SlackFileJson>();
   private count = 0;
 
   constructor(
@@ -55,7 +56,7 @@ export class FakeSlackFiles {
     this.files.set(id, { ...init, id });
     const base = `${this.host.url}/files-pri/${this.teamId}-${id}`;
     const name = encodeURIComponent(init.name);
-    return {
+    const json: SlackFileJson = {
       id,
       created: Math.floor(Date.now() / 1000),
       name: init.name,
@@ -72,6 +73,28 @@ export class FakeSlackFiles {
       url_private: `${base}/${name}`,
       url_private_download: `${base}/download/${name}`,
       permalink: `https://fake.slack.com/files/U1/${id}/${name}`,
+    };
+    this.json.set(id, json);
+    return json;
+  }
+
+  /** The file object `files.info` returns, or null for an unknown id. */
+  info(id: string): SlackFileJson | null {
+    return this.json.get(id) ?? null;
+  }
+
+  /**
+   * How a file shared from another organization (Slack Connect) appears in a message event: an
+   * id and no details; the app must ask `files.info`.
+   */
+  connectStub(file: SlackFileJson): Record<string, unknown> {
+    return {
+      id: file.id,
+      mode: "file_access",
+      file_access: "check_file_info",
+      created: 0,
+      timestamp: 0,
+      user: "",
     };
   }
 

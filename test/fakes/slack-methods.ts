@@ -152,6 +152,12 @@ const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
     };
   },
 
+  "files.info": (fake, args) => {
+    if (!fake.scopes.has("files:read")) return fail("missing_scope", { needed: "files:read" });
+    const file = fake.files.info(String(args.file ?? ""));
+    return file ? { ok: true, file } : fail("file_not_found");
+  },
+
   "conversations.history": (fake, args) => {
     const denied = canRead(fake, args.channel);
     if (denied) return denied;

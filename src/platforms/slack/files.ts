@@ -9,6 +9,10 @@
  * SLACK_API_URL's origin, a local fake in tests); anything else, including the `url_private` of an
  * external file (Google Drive and the like), is refused before a request is made, so the token
  * never leaves Slack.
+ *
+ * Slack Connect: a file shared from another organization arrives as a stub (`file_access:
+ * "check_file_info"`, an id and nothing else); its name, type and URLs come from `files.info`,
+ * asked once when the bot answers the message.
  */
 import { z } from "zod";
 import { AttachmentError } from "../../core/errors.js";
@@ -33,6 +37,8 @@ export const slackFileSchema = z.looseObject({
   size: z.number().nullish(),
   /** "hosted", "external", "snippet", "post"; "tombstone" (deleted), "hidden_by_limit" (plan limits). */
   mode: z.string().optional(),
+  /** "check_file_info": a Slack Connect stub, details only from `files.info`. */
+  file_access: z.string().optional(),
   is_external: z.boolean().optional(),
   url_private: z.string().optional(),
   url_private_download: z.string().optional(),
@@ -42,19 +48,35 @@ export type SlackFile = z.infer<typeof slackFileSchema>;
 export interface SlackFileSource {
   /** The bot token of the workspace the message came from (one place to change for OAuth installs). */
   token(teamId: string): Promise<string>;
+  /** `files.info` in that workspace: the file object, or null when Slack does not give it. */
+  info(fileId: string, teamId: string): Promise<unknown>;
   /** SLACK_API_URL: its origin may serve files too (the fake in tests). */
   apiUrl: string;
   log: Logger;
 }
 
-export function slackAttachments(
+export async function slackAttachments(
   files: SlackFile[] | undefined,
   teamId: string,
   source: SlackFileSource,
-): IncomingAttachment[] | undefined {
+): Promise<IncomingAttachment[] | undefined> {
   if (!files || files.length === 0) return undefined;
   const allowUrl = hostPolicy(SLACK_FILE_DOMAINS, new URL(source.apiUrl).origin);
-  return files.map((file) => toAttachment(file, teamId, source, allowUrl));
+  const complete = await Promise.all(files.map((file) => withDetails(file, teamId, source)));
+  return complete.map((file) => toAttachment(file, teamId, source, allowUrl));
+}
+
+/** A Slack Connect stub completed from `files.info`; any other file as it is. */
+async function withDetails(file: SlackFile, teamId: string, source: SlackFileSource): Promise<SlackFile> {
+  if (file.file_access !== "check_file_info" || !file.id) return file;
+  try {
+    const parsed = slackFileSchema.safeParse(await source.info(file.id, teamId));
+    if (parsed.success) return parsed.data;
+    source.log.warn({ file: file.id, team: teamId }, "files.info returned no usable file");
+  } catch (err) {
+    source.log.warn({ err, file: file.id, team: teamId }, "files.info failed for a shared file");
+  }
+  return file;
 }
 
 function toAttachment(

@@ -101,7 +101,12 @@ class SlackAdapterImpl implements SlackAdapter {
       ...(options.maxStartDelayMs !== undefined ? { maxDelayMs: options.maxStartDelayMs } : {}),
     });
     this.api = new SlackApi({ token, apiUrl: env.SLACK_API_URL, metrics, log });
-    this.files = { token: (team) => this.api.botToken(team), apiUrl: env.SLACK_API_URL, log };
+    this.files = {
+      token: (team) => this.api.botToken(team),
+      info: async (file) => (await this.api.call<{ file?: unknown }>("files.info", { file })).file ?? null,
+      apiUrl: env.SLACK_API_URL,
+      log,
+    };
     const logger = boltLogger(log);
     let receiver: SlackHttpReceiver | SocketModeReceiver;
     if (env.SLACK_APP_TOKEN) {
@@ -340,7 +345,6 @@ class SlackAdapterImpl implements SlackAdapter {
       return;
     }
     const { msg, reply } = route;
-    msg.attachments = slackAttachments(event.files, msg.workspaceId, this.files);
     const threadKey = botThreadKey(msg.workspaceId, msg.channelId, msg.threadId);
     if (route.needsFollowupCheck) {
       if (env.SLACK_THREAD_FOLLOWUPS === "mention") return;
@@ -363,6 +367,8 @@ class SlackAdapterImpl implements SlackAdapter {
         this.assistant.titleFromFirstMessage(msg.workspaceId, msg.channelId, threadTs, msg.text),
       );
     }
+    // Only for a message the bot answers (Slack Connect files need a files.info call).
+    msg.attachments = await slackAttachments(event.files, msg.workspaceId, this.files);
     const userName = await this.names.cached(msg.userId);
     const sink = this.answerSink(
       {

@@ -172,6 +172,21 @@ describe("files shared with the Slack bot", () => {
     expect(err.message).toMatch(/files:read/);
   });
 
+  it("completes a file shared from another organization (Slack Connect) with files.info", async () => {
+    const { harness, received } = await start();
+    const file = harness.fake.files.add({ name: "their-error.log", mimetype: "text/plain", bytes: LOG });
+    const stub = harness.fake.files.connectStub(file) as SlackFileJson;
+    await harness.delivery.event(dmWithFiles(harness, "from our partner", [stub]));
+    const attachment = only(await received());
+    expect([attachment.name, attachment.declaredType, attachment.declaredBytes]).toEqual([
+      "their-error.log",
+      "text/plain",
+      LOG.byteLength,
+    ]);
+    expect(Buffer.from(await attachment.read(LIMITS()))).toEqual(LOG);
+    expect(harness.fake.callsOf("files.info").map((c) => c.args.file)).toEqual([file.id]);
+  });
+
   it("reports a deleted file as unreadable without downloading anything", async () => {
     const { harness, received } = await start();
     const tombstone = { id: "F0GONE", mode: "tombstone", name: "gone.png" } as unknown as SlackFileJson;
