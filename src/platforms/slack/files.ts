@@ -28,21 +28,27 @@ export const SLACK_FILE_DOMAINS = [
   "slack-gov.com",
 ] as const;
 
-/** A file object on a message event (the fields we use; Slack sends many more). */
-export const slackFileSchema = z.looseObject({
-  id: z.string().optional(),
-  name: z.string().nullish(),
-  title: z.string().nullish(),
-  mimetype: z.string().nullish(),
-  size: z.number().nullish(),
-  /** "hosted", "external", "snippet", "post"; "tombstone" (deleted), "hidden_by_limit" (plan limits). */
-  mode: z.string().optional(),
-  /** "check_file_info": a Slack Connect stub, details only from `files.info`. */
-  file_access: z.string().optional(),
-  is_external: z.boolean().optional(),
-  url_private: z.string().optional(),
-  url_private_download: z.string().optional(),
-});
+/**
+ * A file object on a message event (the fields we use; Slack sends many more). Every field is
+ * optional and an odd value is dropped rather than failing the parse: a file Slack describes
+ * oddly must not make the whole message go unanswered (it is reported as unreadable instead).
+ */
+export const slackFileSchema = z
+  .looseObject({
+    id: z.string().optional().catch(undefined),
+    name: z.string().nullish().catch(undefined),
+    title: z.string().nullish().catch(undefined),
+    mimetype: z.string().nullish().catch(undefined),
+    size: z.number().nullish().catch(undefined),
+    /** "hosted", "external", "snippet", "post"; "tombstone" (deleted), "hidden_by_limit" (plan limits). */
+    mode: z.string().optional().catch(undefined),
+    /** "check_file_info": a Slack Connect stub, details only from `files.info`. */
+    file_access: z.string().optional().catch(undefined),
+    is_external: z.boolean().optional().catch(undefined),
+    url_private: z.string().optional().catch(undefined),
+    url_private_download: z.string().optional().catch(undefined),
+  })
+  .catch({});
 export type SlackFile = z.infer<typeof slackFileSchema>;
 
 export interface SlackFileSource {
@@ -93,7 +99,10 @@ function toAttachment(
     declaredBytes: file.size ?? undefined,
     async read({ maxBytes, timeoutMs, signal }) {
       if (!url || file.mode === "tombstone" || file.mode === "hidden_by_limit") {
-        throw new AttachmentError("download_failed", `Slack offers no download for this file (${file.mode})`);
+        throw new AttachmentError(
+          "download_failed",
+          `Slack offers no download for this file (${file.mode ?? "no URL"})`,
+        );
       }
       const token = await source.token(teamId);
       const got = await download(url, {

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AttachmentError } from "../../../src/core/errors.js";
 import type { IncomingAttachment, IncomingMessage } from "../../../src/core/types.js";
+import { messageEventSchema } from "../../../src/platforms/slack/events.js";
 import { ALL_SCOPES, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID } from "../../fakes/slack-api.js";
 import { eventEnvelope, mentionEvents, messageEvent } from "../../fakes/slack-events.js";
 import type { SlackFileJson } from "../../fakes/slack-files.js";
@@ -211,3 +212,17 @@ async function foreignServer() {
   });
   return { origin: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, requests };
 }
+
+describe("the Slack file schema", () => {
+  it("keeps a message whose files Slack describes oddly, dropping only the odd fields", () => {
+    const parsed = messageEventSchema.safeParse({
+      type: "message",
+      channel: "D1",
+      ts: "1700000000.000100",
+      user: "U1",
+      files: [null, { id: 5, name: "a.png", size: "big" }, { id: "F1", name: "b.log", size: 3 }],
+    });
+    expect(parsed.success).toBe(true);
+    expect(parsed.data?.files).toEqual([{}, { name: "a.png" }, { id: "F1", name: "b.log", size: 3 }]);
+  });
+});
