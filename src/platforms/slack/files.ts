@@ -85,13 +85,22 @@ async function withDetails(file: SlackFile, teamId: string, source: SlackFileSou
   return file;
 }
 
+/** The names people see for files (a thread title for a question that is only a file). */
+export function slackFileNames(files: SlackFile[] | undefined): string[] {
+  return (files ?? []).map(nameOf);
+}
+
+function nameOf(file: SlackFile): string {
+  return file.name || file.title || file.id || "file";
+}
+
 function toAttachment(
   file: SlackFile,
   teamId: string,
   source: SlackFileSource,
   allowUrl: (url: URL) => boolean,
 ): IncomingAttachment {
-  const name = file.name || file.title || file.id || "file";
+  const name = nameOf(file);
   const url = file.url_private_download ?? file.url_private;
   return {
     name,

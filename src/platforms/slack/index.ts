@@ -23,7 +23,7 @@ import {
   messageEventSchema,
   routeMessage,
 } from "./events.js";
-import { type SlackFileSource, slackAttachments } from "./files.js";
+import { type SlackFileSource, slackAttachments, slackFileNames } from "./files.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import { UserNames } from "./names.js";
 import { finalizeOrphan } from "./orphans.js";
@@ -364,7 +364,12 @@ class SlackAdapterImpl implements SlackAdapter {
     if (assistantThread && reply.threadTs) {
       const threadTs = reply.threadTs;
       this.track(() =>
-        this.assistant.titleFromFirstMessage(msg.workspaceId, msg.channelId, threadTs, msg.text),
+        this.assistant.titleFromFirstMessage(
+          msg.workspaceId,
+          msg.channelId,
+          threadTs,
+          msg.text || slackFileNames(event.files).join(", "),
+        ),
       );
     }
     // Only for a message the bot answers (Slack Connect files need a files.info call).

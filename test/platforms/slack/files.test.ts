@@ -5,7 +5,12 @@ import { AttachmentError } from "../../../src/core/errors.js";
 import type { IncomingAttachment, IncomingMessage } from "../../../src/core/types.js";
 import { messageEventSchema } from "../../../src/platforms/slack/events.js";
 import { ALL_SCOPES, FAKE_BOT_TOKEN, FAKE_BOT_USER_ID } from "../../fakes/slack-api.js";
-import { eventEnvelope, mentionEvents, messageEvent } from "../../fakes/slack-events.js";
+import {
+  assistantThreadStarted,
+  eventEnvelope,
+  mentionEvents,
+  messageEvent,
+} from "../../fakes/slack-events.js";
 import type { SlackFileJson } from "../../fakes/slack-files.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
 import { eventually, type Harness, startHarness } from "./harness.js";
@@ -186,6 +191,35 @@ describe("files shared with the Slack bot", () => {
     ]);
     expect(Buffer.from(await attachment.read(LIMITS()))).toEqual(LOG);
     expect(harness.fake.callsOf("files.info").map((c) => c.args.file)).toEqual([file.id]);
+  });
+
+  it("titles an assistant thread that starts with only a file after the file", async () => {
+    const { harness, received } = await start();
+    const thread = harness.fake.nextTs();
+    await harness.delivery.event(
+      eventEnvelope(assistantThreadStarted({ channel: "D1", user: "U1", threadTs: thread })),
+    );
+    await eventually(() => harness.fake.botMessages("D1", thread)[0]); // the greeting
+    const file = harness.fake.files.add({ name: "error.png", mimetype: "image/png", bytes: PNG });
+    await harness.delivery.event(
+      eventEnvelope({
+        ...messageEvent({
+          channel: "D1",
+          channelType: "im",
+          user: "U1",
+          text: "",
+          ts: harness.fake.nextTs(),
+          threadTs: thread,
+          subtype: "file_share",
+        }),
+        files: [file],
+      }),
+    );
+    expect(only(await received()).name).toBe("error.png");
+    const title = await eventually(() =>
+      harness.fake.assistantCalls.find((c) => c.method === "assistant.threads.setTitle"),
+    );
+    expect(title.args.title).toBe("error.png");
   });
 
   it("reports a deleted file as unreadable without downloading anything", async () => {
