@@ -75,6 +75,22 @@ describe("files attached to Discord messages", () => {
     expect(answer?.content).toContain("That log shows a gateway timeout.");
   });
 
+  it("opens a thread named after the file for a mention with only a file", async () => {
+    const { scene, received } = await start();
+    const { fake, general, alice } = scene;
+    fake.say(alice, general, fake.mention, {
+      attachments: [{ name: "checkout-error.png", contentType: "image/png", bytes: PNG }],
+    });
+    const msg = await received();
+    expect(msg.text).toBe("");
+    const thread = await fake.waitFor(
+      () => [...fake.world.channels.values()].find((c) => c.name === "checkout-error.png"),
+      "the thread",
+    );
+    const [answer] = await fake.waitFor(() => finished(fake, thread.id), "the answer");
+    expect(answer?.content).toContain("That log shows a gateway timeout.");
+  });
+
   it("cuts off an attachment over the cap while it downloads", async () => {
     const { scene, received } = await start();
     const { fake, alice } = scene;
