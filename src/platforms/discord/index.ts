@@ -11,6 +11,7 @@ import type { Logger } from "../../log.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
 import { FORGET, SUMMARIZE } from "./commands.js";
+import { discordAttachments } from "./files.js";
 import { type ForgetDeps, handleForget, handleForgetClick } from "./forget-command.js";
 import { finalizeOrphan } from "./orphans.js";
 import { type ReceiveContext, routeMessage } from "./receive.js";
@@ -165,6 +166,11 @@ class DiscordAdapter implements PlatformAdapter {
         this.log.trace({ messageId: message.id, reason: decision.reason }, "message ignored");
         return;
       }
+      decision.incoming.attachments = discordAttachments(
+        message.attachments.values(),
+        this.env.DISCORD_API_URL,
+        this.log,
+      );
       const sink = new ChannelSink(
         {
           rest,
