@@ -9,10 +9,11 @@ import type { TurnResult } from "../../core/conversation.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { Logger } from "../../log.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { handleAssistant } from "./assistant-command.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
-import { SUMMARIZE } from "./commands.js";
+import { ASSISTANT, SUMMARIZE } from "./commands.js";
 import { finalizeOrphan } from "./orphans.js";
-import { type ReceiveContext, routeMessage } from "./receive.js";
+import { mentionsBot, type ReceiveContext, routeMessage } from "./receive.js";
 import type { EditBudgetShape } from "./render.js";
 import { call, createRest } from "./rest.js";
 import { ChannelSink, type DiscordRest, rootKey } from "./sink.js";
@@ -164,6 +165,16 @@ class DiscordAdapter implements PlatformAdapter {
         this.log.trace({ messageId: message.id, reason: decision.reason }, "message ignored");
         return;
       }
+      // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
+      const mentioned = mentionsBot(message, botId);
+      const allowed = await this.deps.replies?.decide(decision.incoming, {
+        mentioned,
+        followup: decision.incoming.kind !== "dm" && !mentioned,
+      });
+      if (allowed && !allowed.answer) {
+        this.log.debug({ messageId: message.id, reason: allowed.reason }, "message not answered (policy)");
+        return;
+      }
       const sink = new ChannelSink(
         {
           rest,
@@ -206,6 +217,8 @@ class DiscordAdapter implements PlatformAdapter {
             applicationId: interaction.applicationId,
             ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
           });
+        } else if (interaction.commandName === ASSISTANT.name) {
+          await handleAssistant(interaction, { rest, deps: this.deps });
         } else {
           await handleUnknownCommand(interaction, rest);
         }

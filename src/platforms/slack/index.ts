@@ -11,15 +11,18 @@ import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { parseAssistantAction } from "../assistant-command.js";
 import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
 import { boltLogger, SlackApi } from "./api.js";
 import { AssistantThreads } from "./assistant.js";
+import { assistantCommand } from "./assistant-command.js";
 import { JITTER_MARGIN, SlackBudgets } from "./budgets.js";
 import {
   assistantThreadSchema,
   type BotIdentity,
   botThreadKey,
+  mentions,
   messageEventSchema,
   routeMessage,
 } from "./events.js";
@@ -292,6 +295,10 @@ class SlackAdapterImpl implements SlackAdapter {
         asker,
       );
     });
+    this.app.command("/assistant", async ({ command, ack }) => {
+      const text = await assistantCommand(command, parseAssistantAction(command.text ?? ""), this.deps);
+      await ack(outgoing({ response_type: "ephemeral" as const, text }));
+    });
     this.app.action(STOP_ACTION_ID, async ({ ack, body, action }) => {
       await ack();
       const value = "value" in action && typeof action.value === "string" ? action.value : "";
@@ -339,9 +346,18 @@ class SlackAdapterImpl implements SlackAdapter {
     const { msg, reply } = route;
     const threadKey = botThreadKey(msg.workspaceId, msg.channelId, msg.threadId);
     if (route.needsFollowupCheck) {
-      if (env.SLACK_THREAD_FOLLOWUPS === "mention") return;
+      if (!this.deps.replies && env.SLACK_THREAD_FOLLOWUPS === "mention") return;
       // Unknown (store down) counts as "not ours": answering every thread in the channel is worse.
       if ((await store.kv.get(threadKey).catch(() => null)) === null) return;
+    }
+    // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
+    const allowed = await this.deps.replies?.decide(msg, {
+      mentioned: mentions(event.text ?? "", this.identity.botUserId) || event.type === "app_mention",
+      followup: route.needsFollowupCheck,
+    });
+    if (allowed && !allowed.answer) {
+      log.debug({ reason: allowed.reason, channel: event.channel }, "slack message not answered (policy)");
+      return;
     }
     if (msg.kind === "mention") {
       // Replies in this thread continue the conversation (SLACK_THREAD_FOLLOWUPS=any) for as long
