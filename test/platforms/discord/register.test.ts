@@ -33,8 +33,8 @@ describe("Discord command registration", () => {
 
     const result = await registerCommands({ env: env({ DISCORD_GUILD_ID: guild.id }), log: silentLogger() });
 
-    expect(result).toEqual({ scope: "guild", guildId: guild.id, names: ["summarize"] });
-    expect(fake.rest.commands.get(guild.id)?.map((c) => c.name)).toEqual(["summarize"]);
+    expect(result).toEqual({ scope: "guild", guildId: guild.id, names: ["summarize", "assistant"] });
+    expect(fake.rest.commands.get(guild.id)?.map((c) => c.name)).toEqual(["summarize", "assistant"]);
     expect(fake.rest.commands.get("global")).toBeUndefined();
   });
 
@@ -44,7 +44,7 @@ describe("Discord command registration", () => {
     const result = await registerCommands({ env: env(), log: silentLogger() });
 
     expect(result.scope).toBe("global");
-    expect(fake.rest.commands.get("global")?.map((c) => c.name)).toEqual(["summarize"]);
+    expect(fake.rest.commands.get("global")?.map((c) => c.name)).toEqual(["summarize", "assistant"]);
   });
 
   it("explains a missing token instead of calling Discord", async () => {
