@@ -19,7 +19,7 @@ import type { PlatformAdapter } from "./platforms/adapter.js";
 import { createDiscordAdapter } from "./platforms/discord/index.js";
 import { createSlackAdapter } from "./platforms/slack/index.js";
 import { createWebChatAdapter } from "./platforms/web/index.js";
-import { setUpPolicy } from "./policy/setup.js";
+import { openPolicyFile, setUpPolicy } from "./policy/setup.js";
 import { createStore } from "./store/index.js";
 import { createKnowledgeBase, createToolRegistry } from "./tools/index.js";
 
@@ -44,6 +44,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
   const { env } = config;
   const metrics = new Metrics({ defaultMetrics: true });
   const closers: (() => Promise<void>)[] = [];
+  // A bad POLICY_FILE stops start-up before anything runs, naming the variable and every problem.
+  const policyFile = await openPolicyFile(env, log);
   const store: Store = await createStore(env, log);
   closers.push(() => store.close());
 
@@ -83,8 +85,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     return m;
   };
   const model = modelFor(env.OPENAI_MODEL);
-  // A bad POLICY_FILE stops start-up here, naming the variable and every problem.
-  const policy = await setUpPolicy(env, store, log);
+  const policy = setUpPolicy(policyFile, env, store, log);
   closers.push(async () => policy.stop());
   // The help center indexes in the background; /readyz reports it until the first index is in.
   const knowledge = createKnowledgeBase({

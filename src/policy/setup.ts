@@ -20,11 +20,23 @@ export interface PolicySetup {
 
 const NO_FILE: PolicySource = { current: () => null };
 
-/** Throws PolicyFileError (naming POLICY_FILE and each problem) when the file is bad at start-up. */
-export async function setUpPolicy(
+/**
+ * Read POLICY_FILE before anything else starts: a bad file throws PolicyFileError (naming
+ * POLICY_FILE and each problem) and the service does not start. Null when it is not set.
+ */
+export async function openPolicyFile(
+  env: Pick<Env, "POLICY_FILE">,
+  log: Logger,
+  options: PolicyWatcherOptions = {},
+): Promise<PolicyWatcher | null> {
+  return env.POLICY_FILE ? PolicyWatcher.open(env.POLICY_FILE, log, options) : null;
+}
+
+/** Wire the policy over the opened file (or none) and start watching it. */
+export function setUpPolicy(
+  watcher: PolicyWatcher | null,
   env: Pick<
     Env,
-    | "POLICY_FILE"
     | "THROTTLE_REQUESTS"
     | "THROTTLE_WINDOW_S"
     | "DAILY_TOKEN_BUDGET"
@@ -33,9 +45,7 @@ export async function setUpPolicy(
   >,
   store: Pick<Store, "kv">,
   log: Logger,
-  options: PolicyWatcherOptions = {},
-): Promise<PolicySetup> {
-  const watcher = env.POLICY_FILE ? await PolicyWatcher.open(env.POLICY_FILE, log, options) : null;
+): PolicySetup {
   const policies = new Policies(watcher ?? NO_FILE, {
     throttle: {
       requests: env.THROTTLE_REQUESTS,
