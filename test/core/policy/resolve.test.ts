@@ -2,6 +2,7 @@
  * The merge rule of docs/policy.md: defaults < platform < workspace < channel < user, most
  * specific wins; allow and deny lists keep the bot out; no file is the environment's settings.
  */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { PolicyPlace } from "../../../src/core/policy/resolve.js";
 import { PolicyFileError, parsePolicy } from "../../../src/policy/policy-file.js";
@@ -126,6 +127,22 @@ describe("the policy in effect", () => {
       historyTtlMs: testBase.historyTtlMs,
     });
     expect(none.isAdmin({ platform: "slack", workspaceId: "T1", userId: "U1" })).toBe(false);
+  });
+});
+
+describe("the example policy file", () => {
+  it("is valid and says what docs/policy.md says it does", () => {
+    const text = readFileSync(new URL("../../../manifests/policy.example.yaml", import.meta.url), "utf8");
+    const example = policiesFrom(text);
+    expect(example.at(slack("C0SALES", { workspaceId: "T0123ACME" }))).toMatchObject({
+      model: "gpt-4o",
+      tools: ["search_products", "search_help_center"],
+      throttle: { requests: 30, windowMs: 60_000, dailyTokens: 200_000 },
+    });
+    expect(example.at(slack("C0RANDOM", { workspaceId: "T0123ACME" })).enabled).toBe(false);
+    expect(example.isAdmin({ platform: "discord", workspaceId: "9", userId: "111111111111111111" })).toBe(
+      true,
+    );
   });
 });
 
