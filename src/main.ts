@@ -20,6 +20,7 @@ import { createDiscordAdapter } from "./platforms/discord/index.js";
 import { createSlackAdapter } from "./platforms/slack/index.js";
 import { createWebChatAdapter } from "./platforms/web/index.js";
 import { openPolicyFile, setUpPolicy } from "./policy/setup.js";
+import { warnAboutUnknownTools } from "./policy/unknown-tools.js";
 import { createStore } from "./store/index.js";
 import { createKnowledgeBase, createToolRegistry } from "./tools/index.js";
 
@@ -102,6 +103,12 @@ export async function startService(config: Config, log: Logger): Promise<Running
   knowledge.start();
   closers.push(async () => knowledge.stop());
   const tools = createToolRegistry({ env, kv: store.kv, log, metrics, knowledge });
+  if (policyFile)
+    warnAboutUnknownTools(
+      policyFile,
+      tools.specs().map((t) => t.name),
+      log,
+    );
   const conversation = new Conversation({
     store,
     model,
