@@ -39,6 +39,22 @@ export class ReplyRules {
   ) {}
 
   async decide(msg: ReplyPlace, how: Addressing): Promise<ReplyDecision> {
+    const byMode = this.modes(msg, how);
+    if (!byMode.answer) return byMode;
+    // No file: no admins, so no switches either; nothing to read from the store.
+    if (!this.policies.active) return { answer: true };
+    const switched = await this.switches.get(msg);
+    if (switched === "off") return { answer: false, reason: "switched off by an admin" };
+    if (switched === "on") return { answer: true };
+    const policy = this.policies.at({ ...msg, dm: msg.kind === "dm" });
+    return policy.enabled ? { answer: true } : { answer: false, reason: `policy: ${policy.disabledBy}` };
+  }
+
+  /**
+   * The DM and follow-up modes alone: no store read, so an adapter can drop a message by them
+   * before its own store lookups (is the bot in this thread?). `decide` applies them too.
+   */
+  modes(msg: ReplyPlace, how: Addressing): ReplyDecision {
     const dm = msg.kind === "dm";
     const policy = this.policies.at({ ...msg, dm });
     if (dm && policy.dms === "off") return { answer: false, reason: "policy: DMs off" };
@@ -46,12 +62,7 @@ export class ReplyRules {
       return { answer: false, reason: "policy: DMs answer mentions only" };
     if (how.followup && policy.followups === "mention")
       return { answer: false, reason: "follow-ups need a mention" };
-    // No file: no admins, so no switches either; nothing to read from the store.
-    if (!this.policies.active) return { answer: true };
-    const switched = await this.switches.get(msg);
-    if (switched === "off") return { answer: false, reason: "switched off by an admin" };
-    if (switched === "on") return { answer: true };
-    return policy.enabled ? { answer: true } : { answer: false, reason: `policy: ${policy.disabledBy}` };
+    return { answer: true };
   }
 
   /** The policy where `/assistant` runs, with the stored switch read fresh. */

@@ -263,6 +263,15 @@ class SlackAdapterImpl implements SlackAdapter {
       if (!parsed.success || !this.identity) return;
       const t = parsed.data.assistant_thread;
       const team = teamOf(body) ?? this.identity.teamId;
+      // No greeting where the policy closes DMs (the panel is a DM with the bot).
+      const dms = this.deps.replies?.policies.at({
+        platform: "slack",
+        workspaceId: team,
+        channelId: t.channel_id,
+        userId: t.user_id,
+        dm: true,
+      }).dms;
+      if (dms === "off") return;
       this.track(() => this.assistant.started(team, t.channel_id, t.thread_ts));
     });
     this.app.command("/summarize", async ({ command, ack }) => {
@@ -345,16 +354,19 @@ class SlackAdapterImpl implements SlackAdapter {
     }
     const { msg, reply } = route;
     const threadKey = botThreadKey(msg.workspaceId, msg.channelId, msg.threadId);
+    const addressing = {
+      mentioned: mentions(event.text ?? "", this.identity.botUserId) || event.type === "app_mention",
+      followup: route.needsFollowupCheck,
+    };
     if (route.needsFollowupCheck) {
-      if (!this.deps.replies && env.SLACK_THREAD_FOLLOWUPS === "mention") return;
+      // Follow-up mode: the policy's for this channel, else SLACK_THREAD_FOLLOWUPS.
+      const replies = this.deps.replies;
+      if (replies ? !replies.modes(msg, addressing).answer : env.SLACK_THREAD_FOLLOWUPS === "mention") return;
       // Unknown (store down) counts as "not ours": answering every thread in the channel is worse.
       if ((await store.kv.get(threadKey).catch(() => null)) === null) return;
     }
     // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
-    const allowed = await this.deps.replies?.decide(msg, {
-      mentioned: mentions(event.text ?? "", this.identity.botUserId) || event.type === "app_mention",
-      followup: route.needsFollowupCheck,
-    });
+    const allowed = await this.deps.replies?.decide(msg, addressing);
     if (allowed && !allowed.answer) {
       log.debug({ reason: allowed.reason, channel: event.channel }, "slack message not answered (policy)");
       return;
