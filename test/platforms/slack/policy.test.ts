@@ -5,7 +5,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/log.js";
 import { createMemoryStore } from "../../../src/store/memory/store.js";
-import { eventEnvelope, mentionEvents, messageEvent, slashCommand } from "../../fakes/slack-events.js";
+import {
+  assistantThreadStarted,
+  eventEnvelope,
+  mentionEvents,
+  messageEvent,
+  slashCommand,
+} from "../../fakes/slack-events.js";
 import { type TestPolicy, testPolicy } from "../../support/policy.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
 import { eventually, type Harness, startHarness } from "./harness.js";
@@ -97,6 +103,31 @@ describe("Slack under a policy file", () => {
     expect(h.fake.botMessages("D1")).toHaveLength(1);
     expect(model.requests).toHaveLength(1);
     expect(model.requests[0]?.messages.at(-1)).toMatchObject({ role: "user", content: "hello" });
+  });
+
+  it("neither answers DMs nor greets in the assistant panel where DMs are off", async () => {
+    const { h, model } = await start(FILE.replace("dms: mention", "dms: off"));
+    const thread = h.fake.nextTs();
+    await h.delivery.event(
+      eventEnvelope(assistantThreadStarted({ channel: "D1", user: "U1", threadTs: thread })),
+    );
+    await h.delivery.event(
+      eventEnvelope(
+        messageEvent({
+          channel: "D1",
+          channelType: "im",
+          user: "U1",
+          text: "<@U0BOT> hi",
+          ts: h.fake.nextTs(),
+        }),
+      ),
+    );
+    const ts = await mention(h, "C1");
+    await eventually(() => h.fake.botMessages("C1", ts)[0]);
+    await h.adapter.idle();
+    expect(h.fake.botMessages("D1")).toHaveLength(0);
+    expect(h.fake.assistantCalls).toHaveLength(0);
+    expect(model.requests).toHaveLength(1);
   });
 
   it("needs a new mention for follow-ups in a channel whose policy says so, and adds its instructions", async () => {
