@@ -289,7 +289,9 @@ export class Conversation {
     }
     if (admission.kind === "refused") return refuse(admission.outcome, admission.error);
     // Checked after dedup, so a platform's second delivery of a bad message gets no second notice.
-    if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
+    // A file with no text is a question too ("what does this error mean?" is in the screenshot).
+    if (text === "" && !msg.attachments?.length)
+      return refuse("rejected", new InputError("empty_message", "empty message"));
     if (text.length > settings.maxInputChars) {
       return refuse(
         "rejected",

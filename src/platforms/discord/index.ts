@@ -12,6 +12,7 @@ import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { handleAssistant } from "./assistant-command.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
 import { ASSISTANT, SUMMARIZE } from "./commands.js";
+import { discordAttachments } from "./files.js";
 import { finalizeOrphan } from "./orphans.js";
 import { mentionsBot, type ReceiveContext, routeMessage } from "./receive.js";
 import type { EditBudgetShape } from "./render.js";
@@ -175,6 +176,11 @@ class DiscordAdapter implements PlatformAdapter {
         this.log.debug({ messageId: message.id, reason: allowed.reason }, "message not answered (policy)");
         return;
       }
+      decision.incoming.attachments = discordAttachments(
+        message.attachments.values(),
+        this.env.DISCORD_API_URL,
+        this.log,
+      );
       const sink = new ChannelSink(
         {
           rest,

@@ -109,7 +109,8 @@ export async function routeMessage(message: Message, ctx: ReceiveContext): Promi
       sourceMessageId: message.id,
       replyToSource: false,
       rootId: null,
-      threadName: threadName(base.text, base.userName),
+      // A question that is only a file is named after the file.
+      threadName: threadName(base.text || message.attachments.map((a) => a.name).join(", "), base.userName),
     },
   );
 }

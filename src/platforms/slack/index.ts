@@ -26,6 +26,7 @@ import {
   messageEventSchema,
   routeMessage,
 } from "./events.js";
+import { type SlackFileSource, slackAttachments, slackFileNames } from "./files.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import { UserNames } from "./names.js";
 import { finalizeOrphan } from "./orphans.js";
@@ -86,6 +87,7 @@ class SlackAdapterImpl implements SlackAdapter {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly acks: AckFirst;
   private readonly timeScale: number;
+  private readonly files: SlackFileSource;
   private socketConnected = false;
   private started = false;
 
@@ -102,6 +104,12 @@ class SlackAdapterImpl implements SlackAdapter {
       ...(options.maxStartDelayMs !== undefined ? { maxDelayMs: options.maxStartDelayMs } : {}),
     });
     this.api = new SlackApi({ token, apiUrl: env.SLACK_API_URL, metrics, log });
+    this.files = {
+      token: (team) => this.api.botToken(team),
+      info: async (file) => (await this.api.call<{ file?: unknown }>("files.info", { file })).file ?? null,
+      apiUrl: env.SLACK_API_URL,
+      log,
+    };
     const logger = boltLogger(log);
     let receiver: SlackHttpReceiver | SocketModeReceiver;
     if (env.SLACK_APP_TOKEN) {
@@ -384,9 +392,16 @@ class SlackAdapterImpl implements SlackAdapter {
     if (assistantThread && reply.threadTs) {
       const threadTs = reply.threadTs;
       this.track(() =>
-        this.assistant.titleFromFirstMessage(msg.workspaceId, msg.channelId, threadTs, msg.text),
+        this.assistant.titleFromFirstMessage(
+          msg.workspaceId,
+          msg.channelId,
+          threadTs,
+          msg.text || slackFileNames(event.files).join(", "),
+        ),
       );
     }
+    // Only for a message the bot answers (Slack Connect files need a files.info call).
+    msg.attachments = await slackAttachments(event.files, msg.workspaceId, this.files);
     const userName = await this.names.cached(msg.userId);
     const sink = this.answerSink(
       {
