@@ -40,7 +40,7 @@ export class Policies implements TurnPolicies {
     return this.at({
       platform: msg.platform,
       workspaceId: msg.workspaceId,
-      channelId: msg.channelId,
+      channelId: msg.parentChannelId ?? msg.channelId,
       userId: msg.userId,
       dm: msg.kind === "dm",
     });

@@ -22,7 +22,8 @@ export interface Addressing {
 
 export type ReplyDecision = { answer: true } | { answer: false; reason: string };
 
-export type ReplyPlace = Pick<IncomingMessage, "platform" | "workspaceId" | "channelId" | "userId" | "kind">;
+export type ReplyPlace = Pick<IncomingMessage, "platform" | "workspaceId" | "channelId" | "userId" | "kind"> &
+  Partial<Pick<IncomingMessage, "parentChannelId">>;
 
 /** What `/assistant` shows: the file's policy here and the channel's switch. */
 export interface PolicyHere {
@@ -38,7 +39,8 @@ export class ReplyRules {
     readonly switches: ChannelSwitches,
   ) {}
 
-  async decide(msg: ReplyPlace, how: Addressing): Promise<ReplyDecision> {
+  async decide(message: ReplyPlace, how: Addressing): Promise<ReplyDecision> {
+    const msg = policyPlaceOf(message);
     const byMode = this.modes(msg, how);
     if (!byMode.answer) return byMode;
     // No file: no admins, so no switches either; nothing to read from the store.
@@ -54,7 +56,8 @@ export class ReplyRules {
    * The DM and follow-up modes alone: no store read, so an adapter can drop a message by them
    * before its own store lookups (is the bot in this thread?). `decide` applies them too.
    */
-  modes(msg: ReplyPlace, how: Addressing): ReplyDecision {
+  modes(message: ReplyPlace, how: Addressing): ReplyDecision {
+    const msg = policyPlaceOf(message);
     const dm = msg.kind === "dm";
     const policy = this.policies.at({ ...msg, dm });
     if (dm && policy.dms === "off") return { answer: false, reason: "policy: DMs off" };
@@ -73,4 +76,9 @@ export class ReplyRules {
     const answers = switched === null ? policy.enabled : switched === "on";
     return { policy, switched, answers, fileActive };
   }
+}
+
+/** A thread's messages follow its channel's policy and switch (see `IncomingMessage.parentChannelId`). */
+function policyPlaceOf(msg: ReplyPlace): ReplyPlace {
+  return msg.parentChannelId ? { ...msg, channelId: msg.parentChannelId } : msg;
 }

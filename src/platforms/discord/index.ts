@@ -166,6 +166,10 @@ class DiscordAdapter implements PlatformAdapter {
         this.log.trace({ messageId: message.id, reason: decision.reason }, "message ignored");
         return;
       }
+      // A conversation keyed by a thread the bot did not open follows the thread's channel's policy.
+      const channel = message.channel;
+      if (channel.isThread() && channel.parentId && decision.incoming.channelId === channel.id)
+        decision.incoming.parentChannelId = channel.parentId;
       // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
       const mentioned = mentionsBot(message, botId);
       const allowed = await this.deps.replies?.decide(decision.incoming, {

@@ -65,6 +65,27 @@ describe("who gets an answer", () => {
     expect(await rules.decide(place({ channelId: "C2" }), addressed)).toEqual({ answer: true });
   });
 
+  it("applies a channel's policy and switch to a conversation keyed by one of its threads", async () => {
+    const { kv } = countingKv();
+    const policies = policiesFrom(
+      "platforms:\n  discord:\n    workspaces:\n      G1:\n        channels:\n          C1: { model: gpt-4o }\n",
+    );
+    const rules = new ReplyRules(policies, new ChannelSwitches(kv, silentLogger()));
+    const inThread = place({
+      platform: "discord",
+      workspaceId: "G1",
+      channelId: "TH1",
+      parentChannelId: "C1",
+    });
+    await rules.switches.set({ platform: "discord", workspaceId: "G1", channelId: "C1" }, "off");
+    expect(await rules.decide(inThread, addressed)).toEqual({
+      answer: false,
+      reason: "switched off by an admin",
+    });
+    const turn = policies.forTurn({ ...inThread, threadId: "TH1", messageId: "m1", text: "hi" });
+    expect(turn?.model).toBe("gpt-4o");
+  });
+
   it("reads nothing from the store without a policy file, and keeps SLACK_THREAD_FOLLOWUPS", async () => {
     const { kv, reads } = countingKv();
     const base = {
