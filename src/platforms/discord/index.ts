@@ -190,7 +190,10 @@ class DiscordAdapter implements PlatformAdapter {
           rest,
           kv: this.deps.store.kv,
           log: this.log,
-          rootTtlMs: this.env.HISTORY_TTL_S * 1000,
+          // Reply chains are remembered as long as the conversation's history (the policy's retention).
+          rootTtlMs:
+            this.deps.replies?.policies.forTurn(decision.incoming)?.historyTtlMs ??
+            this.env.HISTORY_TTL_S * 1000,
           ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
         },
         decision.target,

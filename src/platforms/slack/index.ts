@@ -383,7 +383,11 @@ class SlackAdapterImpl implements SlackAdapter {
       // Replies in this thread continue the conversation (SLACK_THREAD_FOLLOWUPS=any) for as long
       // as its history lives. A store failure here is the core's to report; the answer still runs.
       await store.kv
-        .set(threadKey, "1", env.HISTORY_TTL_S * 1000)
+        .set(
+          threadKey,
+          "1",
+          this.deps.replies?.policies.forTurn(msg)?.historyTtlMs ?? env.HISTORY_TTL_S * 1000,
+        )
         .catch((err: unknown) => log.warn({ err }, "could not remember the bot's thread"));
     }
     const assistantThread =
