@@ -65,6 +65,12 @@ export const schema = z.object({
   SYSTEM_PROMPT: optionalString.describe(
     "Replaces the built-in support-assistant system prompt. Unset: the built-in one.",
   ),
+  POLICY_FILE: optionalString.describe(
+    "Path of the policy file (YAML, docs/policy.md): per platform, workspace or guild, channel and " +
+      "user: where the bot answers, DM and follow-up modes, an extra system prompt, the model, tools, " +
+      "per-user limits, history retention, admins. Reloaded on change. Unset: no policy, every channel " +
+      "the same.",
+  ),
 
   // --- Model
   OPENAI_API_KEY: optionalString.describe(

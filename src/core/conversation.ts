@@ -24,6 +24,8 @@ import { generate } from "./generate.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
 import { type PrivateDeliveries, redactPersonalHistory } from "./personal-data.js";
+import type { TurnPolicies } from "./policy/policies.js";
+import { turnChoices, withExtraPrompt } from "./policy/turn.js";
 import type { ChatModel, MessageSink, Store, ThrottlePolicy, TokenCounter, ToolRunner } from "./ports.js";
 import { supportSystemPrompt } from "./prompts.js";
 import type { RedactKind } from "./redaction/detectors.js";
@@ -73,6 +75,10 @@ export interface ConversationDeps {
   log: Logger;
   metrics: Metrics;
   settings: ConversationSettings;
+  /** Per-place policy (POLICY_FILE): model, tools, limits, retention, extra prompt. */
+  policy?: TurnPolicies | undefined;
+  /** The model for a model name a policy names (one per name, built once). */
+  models?: ((name: string) => ChatModel) | undefined;
   now?: () => number;
 }
 
@@ -264,11 +270,24 @@ export class Conversation {
 
     if (this.draining) return refuse("unavailable", new ShuttingDownError("shutting down"));
     const text = msg.text.trim();
+    // The place's policy, read without a store round trip (no POLICY_FILE: the settings as they are).
+    const choice = turnChoices(this.deps.policy?.forTurn(msg) ?? null, {
+      model: this.deps.model,
+      models: this.deps.models,
+      tools: this.deps.tools,
+      throttle: settings.throttle,
+      historyTtlMs: settings.historyTtlMs,
+    });
 
     // 1. Dedup and throttle: one atomic step in the store.
     const admission = await admit(
       this.deps,
-      { platform: msg.platform, messageKey: `${msg.platform}:${msg.messageId}`, userKey },
+      {
+        platform: msg.platform,
+        messageKey: `${msg.platform}:${msg.messageId}`,
+        userKey,
+        policy: choice.throttle,
+      },
       log,
     );
     if (admission.kind === "duplicate") {
@@ -340,18 +359,21 @@ export class Conversation {
       if (sink.status)
         sink.status("thinking...").catch((err: unknown) => log.debug({ err }, "status failed"));
       const out = await generate({
-        model: this.deps.model,
-        tools: this.deps.tools,
+        model: choice.model,
+        tools: choice.tools,
         counter: this.deps.tokens,
         sink,
         answer,
         log,
-        system: supportSystemPrompt({
-          botName: settings.botName,
-          platform: msg.platform,
-          now: new Date(this.now()),
-          custom: settings.systemPrompt,
-        }),
+        system: withExtraPrompt(
+          supportSystemPrompt({
+            botName: settings.botName,
+            platform: msg.platform,
+            now: new Date(this.now()),
+            custom: settings.systemPrompt,
+          }),
+          choice.extraSystemPrompt,
+        ),
         // Older turns of a shared thread may hold results stored before personal data was kept out.
         history:
           audience === "shared" ? redactPersonalHistory(ticket.history, this.deps.tools) : ticket.history,
@@ -394,7 +416,7 @@ export class Conversation {
               { at: this.now(), entries, tokens: turnTokens(this.deps.tokens, entries), author: userKey },
               {
                 maxTurns: settings.historyMaxTurns,
-                ttlMs: settings.historyTtlMs,
+                ttlMs: choice.historyTtlMs,
                 // The per-person index for /forget goes out with the commit, in its round trip.
                 people: threadPeople(ticket.history, userKey, audience),
               },

@@ -39,6 +39,11 @@ export interface IncomingMessage {
   audience?: Audience;
   /** Files attached to the message (screenshots, logs, PDFs): read by the core within limits. */
   attachments?: IncomingAttachment[] | undefined;
+  /**
+   * The channel a thread belongs to, when `channelId` is the thread's own id (Discord answers in
+   * a thread the bot did not open): the policy of that channel applies (docs/policy.md).
+   */
+  parentChannelId?: string | undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ export const COMMANDS_MANIFEST_URL = new URL("../../../manifests/discord-command
 
 /** Names the handlers rely on; the manifest test checks they exist there. */
 export const SUMMARIZE = { name: "summarize", count: "count", share: "share" } as const;
+export const ASSISTANT = { name: "assistant", action: "action" } as const;
 /** Messages /summarize reads when no count is given, and at most (manifest min/max agree). */
 export const SUMMARIZE_DEFAULT_COUNT = 100;
 export const SUMMARIZE_MAX_COUNT = 1000;

@@ -9,12 +9,13 @@ import type { TurnResult } from "../../core/conversation.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { Logger } from "../../log.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { handleAssistant } from "./assistant-command.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
-import { FORGET, SUMMARIZE } from "./commands.js";
+import { ASSISTANT, FORGET, SUMMARIZE } from "./commands.js";
 import { discordAttachments } from "./files.js";
 import { type ForgetDeps, handleForget, handleForgetClick } from "./forget-command.js";
 import { finalizeOrphan } from "./orphans.js";
-import { type ReceiveContext, routeMessage } from "./receive.js";
+import { mentionsBot, type ReceiveContext, routeMessage } from "./receive.js";
 import type { EditBudgetShape } from "./render.js";
 import { call, createRest } from "./rest.js";
 import { ChannelSink, type DiscordRest, rootKey } from "./sink.js";
@@ -166,6 +167,20 @@ class DiscordAdapter implements PlatformAdapter {
         this.log.trace({ messageId: message.id, reason: decision.reason }, "message ignored");
         return;
       }
+      // A conversation keyed by a thread the bot did not open follows the thread's channel's policy.
+      const channel = message.channel;
+      if (channel.isThread() && channel.parentId && decision.incoming.channelId === channel.id)
+        decision.incoming.parentChannelId = channel.parentId;
+      // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
+      const mentioned = mentionsBot(message, botId);
+      const allowed = await this.deps.replies?.decide(decision.incoming, {
+        mentioned,
+        followup: decision.incoming.kind !== "dm" && !mentioned,
+      });
+      if (allowed && !allowed.answer) {
+        this.log.debug({ messageId: message.id, reason: allowed.reason }, "message not answered (policy)");
+        return;
+      }
       decision.incoming.attachments = discordAttachments(
         message.attachments.values(),
         this.env.DISCORD_API_URL,
@@ -176,7 +191,10 @@ class DiscordAdapter implements PlatformAdapter {
           rest,
           kv: this.deps.store.kv,
           log: this.log,
-          rootTtlMs: this.env.HISTORY_TTL_S * 1000,
+          // Reply chains are remembered as long as the conversation's history (the policy's retention).
+          rootTtlMs:
+            this.deps.replies?.policies.forTurn(decision.incoming)?.historyTtlMs ??
+            this.env.HISTORY_TTL_S * 1000,
           ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
         },
         decision.target,
@@ -224,6 +242,8 @@ class DiscordAdapter implements PlatformAdapter {
           });
         } else if (interaction.commandName === FORGET.name) {
           await handleForget(interaction, forget);
+        } else if (interaction.commandName === ASSISTANT.name) {
+          await handleAssistant(interaction, { rest, deps: this.deps });
         } else {
           await handleUnknownCommand(interaction, rest);
         }

@@ -12,6 +12,7 @@ import type { Metrics } from "../../../src/metrics.js";
 import type { AdminCheck, PlatformAdapter } from "../../../src/platforms/adapter.js";
 import { createDiscordAdapter } from "../../../src/platforms/discord/index.js";
 import type { EditBudgetShape } from "../../../src/platforms/discord/render.js";
+import type { PolicySetup } from "../../../src/policy/setup.js";
 import {
   type FakeChannel,
   type FakeDiscord,
@@ -52,10 +53,13 @@ export async function startReplica(
     globalRequestsPerSecond?: number;
     /** Who may run admin commands (the policy file's admins in the service). */
     admins?: AdminCheck;
+    /** POLICY_FILE's pieces (src/policy/setup.ts): the turn's policy, admins, routing rules. */
+    policy?: PolicySetup;
   },
 ): Promise<Replica> {
   const { conversation, store, metrics } = makeConversation({
     model: opts.model,
+    ...(opts.policy ? { policy: opts.policy.policies } : {}),
     ...(opts.store ? { store: opts.store } : {}),
     ...(opts.tools ? { tools: opts.tools } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
@@ -76,6 +80,7 @@ export async function startReplica(
       store,
       log,
       metrics,
+      ...(opts.policy ? { admins: opts.policy.policies, replies: opts.policy.replies } : {}),
       ...(opts.admins ? { admins: opts.admins } : {}),
     },
     {

@@ -34,8 +34,16 @@ describe("Discord command registration", () => {
 
     const result = await registerCommands({ env: env({ DISCORD_GUILD_ID: guild.id }), log: silentLogger() });
 
-    expect(result).toEqual({ scope: "guild", guildId: guild.id, names: ["summarize", "forget"] });
-    expect(fake.rest.commands.get(guild.id)?.map((c) => c.name)).toEqual(["summarize", "forget"]);
+    expect(result).toEqual({
+      scope: "guild",
+      guildId: guild.id,
+      names: ["summarize", "forget", "assistant"],
+    });
+    expect(fake.rest.commands.get(guild.id)?.map((c) => c.name)).toEqual([
+      "summarize",
+      "forget",
+      "assistant",
+    ]);
     expect(fake.rest.commands.get("global")).toBeUndefined();
   });
 
@@ -45,7 +53,11 @@ describe("Discord command registration", () => {
     const result = await registerCommands({ env: env(), log: silentLogger() });
 
     expect(result.scope).toBe("global");
-    expect(fake.rest.commands.get("global")?.map((c) => c.name)).toEqual(["summarize", "forget"]);
+    expect(fake.rest.commands.get("global")?.map((c) => c.name)).toEqual([
+      "summarize",
+      "forget",
+      "assistant",
+    ]);
   });
 
   it("explains a missing token instead of calling Discord", async () => {
