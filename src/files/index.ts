@@ -19,6 +19,7 @@ export function attachmentSettings(env: Env, demoModel: boolean): AttachmentSett
     maxImageBytes: DEFAULT_IMAGE_MAX_BYTES,
     textTokens: env.ATTACHMENT_TEXT_TOKENS,
     timeoutMs: env.ATTACHMENT_TIMEOUT_MS,
-    vision: modelSeesImages(env.MODEL_VISION, env.OPENAI_MODEL, demoModel),
+    // Per turn: a policy (POLICY_FILE) may answer a place with another model than OPENAI_MODEL.
+    vision: (model) => modelSeesImages(env.MODEL_VISION, model, demoModel),
   };
 }

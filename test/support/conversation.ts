@@ -1,6 +1,11 @@
-import { Conversation, type ConversationSettings } from "../../src/core/conversation.js";
+import {
+  Conversation,
+  type ConversationDeps,
+  type ConversationSettings,
+} from "../../src/core/conversation.js";
 import type { ChatModel, Store, ToolRunner } from "../../src/core/ports.js";
 import type { IncomingMessage } from "../../src/core/types.js";
+import { createFileReaders } from "../../src/files/index.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
 import { silentLogger } from "../../src/log.js";
 import { Metrics } from "../../src/metrics.js";
@@ -28,6 +33,10 @@ export function makeConversation(opts: {
   store?: Store;
   tools?: ToolRunner;
   settings?: Partial<ConversationSettings>;
+  /** The policy file's settings per place, and the models it names. */
+  policy?: ConversationDeps["policy"];
+  models?: ConversationDeps["models"];
+  now?: () => number;
 }) {
   const log = silentLogger();
   const store = opts.store ?? createMemoryStore({ log });
@@ -40,6 +49,11 @@ export function makeConversation(opts: {
     log,
     metrics,
     settings: { ...testSettings, ...opts.settings },
+    // Attached images and PDFs are read as in production (sharp, PDF.js).
+    files: createFileReaders(),
+    policy: opts.policy,
+    models: opts.models,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   return { conversation, store, metrics };
 }

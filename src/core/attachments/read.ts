@@ -46,6 +46,8 @@ export interface ReadFile {
 
 export interface ReadContext {
   settings: AttachmentSettings;
+  /** The name of the model that answers this turn (for the vision setting). */
+  model: string;
   readers: FileReaders | undefined;
   counter: TokenCounter;
   signal: AbortSignal;
@@ -101,7 +103,8 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
     case "other":
       return withHeader({ ...file, unread: { reason: "unsupported", label: found.label } }, settings);
     case "image": {
-      if (!settings.vision) return withHeader({ ...file, unread: { reason: "no_vision" } }, settings);
+      const vision = typeof settings.vision === "function" ? settings.vision(ctx.model) : settings.vision;
+      if (!vision) return withHeader({ ...file, unread: { reason: "no_vision" } }, settings);
       if (!ctx.readers)
         return withHeader({ ...file, unread: { reason: "unsupported", label: "image" } }, settings);
       let image: Awaited<ReturnType<FileReaders["images"]["prepare"]>>;

@@ -15,8 +15,11 @@ export interface AttachmentSettings {
   textTokens: number;
   /** Milliseconds one file may take to download (ATTACHMENT_TIMEOUT_MS). */
   timeoutMs: number;
-  /** Whether the model accepts images (MODEL_VISION, resolved at start-up). */
-  vision: boolean;
+  /**
+   * Whether the model accepts images (MODEL_VISION): fixed, or decided by the name of the turn's
+   * model (a policy may pick another model per place).
+   */
+  vision: boolean | ((model: string) => boolean);
 }
 
 /**

@@ -54,6 +54,7 @@ export class TurnAttachments {
     const files = await readAttachments(list, {
       settings,
       readers: deps.readers,
+      model: deps.model.model,
       counter: deps.counter,
       signal,
       log: deps.log,

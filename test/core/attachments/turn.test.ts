@@ -9,7 +9,7 @@ import {
   type AttachmentSettings,
   DEFAULT_ATTACHMENT_SETTINGS,
 } from "../../../src/core/attachments/settings.js";
-import { Conversation } from "../../../src/core/conversation.js";
+import { Conversation, type ConversationSettings } from "../../../src/core/conversation.js";
 import { AttachmentError } from "../../../src/core/errors.js";
 import { type IncomingAttachment, threadKeyOf } from "../../../src/core/types.js";
 import { createFileReaders } from "../../../src/files/index.js";
@@ -50,7 +50,10 @@ function isDescribeRequest(body: ChatRequestBody): boolean {
   return typeof system === "string" && system.includes("descriptions of images");
 }
 
-function conversationWith(settings: Partial<AttachmentSettings> = {}) {
+function conversationWith(
+  settings: Partial<AttachmentSettings> = {},
+  more: Partial<ConversationSettings> = {},
+) {
   const { model } = createTestModel(llm.url);
   metrics = new Metrics();
   return new Conversation({
@@ -61,7 +64,7 @@ function conversationWith(settings: Partial<AttachmentSettings> = {}) {
     log: silentLogger(),
     metrics,
     files: createFileReaders(),
-    settings: { ...testSettings, attachments: { ...DEFAULT_ATTACHMENT_SETTINGS, ...settings } },
+    settings: { ...testSettings, ...more, attachments: { ...DEFAULT_ATTACHMENT_SETTINGS, ...settings } },
   });
 }
 
@@ -188,6 +191,15 @@ describe("attachments", () => {
       (m) => m.role === "user" && typeof m.content === "string" && m.content.includes(DESCRIPTION),
     );
     expect(earlier).toBeDefined();
+  });
+
+  it("redacts an attached log's emails before the model sees it (REDACT_BEFORE_MODEL)", async () => {
+    await ask(conversationWith({}, { redact: ["emails"] }), [
+      memoryFile("app.log", textBytes("login failed for ana@example.com\n")),
+    ]);
+    const log = answerParts().find((p) => p.text?.startsWith('[Attachment 1: "app.log"'));
+    expect(log?.text).toContain("login failed for [email 1]");
+    expect(JSON.stringify(llm.requests)).not.toContain("ana@example.com");
   });
 
   it("reads the text of a PDF", async () => {
