@@ -2,6 +2,7 @@
  * The ports the core needs. `store/`, `llm/`, `tools/` and the platform adapters implement
  * them; only `main.ts` wires concrete implementations in.
  */
+import type { FeedbackStore } from "./feedback/store.js";
 import type { Audience, ConversationRef, ModelMessage, StoredTurn, ToolCall } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -196,6 +197,8 @@ export interface Store {
   readonly kv: KeyValueStore;
   readonly vectors: VectorCache;
   readonly budgets: RateBudgetStore;
+  /** Answers waiting to be rated, and ratings (core/feedback/). */
+  readonly feedback: FeedbackStore;
   /** Resolves when the store answers; rejects with a StoreError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import { DEFAULT_KEY_PREFIX, storeKeys } from "../keys.js";
 import { createMemoryBudgets } from "./budgets.js";
+import { createMemoryFeedback } from "./feedback.js";
 import { createMemoryGate } from "./gate.js";
 import { MemoryKeyspace } from "./keyspace.js";
 import { createMemoryKv } from "./kv.js";
@@ -74,6 +75,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     kv: createMemoryKv(keyspace, keys, ensureOpen),
     vectors: createMemoryVectors(keyspace, keys, ensureOpen),
     budgets: createMemoryBudgets(keyspace, keys, ensureOpen),
+    feedback: createMemoryFeedback(keyspace, opts.prefix ?? DEFAULT_KEY_PREFIX, opts.log, ensureOpen),
     async ping() {
       ensureOpen();
     },

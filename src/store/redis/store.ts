@@ -9,6 +9,7 @@ import { storeKeys } from "../keys.js";
 import { createRedisBudgets } from "./budgets.js";
 import { createCaller, type RedisStats } from "./caller.js";
 import { DEFAULT_COMMAND_TIMEOUT_MS, openConnection } from "./connection.js";
+import { createRedisFeedback } from "./feedback.js";
 import { createRedisGate } from "./gate.js";
 import { createRedisKv } from "./kv.js";
 import { defineScripts } from "./scripts.js";
@@ -56,6 +57,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
     kv: createRedisKv(client, scripts, keys, caller),
     vectors: createRedisVectors(client, keys, caller),
     budgets: createRedisBudgets(scripts, keys, caller),
+    feedback: createRedisFeedback(client, opts.prefix, caller, opts.log),
     async ping() {
       await caller.run("ping", () => client.ping());
     },
