@@ -137,6 +137,12 @@ export const schema = z.object({
   HISTORY_TTL_S: int(60)
     .default(7 * 24 * 3600)
     .describe("Seconds a thread's history is remembered after its last turn (7 days)."),
+  FEEDBACK_TTL_DAYS: int(1, 3650)
+    .default(30)
+    .describe(
+      "Days a rating (thumbs up/down on an answer, with the rated turn) is kept for `npm run feedback:export`. " +
+        "An answer can be rated while its thread's history lives (`HISTORY_TTL_S`).",
+    ),
   DEDUP_TTL_S: int(600)
     .default(600)
     .describe(

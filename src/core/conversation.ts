@@ -19,6 +19,8 @@ import {
   ShuttingDownError,
   StoreError,
 } from "./errors.js";
+import type { Feedback } from "./feedback/feedback.js";
+import { rateableTurn } from "./feedback/turn.js";
 import { generate } from "./generate.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
@@ -67,6 +69,8 @@ export interface ConversationDeps {
   log: Logger;
   metrics: Metrics;
   settings: ConversationSettings;
+  /** Ratings of answers (core/feedback/); without it answers carry no thumbs up / down. */
+  feedback?: Feedback | undefined;
   now?: () => number;
 }
 
@@ -398,7 +402,9 @@ export class Conversation {
       // The lock went with the commit; do not keep renewing it while the final edit waits.
       clearInterval(keepLock);
 
-      const stats = await answer.finish(ending.state, result.text);
+      // A finished answer can be rated: remembered (without waiting) and shown with its buttons.
+      const rateable = ending.state === "done" && this.rememberForFeedback(turnId, msg, text, result, out);
+      const stats = await answer.finish(ending.state, result.text, { rateable });
       if (sink.status) sink.status("").catch(() => {});
       metrics.editsPerAnswer.observe({ platform: msg.platform }, stats.posts + stats.edits);
       return finishLog({
@@ -505,6 +511,31 @@ export class Conversation {
       "summary finished",
     );
     return result;
+  }
+
+  /** Keep a finished answer for its asker to rate; false when feedback is off. */
+  private rememberForFeedback(
+    turnId: string,
+    msg: IncomingMessage,
+    question: string,
+    result: TurnResult,
+    out: { entries: HistoryEntry[]; usage: TurnResult["usage"] },
+  ): boolean {
+    const feedback = this.deps.feedback;
+    if (!feedback) return false;
+    feedback.rememberTurn(
+      rateableTurn({
+        turnId,
+        msg,
+        question,
+        answer: result.text,
+        entries: out.entries,
+        usage: out.usage,
+        model: this.deps.model.model,
+        at: this.now(),
+      }),
+    );
+    return true;
   }
 
   private async safeNotice(sink: MessageSink, text: string, log: Logger): Promise<void> {

@@ -339,9 +339,9 @@ export interface MessageSink {
    * means "not now": the platform has no budget to show this answer piecemeal, so nothing is
    * shown until the final text, which is then posted whole.
    */
-  post(text: string, state: MessageState): Promise<string | null>;
+  post(text: string, state: MessageState, extras?: DeliveryExtras): Promise<string | null>;
   /** Replace a message's text. A final state (`done`, `stopped`, `error`) is its last edit. */
-  edit(ref: string, text: string, state: MessageState): Promise<void>;
+  edit(ref: string, text: string, state: MessageState, extras?: DeliveryExtras): Promise<void>;
   /**
    * The budget an edit of message `ref` draws on, and that message's own minimum interval; null
    * when the call needs no grant (its slot was booked when the message was created). Default: the
@@ -358,6 +358,15 @@ export interface MessageSink {
    * throws (`PlatformError`) when no private way works. Sinks without it get nothing personal.
    */
   sendPrivately?(text: string): Promise<PrivateDelivery>;
+}
+
+/**
+ * Given only with the final `done` text of an answer's last message, when the answer can be
+ * rated: the sink shows thumbs up / down with it (in the same call, so buttons never interrupt
+ * a stream). Never given for stopped or failed answers, nor for the earlier parts of a long one.
+ */
+export interface DeliveryExtras {
+  rateable?: boolean;
 }
 
 /** How personal details reached the asker: a message only they can see, or their DM. */
