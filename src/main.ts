@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import type { Server } from "node:http";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { Conversation } from "./core/conversation.js";
+import { Feedback } from "./core/feedback/feedback.js";
 import type { Store } from "./core/ports.js";
 import { createHostChecks } from "./http/hosts.js";
 import { registerOpsRoutes } from "./http/ops.js";
@@ -87,7 +88,14 @@ export async function startService(config: Config, log: Logger): Promise<Running
   knowledge.start();
   closers.push(async () => knowledge.stop());
   const tools = createToolRegistry({ env, kv: store.kv, log, metrics, knowledge });
+  const feedback = new Feedback({
+    store: store.feedback,
+    metrics,
+    log,
+    settings: { ratingTtlMs: env.FEEDBACK_TTL_DAYS * 24 * 3_600_000, turnTtlMs: env.HISTORY_TTL_S * 1000 },
+  });
   const conversation = new Conversation({
+    feedback,
     store,
     model,
     tokens: createTokenCounter(env.OPENAI_MODEL),
@@ -132,7 +140,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     // nothing there for a rebinding page (see docs/security.md).
     allowHost: config.webChat ? createHostChecks(env.WEB_ALLOWED_HOSTS).operator : undefined,
   });
-  const deps = { env, conversation, http, store, log, metrics };
+  const deps = { env, conversation, http, store, log, metrics, feedback };
   if (config.slack) adapters.push(createSlackAdapter(deps));
   if (config.discord) adapters.push(createDiscordAdapter(deps));
   if (config.webChat) adapters.push(createWebChatAdapter(deps));

@@ -5,6 +5,7 @@
  * commands, and a Socket Mode WebSocket. Every call and every visible state of every message is
  * recorded, so tests and the benchmark can check what a user would have seen, and when.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
@@ -12,6 +13,7 @@ import { type ApiArgs, handleMethod } from "./slack-methods.js";
 import { livePings, stringsIn } from "./slack-pings.js";
 import { DEFAULT_RATE_RULES, type RateRule, SlidingWindowLimiter } from "./slack-rate.js";
 import { FakeSocketMode } from "./slack-socket.js";
+import { type FakeViews, newFakeViews } from "./slack-views.js";
 
 export const FAKE_TEAM_ID = "T0FAKE";
 export const FAKE_BOT_USER_ID = "U0BOT";
@@ -117,6 +119,8 @@ export class FakeSlack {
   }[] = [];
   readonly assistantCalls: { method: string; args: ApiArgs; at: number }[] = [];
   readonly responsePosts: ResponseUrlPost[] = [];
+  /** Modals opened with views.open (slack-views.ts). */
+  readonly views: FakeViews = newFakeViews();
   readonly scopes: Set<string>;
   readonly limiter: SlidingWindowLimiter;
   readonly socket: FakeSocketMode;
@@ -349,7 +353,7 @@ export function buttonsOf(
 }
 
 /** Form fields that carry JSON (WebClient JSON-encodes objects and arrays in form bodies). */
-const JSON_FIELDS = new Set(["blocks", "chunks", "prompts", "attachments", "metadata", "payload"]);
+const JSON_FIELDS = new Set(["blocks", "chunks", "prompts", "attachments", "metadata", "payload", "view"]);
 
 function parseArgs(body: string, contentType: string): ApiArgs {
   if (body.trim() === "") return {};

@@ -11,6 +11,7 @@ import {
   type FakeMessage,
   type FakeSlack,
 } from "./slack-api.js";
+import { openView } from "./slack-views.js";
 
 export type ApiArgs = Record<string, unknown>;
 type Result = Record<string, unknown> & { ok: boolean };
@@ -209,6 +210,8 @@ const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
     };
   },
 
+  "views.open": (fake, args) => openView(fake.views, args),
+
   "assistant.threads.setStatus": (fake, args) => assistantCall(fake, "assistant.threads.setStatus", args),
   "assistant.threads.setSuggestedPrompts": (fake, args) =>
     assistantCall(fake, "assistant.threads.setSuggestedPrompts", args),
@@ -300,10 +303,31 @@ function validateContent(fake: FakeSlack, args: ApiArgs): Result | null {
     for (const el of (block.elements ?? []) as { value?: string }[]) {
       if ((el.value ?? "").length > BUTTON_VALUE_MAX) return fail("invalid_blocks");
     }
+    if (block.type === "context_actions" && !validContextActions(block.elements))
+      return fail("invalid_blocks");
   }
   // The 12,000 characters are for all markdown blocks of one message together.
   if (markdownChars > MARKDOWN_BLOCK_MAX) return fail("msg_blocks_too_long");
   return null;
+}
+
+/** Slack: 1-5 elements, feedback buttons (two plain_text buttons, values up to 2000) or icon buttons. */
+function validContextActions(elements: unknown): boolean {
+  if (!Array.isArray(elements) || elements.length === 0 || elements.length > 5) return false;
+  return elements.every((el: Record<string, unknown>) => {
+    if (el.type === "icon_button") return true;
+    if (el.type !== "feedback_buttons") return false;
+    return [el.positive_button, el.negative_button].every((b) => {
+      const button = b as { text?: { type?: string; text?: string }; value?: unknown } | undefined;
+      return (
+        button?.text?.type === "plain_text" &&
+        (button.text.text ?? "").length > 0 &&
+        (button.text.text ?? "").length <= 75 &&
+        typeof button.value === "string" &&
+        button.value.length <= BUTTON_VALUE_MAX
+      );
+    });
+  });
 }
 
 /** What the user reads: the section and markdown blocks in order, else the plain text. */

@@ -1,4 +1,5 @@
 import { Conversation, type ConversationSettings } from "../../src/core/conversation.js";
+import { Feedback } from "../../src/core/feedback/feedback.js";
 import type { ChatModel, Store, ToolRunner } from "../../src/core/ports.js";
 import type { IncomingMessage } from "../../src/core/types.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
@@ -28,11 +29,22 @@ export function makeConversation(opts: {
   store?: Store;
   tools?: ToolRunner;
   settings?: Partial<ConversationSettings>;
+  /** Thumbs up / down on answers (as main.ts wires it); off when absent. */
+  feedback?: boolean;
 }) {
   const log = silentLogger();
   const store = opts.store ?? createMemoryStore({ log });
   const metrics = new Metrics();
+  const feedback = opts.feedback
+    ? new Feedback({
+        store: store.feedback,
+        metrics,
+        log,
+        settings: { ratingTtlMs: 30 * 24 * 3_600_000, turnTtlMs: 3_600_000 },
+      })
+    : undefined;
   const conversation = new Conversation({
+    feedback,
     store,
     model: opts.model,
     tokens: createTokenCounter("gpt-4o-mini"),
@@ -41,7 +53,7 @@ export function makeConversation(opts: {
     metrics,
     settings: { ...testSettings, ...opts.settings },
   });
-  return { conversation, store, metrics };
+  return { conversation, store, metrics, feedback };
 }
 
 let counter = 0;

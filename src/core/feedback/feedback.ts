@@ -15,7 +15,13 @@ import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import type { HistoryEntry, Platform } from "../types.js";
 import type { FeedbackStore } from "./store.js";
-import { MAX_REASON_CHARS, type RateableTurn, type RatedToolCall, type Rating } from "./types.js";
+import {
+  type FeedbackRecord,
+  MAX_REASON_CHARS,
+  type RateableTurn,
+  type RatedToolCall,
+  type Rating,
+} from "./types.js";
 
 export interface FeedbackSettings {
   /** How long a rating is kept (FEEDBACK_TTL_DAYS). */
@@ -95,6 +101,11 @@ export class Feedback {
     );
     log.debug({ reason: result.record.reason }, "feedback reason");
     return { kind: "rated", rating: click.rating, changed };
+  }
+
+  /** The person's rating of a turn (for "Talk to a person": which conversation, and why). */
+  find(userKey: string, turnId: string): Promise<FeedbackRecord | null> {
+    return this.deps.store.get(userKey, turnId);
   }
 }
 

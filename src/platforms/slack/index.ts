@@ -23,6 +23,7 @@ import {
   messageEventSchema,
   routeMessage,
 } from "./events.js";
+import { feedbackBlock, registerFeedbackListeners } from "./feedback.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import { UserNames } from "./names.js";
 import { finalizeOrphan } from "./orphans.js";
@@ -322,6 +323,16 @@ class SlackAdapterImpl implements SlackAdapter {
         CLICK,
       );
     });
+    const feedback = this.deps.feedback;
+    if (feedback) {
+      registerFeedbackListeners(this.app, {
+        api: this.api,
+        feedback,
+        handoffs: this.deps.handoffs,
+        log: this.deps.log,
+        run: (work) => this.track(work, CLICK),
+      });
+    }
   }
 
   private async onMessage(
@@ -369,12 +380,13 @@ class SlackAdapterImpl implements SlackAdapter {
         assistantThread,
       },
       turnIdOf("slack", msg.messageId),
+      msg.userScope,
     );
     await conversation.handle(userName ? { ...msg, userName } : msg, sink);
   }
 
-  private answerSink(target: AnswerTarget, turnId: string): SlackAnswerSink {
-    const { conversation, store, log } = this.deps;
+  private answerSink(target: AnswerTarget, turnId: string, userScope?: string): SlackAnswerSink {
+    const { conversation, store, log, feedback } = this.deps;
     return new SlackAnswerSink(target, {
       api: this.api,
       pacer: this.pacer,
@@ -386,6 +398,7 @@ class SlackAdapterImpl implements SlackAdapter {
       stopValue: stopButtonValue(turnId, target.userId),
       onUserStop: () => conversation.cancel(turnId),
       stopRequested: async () => (await store.kv.get(stopRequestKey(turnId)).catch(() => null)) !== null,
+      feedbackBlock: feedback ? feedbackBlock({ turnId, userId: target.userId, userScope }) : undefined,
     });
   }
 

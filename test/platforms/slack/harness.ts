@@ -5,7 +5,7 @@
 
 import { loadConfig } from "../../../src/config.js";
 import type { ConversationSettings } from "../../../src/core/conversation.js";
-import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
+import type { ChatModel, HandoffRequests, Store, ToolRunner } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import {
@@ -61,6 +61,9 @@ export async function startHarness(opts: {
   settings?: Partial<ConversationSettings>;
   tools?: ToolRunner;
   setup?: (fake: FakeSlack) => void;
+  /** Thumbs up / down under answers, and where "Talk to a person" goes. */
+  feedback?: boolean;
+  handoffs?: HandoffRequests;
 }): Promise<Harness> {
   const timeScale = opts.timeScale ?? 10;
   const fake = await new FakeSlack({ timeScale, ...opts.fake }).start();
@@ -75,8 +78,9 @@ export async function startHarness(opts: {
     ...(opts.mode === "socket" ? { SLACK_APP_TOKEN: FAKE_APP_TOKEN } : {}),
     ...opts.env,
   });
-  const { conversation, store, metrics } = makeConversation({
+  const { conversation, store, metrics, feedback } = makeConversation({
     model: opts.model,
+    ...(opts.feedback ? { feedback: true } : {}),
     ...(opts.tools ? { tools: opts.tools } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
   });
@@ -84,7 +88,16 @@ export async function startHarness(opts: {
   const http = new HttpServer(log);
   const port = await http.listen(0, "127.0.0.1");
   const adapter = createSlackAdapter(
-    { env, conversation, http, store, log, metrics },
+    {
+      env,
+      conversation,
+      http,
+      store,
+      log,
+      metrics,
+      ...(feedback ? { feedback } : {}),
+      ...(opts.handoffs ? { handoffs: opts.handoffs } : {}),
+    },
     { timeScale, ...opts.adapter },
   );
   await adapter.start();
