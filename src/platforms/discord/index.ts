@@ -11,6 +11,7 @@ import type { Logger } from "../../log.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
 import { SUMMARIZE } from "./commands.js";
+import { handleFeedbackButton, handleReasonSubmit } from "./feedback.js";
 import { finalizeOrphan } from "./orphans.js";
 import { type ReceiveContext, routeMessage } from "./receive.js";
 import type { EditBudgetShape } from "./render.js";
@@ -171,6 +172,7 @@ class DiscordAdapter implements PlatformAdapter {
           log: this.log,
           rootTtlMs: this.env.HISTORY_TTL_S * 1000,
           ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
+          feedback: this.deps.feedback !== undefined,
         },
         decision.target,
         { userId: decision.incoming.userId, messageId: decision.incoming.messageId },
@@ -186,6 +188,24 @@ class DiscordAdapter implements PlatformAdapter {
     if (!this.accepting || !this.rest) return;
     const rest = this.rest;
     void (async () => {
+      const feedback = this.deps.feedback
+        ? { rest, feedback: this.deps.feedback, handoffs: this.deps.handoffs, log: this.log }
+        : null;
+      const ids = {
+        interactionId: interaction.id,
+        token: interaction.token,
+        userId: interaction.user.id,
+      };
+      if (interaction.isModalSubmit()) {
+        const reason = interaction.fields.fields.has("reason")
+          ? interaction.fields.getTextInputValue("reason")
+          : "";
+        if (feedback) await handleReasonSubmit({ ...ids, customId: interaction.customId, reason }, feedback);
+        return;
+      }
+      if (interaction.isButton() && feedback) {
+        if (await handleFeedbackButton({ ...ids, customId: interaction.customId }, feedback)) return;
+      }
       if (interaction.isButton()) {
         const handled = await handleStopClick(
           {

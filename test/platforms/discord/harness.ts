@@ -5,7 +5,7 @@
  */
 import { loadConfig } from "../../../src/config.js";
 import type { Conversation, ConversationSettings } from "../../../src/core/conversation.js";
-import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
+import type { ChatModel, HandoffRequests, Store, ToolRunner } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import type { Metrics } from "../../../src/metrics.js";
@@ -50,10 +50,14 @@ export async function startReplica(
     settings?: Partial<ConversationSettings>;
     budget?: EditBudgetShape;
     globalRequestsPerSecond?: number;
+    /** Thumbs up / down under answers, and where "Talk to a person" goes. */
+    feedback?: boolean;
+    handoffs?: HandoffRequests;
   },
 ): Promise<Replica> {
-  const { conversation, store, metrics } = makeConversation({
+  const { conversation, store, metrics, feedback } = makeConversation({
     model: opts.model,
+    ...(opts.feedback ? { feedback: true } : {}),
     ...(opts.store ? { store: opts.store } : {}),
     ...(opts.tools ? { tools: opts.tools } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
@@ -67,7 +71,16 @@ export async function startReplica(
   });
   const log = silentLogger();
   const adapter = createDiscordAdapter(
-    { env, conversation, http: new HttpServer(log), store, log, metrics },
+    {
+      env,
+      conversation,
+      http: new HttpServer(log),
+      store,
+      log,
+      metrics,
+      ...(feedback ? { feedback } : {}),
+      ...(opts.handoffs ? { handoffs: opts.handoffs } : {}),
+    },
     {
       editBudget: opts.budget ?? TEST_BUDGET,
       readyTimeoutMs: 10_000,
