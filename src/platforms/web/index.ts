@@ -11,6 +11,7 @@ import type { IncomingMessage } from "../../core/types.js";
 import { createHostChecks } from "../../http/hosts.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { loadWebAssets, serveAsset } from "./assets.js";
+import { createFeedbackRoutes } from "./feedback-routes.js";
 import { createWebRoutes } from "./routes.js";
 import { SessionTokens } from "./session-tokens.js";
 import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
@@ -63,9 +64,10 @@ class WebChatAdapter implements PlatformAdapter {
     if (this.started) return;
     const { env, http, log } = this.deps;
     const assets = loadWebAssets();
+    const tokens = new SessionTokens();
     const routes = createWebRoutes({
       hub: this.hub,
-      tokens: new SessionTokens(),
+      tokens,
       conversation: this.deps.conversation,
       log,
       botName: env.BOT_NAME,
@@ -83,6 +85,18 @@ class WebChatAdapter implements PlatformAdapter {
     http.route("POST", "/api/messages", routes.postMessage, only);
     http.route("GET", "/api/events", routes.events, only);
     http.route("POST", "/api/stop", routes.stop, only);
+    if (this.deps.feedback) {
+      const feedback = createFeedbackRoutes({
+        tokens,
+        feedback: this.deps.feedback,
+        handoffs: this.deps.handoffs,
+        log,
+        maxBodyBytes:
+          this.options.maxBodyBytes ?? env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES,
+      });
+      http.route("POST", "/api/feedback", feedback.rate, only);
+      http.route("POST", "/api/feedback/handoff", feedback.handoff, only);
+    }
     const heartbeat = setInterval(() => this.hub.heartbeat(), this.options.heartbeatMs ?? WEB_HEARTBEAT_MS);
     const sweep = setInterval(() => this.hub.sweep(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     heartbeat.unref();

@@ -137,6 +137,7 @@ function renderMessage(entry) {
     entry.meta.appendChild(make("span", "", status));
   }
   entry.meta.hidden = entry.meta.childNodes.length === 0;
+  renderFeedback(entry);
 }
 
 function upsertMessage(data) {
@@ -155,6 +156,7 @@ function upsertMessage(data) {
   if (data.text !== "" && data.text !== entry.text) delete statusOf[data.turnId];
   entry.text = data.text;
   entry.state = data.state;
+  if (data.rateable) entry.rateable = true;
   changed(function () { renderMessage(entry); });
 }
 

@@ -4,6 +4,7 @@
  * under a per-response CSP nonce, so nothing injected into the page (there should be nothing:
  * all text is escaped or sanitized) could run.
  */
+import { FEEDBACK_SCRIPT, FEEDBACK_STYLE } from "./feedback-script.js";
 import { MARKDOWN_SCRIPT } from "./markdown-script.js";
 import { PAGE_SCRIPT } from "./page-script.js";
 import { SESSION_SCRIPT } from "./session-script.js";
@@ -139,7 +140,7 @@ export function renderChatPage(opts: { botName: string; nonce: string; scripts: 
 <meta name="referrer" content="no-referrer">
 <link rel="icon" href="data:,">
 <title>${name}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${FEEDBACK_STYLE}</style>
 </head>
 <body>
 <header>
@@ -167,6 +168,7 @@ ${opts.scripts.map((src) => `<script nonce="${opts.nonce}" src="${escapeHtml(src
 "use strict";
 ${MARKDOWN_SCRIPT}
 ${SESSION_SCRIPT}
+${FEEDBACK_SCRIPT}
 ${PAGE_SCRIPT}
 })();
 </script>

@@ -4,7 +4,8 @@
  */
 import { type Env, loadConfig } from "../../../src/config.js";
 import type { Conversation } from "../../../src/core/conversation.js";
-import type { Store } from "../../../src/core/ports.js";
+import type { Feedback } from "../../../src/core/feedback/feedback.js";
+import type { HandoffRequests, Store } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import { Metrics } from "../../../src/metrics.js";
@@ -35,12 +36,24 @@ export async function startWebChat(opts: {
   /** The parsed environment (default: all defaults). */
   env?: Env;
   options?: Partial<WebChatOptions>;
+  /** Thumbs up / down under answers (`POST /api/feedback`) and where "Talk to a person" goes. */
+  feedback?: Feedback | undefined;
+  handoffs?: HandoffRequests;
 }): Promise<WebChatHarness> {
   const log = silentLogger();
   const env: Env = opts.env ?? loadConfig({ WEB_CHAT: "on" }).env;
   const http = new HttpServer(log);
   const adapter = createWebChatAdapter(
-    { env, conversation: opts.conversation, http, store: opts.store, log, metrics: new Metrics() },
+    {
+      env,
+      conversation: opts.conversation,
+      http,
+      store: opts.store,
+      log,
+      metrics: new Metrics(),
+      ...(opts.feedback ? { feedback: opts.feedback } : {}),
+      ...(opts.handoffs ? { handoffs: opts.handoffs } : {}),
+    },
     opts.options,
   );
   await adapter.start();
