@@ -91,7 +91,7 @@ export async function handleFeedbackButton(click: Interaction, deps: DiscordFeed
   const callback = Routes.interactionCallback(click.interactionId, click.token);
   const respond = (body: unknown) =>
     call("feedback reply", () => deps.rest.post(callback, { auth: false, body }));
-  if (!outcome || outcome.kind !== "rated") {
+  if (outcome?.kind !== "rated") {
     await respond(
       ephemeral(!outcome ? SAVE_FAILED_TEXT : outcome.kind === "not_asker" ? NOT_ASKER_TEXT : TOO_OLD_TEXT),
     );

@@ -70,7 +70,9 @@ describe("Discord feedback", () => {
     await scene.fake.waitFor(() => click.callbacks.length > 0, "the click answered");
     // The answer now shows the chosen thumb highlighted.
     expect(click.callbacks[0]?.type).toBe(7);
-    const shown = buttonsOf((click.callbacks[0]?.data as { components: unknown[] }).components);
+    const shown = buttonsOf(
+      (click.callbacks[0]?.data as { components?: unknown[] } | undefined)?.components ?? [],
+    );
     expect(shown.map((b) => b.style)).toEqual([3, 2]);
 
     const [record] = await vi.waitFor(async () => {
