@@ -129,9 +129,6 @@ export async function handleFeedbackClick(
     return;
   }
   const rating: Rating = ref.r;
-  const asker = ref.u === click.clicker;
-  // The modal first: the click's trigger_id is good for 3 seconds only.
-  if (rating === "down" && asker && click.triggerId) await openReasonModal(click.triggerId, ref, deps);
   let outcome: RateOutcome;
   try {
     outcome = await deps.feedback.rate({
@@ -148,8 +145,11 @@ export async function handleFeedbackClick(
   }
   if (outcome.kind === "not_asker") await tell(deps, click, NOT_ASKER_TEXT);
   else if (outcome.kind === "unknown") await tell(deps, click, TOO_OLD_TEXT);
-  else if (rating === "down" && outcome.changed) {
-    await tell(deps, click, THANKS_DOWN_TEXT, deps.handoffs ? handoffButton(ref) : undefined);
+  else if (rating === "down") {
+    // The click's trigger_id is good for 3 seconds: the modal goes first, the offer after it.
+    if (click.triggerId) await openReasonModal(click.triggerId, ref, deps);
+    if (outcome.changed)
+      await tell(deps, click, THANKS_DOWN_TEXT, deps.handoffs ? handoffButton(ref) : undefined);
   }
 }
 
