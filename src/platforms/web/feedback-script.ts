@@ -27,8 +27,9 @@ function renderFeedback(entry) {
     var bar = make("div", "feedback");
     bar.setAttribute("role", "group");
     bar.setAttribute("aria-label", "Rate this answer");
-    var up = make("button", "thumb", "\uD83D\uDC4D");
-    var down = make("button", "thumb", "\uD83D\uDC4E");
+    // Words beside the emoji: readable where no emoji font is installed.
+    var up = make("button", "thumb", "\uD83D\uDC4D Helpful");
+    var down = make("button", "thumb", "\uD83D\uDC4E Not helpful");
     up.type = "button";
     down.type = "button";
     up.setAttribute("aria-label", "This answer helped");
