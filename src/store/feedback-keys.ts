@@ -12,6 +12,8 @@ export interface FeedbackKeys {
   userIndex(userKey: string): string;
   /** Sorted set: member `exportMember(userKey, turnId)`, score = when it was rated (epoch ms). */
   all: string;
+  /** Whether a key is an answer waiting to be rated (under this prefix). */
+  isTurn(key: string): boolean;
 }
 
 export function feedbackKeys(prefix: string): FeedbackKeys {
@@ -21,6 +23,7 @@ export function feedbackKeys(prefix: string): FeedbackKeys {
     rating: (userKey, turnId) => `${tag(userKey)}:rating:${turnId}`,
     userIndex: (userKey) => `${tag(userKey)}:index`,
     all: `${prefix}feedback:ratings`,
+    isTurn: (key) => key.startsWith(`${prefix}{fb:`) && key.includes("}:turn:"),
   };
 }
 
