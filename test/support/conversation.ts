@@ -1,4 +1,8 @@
-import { Conversation, type ConversationSettings } from "../../src/core/conversation.js";
+import {
+  Conversation,
+  type ConversationDeps,
+  type ConversationSettings,
+} from "../../src/core/conversation.js";
 import { Feedback } from "../../src/core/feedback/feedback.js";
 import type { ChatModel, Store, ToolRunner } from "../../src/core/ports.js";
 import type { IncomingMessage } from "../../src/core/types.js";
@@ -31,6 +35,10 @@ export function makeConversation(opts: {
   settings?: Partial<ConversationSettings>;
   /** Thumbs up / down on answers (as main.ts wires it); off when absent. */
   feedback?: boolean;
+  /** The policy file's settings per place, and the models it names. */
+  policy?: ConversationDeps["policy"];
+  models?: ConversationDeps["models"];
+  now?: () => number;
 }) {
   const log = silentLogger();
   const store = opts.store ?? createMemoryStore({ log });
@@ -52,6 +60,9 @@ export function makeConversation(opts: {
     log,
     metrics,
     settings: { ...testSettings, ...opts.settings },
+    policy: opts.policy,
+    models: opts.models,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   return { conversation, store, metrics, feedback };
 }

@@ -26,7 +26,7 @@ import {
 export interface FeedbackSettings {
   /** How long a rating is kept (FEEDBACK_TTL_DAYS). */
   ratingTtlMs: number;
-  /** How long an unrated answer can still be rated (the history's lifetime). */
+  /** How long an unrated answer can still be rated: the history's lifetime (HISTORY_TTL_S), unless a policy sets another. */
   turnTtlMs: number;
 }
 
@@ -64,9 +64,12 @@ export class Feedback {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Remember a finished answer so its asker can rate it. Never throws, never waits. */
-  rememberTurn(turn: RateableTurn): void {
-    this.deps.store.rememberTurn(turn, this.deps.settings.turnTtlMs).catch((err: unknown) => {
+  /**
+   * Remember a finished answer so its asker can rate it, for as long as its conversation's history
+   * is kept (`ttlMs`: the place's retention; default `turnTtlMs`). Never throws, never waits.
+   */
+  rememberTurn(turn: RateableTurn, ttlMs = this.deps.settings.turnTtlMs): void {
+    this.deps.store.rememberTurn(turn, ttlMs).catch((err: unknown) => {
       // The answer stands; only its buttons will say it can no longer be rated.
       this.deps.log.warn({ err, turnId: turn.turnId }, "could not remember the answer for feedback");
     });

@@ -9,9 +9,10 @@ import type { ChatModel, HandoffRequests, Store, ToolRunner } from "../../../src
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import type { Metrics } from "../../../src/metrics.js";
-import type { PlatformAdapter } from "../../../src/platforms/adapter.js";
+import type { AdminCheck, PlatformAdapter } from "../../../src/platforms/adapter.js";
 import { createDiscordAdapter } from "../../../src/platforms/discord/index.js";
 import type { EditBudgetShape } from "../../../src/platforms/discord/render.js";
+import type { PolicySetup } from "../../../src/policy/setup.js";
 import {
   type FakeChannel,
   type FakeDiscord,
@@ -53,11 +54,16 @@ export async function startReplica(
     /** Thumbs up / down under answers, and where "Talk to a person" goes. */
     feedback?: boolean;
     handoffs?: HandoffRequests;
+    /** Who may run admin commands (the policy file's admins in the service). */
+    admins?: AdminCheck;
+    /** POLICY_FILE's pieces (src/policy/setup.ts): the turn's policy, admins, routing rules. */
+    policy?: PolicySetup;
   },
 ): Promise<Replica> {
   const { conversation, store, metrics, feedback } = makeConversation({
     model: opts.model,
     ...(opts.feedback ? { feedback: true } : {}),
+    ...(opts.policy ? { policy: opts.policy.policies } : {}),
     ...(opts.store ? { store: opts.store } : {}),
     ...(opts.tools ? { tools: opts.tools } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
@@ -80,6 +86,8 @@ export async function startReplica(
       metrics,
       ...(feedback ? { feedback } : {}),
       ...(opts.handoffs ? { handoffs: opts.handoffs } : {}),
+      ...(opts.policy ? { admins: opts.policy.policies, replies: opts.policy.replies } : {}),
+      ...(opts.admins ? { admins: opts.admins } : {}),
     },
     {
       editBudget: opts.budget ?? TEST_BUDGET,

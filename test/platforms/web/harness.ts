@@ -5,6 +5,7 @@
 import { type Env, loadConfig } from "../../../src/config.js";
 import type { Conversation } from "../../../src/core/conversation.js";
 import type { Feedback } from "../../../src/core/feedback/feedback.js";
+import type { ReplyRules } from "../../../src/core/policy/replies.js";
 import type { HandoffRequests, Store } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
@@ -39,6 +40,8 @@ export async function startWebChat(opts: {
   /** Thumbs up / down under answers (`POST /api/feedback`) and where "Talk to a person" goes. */
   feedback?: Feedback | undefined;
   handoffs?: HandoffRequests;
+  /** POLICY_FILE's routing rules (src/policy/setup.ts). */
+  replies?: ReplyRules;
 }): Promise<WebChatHarness> {
   const log = silentLogger();
   const env: Env = opts.env ?? loadConfig({ WEB_CHAT: "on" }).env;
@@ -53,6 +56,7 @@ export async function startWebChat(opts: {
       metrics: new Metrics(),
       ...(opts.feedback ? { feedback: opts.feedback } : {}),
       ...(opts.handoffs ? { handoffs: opts.handoffs } : {}),
+      ...(opts.replies ? { replies: opts.replies } : {}),
     },
     opts.options,
   );
