@@ -64,6 +64,8 @@ export function makeConversation(opts: {
     models: opts.models,
     ...(opts.now ? { now: opts.now } : {}),
   });
+  // As main.ts: /forget erases ratings too.
+  if (feedback) conversation.personalData.register(store.feedback);
   return { conversation, store, metrics, feedback };
 }
 

@@ -115,4 +115,25 @@ describe("web chat feedback", () => {
       },
     ]);
   });
+
+  it("forgets the person's ratings with the rest of their data (Forget me)", async () => {
+    const { h, store } = await start(() => reply(ANSWER));
+    const sessionId = await h.session();
+    const { turnId } = await ask(h, sessionId, "hello");
+    await h.post("/api/feedback", { sessionId, turnId, rating: "down", reason: "Not what I asked." });
+    expect(await all(store)).toHaveLength(1);
+
+    const res = await h.post("/api/forget", { sessionId });
+    expect(res.status).toBe(200);
+    expect(res.body.deleted).toEqual(
+      expect.arrayContaining([
+        { kind: "conversations", count: 1 },
+        { kind: "ratings", count: 1 },
+      ]),
+    );
+    expect(await all(store)).toEqual([]);
+    // Nothing of theirs is left to rate either.
+    const again = await h.post("/api/feedback", { sessionId, turnId, rating: "up" });
+    expect(again.status).toBe(404);
+  });
 });
