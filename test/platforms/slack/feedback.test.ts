@@ -241,4 +241,36 @@ describe("Slack feedback", () => {
     expect(feedbackButtons(streaming)).toBeUndefined();
     expect(h.fake.calls.some((c) => JSON.stringify(c.args).includes("feedback_buttons"))).toBe(false);
   });
+
+  it("takes a rating on whichever replica Slack sends the click to", async () => {
+    h = await startHarness({
+      model: toolThenAnswer(),
+      feedback: true,
+      env: { SLACK_NATIVE_STREAMING: "false" },
+    });
+    const other = await h.startReplica(toolThenAnswer());
+    try {
+      const { ts, msg } = await ask(h);
+      const buttons = feedbackButtons(msg)!;
+      const click = feedbackButtonClick({
+        responseUrl: h.fake.newResponseUrl(),
+        teamId: FAKE_TEAM_ID,
+        channel: "C1",
+        user: "U1",
+        messageTs: msg.ts,
+        threadTs: ts,
+        actionId: FEEDBACK_ACTION_ID,
+        value: buttons.negative_button.value,
+      });
+      await other.delivery.action(click);
+      await other.adapter.idle();
+      const [record] = await ratingsWhen(h, (all) => all.length === 1);
+      expect(record).toMatchObject({ rating: "down", answer: ANSWER });
+      // The modal was opened by the replica that got the click, with the click's trigger.
+      expect(h.fake.views.opened.map((v) => v.triggerId)).toEqual([click.trigger_id]);
+      expect(await metricSum(other.metrics.feedback, { platform: "slack", rating: "down" })).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
 });

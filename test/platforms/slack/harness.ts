@@ -35,6 +35,7 @@ import { makeConversation } from "../../support/conversation.js";
 export interface Replica {
   adapter: SlackAdapter;
   delivery: SlackDelivery;
+  metrics: ReturnType<typeof makeConversation>["metrics"];
   close(): Promise<void>;
 }
 
@@ -122,6 +123,7 @@ export async function startHarness(opts: {
       model,
       store: own.store ?? store,
       ...(own.policy ? { policy: own.policy.policies } : {}),
+      ...(opts.feedback ? { feedback: true } : {}),
     });
     const otherHttp = new HttpServer(log);
     const otherPort = await otherHttp.listen(0, "127.0.0.1");
@@ -133,12 +135,14 @@ export async function startHarness(opts: {
       log,
       metrics: other.metrics,
       ...policyDeps(own.policy),
+      ...(other.feedback ? { feedback: other.feedback } : {}),
     };
     const otherAdapter = createSlackAdapter(deps, { timeScale, ...opts.adapter });
     await otherAdapter.start();
     return {
       adapter: otherAdapter,
       delivery: new HttpDelivery(`http://127.0.0.1:${otherPort}/slack/events`),
+      metrics: other.metrics,
       async close() {
         await otherAdapter.stop();
         await otherAdapter.idle();
