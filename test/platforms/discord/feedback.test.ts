@@ -9,7 +9,7 @@ import { LlmError } from "../../../src/core/errors.js";
 import type { FeedbackRecord } from "../../../src/core/feedback/types.js";
 import type { HandoffRequest } from "../../../src/core/ports.js";
 import type { FakeMessage } from "../../fakes/discord/index.js";
-import { reply, ScriptedModel, toolCalls } from "../../support/scripted-model.js";
+import { Gate, reply, ScriptedModel, toolCalls } from "../../support/scripted-model.js";
 import { metricSum, type Replica, type Scene, startReplica, startScene } from "./harness.js";
 
 let scene: Scene | undefined;
@@ -173,5 +173,27 @@ describe("Discord feedback", () => {
     const [failed] = scene.fake.botMessages(question.id);
     expect(failed?.content).toContain("Half an answer");
     expect(failed?.components).toEqual([]);
+  });
+
+  it("shows no thumbs under an answer its asker stopped", async () => {
+    scene = await startScene();
+    const hold = new Gate();
+    const model = new ScriptedModel(() => reply("one two three four five", { holdAfter: 2, hold }));
+    replica = await startReplica(scene.fake, { model, feedback: true });
+    const { fake, alice, general } = scene;
+    const question = fake.say(alice, general, `${fake.mention} count for me`);
+    const streaming = await fake.waitFor(
+      () => fake.botMessages(question.id).find((m) => m.content.includes("two")),
+      "the answer streaming",
+    );
+    expect(replica.conversation.cancel(`discord:${question.id}`)).toBe(true);
+    hold.open();
+    await vi.waitFor(
+      async () => expect(await metricSum(replica!.metrics.turns, { outcome: "stopped" })).toBe(1),
+      { timeout: 30_000 },
+    );
+    const stopped = fake.message(streaming.id);
+    expect(stopped?.content).toContain("one two");
+    expect(stopped?.components).toEqual([]);
   });
 });
