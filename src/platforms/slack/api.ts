@@ -33,14 +33,7 @@ export class SlackApi {
   readonly clientOptions: webApi.WebClientOptions;
 
   constructor(private readonly opts: SlackApiOptions) {
-    this.clientOptions = {
-      slackApiUrl: normalizeApiUrl(opts.apiUrl),
-      fetch: countingFetch(opts.apiUrl, opts.metrics),
-      logger: boltLogger(opts.log),
-      rejectRateLimitedCalls: true,
-      retryConfig: { retries: NETWORK_RETRIES, factor: 2, minTimeout: 100, maxTimeout: 1000 },
-      timeout: REQUEST_TIMEOUT_MS,
-    };
+    this.clientOptions = slackClientOptions(opts);
     this.client = new webApi.WebClient(opts.token, this.clientOptions);
   }
 
@@ -96,6 +89,21 @@ export class SlackApi {
     }
     return false;
   }
+}
+
+/**
+ * The options of every WebClient of the adapter, whatever its token (one per workspace in OAuth
+ * mode; Bolt's, Socket Mode's and the installer's too): SLACK_API_URL, counted calls, no 429 retries.
+ */
+export function slackClientOptions(opts: Omit<SlackApiOptions, "token">): webApi.WebClientOptions {
+  return {
+    slackApiUrl: normalizeApiUrl(opts.apiUrl),
+    fetch: countingFetch(opts.apiUrl, opts.metrics),
+    logger: boltLogger(opts.log),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: NETWORK_RETRIES, factor: 2, minTimeout: 100, maxTimeout: 1000 },
+    timeout: REQUEST_TIMEOUT_MS,
+  };
 }
 
 /** WebClient appends method names to the base; it must end in a slash. */

@@ -4,17 +4,19 @@
  * sink the answer is shown in, and hand over. Everything Slack-specific (rendering, streams,
  * limits, permalinks, response_url) lives in this folder.
  */
-import { App, SocketModeReceiver } from "@slack/bolt";
+import { App, type Context, SocketModeReceiver } from "@slack/bolt";
+import type { InstallProvider } from "@slack/oauth";
 import { turnIdOf } from "../../core/conversation.js";
 import { EditBudgets } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
+import { threadKeyOf } from "../../core/types.js";
+import { parseSecretKeys, SecretBox } from "../../store/secret-box.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
-import { boltLogger, SlackApi } from "./api.js";
-import { AssistantThreads } from "./assistant.js";
+import { boltLogger, slackClientOptions } from "./api.js";
 import { JITTER_MARGIN, SlackBudgets } from "./budgets.js";
 import {
   assistantThreadSchema,
@@ -24,14 +26,16 @@ import {
   routeMessage,
 } from "./events.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
-import { UserNames } from "./names.js";
+import { createInstaller, registerInstallRoutes, SLACK_INSTALL_PATH } from "./install-routes.js";
+import { SlackInstallations } from "./installations.js";
 import { finalizeOrphan } from "./orphans.js";
 import { outgoing } from "./outgoing.js";
-import { ChannelPacer } from "./rate-gates.js";
 import { SHARE_ACTION_ID, STOP_ACTION_ID } from "./render.js";
 import { handleStopClick, stopButtonValue, stopRequestKey } from "./stop-button.js";
 import { parseSummarizeArgs } from "./summarize-args.js";
 import { ackText, runSummarize, shareSummary } from "./summarize-command.js";
+import { WorkspaceData } from "./uninstall.js";
+import { type SlackWorkspace, SlackWorkspaces, workspaceHelpers } from "./workspaces.js";
 
 /** chat.update is Tier 3; SLACK_CHAT_UPDATE_PER_MINUTE is its budget per this window. */
 const UPDATE_WINDOW_MS = 60_000;
@@ -58,7 +62,7 @@ export interface SlackAdapterOptions {
 }
 
 export interface SlackAdapter extends PlatformAdapter {
-  /** The bot as Slack knows it (after start). */
+  /** The bot as Slack knows it (after start; single-workspace mode only, null in OAuth mode). */
   readonly identity: BotIdentity | null;
   /** Resolves when every answer, summary and greeting started so far has finished. */
   idle(): Promise<void>;
@@ -71,15 +75,17 @@ export function createSlackAdapter(deps: AdapterDeps, options: SlackAdapterOptio
 class SlackAdapterImpl implements SlackAdapter {
   readonly platform = "slack" as const;
   identity: BotIdentity | null = null;
-  private readonly api: SlackApi;
+  /** Token, identity and helpers of each workspace (one in single-workspace mode). */
+  private readonly workspaces: SlackWorkspaces;
+  private readonly workspaceData: WorkspaceData;
+  /** OAuth mode only. */
+  private readonly installations: SlackInstallations | undefined;
+  private readonly installer: InstallProvider | undefined;
   private readonly app: App;
   private readonly httpReceiver: SlackHttpReceiver | null = null;
   private readonly socketReceiver: SocketModeReceiver | null = null;
-  private readonly pacer: ChannelPacer;
   private readonly budgets: SlackBudgets;
   private readonly streaming = new Map<string, StreamingSupport>();
-  private readonly names: UserNames;
-  private readonly assistant: AssistantThreads;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly acks: AckFirst;
   private readonly timeScale: number;
@@ -92,20 +98,42 @@ class SlackAdapterImpl implements SlackAdapter {
   ) {
     const { env, log, metrics } = deps;
     const token = env.SLACK_BOT_TOKEN;
-    if (!token) throw new Error("SLACK_BOT_TOKEN is required for the Slack adapter");
+    const oauth = env.SLACK_CLIENT_ID !== undefined;
+    if (!token && !oauth)
+      throw new Error("SLACK_BOT_TOKEN or SLACK_CLIENT_ID is required for the Slack adapter");
     this.timeScale = options.timeScale ?? 1;
     this.acks = new AckFirst({
       ...(options.maxWaitingStarts !== undefined ? { maxWaitingStarts: options.maxWaitingStarts } : {}),
       ...(options.maxStartDelayMs !== undefined ? { maxDelayMs: options.maxStartDelayMs } : {}),
     });
-    this.api = new SlackApi({ token, apiUrl: env.SLACK_API_URL, metrics, log });
+    const clientOptions = slackClientOptions({ apiUrl: env.SLACK_API_URL, metrics, log });
     const logger = boltLogger(log);
+    if (oauth) {
+      const { SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SECRETS_KEY } = env;
+      if (!SLACK_CLIENT_ID || !SLACK_CLIENT_SECRET || !SLACK_STATE_SECRET || !SECRETS_KEY)
+        throw new Error("Slack OAuth mode needs SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SECRETS_KEY");
+      this.installations = new SlackInstallations(
+        deps.store.installations,
+        new SecretBox(parseSecretKeys(SECRETS_KEY)),
+        log,
+      );
+      this.installer = createInstaller({
+        clientId: SLACK_CLIENT_ID,
+        clientSecret: SLACK_CLIENT_SECRET,
+        stateSecret: SLACK_STATE_SECRET,
+        apiUrl: env.SLACK_API_URL,
+        installations: this.installations,
+        clientOptions,
+        boltLogger: logger,
+        botName: env.BOT_NAME,
+      });
+    }
     let receiver: SlackHttpReceiver | SocketModeReceiver;
     if (env.SLACK_APP_TOKEN) {
       this.socketReceiver = new SocketModeReceiver({
         appToken: env.SLACK_APP_TOKEN,
         logger,
-        installerOptions: { clientOptions: { ...this.api.clientOptions } },
+        installerOptions: { clientOptions: { ...clientOptions } },
       });
       this.socketReceiver.client.on("connected", () => (this.socketConnected = true));
       this.socketReceiver.client.on("disconnected", () => (this.socketConnected = false));
@@ -125,25 +153,30 @@ class SlackAdapterImpl implements SlackAdapter {
     this.app = new App({
       receiver,
       logger,
-      clientOptions: { ...this.api.clientOptions },
-      // Identity comes from our own auth.test in start(): Bolt makes no API calls of its own.
-      authorize: async () => {
-        if (!this.identity) throw new Error("Slack adapter not started");
+      clientOptions: { ...clientOptions },
+      // The event's workspace: the one of SLACK_BOT_TOKEN (identity from our own auth.test in
+      // start()), or its installation in OAuth mode. Bolt makes no API calls of its own.
+      authorize: async (source) => {
+        const ws = await this.workspaces.get(source);
+        if (!ws) {
+          throw new Error(
+            this.installations
+              ? `no installation for team ${source.teamId ?? "?"}`
+              : "Slack adapter not started",
+          );
+        }
         return {
-          botToken: token,
-          botUserId: this.identity.botUserId,
-          botId: this.identity.botId,
-          teamId: this.identity.teamId,
+          botToken: ws.token,
+          botUserId: ws.identity.botUserId,
+          botId: ws.identity.botId,
+          teamId: this.installations ? source.teamId : ws.identity.teamId,
+          ...(source.enterpriseId ? { enterpriseId: source.enterpriseId } : {}),
         };
       },
       ignoreSelf: true,
       convoStore: false,
     });
-    this.pacer = new ChannelPacer(env.SLACK_POST_INTERVAL_MS / this.timeScale, Date.now, {
-      store: deps.store.budgets,
-      scope: () => `slack:${this.identity?.teamId ?? "unknown"}`,
-      log,
-    });
+    if (this.installations) this.app.error(quietAuthorizationErrors(log));
     this.budgets = new SlackBudgets(
       deps.store.budgets,
       {
@@ -158,32 +191,65 @@ class SlackAdapterImpl implements SlackAdapter {
       this.timeScale,
     );
     const lookups = new EditBudgets(deps.store.budgets, log);
-    const teamId = () => this.identity?.teamId ?? "unknown";
-    this.names = new UserNames(this.api, deps.store.kv, teamId, log, () =>
-      lookups.get(this.budgets.window(teamId(), "users.info")),
-    );
-    this.assistant = new AssistantThreads({
-      api: this.api,
-      kv: deps.store.kv,
-      pacer: this.pacer,
+    this.workspaces = new SlackWorkspaces({
+      apiUrl: env.SLACK_API_URL,
+      metrics,
       log,
-      botName: env.BOT_NAME,
-      ttlMs: env.HISTORY_TTL_S * 1000,
+      installations: this.installations,
+      helpers: workspaceHelpers({
+        kv: deps.store.kv,
+        budgets: deps.store.budgets,
+        log,
+        postIntervalMs: env.SLACK_POST_INTERVAL_MS / this.timeScale,
+        botName: env.BOT_NAME,
+        historyTtlMs: env.HISTORY_TTL_S * 1000,
+        namesBudget: (teamId) => () => lookups.get(this.budgets.window(teamId, "users.info")),
+      }),
+    });
+    this.workspaceData = new WorkspaceData({
+      threads: deps.store.workspaceThreads,
+      workspaces: this.workspaces,
+      installations: this.installations,
+      historyTtlMs: env.HISTORY_TTL_S * 1000,
+      log,
     });
     this.registerListeners();
     // Any replica finalizes the message of an answer whose process died (core/orphans.ts).
-    deps.conversation.orphans.register("slack", (orphan) =>
-      finalizeOrphan(orphan, { api: this.api, botId: this.identity?.botId, notice: ORPHAN_NOTICE }),
-    );
+    deps.conversation.orphans.register("slack", async (orphan) => {
+      const ws = await this.workspaces.get({ teamId: orphan.workspaceId });
+      if (!ws) {
+        log.info(
+          { team: orphan.workspaceId },
+          "orphaned slack answer in a workspace without installation: skipped",
+        );
+        return;
+      }
+      await finalizeOrphan(orphan, { api: ws.api, botId: ws.identity.botId, notice: ORPHAN_NOTICE });
+    });
   }
 
   async start(): Promise<void> {
     const { env, log } = this.deps;
+    if (this.installations && this.installer) {
+      // Every stored installation must open with SECRETS_KEY (older keys' records are re-sealed).
+      const { installations } = await this.installations.checkKeys();
+      if (!this.deps.http.hasRoute("GET", SLACK_INSTALL_PATH)) {
+        registerInstallRoutes(this.deps.http, this.installer, { log, botName: env.BOT_NAME });
+      }
+      await this.app.start();
+      this.started = true;
+      log.info({ mode: "oauth", installations }, "slack adapter started (OAuth: install at /slack/install)");
+      return;
+    }
+    const token = env.SLACK_BOT_TOKEN ?? "";
     try {
-      const auth = await this.api.call<{ team_id?: string; user_id?: string; bot_id?: string }>("auth.test");
+      const auth = await this.workspaces
+        .api(token)
+        .call<{ team_id?: string; user_id?: string; bot_id?: string }>("auth.test");
       if (!auth.team_id || !auth.user_id)
         throw new PlatformError("slack", "invalid_response", "auth.test returned no ids");
       this.identity = { teamId: auth.team_id, botUserId: auth.user_id, botId: auth.bot_id };
+      this.workspaces.setSingle(token, this.identity);
     } catch (err) {
       const code = err instanceof PlatformError ? err.code : "unknown";
       throw new Error(
@@ -235,12 +301,21 @@ class SlackAdapterImpl implements SlackAdapter {
   // -------------------------------------------------------------------------------------------
 
   private registerListeners(): void {
-    const onMessage = async ({ event, body }: { event: unknown; body: unknown }) => {
+    const onMessage = async ({
+      event,
+      body,
+      context,
+    }: {
+      event: unknown;
+      body: unknown;
+      context: Context;
+    }) => {
       const parsed = messageEventSchema.safeParse(event);
       if (!parsed.success) return;
       const team = teamOf(body);
-      if (!this.identity) return;
-      const route = routeMessage(parsed.data, this.identity, team);
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
+      const route = routeMessage(parsed.data, ws.identity, team);
       // Channel chatter the bot ignores takes no start slot: a busy channel must not crowd out
       // the questions arriving with it (the route depends on the event alone, not on the store).
       if (route.action === "ignore") {
@@ -251,32 +326,45 @@ class SlackAdapterImpl implements SlackAdapter {
       const asker = !route.needsFollowupCheck
         ? { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs }
         : undefined;
-      this.track(() => this.onMessage(parsed.data, team, enterpriseOf(body)), asker);
+      this.track(ws, () => this.onMessage(ws, parsed.data, team, enterpriseOf(body)), asker);
     };
     this.app.event("app_mention", onMessage);
     this.app.event("message", onMessage);
-    this.app.event("assistant_thread_started", async ({ event, body }) => {
+    this.app.event("assistant_thread_started", async ({ event, body, context }) => {
       const parsed = assistantThreadSchema.safeParse(event);
-      if (!parsed.success || !this.identity) return;
+      const ws = await this.workspaceOf(context);
+      if (!parsed.success || !ws) return;
       const t = parsed.data.assistant_thread;
-      const team = teamOf(body) ?? this.identity.teamId;
-      this.track(() => this.assistant.started(team, t.channel_id, t.thread_ts));
+      const team = teamOf(body) ?? ws.identity.teamId;
+      this.track(ws, () => ws.assistant.started(team, t.channel_id, t.thread_ts));
     });
-    this.app.command("/summarize", async ({ command, ack }) => {
+    // The app left a workspace or org (or its bot token was revoked): delete what it kept there.
+    this.app.event("app_uninstalled", async ({ context }) => {
+      this.trackRemoval(() => this.workspaceData.uninstalled(context, "app_uninstalled"));
+    });
+    this.app.event("tokens_revoked", async ({ event, context }) => {
+      const bots = event.tokens.bot ?? [];
+      if (bots.length === 0) return;
+      this.trackRemoval(() => this.workspaceData.uninstalled(context, "tokens_revoked", bots));
+    });
+    this.app.command("/summarize", async ({ command, ack, context }) => {
       const parsed = parseSummarizeArgs(command.text ?? "");
       if (!parsed.ok) {
         await ack(outgoing({ response_type: "ephemeral" as const, text: parsed.help }));
         return;
       }
       await ack(outgoing({ response_type: "ephemeral" as const, text: ackText(command, parsed.args) }));
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
       const asker = { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url };
       this.track(
+        ws,
         () =>
           runSummarize(command, parsed.args, {
-            api: this.api,
+            api: ws.api,
             conversation: this.deps.conversation,
             kv: this.deps.store.kv,
-            names: this.names,
+            names: ws.names,
             log: this.deps.log,
             botName: this.deps.env.BOT_NAME,
             privateLimits: (requestId) => ({
@@ -284,7 +372,7 @@ class SlackAdapterImpl implements SlackAdapter {
               scope: `slack:${command.team_id}:private:${requestId}`,
               scopeEdits: PRIVATE_SUMMARY_EDITS,
             }),
-            answerSink: (target, requestId) => this.answerSink(target, turnIdOf("slack", requestId)),
+            answerSink: (target, requestId) => this.answerSink(ws, target, turnIdOf("slack", requestId)),
             ...(this.options.historyMaxWaitMs !== undefined
               ? { historyMaxWaitMs: this.options.historyMaxWaitMs }
               : {}),
@@ -292,32 +380,38 @@ class SlackAdapterImpl implements SlackAdapter {
         asker,
       );
     });
-    this.app.action(STOP_ACTION_ID, async ({ ack, body, action }) => {
+    this.app.action(STOP_ACTION_ID, async ({ ack, body, action, context }) => {
       await ack();
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
       const value = "value" in action && typeof action.value === "string" ? action.value : "";
       const channel = "channel" in body ? body.channel?.id : undefined;
       const click = { value, clicker: body.user.id, channel };
       this.track(
+        ws,
         () =>
           handleStopClick(click, {
-            api: this.api,
+            api: ws.api,
             conversation: this.deps.conversation,
             kv: this.deps.store.kv,
           }),
         CLICK,
       );
     });
-    this.app.action(SHARE_ACTION_ID, async ({ ack, body, action }) => {
+    this.app.action(SHARE_ACTION_ID, async ({ ack, body, action, context }) => {
       await ack();
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
       const key = "value" in action && typeof action.value === "string" ? action.value : "";
       const responseUrl =
         "response_url" in body && typeof body.response_url === "string" ? body.response_url : undefined;
       const userId = body.user.id;
       this.track(
+        ws,
         () =>
           shareSummary(
             { key, userId, responseUrl },
-            { api: this.api, kv: this.deps.store.kv, log: this.deps.log },
+            { api: ws.api, kv: this.deps.store.kv, log: this.deps.log },
           ),
         CLICK,
       );
@@ -325,13 +419,13 @@ class SlackAdapterImpl implements SlackAdapter {
   }
 
   private async onMessage(
+    ws: SlackWorkspace,
     event: Parameters<typeof routeMessage>[0],
     teamId: string | undefined,
     enterpriseId: string | undefined,
   ): Promise<void> {
     const { env, store, conversation, log } = this.deps;
-    if (!this.identity) return;
-    const route = routeMessage(event, this.identity, teamId, enterpriseId);
+    const route = routeMessage(event, ws.identity, teamId, enterpriseId);
     if (route.action === "ignore") {
       log.trace({ reason: route.reason, channel: event.channel }, "slack message ignored");
       return;
@@ -350,17 +444,22 @@ class SlackAdapterImpl implements SlackAdapter {
         .set(threadKey, "1", env.HISTORY_TTL_S * 1000)
         .catch((err: unknown) => log.warn({ err }, "could not remember the bot's thread"));
     }
+    // Uninstalling deletes the histories of the threads noted here (uninstall.ts).
+    await this.workspaceData
+      .remember(ws.installId, threadKeyOf(msg))
+      .catch((err: unknown) => log.warn({ err }, "could not note the thread for its workspace"));
     const assistantThread =
       msg.kind === "dm" &&
-      (await this.assistant.isAssistantThread(msg.workspaceId, msg.channelId, reply.threadTs));
+      (await ws.assistant.isAssistantThread(msg.workspaceId, msg.channelId, reply.threadTs));
     if (assistantThread && reply.threadTs) {
       const threadTs = reply.threadTs;
-      this.track(() =>
-        this.assistant.titleFromFirstMessage(msg.workspaceId, msg.channelId, threadTs, msg.text),
+      this.track(ws, () =>
+        ws.assistant.titleFromFirstMessage(msg.workspaceId, msg.channelId, threadTs, msg.text),
       );
     }
-    const userName = await this.names.cached(msg.userId);
+    const userName = await ws.names.cached(msg.userId);
     const sink = this.answerSink(
+      ws,
       {
         teamId: msg.workspaceId,
         channel: reply.channel,
@@ -373,11 +472,11 @@ class SlackAdapterImpl implements SlackAdapter {
     await conversation.handle(userName ? { ...msg, userName } : msg, sink);
   }
 
-  private answerSink(target: AnswerTarget, turnId: string): SlackAnswerSink {
+  private answerSink(ws: SlackWorkspace, target: AnswerTarget, turnId: string): SlackAnswerSink {
     const { conversation, store, log } = this.deps;
     return new SlackAnswerSink(target, {
-      api: this.api,
-      pacer: this.pacer,
+      api: ws.api,
+      pacer: ws.pacer,
       streaming: this.streamingFor(target.teamId),
       budgets: this.budgets,
       limits: this.limits(target.teamId),
@@ -387,6 +486,24 @@ class SlackAdapterImpl implements SlackAdapter {
       onUserStop: () => conversation.cancel(turnId),
       stopRequested: async () => (await store.kv.get(stopRequestKey(turnId)).catch(() => null)) !== null,
     });
+  }
+
+  /** The workspace Bolt authorized the request for (its installation, or the one workspace). */
+  private workspaceOf(context: Context): Promise<SlackWorkspace | null> {
+    return this.workspaces.get({
+      teamId: context.teamId,
+      enterpriseId: context.enterpriseId,
+      isEnterpriseInstall: context.isEnterpriseInstall,
+    });
+  }
+
+  /** Removal work (uninstall): runs after the acks, never refused, awaited by idle(). */
+  private trackRemoval(work: () => Promise<void>): void {
+    const p = (this.acks.afterAcks() ?? Promise.resolve())
+      .then(work)
+      .catch((err: unknown) => this.deps.log.error({ err }, "slack workspace removal failed"));
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
   }
 
   private limits(teamId: string): SinkLimits {
@@ -416,7 +533,7 @@ class SlackAdapterImpl implements SlackAdapter {
    * events not acknowledged within 3 seconds. When too many starts wait already, the person the
    * work was for (`asker`) is told to ask again.
    */
-  private track(work: () => Promise<unknown>, asker?: Asker | typeof CLICK): void {
+  private track(ws: SlackWorkspace, work: () => Promise<unknown>, asker?: Asker | typeof CLICK): void {
     let start = this.acks.afterAcks();
     // A click on the bot's own button (Stop, Share) is one person's and cheap: never refused, so
     // Stop still stops an answer while the replica is at its limit of waiting starts.
@@ -428,12 +545,27 @@ class SlackAdapterImpl implements SlackAdapter {
       );
       if (!asker || asker === CLICK) return;
       start = Promise.resolve();
-      work = () => tellBusy(this.api, asker);
+      work = () => tellBusy(ws.api, asker);
     }
     const p = start.then(work).catch((err: unknown) => this.deps.log.error({ err }, "slack handler failed"));
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
   }
+}
+
+/**
+ * OAuth mode: an event from a workspace without installation (uninstalled a moment ago, or a
+ * stray request) is acknowledged and logged, not thrown as a 500 Slack would retry. Other
+ * errors keep Bolt's default: thrown to the receiver, which logs them.
+ */
+function quietAuthorizationErrors(log: AdapterDeps["log"]) {
+  return async (error: Error & { code?: string }): Promise<void> => {
+    if (error.code === "slack_bolt_authorization_error") {
+      log.warn({ reason: error.message }, "slack event from a workspace without installation: ignored");
+      return;
+    }
+    throw error;
+  };
 }
 
 /** `track`'s asker for a click on one of the bot's buttons. */

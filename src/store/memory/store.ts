@@ -8,6 +8,7 @@ import type { Logger } from "../../log.js";
 import { DEFAULT_KEY_PREFIX, storeKeys } from "../keys.js";
 import { createMemoryBudgets } from "./budgets.js";
 import { createMemoryGate } from "./gate.js";
+import { createMemoryInstallations, createMemoryWorkspaceThreads } from "./installations.js";
 import { MemoryKeyspace } from "./keyspace.js";
 import { createMemoryKv } from "./kv.js";
 import { createMemoryThreads } from "./threads.js";
@@ -74,6 +75,8 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     kv: createMemoryKv(keyspace, keys, ensureOpen),
     vectors: createMemoryVectors(keyspace, keys, ensureOpen),
     budgets: createMemoryBudgets(keyspace, keys, ensureOpen),
+    installations: createMemoryInstallations(keyspace, keys, ensureOpen),
+    workspaceThreads: createMemoryWorkspaceThreads(keyspace, keys, ensureOpen),
     async ping() {
       ensureOpen();
     },
