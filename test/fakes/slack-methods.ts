@@ -30,8 +30,11 @@ export function handleMethod(fake: FakeSlack, method: string, args: ApiArgs, tok
     if (token !== FAKE_APP_TOKEN) return fail(token ? "invalid_auth" : "not_authed");
     return { ok: true, url: `${fake.url.replace(/^http/, "ws")}/socket` };
   }
+  if (method === "oauth.v2.access") return fake.oauth.access(args);
   if (!token) return fail("not_authed");
-  if (token !== FAKE_BOT_TOKEN) return fail("invalid_auth");
+  const workspace = fake.oauth.workspaces.get(token);
+  if (!workspace) return fail("invalid_auth");
+  if (method === "auth.test") return fake.oauth.authTest(workspace);
   const handler = METHODS[method];
   if (!handler) return fail("unknown_method");
   if (method.startsWith("chat.") && method.endsWith("Stream") && !fake.options.nativeStreaming) {
