@@ -5,9 +5,7 @@
 import {
   FAKE_APP_TOKEN,
   FAKE_BOT_ID,
-  FAKE_BOT_TOKEN,
   FAKE_BOT_USER_ID,
-  FAKE_TEAM_ID,
   type FakeMessage,
   type FakeSlack,
 } from "./slack-api.js";
@@ -44,16 +42,6 @@ export function handleMethod(fake: FakeSlack, method: string, args: ApiArgs, tok
 }
 
 const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
-  "auth.test": () => ({
-    ok: true,
-    url: "https://fake.slack.com/",
-    team: "Fake Team",
-    user: "supportbot",
-    team_id: FAKE_TEAM_ID,
-    user_id: FAKE_BOT_USER_ID,
-    bot_id: FAKE_BOT_ID,
-  }),
-
   "chat.postMessage": (fake, args) => {
     const denied = canWrite(fake, args.channel);
     if (denied) return denied;
