@@ -233,6 +233,12 @@ class SlackAdapterImpl implements SlackAdapter {
     if (this.installations && this.installer) {
       // Every stored installation must open with SECRETS_KEY (older keys' records are re-sealed).
       const { installations } = await this.installations.checkKeys();
+      if (this.deps.store.kind === "memory") {
+        log.warn(
+          "slack OAuth mode on the in-memory store: installations are lost when the process ends " +
+            "(every workspace would have to install again); set REDIS_URL",
+        );
+      }
       if (!this.deps.http.hasRoute("GET", SLACK_INSTALL_PATH)) {
         registerInstallRoutes(this.deps.http, this.installer, { log, botName: env.BOT_NAME });
       }
