@@ -16,7 +16,7 @@ import {
   usingExternalRedis,
 } from "../../support/redis.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
-import { eventually } from "./harness.js";
+import { eventually, startHarness } from "./harness.js";
 import { install, type OAuthHarness, openInstallPage, startOAuthHarness } from "./oauth-harness.js";
 
 const needsRedis = requires("redis");
@@ -249,6 +249,26 @@ describe("Slack install to many workspaces (OAuth)", () => {
     expect(await h.store.installations.ids()).toEqual([]);
     expect(await h.store.threads.load(`slack:T3:CX:${x.ts}`)).toEqual([]);
     expect(await h.store.threads.load(`slack:T4:CY:${y.ts}`)).toEqual([]);
+  });
+});
+
+describe("uninstall in single-workspace mode", () => {
+  it("deletes the workspace's histories when the app is uninstalled", async () => {
+    const single = await startHarness({ model: answering() });
+    try {
+      const { fake } = single;
+      const a = mentionIn(fake, { teamId: "T0FAKE", channel: "C1" }, "remember me");
+      await single.delivery.event(a.envelope);
+      await eventually(() => fake.botMessages("C1", a.ts)[0]);
+      await single.adapter.idle();
+      const thread = `slack:T0FAKE:C1:${a.ts}`;
+      expect(await single.store.threads.load(thread)).toHaveLength(1);
+      expect((await single.delivery.event(uninstalledEvent({ teamId: "T0FAKE" }))).status).toBe(200);
+      await single.adapter.idle();
+      expect(await single.store.threads.load(thread)).toEqual([]);
+    } finally {
+      await single.close();
+    }
   });
 });
 
