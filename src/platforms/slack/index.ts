@@ -5,14 +5,12 @@
  * limits, permalinks, response_url) lives in this folder.
  */
 import { App, type Context, SocketModeReceiver } from "@slack/bolt";
-import type { InstallProvider } from "@slack/oauth";
 import { turnIdOf } from "../../core/conversation.js";
 import { EditBudgets } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
 import { threadKeyOf } from "../../core/types.js";
-import { parseSecretKeys, SecretBox } from "../../store/secret-box.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
@@ -26,8 +24,8 @@ import {
   routeMessage,
 } from "./events.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
-import { createInstaller, registerInstallRoutes, SLACK_INSTALL_PATH } from "./install-routes.js";
-import { SlackInstallations } from "./installations.js";
+import type { SlackInstallations } from "./installations.js";
+import { quietAuthorizationErrors, SlackOAuthMode } from "./oauth-mode.js";
 import { finalizeOrphan } from "./orphans.js";
 import { outgoing } from "./outgoing.js";
 import { SHARE_ACTION_ID, STOP_ACTION_ID } from "./render.js";
@@ -78,9 +76,9 @@ class SlackAdapterImpl implements SlackAdapter {
   /** Token, identity and helpers of each workspace (one in single-workspace mode). */
   private readonly workspaces: SlackWorkspaces;
   private readonly workspaceData: WorkspaceData;
-  /** OAuth mode only. */
+  /** OAuth mode only (SLACK_CLIENT_ID): installations, installer, install routes. */
+  private readonly oauth: SlackOAuthMode | undefined;
   private readonly installations: SlackInstallations | undefined;
-  private readonly installer: InstallProvider | undefined;
   private readonly app: App;
   private readonly httpReceiver: SlackHttpReceiver | null = null;
   private readonly socketReceiver: SocketModeReceiver | null = null;
@@ -97,9 +95,7 @@ class SlackAdapterImpl implements SlackAdapter {
     private readonly options: SlackAdapterOptions,
   ) {
     const { env, log, metrics } = deps;
-    const token = env.SLACK_BOT_TOKEN;
-    const oauth = env.SLACK_CLIENT_ID !== undefined;
-    if (!token && !oauth)
+    if (!env.SLACK_BOT_TOKEN && !env.SLACK_CLIENT_ID)
       throw new Error("SLACK_BOT_TOKEN or SLACK_CLIENT_ID is required for the Slack adapter");
     this.timeScale = options.timeScale ?? 1;
     this.acks = new AckFirst({
@@ -108,26 +104,8 @@ class SlackAdapterImpl implements SlackAdapter {
     });
     const clientOptions = slackClientOptions({ apiUrl: env.SLACK_API_URL, metrics, log });
     const logger = boltLogger(log);
-    if (oauth) {
-      const { SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SECRETS_KEY } = env;
-      if (!SLACK_CLIENT_ID || !SLACK_CLIENT_SECRET || !SLACK_STATE_SECRET || !SECRETS_KEY)
-        throw new Error("Slack OAuth mode needs SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SECRETS_KEY");
-      this.installations = new SlackInstallations(
-        deps.store.installations,
-        new SecretBox(parseSecretKeys(SECRETS_KEY)),
-        log,
-      );
-      this.installer = createInstaller({
-        clientId: SLACK_CLIENT_ID,
-        clientSecret: SLACK_CLIENT_SECRET,
-        stateSecret: SLACK_STATE_SECRET,
-        apiUrl: env.SLACK_API_URL,
-        installations: this.installations,
-        clientOptions,
-        boltLogger: logger,
-        botName: env.BOT_NAME,
-      });
-    }
+    this.oauth = SlackOAuthMode.fromEnv(env, { store: deps.store, log, clientOptions, boltLogger: logger });
+    this.installations = this.oauth?.installations;
     let receiver: SlackHttpReceiver | SocketModeReceiver;
     if (env.SLACK_APP_TOKEN) {
       this.socketReceiver = new SocketModeReceiver({
@@ -230,18 +208,9 @@ class SlackAdapterImpl implements SlackAdapter {
 
   async start(): Promise<void> {
     const { env, log } = this.deps;
-    if (this.installations && this.installer) {
+    if (this.oauth) {
       // Every stored installation must open with SECRETS_KEY (older keys' records are re-sealed).
-      const { installations } = await this.installations.checkKeys();
-      if (this.deps.store.kind === "memory") {
-        log.warn(
-          "slack OAuth mode on the in-memory store: installations are lost when the process ends " +
-            "(every workspace would have to install again); set REDIS_URL",
-        );
-      }
-      if (!this.deps.http.hasRoute("GET", SLACK_INSTALL_PATH)) {
-        registerInstallRoutes(this.deps.http, this.installer, { log, botName: env.BOT_NAME });
-      }
+      const installations = await this.oauth.start(this.deps.http);
       await this.app.start();
       this.started = true;
       log.info({ mode: "oauth", installations }, "slack adapter started (OAuth: install at /slack/install)");
@@ -557,21 +526,6 @@ class SlackAdapterImpl implements SlackAdapter {
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
   }
-}
-
-/**
- * OAuth mode: an event from a workspace without installation (uninstalled a moment ago, or a
- * stray request) is acknowledged and logged, not thrown as a 500 Slack would retry. Other
- * errors keep Bolt's default: thrown to the receiver, which logs them.
- */
-function quietAuthorizationErrors(log: AdapterDeps["log"]) {
-  return async (error: Error & { code?: string }): Promise<void> => {
-    if (error.code === "slack_bolt_authorization_error") {
-      log.warn({ reason: error.message }, "slack event from a workspace without installation: ignored");
-      return;
-    }
-    throw error;
-  };
 }
 
 /** `track`'s asker for a click on one of the bot's buttons. */
