@@ -25,7 +25,18 @@ export interface SlackApiOptions {
   apiUrl: string;
   metrics: Metrics;
   log: Logger;
+  /** Called when Slack says the token is no longer good (revoked, uninstalled, replaced). */
+  onTokenRejected?: (code: string) => void;
 }
+
+/** Slack's answers meaning "this token is no longer good": the workspace must be looked up again. */
+export const TOKEN_REJECTED_CODES = new Set([
+  "invalid_auth",
+  "not_authed",
+  "account_inactive",
+  "token_revoked",
+  "token_expired",
+]);
 
 export class SlackApi {
   readonly client: webApi.WebClient;
@@ -45,7 +56,9 @@ export class SlackApi {
     try {
       return (await this.client.apiCall(method, outgoing(args))) as T;
     } catch (err) {
-      throw toPlatformError(method, err);
+      const error = toPlatformError(method, err);
+      if (TOKEN_REJECTED_CODES.has(error.code)) this.opts.onTokenRejected?.(error.code);
+      throw error;
     }
   }
 

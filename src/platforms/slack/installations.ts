@@ -105,6 +105,11 @@ export class SlackInstallations implements InstallationStore {
     this.remember(inst.id, inst);
   }
 
+  /** Read this record from the store next time (its token was refused). */
+  evict(id: string): void {
+    this.cache.delete(id);
+  }
+
   /** Delete a record; true when there was one. */
   async remove(id: string): Promise<boolean> {
     this.cache.delete(id);

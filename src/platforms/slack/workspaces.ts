@@ -68,7 +68,15 @@ export class SlackWorkspaces {
   api(token: string): SlackApi {
     let api = this.apis.get(token);
     if (!api) {
-      api = new SlackApi({ token, apiUrl: this.opts.apiUrl, metrics: this.opts.metrics, log: this.opts.log });
+      api = new SlackApi({
+        token,
+        apiUrl: this.opts.apiUrl,
+        metrics: this.opts.metrics,
+        log: this.opts.log,
+        // Reinstalled or removed through another replica: read the installation again next time
+        // instead of using this token for the rest of the cache's minute.
+        onTokenRejected: (code) => this.tokenRejected(token, code),
+      });
       this.apis.set(token, api);
     }
     return api;
@@ -141,6 +149,21 @@ export class SlackWorkspaces {
       this.orgOf.set(teamId, installation.enterpriseId);
     }
     return ws;
+  }
+
+  private tokenRejected(token: string, code: string): void {
+    if (!this.multi) return; // the one token of single-workspace mode has nowhere else to come from
+    const ids = new Set(
+      [...this.built.values()].filter((ws) => ws.token === token).map((ws) => ws.installId),
+    );
+    for (const id of ids) {
+      this.opts.installations?.evict(id);
+      this.drop(id);
+      this.opts.log.warn(
+        { installation: id, code },
+        "slack refused a workspace's token: it is looked up again",
+      );
+    }
   }
 
   /** Forget what was built for an installation (it was removed). */

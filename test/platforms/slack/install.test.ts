@@ -208,6 +208,39 @@ describe("Slack install to many workspaces (OAuth)", () => {
     expect(fake.botMessages("CA", again.ts)).toEqual([]);
   });
 
+  it("after a reinstall through another replica, takes the new token once Slack refuses the old one", async () => {
+    h = await startOAuthHarness({ model: answering() });
+    const fake = h.fake;
+    offerWorkspace(fake, "T1", "CA");
+    await install(h.service.baseUrl, "T1");
+    const first = mentionIn(fake, { teamId: "T1", channel: "CA" }, "one");
+    await h.service.delivery.event(first.envelope);
+    await eventually(() => fake.botMessages("CA", first.ts)[0]);
+    await h.service.adapter.idle();
+    const oldToken = tokenOf(fake, "T1") ?? "";
+
+    const replica = await h.startService();
+    if (fake.oauth.app) fake.oauth.app.redirectUri = `${replica.baseUrl}/slack/oauth_redirect`;
+    fake.oauth.revoke(oldToken);
+    expect((await install(replica.baseUrl, "T1")).status).toBe(200);
+    const newToken = tokenOf(fake, "T1") ?? "";
+    expect(newToken).not.toBe(oldToken);
+
+    // The first replica still has the old token cached: Slack refuses it, and it looks again.
+    const second = mentionIn(fake, { teamId: "T1", channel: "CA" }, "two");
+    await h.service.delivery.event(second.envelope);
+    await eventually(() => fake.calls.find((c) => c.token === oldToken && c.error === "invalid_auth"));
+    await h.service.adapter.idle();
+    const third = mentionIn(fake, { teamId: "T1", channel: "CA" }, "three");
+    const before = fake.calls.length;
+    await h.service.delivery.event(third.envelope);
+    await eventually(() => fake.botMessages("CA", third.ts)[0]);
+    await h.service.adapter.idle();
+    const thirdCalls = fake.calls.slice(before).filter((c) => c.args.channel === "CA");
+    expect(new Set(thirdCalls.map((c) => c.token))).toEqual(new Set([newToken]));
+    expect(fake.visibleText(fake.botMessages("CA", third.ts)[0]!)).toBe("Answer to: three");
+  });
+
   it("a revoked bot token removes the installation like an uninstall", async () => {
     h = await startOAuthHarness({ model: answering() });
     offerWorkspace(h.fake, "T1", "CA");
