@@ -141,8 +141,9 @@ export class SlackWorkspaces {
       pacer,
     };
     if (this.built.size >= MAX_WORKSPACES) {
-      const oldest = this.built.keys().next().value;
+      const [oldest, gone] = this.built.entries().next().value ?? [];
       if (oldest !== undefined) this.built.delete(oldest);
+      if (gone && ![...this.built.values()].some((w) => w.token === gone.token)) this.apis.delete(gone.token);
     }
     this.built.set(key, ws);
     if (installation.isEnterpriseInstall && installation.enterpriseId && this.orgOf.size < MAX_WORKSPACES) {
