@@ -103,6 +103,7 @@ export function registerInstallRoutes(
       },
       failure: (error: CodedError, _options, request: IncomingMessage, response: ServerResponse) => {
         const client = CLIENT_ERRORS.has(error.code);
+        const cancelled = error.code === "slack_oauth_installer_authorization_error";
         log.warn(
           { code: error.code, reason: error.message, path: (request.url ?? "").split("?")[0] },
           "slack install refused",
@@ -111,9 +112,11 @@ export function registerInstallRoutes(
           response,
           client ? 400 : 500,
           "Installation did not complete",
-          client
-            ? "This install link has expired or was not started in this browser. Start again from the Add to Slack page."
-            : "Slack did not complete the installation. Please try again in a minute.",
+          cancelled
+            ? "The installation was cancelled in Slack. You can start again from the Add to Slack page."
+            : client
+              ? "This install link has expired or was not started in this browser. Start again from the Add to Slack page."
+              : "Slack did not complete the installation. Please try again in a minute.",
           SLACK_INSTALL_PATH,
         );
       },

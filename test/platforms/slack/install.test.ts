@@ -122,7 +122,7 @@ describe("Slack install to many workspaces (OAuth)", () => {
     expect(await h.store.installations.ids()).toEqual(["T:T1"]);
   });
 
-  it("refuses a redirect whose state is forged, missing, or from another browser, and stores nothing", async () => {
+  it("refuses a redirect whose state is forged, missing, or from another browser, or a cancelled install, and stores nothing", async () => {
     h = await startOAuthHarness({ model: answering() });
     offerWorkspace(h.fake, "T1", "CA");
     const { cookie, link } = await openInstallPage(h.service.baseUrl);
@@ -140,6 +140,11 @@ describe("Slack install to many workspaces (OAuth)", () => {
       expect(res.status).toBe(400);
       expect(await res.text()).toContain("Start again from the Add to Slack page");
     }
+    const cancelled = await fetch(`${redirect}?error=access_denied&state=${encodeURIComponent(state)}`, {
+      headers: { cookie },
+    });
+    expect(cancelled.status).toBe(400);
+    expect(await cancelled.text()).toContain("The installation was cancelled in Slack");
     expect(h.fake.callsOf("oauth.v2.access")).toEqual([]);
     expect(await h.store.installations.ids()).toEqual([]);
   });
