@@ -318,7 +318,9 @@ class SlackAdapterImpl implements SlackAdapter {
       this.trackRemoval(() => this.workspaceData.uninstalled(context, "app_uninstalled"));
     });
     this.app.event("tokens_revoked", async ({ event, context }) => {
-      const bots = event.tokens.bot ?? [];
+      // A signed body of the wrong shape must not throw here (Bolt does not check the fields).
+      const listed: unknown = (event as { tokens?: { bot?: unknown } }).tokens?.bot;
+      const bots = Array.isArray(listed) ? listed.filter((b): b is string => typeof b === "string") : [];
       if (bots.length === 0) return;
       this.trackRemoval(() => this.workspaceData.uninstalled(context, "tokens_revoked", bots));
     });
