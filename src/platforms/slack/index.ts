@@ -12,17 +12,29 @@ import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
 import { threadKeyOf } from "../../core/types.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { parseAssistantAction } from "../assistant-command.js";
 import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
-import { boltLogger, slackClientOptions } from "./api.js";
+import { boltLogger, type SlackApi, slackClientOptions } from "./api.js";
+import { assistantCommand } from "./assistant-command.js";
 import { JITTER_MARGIN, SlackBudgets } from "./budgets.js";
 import {
   assistantThreadSchema,
   type BotIdentity,
   botThreadKey,
+  mentions,
   messageEventSchema,
   routeMessage,
 } from "./events.js";
+import { type SlackFileSource, slackAttachments, slackFileNames } from "./files.js";
+import {
+  FORGET_ACTION_ID,
+  FORGET_CANCEL_ACTION_ID,
+  type ForgetDeps,
+  forgetCommandReply,
+  handleForgetCancel,
+  handleForgetClick,
+} from "./forget-command.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import type { SlackInstallations } from "./installations.js";
 import { quietAuthorizationErrors, SlackOAuthMode } from "./oauth-mode.js";
@@ -311,6 +323,15 @@ class SlackAdapterImpl implements SlackAdapter {
       if (!parsed.success || !ws) return;
       const t = parsed.data.assistant_thread;
       const team = teamOf(body) ?? ws.identity.teamId;
+      // No greeting where the policy closes DMs (the panel is a DM with the bot).
+      const dms = this.deps.replies?.policies.at({
+        platform: "slack",
+        workspaceId: team,
+        channelId: t.channel_id,
+        userId: t.user_id,
+        dm: true,
+      }).dms;
+      if (dms === "off") return;
       this.track(ws, () => ws.assistant.started(team, t.channel_id, t.thread_ts));
     });
     // The app left a workspace or org (or its bot token was revoked): delete what it kept there.
@@ -356,6 +377,46 @@ class SlackAdapterImpl implements SlackAdapter {
           }),
         asker,
       );
+    });
+    // /forget and its buttons (forget-command.ts): privately, with a confirmation first.
+    const forget = (api: SlackApi): ForgetDeps => ({
+      personalData: this.deps.conversation.personalData,
+      admins: this.deps.admins,
+      api,
+      log: this.deps.log,
+    });
+    this.app.command("/forget", async ({ command, ack, context }) => {
+      const ws = await this.workspaceOf(context);
+      if (!ws) {
+        await ack();
+        return;
+      }
+      const who = { userId: command.user_id, teamId: command.team_id, enterpriseId: command.enterprise_id };
+      await ack(outgoing(forgetCommandReply(command.text ?? "", who, forget(ws.api))));
+    });
+    this.app.action(FORGET_ACTION_ID, async ({ ack, body, action, context }) => {
+      await ack();
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
+      const value = "value" in action && typeof action.value === "string" ? action.value : "";
+      const who = {
+        userId: body.user.id,
+        teamId: body.user.team_id ?? teamOf(body) ?? ws.identity.teamId,
+        enterpriseId: enterpriseOf(body),
+      };
+      const responseUrl = "response_url" in body ? body.response_url : undefined;
+      this.track(ws, () => handleForgetClick({ value, who, responseUrl }, forget(ws.api)), CLICK);
+    });
+    this.app.action(FORGET_CANCEL_ACTION_ID, async ({ ack, body, context }) => {
+      await ack();
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
+      const responseUrl = "response_url" in body ? body.response_url : undefined;
+      this.track(ws, () => handleForgetCancel(responseUrl, forget(ws.api)), CLICK);
+    });
+    this.app.command("/assistant", async ({ command, ack }) => {
+      const text = await assistantCommand(command, parseAssistantAction(command.text ?? ""), this.deps);
+      await ack(outgoing({ response_type: "ephemeral" as const, text }));
     });
     this.app.action(STOP_ACTION_ID, async ({ ack, body, action, context }) => {
       await ack();
@@ -409,16 +470,32 @@ class SlackAdapterImpl implements SlackAdapter {
     }
     const { msg, reply } = route;
     const threadKey = botThreadKey(msg.workspaceId, msg.channelId, msg.threadId);
+    const addressing = {
+      mentioned: mentions(event.text ?? "", ws.identity.botUserId) || event.type === "app_mention",
+      followup: route.needsFollowupCheck,
+    };
     if (route.needsFollowupCheck) {
-      if (env.SLACK_THREAD_FOLLOWUPS === "mention") return;
+      // Follow-up mode: the policy's for this channel, else SLACK_THREAD_FOLLOWUPS.
+      const replies = this.deps.replies;
+      if (replies ? !replies.modes(msg, addressing).answer : env.SLACK_THREAD_FOLLOWUPS === "mention") return;
       // Unknown (store down) counts as "not ours": answering every thread in the channel is worse.
       if ((await store.kv.get(threadKey).catch(() => null)) === null) return;
+    }
+    // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
+    const allowed = await this.deps.replies?.decide(msg, addressing);
+    if (allowed && !allowed.answer) {
+      log.debug({ reason: allowed.reason, channel: event.channel }, "slack message not answered (policy)");
+      return;
     }
     if (msg.kind === "mention") {
       // Replies in this thread continue the conversation (SLACK_THREAD_FOLLOWUPS=any) for as long
       // as its history lives. A store failure here is the core's to report; the answer still runs.
       await store.kv
-        .set(threadKey, "1", env.HISTORY_TTL_S * 1000)
+        .set(
+          threadKey,
+          "1",
+          this.deps.replies?.policies.forTurn(msg)?.historyTtlMs ?? env.HISTORY_TTL_S * 1000,
+        )
         .catch((err: unknown) => log.warn({ err }, "could not remember the bot's thread"));
     }
     // Uninstalling deletes the histories of the threads noted here (uninstall.ts).
@@ -431,9 +508,16 @@ class SlackAdapterImpl implements SlackAdapter {
     if (assistantThread && reply.threadTs) {
       const threadTs = reply.threadTs;
       this.track(ws, () =>
-        ws.assistant.titleFromFirstMessage(msg.workspaceId, msg.channelId, threadTs, msg.text),
+        ws.assistant.titleFromFirstMessage(
+          msg.workspaceId,
+          msg.channelId,
+          threadTs,
+          msg.text || slackFileNames(event.files).join(", "),
+        ),
       );
     }
+    // Only for a message the bot answers (Slack Connect files need a files.info call).
+    msg.attachments = await slackAttachments(event.files, msg.workspaceId, this.filesOf(ws));
     const userName = await ws.names.cached(msg.userId);
     const sink = this.answerSink(
       ws,
@@ -463,6 +547,16 @@ class SlackAdapterImpl implements SlackAdapter {
       onUserStop: () => conversation.cancel(turnId),
       stopRequested: async () => (await store.kv.get(stopRequestKey(turnId)).catch(() => null)) !== null,
     });
+  }
+
+  /** Files shared in a workspace are downloaded and looked up with that workspace's token. */
+  private filesOf(ws: SlackWorkspace): SlackFileSource {
+    return {
+      token: async () => ws.token,
+      info: async (file) => (await ws.api.call<{ file?: unknown }>("files.info", { file })).file ?? null,
+      apiUrl: this.deps.env.SLACK_API_URL,
+      log: this.deps.log,
+    };
   }
 
   /** The workspace Bolt authorized the request for (its installation, or the one workspace). */

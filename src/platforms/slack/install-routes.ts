@@ -29,6 +29,7 @@ export const SLACK_BOT_SCOPES = [
   "channels:read",
   "chat:write",
   "commands",
+  "files:read",
   "groups:history",
   "groups:read",
   "im:history",

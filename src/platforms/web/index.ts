@@ -11,6 +11,7 @@ import type { IncomingMessage } from "../../core/types.js";
 import { createHostChecks } from "../../http/hosts.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { loadWebAssets, serveAsset } from "./assets.js";
+import { createForgetRoute } from "./forget-route.js";
 import { createWebRoutes } from "./routes.js";
 import { SessionTokens } from "./session-tokens.js";
 import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
@@ -24,6 +25,8 @@ export { createWebSink, webSinkLimits } from "./sink.js";
 export const WEB_HEARTBEAT_MS = 15_000;
 /** How often sessions without tabs or turns are looked at for expiry. */
 const SWEEP_INTERVAL_MS = 60_000;
+/** Shown when the policy file (or an admin) has the assistant off for the web chat. */
+const WEB_CHAT_OFF = "The assistant is switched off here.";
 /** JSON escapes a control character as \uXXXX: 6 bytes per character is the worst case. */
 const BODY_BYTES_PER_CHAR = 6;
 /** Room for the JSON around the text (ids, keys). */
@@ -63,9 +66,10 @@ class WebChatAdapter implements PlatformAdapter {
     if (this.started) return;
     const { env, http, log } = this.deps;
     const assets = loadWebAssets();
+    const tokens = new SessionTokens();
     const routes = createWebRoutes({
       hub: this.hub,
-      tokens: new SessionTokens(),
+      tokens,
       conversation: this.deps.conversation,
       log,
       botName: env.BOT_NAME,
@@ -83,6 +87,14 @@ class WebChatAdapter implements PlatformAdapter {
     http.route("POST", "/api/messages", routes.postMessage, only);
     http.route("GET", "/api/events", routes.events, only);
     http.route("POST", "/api/stop", routes.stop, only);
+    const forget = createForgetRoute({
+      hub: this.hub,
+      tokens,
+      personalData: this.deps.conversation.personalData,
+      log,
+      maxBodyBytes: BODY_OVERHEAD_BYTES,
+    });
+    http.route("POST", "/api/forget", forget, only);
     const heartbeat = setInterval(() => this.hub.heartbeat(), this.options.heartbeatMs ?? WEB_HEARTBEAT_MS);
     const sweep = setInterval(() => this.hub.sweep(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     heartbeat.unref();
@@ -139,6 +151,14 @@ class WebChatAdapter implements PlatformAdapter {
     const sink = createWebSink(this.hub, session, turnId, msg.messageId);
     let outcome: TurnOutcome | "failed" = "failed";
     try {
+      // The web chat is one person talking to the bot: a DM, always addressed to it.
+      const allowed = await this.deps.replies?.decide(msg, { mentioned: true, followup: false });
+      if (allowed && !allowed.answer) {
+        this.deps.log.info({ turnId, reason: allowed.reason }, "web chat message not answered (policy)");
+        this.hub.publish(session, { type: "notice", turnId, text: WEB_CHAT_OFF });
+        outcome = "rejected";
+        return;
+      }
       const result = await this.deps.conversation.handle(msg, sink, { signal });
       outcome = result.outcome;
     } catch (err) {

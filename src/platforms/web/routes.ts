@@ -89,7 +89,7 @@ function hostOf(origin: string): string | undefined {
 }
 
 /** The session id inside a token, or a 401 the page answers by asking for a new session. */
-function verifiedSession(tokens: SessionTokens, token: string): string {
+export function verifiedSession(tokens: SessionTokens, token: string): string {
   const id = tokens.verify(token);
   if (id === undefined) throw new HttpError(401, "unknown session; the page asks for a new one");
   return id;
@@ -100,7 +100,7 @@ export function remoteUserOf(req: Pick<HttpRequest, "socket">): string {
   return clientKeyOf(req.socket.remoteAddress);
 }
 
-async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
+export async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
   assertSameOriginJson(req);
   const body = await readBody(req, maxBytes);
   let value: unknown;
