@@ -227,7 +227,7 @@ export interface InstallationRecords {
  * delete their histories without a scan. Separate from the per-person index `/forget` uses.
  */
 export interface WorkspaceThreads {
-  /** Note a thread of `scope`; the index lives `ttlMs` past its newest thread (the history TTL). */
+  /** Note a thread of `scope`; the index then lives at least `ttlMs` more (never less than before). */
   remember(scope: string, threadKey: string, ttlMs: number): Promise<void>;
   /** Delete the history of every thread noted for `scope`, and the index; returns how many threads. */
   forgetAll(scope: string): Promise<number>;

@@ -500,7 +500,7 @@ class SlackAdapterImpl implements SlackAdapter {
     }
     // Uninstalling deletes the histories of the threads noted here (uninstall.ts).
     await this.workspaceData
-      .remember(ws.installId, threadKeyOf(msg))
+      .remember(ws.installId, threadKeyOf(msg), this.deps.replies?.policies.forTurn(msg)?.historyTtlMs)
       .catch((err: unknown) => log.warn({ err }, "could not note the thread for its workspace"));
     const assistantThread =
       msg.kind === "dm" &&

@@ -39,14 +39,17 @@ export class WorkspaceData {
     },
   ) {}
 
-  /** Note that `threadKey` belongs to installation `installId` (at most once an hour per thread). */
-  async remember(installId: string, threadKey: string): Promise<void> {
+  /**
+   * Note that `threadKey` belongs to installation `installId` (at most once an hour per thread),
+   * its history kept `historyTtlMs` (the policy's retention there, or HISTORY_TTL_S).
+   */
+  async remember(installId: string, threadKey: string, historyTtlMs = this.deps.historyTtlMs): Promise<void> {
     const now = (this.deps.now ?? Date.now)();
     const key = `${installId}|${threadKey}`;
     const last = this.noted.get(key);
     if (last !== undefined && now - last < REMEMBER_EVERY_MS) return;
     if (this.noted.size >= MAX_NOTED) this.noted.clear();
-    await this.deps.threads.remember(installId, threadKey, this.deps.historyTtlMs + REMEMBER_EVERY_MS);
+    await this.deps.threads.remember(installId, threadKey, historyTtlMs + REMEMBER_EVERY_MS);
     this.noted.set(key, now);
   }
 

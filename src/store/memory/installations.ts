@@ -49,7 +49,9 @@ export function createMemoryWorkspaceThreads(
       const ttl = wholeMs("ttlMs", ttlMs);
       const index = keys.workspaceThreads(scope);
       space.zadd(index, Date.now(), threadKey);
-      space.expire(index, ttl);
+      // Never shorten: threads of one workspace may keep their histories for different times.
+      const left = space.ttl(index);
+      if (left === -1 || left < ttl) space.expire(index, ttl);
     },
     async forgetAll(scope) {
       ensureOpen();

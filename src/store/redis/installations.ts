@@ -8,6 +8,16 @@ import { type StoreKeys, wholeMs } from "../keys.js";
 import type { Caller } from "./caller.js";
 import type { RedisClient } from "./connection.js";
 
+/**
+ * Add a thread to the index and make the index live at least `ttl` from now: never shorter, since
+ * threads of one workspace may keep their histories for different times (policy retention).
+ */
+const REMEMBER_SCRIPT = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local ttl = tonumber(ARGV[3])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`;
+
 /** Histories deleted at once while forgetting a workspace: bounded so a big one does not flood Redis. */
 const DELETE_BATCH = 100;
 
@@ -53,7 +63,7 @@ export function createRedisWorkspaceThreads(
       const ttl = wholeMs("ttlMs", ttlMs);
       const index = keys.workspaceThreads(scope);
       await caller.run("workspaceThreads.remember", () =>
-        client.multi().zadd(index, String(Date.now()), threadKey).pexpire(index, ttl).exec(),
+        client.eval(REMEMBER_SCRIPT, 1, index, String(Date.now()), threadKey, String(ttl)),
       );
     },
     async forgetAll(scope) {
