@@ -208,6 +208,32 @@ export interface HandoffRequests {
   request(req: HandoffRequest): Promise<void>;
 }
 
+/**
+ * Platform installations (one per Slack workspace or Enterprise Grid org), kept until deleted and
+ * shared by replicas. Values arrive sealed (encrypted by the caller); ids are opaque.
+ */
+export interface InstallationRecords {
+  get(id: string): Promise<string | null>;
+  put(id: string, sealed: string): Promise<void>;
+  /** Overwrite a record only while it exists (re-encryption must not bring back a deleted one). */
+  replace(id: string, sealed: string): Promise<boolean>;
+  /** True when there was a record to delete. */
+  delete(id: string): Promise<boolean>;
+  /** Every record id, from an index kept beside the records (no scan). */
+  ids(): Promise<string[]>;
+}
+
+/**
+ * The conversation threads of one installation (a Slack workspace or org), so uninstalling can
+ * delete their histories without a scan. Separate from the per-person index `/forget` uses.
+ */
+export interface WorkspaceThreads {
+  /** Note a thread of `scope`; the index then lives at least `ttlMs` more (never less than before). */
+  remember(scope: string, threadKey: string, ttlMs: number): Promise<void>;
+  /** Delete the history of every thread noted for `scope`, and the index; returns how many threads. */
+  forgetAll(scope: string): Promise<number>;
+}
+
 export interface Store {
   readonly kind: "redis" | "memory";
   readonly gate: GateStore;
@@ -217,6 +243,8 @@ export interface Store {
   readonly budgets: RateBudgetStore;
   /** Answers waiting to be rated, and ratings (core/feedback/). */
   readonly feedback: FeedbackStore;
+  readonly installations: InstallationRecords;
+  readonly workspaceThreads: WorkspaceThreads;
   /** Resolves when the store answers; rejects with a StoreError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

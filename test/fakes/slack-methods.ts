@@ -5,9 +5,7 @@
 import {
   FAKE_APP_TOKEN,
   FAKE_BOT_ID,
-  FAKE_BOT_TOKEN,
   FAKE_BOT_USER_ID,
-  FAKE_TEAM_ID,
   type FakeMessage,
   type FakeSlack,
 } from "./slack-api.js";
@@ -31,8 +29,11 @@ export function handleMethod(fake: FakeSlack, method: string, args: ApiArgs, tok
     if (token !== FAKE_APP_TOKEN) return fail(token ? "invalid_auth" : "not_authed");
     return { ok: true, url: `${fake.url.replace(/^http/, "ws")}/socket` };
   }
+  if (method === "oauth.v2.access") return fake.oauth.access(args);
   if (!token) return fail("not_authed");
-  if (token !== FAKE_BOT_TOKEN) return fail("invalid_auth");
+  const workspace = fake.oauth.workspaces.get(token);
+  if (!workspace) return fail("invalid_auth");
+  if (method === "auth.test") return fake.oauth.authTest(workspace);
   const handler = METHODS[method];
   if (!handler) return fail("unknown_method");
   if (method.startsWith("chat.") && method.endsWith("Stream") && !fake.options.nativeStreaming) {
@@ -42,16 +43,6 @@ export function handleMethod(fake: FakeSlack, method: string, args: ApiArgs, tok
 }
 
 const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
-  "auth.test": () => ({
-    ok: true,
-    url: "https://fake.slack.com/",
-    team: "Fake Team",
-    user: "supportbot",
-    team_id: FAKE_TEAM_ID,
-    user_id: FAKE_BOT_USER_ID,
-    bot_id: FAKE_BOT_ID,
-  }),
-
   "chat.postMessage": (fake, args) => {
     const denied = canWrite(fake, args.channel);
     if (denied) return denied;

@@ -7,6 +7,7 @@ import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
 import { answered, feedbackContract } from "./feedback-contract.js";
 import { forgetContract } from "./forget-contract.js";
+import { installationsContract } from "./installations-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
 const PREFIX = "chatbot:";
@@ -44,6 +45,7 @@ function memoryFixture(keyspaceOptions: KeyspaceOptions = {}, fillers = 0): Open
 storeContract("memory", memoryFixture());
 budgetContract("memory", memoryFixture());
 feedbackContract("memory", memoryFixture());
+installationsContract("memory", memoryFixture());
 forgetContract("memory", memoryFixture());
 // Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
 // every key a test creates first evicts an old conversation (the fillers, least recently used).

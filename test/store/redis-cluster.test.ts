@@ -10,6 +10,7 @@ import { startRedisCluster, type TestRedisCluster } from "../support/redis-clust
 import { type OpenStore, storeContract } from "./contract.js";
 import { feedbackContract } from "./feedback-contract.js";
 import { forgetContract } from "./forget-contract.js";
+import { installationsContract } from "./installations-contract.js";
 import { captureLog } from "./log-capture.js";
 
 // A cluster needs redis-server and redis-cli themselves; REDIS_URL cannot stand in.
@@ -51,6 +52,7 @@ const openCluster: OpenStore = async ({ log }) => {
 };
 storeContract("redis cluster", openCluster, needsRedisServer);
 feedbackContract("redis cluster", openCluster, needsRedisServer);
+installationsContract("redis cluster", openCluster, needsRedisServer);
 forgetContract("redis cluster", openCluster, needsRedisServer);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };

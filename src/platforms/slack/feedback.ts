@@ -6,7 +6,7 @@
  * trigger_id, answered by `view_submission`) and offers "Talk to a person" in an ephemeral
  * message when hand-offs are set up.
  */
-import type { App } from "@slack/bolt";
+import type { App, Context } from "@slack/bolt";
 import { PlatformError } from "../../core/errors.js";
 import type { Feedback, RateOutcome } from "../../core/feedback/feedback.js";
 import { MAX_REASON_CHARS, type Rating } from "../../core/feedback/types.js";
@@ -75,16 +75,30 @@ const keyOf = (userId: string, userScope: string | undefined) =>
   userKeyOf({ platform: "slack", userScope, userId });
 
 export interface SlackFeedbackDeps {
+  /** The Web API of the workspace the click came from. */
   api: SlackApi;
   feedback: Feedback;
   handoffs?: HandoffRequests | undefined;
   log: Logger;
-  /** Runs a handler's work after the acks (the adapter's `track` for clicks). */
-  run(work: () => Promise<unknown>): void;
 }
 
-export function registerFeedbackListeners(app: App, deps: SlackFeedbackDeps): void {
-  app.action(FEEDBACK_ACTION_ID, async ({ ack, body, action }) => {
+/** What the listeners need: the per-workspace Web API is found for each click (OAuth installs). */
+export interface SlackFeedbackListenerDeps<W extends { api: SlackApi }>
+  extends Omit<SlackFeedbackDeps, "api"> {
+  workspaceOf(context: Context): Promise<W | null>;
+  /** Runs a handler's work after the acks (the adapter's `track` for clicks). */
+  run(ws: W, work: () => Promise<unknown>): void;
+}
+
+export function registerFeedbackListeners<W extends { api: SlackApi }>(
+  app: App,
+  listener: SlackFeedbackListenerDeps<W>,
+): void {
+  const withDeps = async (context: Context, work: (deps: SlackFeedbackDeps) => Promise<unknown>) => {
+    const ws = await listener.workspaceOf(context);
+    if (ws) listener.run(ws, () => work({ ...listener, api: ws.api }));
+  };
+  app.action(FEEDBACK_ACTION_ID, async ({ ack, body, action, context }) => {
     await ack();
     const value = "value" in action && typeof action.value === "string" ? action.value : "";
     const channel = "channel" in body ? body.channel?.id : undefined;
@@ -96,20 +110,22 @@ export function registerFeedbackListeners(app: App, deps: SlackFeedbackDeps): vo
       threadTs: typeof container?.thread_ts === "string" ? container.thread_ts : undefined,
       triggerId: "trigger_id" in body && typeof body.trigger_id === "string" ? body.trigger_id : undefined,
     };
-    deps.run(() => handleFeedbackClick(click, deps));
+    await withDeps(context, (deps) => handleFeedbackClick(click, deps));
   });
-  app.view(FEEDBACK_REASON_CALLBACK_ID, async ({ ack, body, view }) => {
+  app.view(FEEDBACK_REASON_CALLBACK_ID, async ({ ack, body, view, context }) => {
     await ack();
     const raw = view.state.values[REASON_BLOCK_ID]?.[REASON_ACTION_ID]?.value;
     const submission = { metadata: view.private_metadata, clicker: body.user.id, reason: raw ?? "" };
-    deps.run(() => handleReasonSubmission(submission, deps));
+    await withDeps(context, (deps) => handleReasonSubmission(submission, deps));
   });
-  app.action(FEEDBACK_HANDOFF_ACTION_ID, async ({ ack, body, action }) => {
+  app.action(FEEDBACK_HANDOFF_ACTION_ID, async ({ ack, body, action, context }) => {
     await ack();
     const value = "value" in action && typeof action.value === "string" ? action.value : "";
     const responseUrl =
       "response_url" in body && typeof body.response_url === "string" ? body.response_url : undefined;
-    deps.run(() => handleHandoffClick({ value, clicker: body.user.id, responseUrl }, deps));
+    await withDeps(context, (deps) =>
+      handleHandoffClick({ value, clicker: body.user.id, responseUrl }, deps),
+    );
   });
 }
 

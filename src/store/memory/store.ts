@@ -10,6 +10,7 @@ import { DEFAULT_KEY_PREFIX, storeKeys } from "../keys.js";
 import { createMemoryBudgets } from "./budgets.js";
 import { createMemoryFeedback } from "./feedback.js";
 import { createMemoryGate } from "./gate.js";
+import { createMemoryInstallations, createMemoryWorkspaceThreads } from "./installations.js";
 import { MemoryKeyspace } from "./keyspace.js";
 import { createMemoryKv } from "./kv.js";
 import { createMemoryThreads } from "./threads.js";
@@ -79,6 +80,8 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     vectors: createMemoryVectors(keyspace, keys, ensureOpen),
     budgets: createMemoryBudgets(keyspace, keys, ensureOpen),
     feedback: createMemoryFeedback(keyspace, opts.prefix ?? DEFAULT_KEY_PREFIX, opts.log, ensureOpen),
+    installations: createMemoryInstallations(keyspace, keys, ensureOpen),
+    workspaceThreads: createMemoryWorkspaceThreads(keyspace, keys, ensureOpen),
     async ping() {
       ensureOpen();
     },

@@ -11,6 +11,7 @@ import { createCaller, type RedisStats } from "./caller.js";
 import { DEFAULT_COMMAND_TIMEOUT_MS, openConnection } from "./connection.js";
 import { createRedisFeedback } from "./feedback.js";
 import { createRedisGate } from "./gate.js";
+import { createRedisInstallations, createRedisWorkspaceThreads } from "./installations.js";
 import { createRedisKv } from "./kv.js";
 import { defineScripts } from "./scripts.js";
 import { createRedisThreads } from "./threads.js";
@@ -58,6 +59,8 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
     vectors: createRedisVectors(client, keys, caller),
     budgets: createRedisBudgets(scripts, keys, caller),
     feedback: createRedisFeedback(client, opts.prefix, caller, opts.log),
+    installations: createRedisInstallations(client, keys, caller),
+    workspaceThreads: createRedisWorkspaceThreads(client, keys, caller),
     async ping() {
       await caller.run("ping", () => client.ping());
     },
