@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { REDACT_KINDS } from "./core/redaction/detectors.js";
 import { HOST_NAME_PATTERN } from "./http/hosts.js";
+import { parseSecretKeys } from "./store/secret-box.js";
 
 const bool = z
   .string()
@@ -144,6 +145,12 @@ export const schema = z.object({
   HISTORY_TTL_S: int(60)
     .default(7 * 24 * 3600)
     .describe("Seconds a thread's history is remembered after its last turn (7 days)."),
+  FEEDBACK_TTL_DAYS: int(1, 3650)
+    .default(30)
+    .describe(
+      "Days a rating (thumbs up/down on an answer, with the rated turn) is kept for `npm run feedback:export`. " +
+        "An answer can be rated while its thread's history lives (`HISTORY_TTL_S`).",
+    ),
   DEDUP_TTL_S: int(600)
     .default(600)
     .describe(
@@ -300,17 +307,50 @@ export const schema = z.object({
     .default(20_000)
     .describe("Milliseconds one attached file may take to download; then it gets a one-line notice."),
 
-  // --- Slack
+  // --- Slack: single-workspace mode (SLACK_BOT_TOKEN, HTTP or Socket Mode) or OAuth mode
+  // (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SECRETS_KEY; HTTP only).
   SLACK_BOT_TOKEN: optionalString.describe(
-    "Bot User OAuth Token (`xoxb-...`); enables Slack. Unset: Slack off.",
+    "Single-workspace mode: the Bot User OAuth Token (`xoxb-...`); enables Slack. Unset (and no " +
+      "`SLACK_CLIENT_ID`): Slack off.",
   ),
   SLACK_SIGNING_SECRET: optionalString.describe(
-    "Verifies every request to `POST /slack/events`. Required with `SLACK_BOT_TOKEN` in HTTP mode.",
+    "Verifies every request to `POST /slack/events`. Required over HTTP: with `SLACK_BOT_TOKEN` " +
+      "(unless `SLACK_APP_TOKEN`) and in OAuth mode.",
   ),
   SLACK_APP_TOKEN: optionalString.describe(
     "App-Level Token (`xapp-...`, scope `connections:write`): Socket Mode instead of HTTP, no public " +
-      "URL needed. Unset: HTTP.",
+      "URL needed (single-workspace mode only). Unset: HTTP.",
   ),
+  SLACK_CLIENT_ID: optionalString.describe(
+    "OAuth mode (install to many workspaces, docs/slack-install.md): the app's Client ID (Basic " +
+      "Information -> App Credentials). Enables Slack with `GET /slack/install` and " +
+      "`GET /slack/oauth_redirect`; needs `SLACK_CLIENT_SECRET`, `SLACK_STATE_SECRET`, `SECRETS_KEY` " +
+      "and `SLACK_SIGNING_SECRET`. Not with `SLACK_BOT_TOKEN` (single-workspace mode) or `SLACK_APP_TOKEN`.",
+  ),
+  SLACK_CLIENT_SECRET: optionalString.describe(
+    "OAuth mode: the app's Client Secret, sent only to `oauth.v2.access` to exchange an install's code.",
+  ),
+  SLACK_STATE_SECRET: optionalString
+    .pipe(z.string().min(16, "expected at least 16 characters (e.g. openssl rand -hex 32)").optional())
+    .describe(
+      "OAuth mode: signs the install flow's state (checked on the redirect, with a browser cookie, " +
+        "valid 10 minutes), so no one can complete an install they did not start. Same on every " +
+        "replica. At least 16 characters.",
+    ),
+  SECRETS_KEY: optionalString
+    .superRefine((value, ctx) => {
+      if (value === undefined) return;
+      try {
+        parseSecretKeys(value);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+      }
+    })
+    .describe(
+      "OAuth mode: encrypts stored installations (bot tokens) with AES-256-GCM. A 32-byte key in base64 " +
+        "or hex (`openssl rand -base64 32`), or a comma-separated list for rotation: the first encrypts, " +
+        "all decrypt, and start-up re-encrypts records sealed with a later one (docs/slack-install.md).",
+    ),
   SLACK_API_URL: url
     .default("https://slack.com/api/")
     .describe("Base URL of the Slack Web API (a proxy, or a local fake in tests)."),
@@ -459,8 +499,37 @@ function relationProblems(raw: Record<string, string>): { name: string; message:
       message: "required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)",
     });
   }
-  if ((has("SLACK_APP_TOKEN") || has("SLACK_SIGNING_SECRET")) && !has("SLACK_BOT_TOKEN")) {
-    problems.push({ name: "SLACK_BOT_TOKEN", message: "required to enable Slack" });
+  // Two Slack modes: one workspace (SLACK_BOT_TOKEN) or OAuth installs (SLACK_CLIENT_ID & co).
+  const oauth = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET"].some(has);
+  if (oauth) {
+    if (has("SLACK_BOT_TOKEN")) {
+      problems.push({
+        name: "SLACK_BOT_TOKEN",
+        message:
+          "single-workspace mode, but SLACK_CLIENT_ID/SLACK_CLIENT_SECRET/SLACK_STATE_SECRET select OAuth " +
+          "mode (many workspaces, tokens from installs): set one mode's variables, not both",
+      });
+    }
+    if (has("SLACK_APP_TOKEN")) {
+      problems.push({
+        name: "SLACK_APP_TOKEN",
+        message: "Socket Mode is single-workspace only; OAuth mode takes events over HTTP at /slack/events",
+      });
+    }
+    for (const name of [
+      "SLACK_CLIENT_ID",
+      "SLACK_CLIENT_SECRET",
+      "SLACK_STATE_SECRET",
+      "SECRETS_KEY",
+      "SLACK_SIGNING_SECRET",
+    ]) {
+      if (!has(name)) problems.push({ name, message: "required in Slack OAuth mode (SLACK_CLIENT_ID)" });
+    }
+  } else if ((has("SLACK_APP_TOKEN") || has("SLACK_SIGNING_SECRET")) && !has("SLACK_BOT_TOKEN")) {
+    problems.push({
+      name: "SLACK_BOT_TOKEN",
+      message: "required to enable Slack (or SLACK_CLIENT_ID & co for OAuth mode)",
+    });
   }
   if (has("DISCORD_TOKEN") && !has("DISCORD_APPLICATION_ID")) {
     problems.push({ name: "DISCORD_APPLICATION_ID", message: "required with DISCORD_TOKEN" });
@@ -470,7 +539,12 @@ function relationProblems(raw: Record<string, string>): { name: string; message:
   }
   // No platform and no web chat (the image's defaults) would start, report ready and answer
   // nobody: refuse instead, so the mistake shows at once (a crash loop, not a silent pod).
-  if (!has("SLACK_BOT_TOKEN") && !has("DISCORD_TOKEN") && raw.WEB_CHAT?.trim().toLowerCase() === "off") {
+  if (
+    !has("SLACK_BOT_TOKEN") &&
+    !oauth &&
+    !has("DISCORD_TOKEN") &&
+    raw.WEB_CHAT?.trim().toLowerCase() === "off"
+  ) {
     problems.push({
       name: "WEB_CHAT",
       message:
@@ -501,7 +575,11 @@ export interface Config {
   env: Env;
   /** No key and no base URL: the in-process offline demo model answers. */
   demoModel: boolean;
-  slack: { mode: "http" | "socket" } | null;
+  /**
+   * `workspaces`: "single" with SLACK_BOT_TOKEN, "oauth" with SLACK_CLIENT_ID (installs to many
+   * workspaces, always over HTTP).
+   */
+  slack: { mode: "http" | "socket"; workspaces: "single" | "oauth" } | null;
   discord: { shardIds: number[] | null } | null;
   webChat: boolean;
   /**
@@ -547,8 +625,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     env.SLACK_CHAT_UPDATE_PER_MINUTE = env.SLACK_UPDATES_PER_MINUTE;
   }
   const slack = env.SLACK_BOT_TOKEN
-    ? { mode: env.SLACK_APP_TOKEN ? ("socket" as const) : ("http" as const) }
-    : null;
+    ? { mode: env.SLACK_APP_TOKEN ? ("socket" as const) : ("http" as const), workspaces: "single" as const }
+    : env.SLACK_CLIENT_ID
+      ? { mode: "http" as const, workspaces: "oauth" as const }
+      : null;
   const discord = env.DISCORD_TOKEN
     ? { shardIds: env.DISCORD_SHARD_IDS ? env.DISCORD_SHARD_IDS.split(",").map(Number) : null }
     : null;

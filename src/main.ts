@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import type { Server } from "node:http";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { Conversation } from "./core/conversation.js";
+import { Feedback } from "./core/feedback/feedback.js";
 import type { ChatModel, Store } from "./core/ports.js";
 import { attachmentSettings, createFileReaders } from "./files/index.js";
 import { createHostChecks } from "./http/hosts.js";
@@ -104,6 +105,12 @@ export async function startService(config: Config, log: Logger): Promise<Running
   knowledge.start();
   closers.push(async () => knowledge.stop());
   const tools = createToolRegistry({ env, kv: store.kv, log, metrics, knowledge });
+  const feedback = new Feedback({
+    store: store.feedback,
+    metrics,
+    log,
+    settings: { ratingTtlMs: env.FEEDBACK_TTL_DAYS * 24 * 3_600_000, turnTtlMs: env.HISTORY_TTL_S * 1000 },
+  });
   if (policyFile)
     warnAboutUnknownTools(
       policyFile,
@@ -111,6 +118,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       log,
     );
   const conversation = new Conversation({
+    feedback,
     store,
     model,
     tokens: createTokenCounter(env.OPENAI_MODEL),
@@ -143,6 +151,9 @@ export async function startService(config: Config, log: Logger): Promise<Running
     files: createFileReaders(),
   });
 
+  // `/forget` erases a person's ratings (and answers waiting to be rated) too.
+  conversation.personalData.register(store.feedback);
+
   const http = new HttpServer(log, {
     maxConnections: env.HTTP_MAX_CONNECTIONS,
     maxConnectionsPerIp: env.HTTP_MAX_CONNECTIONS_PER_IP,
@@ -169,6 +180,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     metrics,
     admins: policy.policies,
     replies: policy.replies,
+    feedback,
   };
   if (config.slack) adapters.push(createSlackAdapter(deps));
   if (config.discord) adapters.push(createDiscordAdapter(deps));

@@ -50,6 +50,12 @@ export class Metrics {
     labelNames: ["platform", "reason"] as const,
     registers: [this.registry],
   });
+  readonly feedback = new Counter({
+    name: "chatbot_feedback_total",
+    help: "Ratings of answers by platform and rating (up, down); a changed rating counts under its new value.",
+    labelNames: ["platform", "rating"] as const,
+    registers: [this.registry],
+  });
   readonly platformCalls = new Counter({
     name: "chatbot_platform_api_calls_total",
     help: "Chat platform API calls by platform and method.",

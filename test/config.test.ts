@@ -73,7 +73,7 @@ describe("loadConfig", () => {
       SLACK_APP_TOKEN: "xapp-1",
       OPENAI_API_KEY: "sk-1",
     });
-    expect(config.slack).toEqual({ mode: "socket" });
+    expect(config.slack).toEqual({ mode: "socket", workspaces: "single" });
     expect(config.webChat).toBe(false);
     expect(config.demoModel).toBe(false);
   });

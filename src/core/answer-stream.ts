@@ -14,7 +14,7 @@
 import type { Logger } from "../log.js";
 import type { EditBudgets } from "./edit-budget.js";
 import { PlatformError } from "./errors.js";
-import type { EditBudgetChoice, MessageSink, MessageState } from "./ports.js";
+import type { DeliveryExtras, EditBudgetChoice, MessageSink, MessageState } from "./ports.js";
 import { splitMarkdown } from "./split.js";
 import { sleep } from "./timers.js";
 
@@ -29,6 +29,8 @@ const MAX_RATE_LIMIT_WAIT_MS = 120_000;
  * builds a DOMException with a stack trace, on every answer.
  */
 const FINISHED = "finished";
+/** What the final call for a rateable answer's last message carries. */
+const RATEABLE: DeliveryExtras = { rateable: true };
 
 interface Part {
   ref: string | null;
@@ -52,6 +54,8 @@ export interface AnswerStreamStats {
 export class AnswerStream {
   private text = "";
   private finalState: MessageState | null = null;
+  /** The final text of the last part goes out with feedback buttons (see `DeliveryExtras`). */
+  private rateable = false;
   private readonly parts: Part[] = [];
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
@@ -127,10 +131,12 @@ export class AnswerStream {
   async finish(
     state: Exclude<MessageState, "streaming">,
     text: string = this.text,
+    opts: { rateable?: boolean } = {},
   ): Promise<AnswerStreamStats> {
     if (!this.finalState) {
       this.text = text;
       this.finalState = state;
+      this.rateable = opts.rateable === true && state === "done";
       this.finishing?.abort(FINISHED);
     }
     this.kick();
@@ -178,7 +184,7 @@ export class AnswerStream {
       const lastIndex = Math.max(texts.length - 1, 0);
       const lastText = texts[lastIndex] ?? "";
       if (final) {
-        if (lastText.trim() !== "") await this.deliver(lastIndex, lastText, final);
+        if (lastText.trim() !== "") await this.deliver(lastIndex, lastText, final, this.rateable);
         return;
       }
       const part = this.parts[lastIndex];
@@ -193,7 +199,7 @@ export class AnswerStream {
   }
 
   /** Bring part `index` to `text` in `state`; retries per the rules above. */
-  private async deliver(index: number, text: string, state: MessageState): Promise<void> {
+  private async deliver(index: number, text: string, state: MessageState, rateable = false): Promise<void> {
     let part = this.parts[index];
     if (!part) {
       part = {
@@ -217,7 +223,7 @@ export class AnswerStream {
     for (;;) {
       try {
         if (part.ref === null) {
-          const ref = await this.sink.post(text, state);
+          const ref = await (rateable ? this.sink.post(text, state, RATEABLE) : this.sink.post(text, state));
           if (ref === null) {
             part.deferred = true;
             part.sent = text;
@@ -247,7 +253,9 @@ export class AnswerStream {
           }
           // While we waited, newer text may have arrived: send the newest, never a stale frame.
           if (!isFinal) text = this.latestFor(index) ?? text;
-          await this.sink.edit(part.ref, text, state);
+          await (rateable
+            ? this.sink.edit(part.ref, text, state, RATEABLE)
+            : this.sink.edit(part.ref, text, state));
           this.stats.edits++;
         }
         part.sent = text;

@@ -22,6 +22,8 @@ import {
   ShuttingDownError,
   StoreError,
 } from "./errors.js";
+import type { Feedback } from "./feedback/feedback.js";
+import { rateableTurn } from "./feedback/turn.js";
 import { conversationRecords, PersonalData, threadPeople } from "./forget.js";
 import { generate } from "./generate.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
@@ -82,6 +84,8 @@ export interface ConversationDeps {
   settings: ConversationSettings;
   /** Image and PDF decoders for attachments; without them only text files are read. */
   files?: FileReaders | undefined;
+  /** Ratings of answers (core/feedback/); without it answers carry no thumbs up / down. */
+  feedback?: Feedback | undefined;
   /** Per-place policy (POLICY_FILE): model, tools, limits, retention, extra prompt. */
   policy?: TurnPolicies | undefined;
   /** The model for a model name a policy names (one per name, built once). */
@@ -466,7 +470,14 @@ export class Conversation {
       // The lock went with the commit; do not keep renewing it while the final edit waits.
       clearInterval(keepLock);
 
-      const stats = await answer.finish(ending.state, result.text);
+      // A finished answer can be rated: remembered (without waiting) and shown with its buttons.
+      const rateable =
+        ending.state === "done" &&
+        this.rememberForFeedback(turnId, msg, text, result, out, {
+          model: choice.model.model,
+          ttlMs: choice.historyTtlMs,
+        });
+      const stats = await answer.finish(ending.state, result.text, { rateable });
       if (sink.status) sink.status("").catch(() => {});
       metrics.editsPerAnswer.observe({ platform: msg.platform }, stats.posts + stats.edits);
       return finishLog({
@@ -579,6 +590,34 @@ export class Conversation {
       "summary finished",
     );
     return result;
+  }
+
+  /** Keep a finished answer for its asker to rate; false when feedback is off. */
+  private rememberForFeedback(
+    turnId: string,
+    msg: IncomingMessage,
+    question: string,
+    result: TurnResult,
+    out: { entries: HistoryEntry[]; usage: TurnResult["usage"] },
+    /** The model that answered and how long this conversation's history is kept (the place's policy). */
+    place: { model: string; ttlMs: number },
+  ): boolean {
+    const feedback = this.deps.feedback;
+    if (!feedback) return false;
+    feedback.rememberTurn(
+      rateableTurn({
+        turnId,
+        msg,
+        question,
+        answer: result.text,
+        entries: out.entries,
+        usage: out.usage,
+        model: place.model,
+        at: this.now(),
+      }),
+      place.ttlMs,
+    );
+    return true;
   }
 
   private async safeNotice(sink: MessageSink, text: string, log: Logger): Promise<void> {

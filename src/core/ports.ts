@@ -2,6 +2,7 @@
  * The ports the core needs. `store/`, `llm/`, `tools/` and the platform adapters implement
  * them; only `main.ts` wires concrete implementations in.
  */
+import type { FeedbackStore } from "./feedback/store.js";
 import type { Audience, ConversationRef, ModelMessage, StoredTurn, ToolCall } from "./types.js";
 
 /**
@@ -207,6 +208,32 @@ export interface HandoffRequests {
   request(req: HandoffRequest): Promise<void>;
 }
 
+/**
+ * Platform installations (one per Slack workspace or Enterprise Grid org), kept until deleted and
+ * shared by replicas. Values arrive sealed (encrypted by the caller); ids are opaque.
+ */
+export interface InstallationRecords {
+  get(id: string): Promise<string | null>;
+  put(id: string, sealed: string): Promise<void>;
+  /** Overwrite a record only while it exists (re-encryption must not bring back a deleted one). */
+  replace(id: string, sealed: string): Promise<boolean>;
+  /** True when there was a record to delete. */
+  delete(id: string): Promise<boolean>;
+  /** Every record id, from an index kept beside the records (no scan). */
+  ids(): Promise<string[]>;
+}
+
+/**
+ * The conversation threads of one installation (a Slack workspace or org), so uninstalling can
+ * delete their histories without a scan. Separate from the per-person index `/forget` uses.
+ */
+export interface WorkspaceThreads {
+  /** Note a thread of `scope`; the index then lives at least `ttlMs` more (never less than before). */
+  remember(scope: string, threadKey: string, ttlMs: number): Promise<void>;
+  /** Delete the history of every thread noted for `scope`, and the index; returns how many threads. */
+  forgetAll(scope: string): Promise<number>;
+}
+
 export interface Store {
   readonly kind: "redis" | "memory";
   readonly gate: GateStore;
@@ -214,6 +241,10 @@ export interface Store {
   readonly kv: KeyValueStore;
   readonly vectors: VectorCache;
   readonly budgets: RateBudgetStore;
+  /** Answers waiting to be rated, and ratings (core/feedback/). */
+  readonly feedback: FeedbackStore;
+  readonly installations: InstallationRecords;
+  readonly workspaceThreads: WorkspaceThreads;
   /** Resolves when the store answers; rejects with a StoreError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -354,9 +385,9 @@ export interface MessageSink {
    * means "not now": the platform has no budget to show this answer piecemeal, so nothing is
    * shown until the final text, which is then posted whole.
    */
-  post(text: string, state: MessageState): Promise<string | null>;
+  post(text: string, state: MessageState, extras?: DeliveryExtras): Promise<string | null>;
   /** Replace a message's text. A final state (`done`, `stopped`, `error`) is its last edit. */
-  edit(ref: string, text: string, state: MessageState): Promise<void>;
+  edit(ref: string, text: string, state: MessageState, extras?: DeliveryExtras): Promise<void>;
   /**
    * The budget an edit of message `ref` draws on, and that message's own minimum interval; null
    * when the call needs no grant (its slot was booked when the message was created). Default: the
@@ -373,6 +404,15 @@ export interface MessageSink {
    * throws (`PlatformError`) when no private way works. Sinks without it get nothing personal.
    */
   sendPrivately?(text: string): Promise<PrivateDelivery>;
+}
+
+/**
+ * Given only with the final `done` text of an answer's last message, when the answer can be
+ * rated: the sink shows thumbs up / down with it (in the same call, so buttons never interrupt
+ * a stream). Never given for stopped or failed answers, nor for the earlier parts of a long one.
+ */
+export interface DeliveryExtras {
+  rateable?: boolean;
 }
 
 /** How personal details reached the asker: a message only they can see, or their DM. */

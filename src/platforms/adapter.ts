@@ -3,6 +3,7 @@
  */
 import type { Env } from "../config.js";
 import type { Conversation } from "../core/conversation.js";
+import type { Feedback } from "../core/feedback/feedback.js";
 import type { ReplyRules } from "../core/policy/replies.js";
 import type { HandoffRequests, Store } from "../core/ports.js";
 import type { Platform } from "../core/types.js";
@@ -31,6 +32,8 @@ export interface AdapterDeps {
   metrics: Metrics;
   /** Hand-offs to the support team (Talk to a person, /handoff); absent in tests that do not need them. */
   handoffs?: HandoffRequests;
+  /** Ratings of answers (thumbs up / down); answers carry no feedback buttons when absent. */
+  feedback?: Feedback;
   /** Who may run admin commands (channel on/off, deleting a person's data by id); nobody when absent. */
   admins?: AdminCheck;
   /** Whether the bot answers a message here (POLICY_FILE, admin switches); everywhere when absent. */

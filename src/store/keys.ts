@@ -46,6 +46,12 @@ export interface StoreKeys {
   budget(scope: string, name: string): string;
   /** Whether a key is a cached embedding (under this prefix). */
   isVector(key: string): boolean;
+  /** One sealed platform installation; all of them and their index share the `{installations}` tag. */
+  installation(id: string): string;
+  /** The set of every installation id. */
+  installationIndex: string;
+  /** The thread keys of one installation (sorted set scored by last use). */
+  workspaceThreads(scope: string): string;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -64,6 +70,9 @@ export function storeKeys(prefix: string): StoreKeys {
     vector: (key) => `${prefix}{vectors}:${key}`,
     budget: (scope, name) => `${prefix}{budget:${scope}}:${name}`,
     isVector: (key) => key.startsWith(`${prefix}{vectors}:`),
+    installation: (id) => `${prefix}{installations}:${id}`,
+    installationIndex: `${prefix}{installations}:index`,
+    workspaceThreads: (scope) => `${prefix}{workspace:${scope}}:threads`,
   };
 }
 

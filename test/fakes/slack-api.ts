@@ -5,14 +5,17 @@
  * commands, and a Socket Mode WebSocket. Every call and every visible state of every message is
  * recorded, so tests and the benchmark can check what a user would have seen, and when.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { FakeSlackFiles } from "./slack-files.js";
 import { type ApiArgs, handleMethod } from "./slack-methods.js";
+import { FakeOAuth } from "./slack-oauth.js";
 import { livePings, stringsIn } from "./slack-pings.js";
 import { DEFAULT_RATE_RULES, type RateRule, SlidingWindowLimiter } from "./slack-rate.js";
 import { FakeSocketMode } from "./slack-socket.js";
+import { type FakeViews, newFakeViews } from "./slack-views.js";
 
 export const FAKE_TEAM_ID = "T0FAKE";
 export const FAKE_BOT_USER_ID = "U0BOT";
@@ -82,6 +85,8 @@ export interface ApiCall {
   at: number;
   status: number;
   error?: string;
+  /** The token the call was made with ("" when none). */
+  token: string;
 }
 
 export interface ResponseUrlPost {
@@ -121,6 +126,8 @@ export class FakeSlack {
   }[] = [];
   readonly assistantCalls: { method: string; args: ApiArgs; at: number }[] = [];
   readonly responsePosts: ResponseUrlPost[] = [];
+  /** Modals opened with views.open (slack-views.ts). */
+  readonly views: FakeViews = newFakeViews();
   readonly scopes: Set<string>;
   readonly limiter: SlidingWindowLimiter;
   readonly socket: FakeSocketMode;
@@ -129,6 +136,8 @@ export class FakeSlack {
   readonly options: Required<Omit<FakeSlackOptions, "rates" | "scopes">>;
   /** Queued failures: method -> error codes returned by its next calls. */
   readonly failures = new Map<string, string[]>();
+  /** Installed workspaces (bot tokens), the authorize page and oauth.v2.access. */
+  readonly oauth = new FakeOAuth();
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private lastTsMicros = 0;
@@ -148,6 +157,14 @@ export class FakeSlack {
     this.files = new FakeSlackFiles(this, FAKE_TEAM_ID, FAKE_BOT_TOKEN);
     const rules: Record<string, RateRule | undefined> = { ...DEFAULT_RATE_RULES, ...(opts.rates ?? {}) };
     this.limiter = new SlidingWindowLimiter(rules, timeScale);
+    this.oauth.addWorkspace({
+      token: FAKE_BOT_TOKEN,
+      teamId: FAKE_TEAM_ID,
+      teamName: "Fake Team",
+      orgWide: false,
+      botUserId: FAKE_BOT_USER_ID,
+      botId: FAKE_BOT_ID,
+    });
     this.users.set(FAKE_BOT_USER_ID, {
       id: FAKE_BOT_USER_ID,
       name: "supportbot",
@@ -285,6 +302,7 @@ export class FakeSlack {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     // Everything recorded, for a benchmark that runs the fake in another process.
     if (path === "/_dump") return send(res, 200, { calls: this.calls, messages: this.messages });
+    if (path === "/oauth/v2/authorize") return this.oauth.authorize(req, res);
     if (path.startsWith("/response/"))
       return this.responseUrl(path.slice("/response/".length), body, req, res);
     if (this.files.handle(path, req, res)) return;
@@ -295,9 +313,14 @@ export class FakeSlack {
     if (this.options.latencyMs > 0) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     const at = Date.now();
     const channel = typeof args.channel === "string" ? args.channel : undefined;
-    const wait = this.limiter.take(method, FAKE_TEAM_ID, channel);
+    const workspace = this.oauth.workspaces.get(token);
+    const wait = this.limiter.take(
+      method,
+      workspace?.teamId ?? workspace?.enterpriseId ?? FAKE_TEAM_ID,
+      channel,
+    );
     if (wait !== null) {
-      this.calls.push({ method, args, at, status: 429, error: "ratelimited" });
+      this.calls.push({ method, args, at, status: 429, error: "ratelimited", token });
       res.writeHead(429, {
         "content-type": "application/json",
         "retry-after": String(Math.max(1, Math.ceil(wait / 1000))),
@@ -308,7 +331,14 @@ export class FakeSlack {
     const queued = this.failures.get(method);
     const injected = queued?.shift();
     const result = injected ? { ok: false, error: injected } : handleMethod(this, method, args, token);
-    this.calls.push({ method, args, at, status: 200, ...(result.ok ? {} : { error: String(result.error) }) });
+    this.calls.push({
+      method,
+      args,
+      at,
+      status: 200,
+      token,
+      ...(result.ok ? {} : { error: String(result.error) }),
+    });
     send(res, 200, result);
   }
 
@@ -321,7 +351,7 @@ export class FakeSlack {
     }
     const parsed = parseArgs(body, req.headers["content-type"] ?? "application/json");
     this.responsePosts.push({ id, at: Date.now(), body: parsed });
-    this.calls.push({ method: "response_url", args: parsed, at: Date.now(), status: 200 });
+    this.calls.push({ method: "response_url", args: parsed, at: Date.now(), status: 200, token: "" });
     send(res, 200, { ok: true });
   }
 }
@@ -357,7 +387,7 @@ export function buttonsOf(
 }
 
 /** Form fields that carry JSON (WebClient JSON-encodes objects and arrays in form bodies). */
-const JSON_FIELDS = new Set(["blocks", "chunks", "prompts", "attachments", "metadata", "payload"]);
+const JSON_FIELDS = new Set(["blocks", "chunks", "prompts", "attachments", "metadata", "payload", "view"]);
 
 function parseArgs(body: string, contentType: string): ApiArgs {
   if (body.trim() === "") return {};

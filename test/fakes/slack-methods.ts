@@ -5,12 +5,11 @@
 import {
   FAKE_APP_TOKEN,
   FAKE_BOT_ID,
-  FAKE_BOT_TOKEN,
   FAKE_BOT_USER_ID,
-  FAKE_TEAM_ID,
   type FakeMessage,
   type FakeSlack,
 } from "./slack-api.js";
+import { openView } from "./slack-views.js";
 
 export type ApiArgs = Record<string, unknown>;
 type Result = Record<string, unknown> & { ok: boolean };
@@ -30,8 +29,11 @@ export function handleMethod(fake: FakeSlack, method: string, args: ApiArgs, tok
     if (token !== FAKE_APP_TOKEN) return fail(token ? "invalid_auth" : "not_authed");
     return { ok: true, url: `${fake.url.replace(/^http/, "ws")}/socket` };
   }
+  if (method === "oauth.v2.access") return fake.oauth.access(args);
   if (!token) return fail("not_authed");
-  if (token !== FAKE_BOT_TOKEN) return fail("invalid_auth");
+  const workspace = fake.oauth.workspaces.get(token);
+  if (!workspace) return fail("invalid_auth");
+  if (method === "auth.test") return fake.oauth.authTest(workspace);
   const handler = METHODS[method];
   if (!handler) return fail("unknown_method");
   if (method.startsWith("chat.") && method.endsWith("Stream") && !fake.options.nativeStreaming) {
@@ -41,16 +43,6 @@ export function handleMethod(fake: FakeSlack, method: string, args: ApiArgs, tok
 }
 
 const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
-  "auth.test": () => ({
-    ok: true,
-    url: "https://fake.slack.com/",
-    team: "Fake Team",
-    user: "supportbot",
-    team_id: FAKE_TEAM_ID,
-    user_id: FAKE_BOT_USER_ID,
-    bot_id: FAKE_BOT_ID,
-  }),
-
   "chat.postMessage": (fake, args) => {
     const denied = canWrite(fake, args.channel);
     if (denied) return denied;
@@ -215,6 +207,8 @@ const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
     };
   },
 
+  "views.open": (fake, args) => openView(fake.views, args),
+
   "assistant.threads.setStatus": (fake, args) => assistantCall(fake, "assistant.threads.setStatus", args),
   "assistant.threads.setSuggestedPrompts": (fake, args) =>
     assistantCall(fake, "assistant.threads.setSuggestedPrompts", args),
@@ -306,10 +300,31 @@ function validateContent(fake: FakeSlack, args: ApiArgs): Result | null {
     for (const el of (block.elements ?? []) as { value?: string }[]) {
       if ((el.value ?? "").length > BUTTON_VALUE_MAX) return fail("invalid_blocks");
     }
+    if (block.type === "context_actions" && !validContextActions(block.elements))
+      return fail("invalid_blocks");
   }
   // The 12,000 characters are for all markdown blocks of one message together.
   if (markdownChars > MARKDOWN_BLOCK_MAX) return fail("msg_blocks_too_long");
   return null;
+}
+
+/** Slack: 1-5 elements, feedback buttons (two plain_text buttons, values up to 2000) or icon buttons. */
+function validContextActions(elements: unknown): boolean {
+  if (!Array.isArray(elements) || elements.length === 0 || elements.length > 5) return false;
+  return elements.every((el: Record<string, unknown>) => {
+    if (el.type === "icon_button") return true;
+    if (el.type !== "feedback_buttons") return false;
+    return [el.positive_button, el.negative_button].every((b) => {
+      const button = b as { text?: { type?: string; text?: string }; value?: unknown } | undefined;
+      return (
+        button?.text?.type === "plain_text" &&
+        (button.text.text ?? "").length > 0 &&
+        (button.text.text ?? "").length <= 75 &&
+        typeof button.value === "string" &&
+        button.value.length <= BUTTON_VALUE_MAX
+      );
+    });
+  });
 }
 
 /** What the user reads: the section and markdown blocks in order, else the plain text. */

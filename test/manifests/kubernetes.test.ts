@@ -230,7 +230,7 @@ describe("manifests/kubernetes", () => {
     const config = loadConfig({ ...configMap, ...secret });
     expect(config.host).toBe("0.0.0.0");
     expect(config.webChat).toBe(false);
-    expect(config.slack).toEqual({ mode: "http" });
+    expect(config.slack).toEqual({ mode: "http", workspaces: "single" });
     expect(config.env.REDIS_URL).toBeDefined();
     expect(config.env.PORT).toBe(portNamed(deployment, "http"));
   });

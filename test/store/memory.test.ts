@@ -5,7 +5,9 @@ import { type KeyspaceOptions, MemoryKeyspace } from "../../src/store/memory/key
 import { createMemoryStore } from "../../src/store/memory/store.js";
 import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
+import { answered, feedbackContract } from "./feedback-contract.js";
 import { forgetContract } from "./forget-contract.js";
+import { installationsContract } from "./installations-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
 const PREFIX = "chatbot:";
@@ -42,6 +44,8 @@ function memoryFixture(keyspaceOptions: KeyspaceOptions = {}, fillers = 0): Open
 
 storeContract("memory", memoryFixture());
 budgetContract("memory", memoryFixture());
+feedbackContract("memory", memoryFixture());
+installationsContract("memory", memoryFixture());
 forgetContract("memory", memoryFixture());
 // Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
 // every key a test creates first evicts an old conversation (the fillers, least recently used).
@@ -169,6 +173,26 @@ describe("memory store size cap", () => {
     expect((await admit("m1", ROOMY)).kind).toBe("duplicate");
     const next = await admit("m2", strict);
     expect(next.kind).toBe("throttled");
+    await store.close();
+  });
+});
+
+describe("memory store cap and feedback", () => {
+  it("stays under the cap while every answer waits to be rated, keeping the ratings given", async () => {
+    const store = createMemoryStore({ log: captureLog().log, maxKeys: 100 });
+    const rated = answered("web:kept", "web:rated");
+    await store.feedback.rememberTurn(rated, 3_600_000);
+    await store.feedback.rate({
+      userKey: "web:kept",
+      turnId: rated.turnId,
+      rating: "up",
+      now: Date.now(),
+      ttlMs: 3_600_000,
+    });
+    for (let i = 0; i < 500; i++)
+      await store.feedback.rememberTurn(answered("web:busy", `web:${i}`), 3_600_000);
+    expect(store.keyspace.size).toBeLessThanOrEqual(100);
+    expect((await store.feedback.get("web:kept", rated.turnId))?.rating).toBe("up");
     await store.close();
   });
 });

@@ -8,7 +8,9 @@ import { requires } from "../support/binaries.js";
 import { freePort, uniquePrefix } from "../support/redis.js";
 import { startRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
 import { type OpenStore, storeContract } from "./contract.js";
+import { feedbackContract } from "./feedback-contract.js";
 import { forgetContract } from "./forget-contract.js";
+import { installationsContract } from "./installations-contract.js";
 import { captureLog } from "./log-capture.js";
 
 // A cluster needs redis-server and redis-cli themselves; REDIS_URL cannot stand in.
@@ -49,6 +51,8 @@ const openCluster: OpenStore = async ({ log }) => {
   };
 };
 storeContract("redis cluster", openCluster, needsRedisServer);
+feedbackContract("redis cluster", openCluster, needsRedisServer);
+installationsContract("redis cluster", openCluster, needsRedisServer);
 forgetContract("redis cluster", openCluster, needsRedisServer);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };

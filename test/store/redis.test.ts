@@ -15,7 +15,9 @@ import {
 } from "../support/redis.js";
 import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
+import { feedbackContract } from "./feedback-contract.js";
 import { forgetContract } from "./forget-contract.js";
+import { installationsContract } from "./installations-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
 // Skipped (or, under CI=true, failed) without redis-server and REDIS_URL.
@@ -68,6 +70,8 @@ const openRedis: OpenStore = async ({ log }) => {
 };
 storeContract("redis", openRedis, needsRedis);
 budgetContract("redis", openRedis, needsRedis);
+feedbackContract("redis", openRedis, needsRedis);
+installationsContract("redis", openRedis, needsRedis);
 forgetContract("redis", openRedis, needsRedis);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };

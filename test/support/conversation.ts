@@ -3,6 +3,7 @@ import {
   type ConversationDeps,
   type ConversationSettings,
 } from "../../src/core/conversation.js";
+import { Feedback } from "../../src/core/feedback/feedback.js";
 import type { ChatModel, Store, ToolRunner } from "../../src/core/ports.js";
 import type { IncomingMessage } from "../../src/core/types.js";
 import { createFileReaders } from "../../src/files/index.js";
@@ -33,6 +34,8 @@ export function makeConversation(opts: {
   store?: Store;
   tools?: ToolRunner;
   settings?: Partial<ConversationSettings>;
+  /** Thumbs up / down on answers (as main.ts wires it); off when absent. */
+  feedback?: boolean;
   /** The policy file's settings per place, and the models it names. */
   policy?: ConversationDeps["policy"];
   models?: ConversationDeps["models"];
@@ -41,7 +44,16 @@ export function makeConversation(opts: {
   const log = silentLogger();
   const store = opts.store ?? createMemoryStore({ log });
   const metrics = new Metrics();
+  const feedback = opts.feedback
+    ? new Feedback({
+        store: store.feedback,
+        metrics,
+        log,
+        settings: { ratingTtlMs: 30 * 24 * 3_600_000, turnTtlMs: 3_600_000 },
+      })
+    : undefined;
   const conversation = new Conversation({
+    feedback,
     store,
     model: opts.model,
     tokens: createTokenCounter("gpt-4o-mini"),
@@ -55,7 +67,9 @@ export function makeConversation(opts: {
     models: opts.models,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  return { conversation, store, metrics };
+  // As main.ts: /forget erases ratings too.
+  if (feedback) conversation.personalData.register(store.feedback);
+  return { conversation, store, metrics, feedback };
 }
 
 let counter = 0;

@@ -7,6 +7,7 @@
 
 import { type Env, loadConfig } from "../../src/config.js";
 import { Conversation, type ConversationSettings } from "../../src/core/conversation.js";
+import { Feedback } from "../../src/core/feedback/feedback.js";
 import { attachmentSettings, createFileReaders } from "../../src/files/index.js";
 import type { DemoLlmServerOptions } from "../../src/llm/demo/server.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
@@ -24,6 +25,8 @@ export interface TestCore {
   store: MemoryStore;
   tools: ToolRegistry;
   metrics: Metrics;
+  /** Set when started with `feedback: true`. */
+  feedback?: Feedback | undefined;
   llm: DemoLlmServer;
   meteo: FakeOpenMeteo;
   close(): Promise<void>;
@@ -36,6 +39,8 @@ export async function startTestCore(
     /** Extra environment, e.g. { BOT_NAME: "Helper" }. */
     env?: Record<string, string>;
     settings?: Partial<ConversationSettings>;
+    /** Thumbs up / down on answers (as main.ts wires it). */
+    feedback?: boolean;
   } = {},
 ): Promise<TestCore> {
   const log = silentLogger();
@@ -49,7 +54,19 @@ export async function startTestCore(
   const store = createMemoryStore({ log });
   const tools = createToolRegistry({ env, kv: store.kv, log, metrics });
   const { model } = createTestModel(llm.url);
+  const feedback = opts.feedback
+    ? new Feedback({
+        store: store.feedback,
+        metrics,
+        log,
+        settings: {
+          ratingTtlMs: env.FEEDBACK_TTL_DAYS * 24 * 3_600_000,
+          turnTtlMs: env.HISTORY_TTL_S * 1000,
+        },
+      })
+    : undefined;
   const conversation = new Conversation({
+    feedback,
     store,
     model,
     tokens: createTokenCounter(model.model),
@@ -70,6 +87,7 @@ export async function startTestCore(
     store,
     tools,
     metrics,
+    feedback,
     llm,
     meteo,
     async close() {

@@ -12,6 +12,7 @@ import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { handleAssistant } from "./assistant-command.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
 import { ASSISTANT, FORGET, SUMMARIZE } from "./commands.js";
+import { handleFeedbackButton, handleReasonSubmit } from "./feedback.js";
 import { discordAttachments } from "./files.js";
 import { type ForgetDeps, handleForget, handleForgetClick } from "./forget-command.js";
 import { finalizeOrphan } from "./orphans.js";
@@ -196,6 +197,7 @@ class DiscordAdapter implements PlatformAdapter {
             this.deps.replies?.policies.forTurn(decision.incoming)?.historyTtlMs ??
             this.env.HISTORY_TTL_S * 1000,
           ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
+          feedback: this.deps.feedback !== undefined,
         },
         decision.target,
         { userId: decision.incoming.userId, messageId: decision.incoming.messageId },
@@ -217,6 +219,24 @@ class DiscordAdapter implements PlatformAdapter {
       log: this.log,
     };
     void (async () => {
+      const feedback = this.deps.feedback
+        ? { rest, feedback: this.deps.feedback, handoffs: this.deps.handoffs, log: this.log }
+        : null;
+      const ids = {
+        interactionId: interaction.id,
+        token: interaction.token,
+        userId: interaction.user.id,
+      };
+      if (interaction.isModalSubmit()) {
+        const reason = interaction.fields.fields.has("reason")
+          ? interaction.fields.getTextInputValue("reason")
+          : "";
+        if (feedback) await handleReasonSubmit({ ...ids, customId: interaction.customId, reason }, feedback);
+        return;
+      }
+      if (interaction.isButton() && feedback) {
+        if (await handleFeedbackButton({ ...ids, customId: interaction.customId }, feedback)) return;
+      }
       if (interaction.isButton()) {
         const click = {
           interactionId: interaction.id,

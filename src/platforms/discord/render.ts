@@ -72,11 +72,17 @@ export interface MessageBody {
  * The body of a post or edit. `stopId` is the Stop button's custom id, shown only while the
  * message is still streaming; a final state removes it (components: []).
  */
-export function messageBody(text: string, state: MessageState, stopId: string | null): MessageBody {
+export function messageBody(
+  text: string,
+  state: MessageState,
+  stopId: string | null,
+  /** A final row (an answer's feedback buttons). */
+  finalRow?: Record<string, unknown>,
+): MessageBody {
   return {
     content: fitContent(text),
     allowed_mentions: NO_MENTIONS,
-    components: state === "streaming" && stopId ? [stopRow(stopId)] : [],
+    components: state === "streaming" && stopId ? [stopRow(stopId)] : finalRow ? [finalRow] : [],
     flags: FLAG_SUPPRESS_EMBEDS,
   };
 }

@@ -7,6 +7,7 @@
 import { type APIMessage, type REST, Routes } from "discord.js";
 import { PlatformError } from "../../core/errors.js";
 import type {
+  DeliveryExtras,
   KeyValueStore,
   MessageSink,
   MessageState,
@@ -14,6 +15,7 @@ import type {
   SinkLimits,
 } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
+import { type FeedbackIds, feedbackIds, feedbackRow } from "./feedback.js";
 import {
   DISCORD_EDIT_BUDGET,
   discordLimits,
@@ -69,11 +71,14 @@ export interface ChannelSinkDeps {
   /** How long a bot message's conversation root is remembered (the history's lifetime). */
   rootTtlMs: number;
   budget?: EditBudgetShape;
+  /** Thumbs up / down under a rateable answer's final text (feedback.ts). */
+  feedback?: boolean;
 }
 
 export class ChannelSink implements MessageSink {
   readonly limits: SinkLimits;
   private readonly stopId: string;
+  private readonly feedbackIds: FeedbackIds | null;
   private readonly userId: string;
   private thread: Promise<string> | null = null;
   /** The typing request in flight, if any. */
@@ -94,19 +99,20 @@ export class ChannelSink implements MessageSink {
     const scope = target.kind === "new-thread" ? target.sourceMessageId : target.channelId;
     this.limits = discordLimits(scope, deps.budget ?? DISCORD_EDIT_BUDGET);
     this.stopId = stopCustomId(turn.userId, turn.messageId);
+    this.feedbackIds = deps.feedback ? feedbackIds(turn.userId, turn.messageId) : null;
     this.userId = turn.userId;
     this.postChannelId = target.kind === "channel" ? target.channelId : null;
     this.replyToSource = target.replyToSource;
     this.rootId = target.rootId;
   }
 
-  async post(text: string, state: MessageState): Promise<string> {
+  async post(text: string, state: MessageState, extras?: DeliveryExtras): Promise<string> {
     const channelId = await this.channel();
     // A typing request that lands after the message would show "typing..." under the finished
     // answer for 10 s: let one still in flight arrive first.
     if (this.typing) await this.typing.catch(() => {});
     const body = {
-      ...messageBody(text, state, this.stopId),
+      ...messageBody(text, state, this.stopId, this.finalRow(extras)),
       ...(this.replyToSource && this.posted === 0 ? this.reference() : {}),
     };
     const message = await this.createMessage(channelId, body);
@@ -115,13 +121,18 @@ export class ChannelSink implements MessageSink {
     return message.id;
   }
 
-  async edit(ref: string, text: string, state: MessageState): Promise<void> {
+  async edit(ref: string, text: string, state: MessageState, extras?: DeliveryExtras): Promise<void> {
     const channelId = await this.channel();
     await call("edit message", () =>
       this.deps.rest.patch(Routes.channelMessage(channelId, ref), {
-        body: messageBody(text, state, this.stopId),
+        body: messageBody(text, state, this.stopId, this.finalRow(extras)),
       }),
     );
+  }
+
+  /** The feedback buttons, with the final text of a rateable answer only. */
+  private finalRow(extras: DeliveryExtras | undefined): Record<string, unknown> | undefined {
+    return extras?.rateable && this.feedbackIds ? feedbackRow(this.feedbackIds) : undefined;
   }
 
   /** Refusals (throttled, busy) go under the user's message; no thread is opened just for them. */

@@ -10,6 +10,7 @@
  */
 import { PlatformError } from "../../core/errors.js";
 import type {
+  DeliveryExtras,
   EditBudgetChoice,
   MessageSink,
   MessageState,
@@ -21,7 +22,7 @@ import type { SlackApi } from "./api.js";
 import type { SlackBudgets } from "./budgets.js";
 import { defuseMentions, settledLength } from "./outgoing.js";
 import type { ChannelPacer } from "./rate-gates.js";
-import { FallbackText, renderMessage, renderText, STOP_ACTION_ID } from "./render.js";
+import { FallbackText, renderMessage, renderText, type SlackBlock, STOP_ACTION_ID } from "./render.js";
 
 /** Slack: chat.appendStream's markdown_text is limited to 12,000 characters per call. */
 const STREAM_CALL_MAX_CHARS = 12_000;
@@ -75,6 +76,8 @@ export interface AnswerSinkDeps {
   onUserStop?: () => void;
   /** Checked before intermediate edits: a Stop pressed on another replica. */
   stopRequested?: () => Promise<boolean>;
+  /** Thumbs up / down (feedback.ts) for a rateable answer's final text; none when absent. */
+  feedbackBlock?: SlackBlock | undefined;
 }
 
 interface Part {
@@ -107,7 +110,7 @@ export class SlackAnswerSink implements MessageSink {
    * whose final edit is booked. Null when neither can be booked now: the answer is then posted
    * whole when it is done (see budgets.ts).
    */
-  async post(text: string, state: MessageState): Promise<string | null> {
+  async post(text: string, state: MessageState, extras?: DeliveryExtras): Promise<string | null> {
     // Every payload is made safe again in SlackApi.call; a stream also needs it on the whole text,
     // so that what its appends add up to is safe (see streamable).
     text = defuseMentions(text);
@@ -156,7 +159,7 @@ export class SlackAnswerSink implements MessageSink {
     }
     try {
       const fallback = new FallbackText();
-      const ts = await this.postMessage(text, state, fallback);
+      const ts = await this.postMessage(text, state, fallback, this.extraBlocks(extras));
       this.parts.set(ts, { ts, mode: "message", streamed: "", stopBooking: null, updateBooking, fallback });
       return ts;
     } catch (err) {
@@ -186,7 +189,7 @@ export class SlackAnswerSink implements MessageSink {
     };
   }
 
-  async edit(ref: string, text: string, state: MessageState): Promise<void> {
+  async edit(ref: string, text: string, state: MessageState, extras?: DeliveryExtras): Promise<void> {
     text = defuseMentions(text);
     const part = this.parts.get(ref) ?? {
       ts: ref,
@@ -201,7 +204,7 @@ export class SlackAnswerSink implements MessageSink {
       this.deps.onUserStop?.();
     }
     if (part.mode === "stream") {
-      const done = await this.editStream(part, text, state);
+      const done = await this.editStream(part, text, state, this.extraBlocks(extras));
       if (done) return;
     }
     if (state !== "streaming" && part.updateBooking) {
@@ -210,11 +213,11 @@ export class SlackAnswerSink implements MessageSink {
       part.updateBooking = null;
     }
     try {
-      await this.update(part, text, state);
+      await this.update(part, text, state, this.extraBlocks(extras));
     } catch (err) {
       if (!(err instanceof PlatformError) || !GONE_CODES.has(err.code)) throw err;
       this.deps.log.warn({ code: err.code }, "slack message cannot be edited; posting the answer again");
-      part.ts = await this.postMessage(text, state, part.fallback);
+      part.ts = await this.postMessage(text, state, part.fallback, this.extraBlocks(extras));
     }
   }
 
@@ -311,7 +314,12 @@ export class SlackAnswerSink implements MessageSink {
   }
 
   /** Continue a native stream. False when the part fell back to an ordinary message. */
-  private async editStream(part: Part, text: string, state: MessageState): Promise<boolean> {
+  private async editStream(
+    part: Part,
+    text: string,
+    state: MessageState,
+    extra: SlackBlock[] = [],
+  ): Promise<boolean> {
     const { api } = this.deps;
     const final = state !== "streaming";
     // A stream only grows. New text that does not extend it (rare) is written as a whole.
@@ -338,6 +346,7 @@ export class SlackAnswerSink implements MessageSink {
         channel: this.target.channel,
         ts: part.ts,
         ...(last ? { markdown_text: last } : {}),
+        ...(extra.length > 0 ? { blocks: extra } : {}),
       });
       part.streamed += last ?? "";
       part.mode = "message";
@@ -382,12 +391,13 @@ export class SlackAnswerSink implements MessageSink {
     text: string,
     state: MessageState,
     fallback = new FallbackText(),
+    extra: SlackBlock[] = [],
   ): Promise<string> {
     const res = await this.deps.pacer.run(this.target.channel, () =>
       this.deps.api.call<{ ts?: string }>("chat.postMessage", {
         channel: this.target.channel,
         ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
-        ...renderMessage(text, this.buttons(state), fallback),
+        ...renderMessage(text, this.buttons(state), fallback, extra),
         unfurl_links: false,
         unfurl_media: false,
       }),
@@ -396,12 +406,22 @@ export class SlackAnswerSink implements MessageSink {
     return res.ts;
   }
 
-  private async update(part: Part, text: string, state: MessageState): Promise<void> {
+  private async update(
+    part: Part,
+    text: string,
+    state: MessageState,
+    extra: SlackBlock[] = [],
+  ): Promise<void> {
     await this.deps.api.call("chat.update", {
       channel: this.target.channel,
       ts: part.ts,
-      ...renderMessage(text, this.buttons(state), part.fallback),
+      ...renderMessage(text, this.buttons(state), part.fallback, extra),
     });
+  }
+
+  /** The feedback buttons, with the final text of a rateable answer only. */
+  private extraBlocks(extras: DeliveryExtras | undefined): SlackBlock[] {
+    return extras?.rateable && this.deps.feedbackBlock ? [this.deps.feedbackBlock] : [];
   }
 
   private buttons(state: MessageState) {

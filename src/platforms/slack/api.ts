@@ -25,7 +25,18 @@ export interface SlackApiOptions {
   apiUrl: string;
   metrics: Metrics;
   log: Logger;
+  /** Called when Slack says the token is no longer good (revoked, uninstalled, replaced). */
+  onTokenRejected?: (code: string) => void;
 }
+
+/** Slack's answers meaning "this token is no longer good": the workspace must be looked up again. */
+export const TOKEN_REJECTED_CODES = new Set([
+  "invalid_auth",
+  "not_authed",
+  "account_inactive",
+  "token_revoked",
+  "token_expired",
+]);
 
 export class SlackApi {
   readonly client: webApi.WebClient;
@@ -33,23 +44,8 @@ export class SlackApi {
   readonly clientOptions: webApi.WebClientOptions;
 
   constructor(private readonly opts: SlackApiOptions) {
-    this.clientOptions = {
-      slackApiUrl: normalizeApiUrl(opts.apiUrl),
-      fetch: countingFetch(opts.apiUrl, opts.metrics),
-      logger: boltLogger(opts.log),
-      rejectRateLimitedCalls: true,
-      retryConfig: { retries: NETWORK_RETRIES, factor: 2, minTimeout: 100, maxTimeout: 1000 },
-      timeout: REQUEST_TIMEOUT_MS,
-    };
+    this.clientOptions = slackClientOptions(opts);
     this.client = new webApi.WebClient(opts.token, this.clientOptions);
-  }
-
-  /**
-   * The bot token of a workspace, for requests outside the Web API (file downloads: files.ts).
-   * One workspace per process today; with OAuth installs this is where its token is looked up.
-   */
-  async botToken(_teamId: string): Promise<string> {
-    return this.opts.token;
   }
 
   /**
@@ -60,7 +56,9 @@ export class SlackApi {
     try {
       return (await this.client.apiCall(method, outgoing(args))) as T;
     } catch (err) {
-      throw toPlatformError(method, err);
+      const error = toPlatformError(method, err);
+      if (TOKEN_REJECTED_CODES.has(error.code)) this.opts.onTokenRejected?.(error.code);
+      throw error;
     }
   }
 
@@ -104,6 +102,21 @@ export class SlackApi {
     }
     return false;
   }
+}
+
+/**
+ * The options of every WebClient of the adapter, whatever its token (one per workspace in OAuth
+ * mode; Bolt's, Socket Mode's and the installer's too): SLACK_API_URL, counted calls, no 429 retries.
+ */
+export function slackClientOptions(opts: Omit<SlackApiOptions, "token">): webApi.WebClientOptions {
+  return {
+    slackApiUrl: normalizeApiUrl(opts.apiUrl),
+    fetch: countingFetch(opts.apiUrl, opts.metrics),
+    logger: boltLogger(opts.log),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: NETWORK_RETRIES, factor: 2, minTimeout: 100, maxTimeout: 1000 },
+    timeout: REQUEST_TIMEOUT_MS,
+  };
 }
 
 /** WebClient appends method names to the base; it must end in a slash. */

@@ -4,18 +4,18 @@
  * sink the answer is shown in, and hand over. Everything Slack-specific (rendering, streams,
  * limits, permalinks, response_url) lives in this folder.
  */
-import { App, SocketModeReceiver } from "@slack/bolt";
+import { App, type Context, SocketModeReceiver } from "@slack/bolt";
 import { turnIdOf } from "../../core/conversation.js";
 import { EditBudgets } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
+import { threadKeyOf } from "../../core/types.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { parseAssistantAction } from "../assistant-command.js";
 import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
-import { boltLogger, SlackApi } from "./api.js";
-import { AssistantThreads } from "./assistant.js";
+import { boltLogger, type SlackApi, slackClientOptions } from "./api.js";
 import { assistantCommand } from "./assistant-command.js";
 import { JITTER_MARGIN, SlackBudgets } from "./budgets.js";
 import {
@@ -26,6 +26,7 @@ import {
   messageEventSchema,
   routeMessage,
 } from "./events.js";
+import { feedbackBlock, registerFeedbackListeners } from "./feedback.js";
 import { type SlackFileSource, slackAttachments, slackFileNames } from "./files.js";
 import {
   FORGET_ACTION_ID,
@@ -36,14 +37,16 @@ import {
   handleForgetClick,
 } from "./forget-command.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
-import { UserNames } from "./names.js";
+import type { SlackInstallations } from "./installations.js";
+import { quietAuthorizationErrors, SlackOAuthMode } from "./oauth-mode.js";
 import { finalizeOrphan } from "./orphans.js";
 import { outgoing } from "./outgoing.js";
-import { ChannelPacer } from "./rate-gates.js";
 import { SHARE_ACTION_ID, STOP_ACTION_ID } from "./render.js";
 import { handleStopClick, stopButtonValue, stopRequestKey } from "./stop-button.js";
 import { parseSummarizeArgs } from "./summarize-args.js";
 import { ackText, runSummarize, shareSummary } from "./summarize-command.js";
+import { WorkspaceData } from "./uninstall.js";
+import { type SlackWorkspace, SlackWorkspaces, workspaceHelpers } from "./workspaces.js";
 
 /** chat.update is Tier 3; SLACK_CHAT_UPDATE_PER_MINUTE is its budget per this window. */
 const UPDATE_WINDOW_MS = 60_000;
@@ -70,7 +73,7 @@ export interface SlackAdapterOptions {
 }
 
 export interface SlackAdapter extends PlatformAdapter {
-  /** The bot as Slack knows it (after start). */
+  /** The bot as Slack knows it (after start; single-workspace mode only, null in OAuth mode). */
   readonly identity: BotIdentity | null;
   /** Resolves when every answer, summary and greeting started so far has finished. */
   idle(): Promise<void>;
@@ -83,19 +86,20 @@ export function createSlackAdapter(deps: AdapterDeps, options: SlackAdapterOptio
 class SlackAdapterImpl implements SlackAdapter {
   readonly platform = "slack" as const;
   identity: BotIdentity | null = null;
-  private readonly api: SlackApi;
+  /** Token, identity and helpers of each workspace (one in single-workspace mode). */
+  private readonly workspaces: SlackWorkspaces;
+  private readonly workspaceData: WorkspaceData;
+  /** OAuth mode only (SLACK_CLIENT_ID): installations, installer, install routes. */
+  private readonly oauth: SlackOAuthMode | undefined;
+  private readonly installations: SlackInstallations | undefined;
   private readonly app: App;
   private readonly httpReceiver: SlackHttpReceiver | null = null;
   private readonly socketReceiver: SocketModeReceiver | null = null;
-  private readonly pacer: ChannelPacer;
   private readonly budgets: SlackBudgets;
   private readonly streaming = new Map<string, StreamingSupport>();
-  private readonly names: UserNames;
-  private readonly assistant: AssistantThreads;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly acks: AckFirst;
   private readonly timeScale: number;
-  private readonly files: SlackFileSource;
   private socketConnected = false;
   private started = false;
 
@@ -104,27 +108,23 @@ class SlackAdapterImpl implements SlackAdapter {
     private readonly options: SlackAdapterOptions,
   ) {
     const { env, log, metrics } = deps;
-    const token = env.SLACK_BOT_TOKEN;
-    if (!token) throw new Error("SLACK_BOT_TOKEN is required for the Slack adapter");
+    if (!env.SLACK_BOT_TOKEN && !env.SLACK_CLIENT_ID)
+      throw new Error("SLACK_BOT_TOKEN or SLACK_CLIENT_ID is required for the Slack adapter");
     this.timeScale = options.timeScale ?? 1;
     this.acks = new AckFirst({
       ...(options.maxWaitingStarts !== undefined ? { maxWaitingStarts: options.maxWaitingStarts } : {}),
       ...(options.maxStartDelayMs !== undefined ? { maxDelayMs: options.maxStartDelayMs } : {}),
     });
-    this.api = new SlackApi({ token, apiUrl: env.SLACK_API_URL, metrics, log });
-    this.files = {
-      token: (team) => this.api.botToken(team),
-      info: async (file) => (await this.api.call<{ file?: unknown }>("files.info", { file })).file ?? null,
-      apiUrl: env.SLACK_API_URL,
-      log,
-    };
+    const clientOptions = slackClientOptions({ apiUrl: env.SLACK_API_URL, metrics, log });
     const logger = boltLogger(log);
+    this.oauth = SlackOAuthMode.fromEnv(env, { store: deps.store, log, clientOptions, boltLogger: logger });
+    this.installations = this.oauth?.installations;
     let receiver: SlackHttpReceiver | SocketModeReceiver;
     if (env.SLACK_APP_TOKEN) {
       this.socketReceiver = new SocketModeReceiver({
         appToken: env.SLACK_APP_TOKEN,
         logger,
-        installerOptions: { clientOptions: { ...this.api.clientOptions } },
+        installerOptions: { clientOptions: { ...clientOptions } },
       });
       this.socketReceiver.client.on("connected", () => (this.socketConnected = true));
       this.socketReceiver.client.on("disconnected", () => (this.socketConnected = false));
@@ -144,25 +144,30 @@ class SlackAdapterImpl implements SlackAdapter {
     this.app = new App({
       receiver,
       logger,
-      clientOptions: { ...this.api.clientOptions },
-      // Identity comes from our own auth.test in start(): Bolt makes no API calls of its own.
-      authorize: async () => {
-        if (!this.identity) throw new Error("Slack adapter not started");
+      clientOptions: { ...clientOptions },
+      // The event's workspace: the one of SLACK_BOT_TOKEN (identity from our own auth.test in
+      // start()), or its installation in OAuth mode. Bolt makes no API calls of its own.
+      authorize: async (source) => {
+        const ws = await this.workspaces.get(source);
+        if (!ws) {
+          throw new Error(
+            this.installations
+              ? `no installation for team ${source.teamId ?? "?"}`
+              : "Slack adapter not started",
+          );
+        }
         return {
-          botToken: token,
-          botUserId: this.identity.botUserId,
-          botId: this.identity.botId,
-          teamId: this.identity.teamId,
+          botToken: ws.token,
+          botUserId: ws.identity.botUserId,
+          botId: ws.identity.botId,
+          teamId: this.installations ? source.teamId : ws.identity.teamId,
+          ...(source.enterpriseId ? { enterpriseId: source.enterpriseId } : {}),
         };
       },
       ignoreSelf: true,
       convoStore: false,
     });
-    this.pacer = new ChannelPacer(env.SLACK_POST_INTERVAL_MS / this.timeScale, Date.now, {
-      store: deps.store.budgets,
-      scope: () => `slack:${this.identity?.teamId ?? "unknown"}`,
-      log,
-    });
+    if (this.installations) this.app.error(quietAuthorizationErrors(log));
     this.budgets = new SlackBudgets(
       deps.store.budgets,
       {
@@ -177,32 +182,62 @@ class SlackAdapterImpl implements SlackAdapter {
       this.timeScale,
     );
     const lookups = new EditBudgets(deps.store.budgets, log);
-    const teamId = () => this.identity?.teamId ?? "unknown";
-    this.names = new UserNames(this.api, deps.store.kv, teamId, log, () =>
-      lookups.get(this.budgets.window(teamId(), "users.info")),
-    );
-    this.assistant = new AssistantThreads({
-      api: this.api,
-      kv: deps.store.kv,
-      pacer: this.pacer,
+    this.workspaces = new SlackWorkspaces({
+      apiUrl: env.SLACK_API_URL,
+      metrics,
       log,
-      botName: env.BOT_NAME,
-      ttlMs: env.HISTORY_TTL_S * 1000,
+      installations: this.installations,
+      helpers: workspaceHelpers({
+        kv: deps.store.kv,
+        budgets: deps.store.budgets,
+        log,
+        postIntervalMs: env.SLACK_POST_INTERVAL_MS / this.timeScale,
+        botName: env.BOT_NAME,
+        historyTtlMs: env.HISTORY_TTL_S * 1000,
+        namesBudget: (teamId) => () => lookups.get(this.budgets.window(teamId, "users.info")),
+      }),
+    });
+    this.workspaceData = new WorkspaceData({
+      threads: deps.store.workspaceThreads,
+      workspaces: this.workspaces,
+      installations: this.installations,
+      historyTtlMs: env.HISTORY_TTL_S * 1000,
+      log,
     });
     this.registerListeners();
     // Any replica finalizes the message of an answer whose process died (core/orphans.ts).
-    deps.conversation.orphans.register("slack", (orphan) =>
-      finalizeOrphan(orphan, { api: this.api, botId: this.identity?.botId, notice: ORPHAN_NOTICE }),
-    );
+    deps.conversation.orphans.register("slack", async (orphan) => {
+      const ws = await this.workspaces.get({ teamId: orphan.workspaceId });
+      if (!ws) {
+        log.info(
+          { team: orphan.workspaceId },
+          "orphaned slack answer in a workspace without installation: skipped",
+        );
+        return;
+      }
+      await finalizeOrphan(orphan, { api: ws.api, botId: ws.identity.botId, notice: ORPHAN_NOTICE });
+    });
   }
 
   async start(): Promise<void> {
     const { env, log } = this.deps;
+    if (this.oauth) {
+      // Every stored installation must open with SECRETS_KEY (older keys' records are re-sealed).
+      const installations = await this.oauth.start(this.deps.http);
+      await this.app.start();
+      this.started = true;
+      log.info({ mode: "oauth", installations }, "slack adapter started (OAuth: install at /slack/install)");
+      return;
+    }
+    const token = env.SLACK_BOT_TOKEN ?? "";
     try {
-      const auth = await this.api.call<{ team_id?: string; user_id?: string; bot_id?: string }>("auth.test");
+      const auth = await this.workspaces
+        .api(token)
+        .call<{ team_id?: string; user_id?: string; bot_id?: string }>("auth.test");
       if (!auth.team_id || !auth.user_id)
         throw new PlatformError("slack", "invalid_response", "auth.test returned no ids");
       this.identity = { teamId: auth.team_id, botUserId: auth.user_id, botId: auth.bot_id };
+      this.workspaces.setSingle(token, this.identity);
     } catch (err) {
       const code = err instanceof PlatformError ? err.code : "unknown";
       throw new Error(
@@ -254,12 +289,21 @@ class SlackAdapterImpl implements SlackAdapter {
   // -------------------------------------------------------------------------------------------
 
   private registerListeners(): void {
-    const onMessage = async ({ event, body }: { event: unknown; body: unknown }) => {
+    const onMessage = async ({
+      event,
+      body,
+      context,
+    }: {
+      event: unknown;
+      body: unknown;
+      context: Context;
+    }) => {
       const parsed = messageEventSchema.safeParse(event);
       if (!parsed.success) return;
       const team = teamOf(body);
-      if (!this.identity) return;
-      const route = routeMessage(parsed.data, this.identity, team);
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
+      const route = routeMessage(parsed.data, ws.identity, team);
       // Channel chatter the bot ignores takes no start slot: a busy channel must not crowd out
       // the questions arriving with it (the route depends on the event alone, not on the store).
       if (route.action === "ignore") {
@@ -270,15 +314,16 @@ class SlackAdapterImpl implements SlackAdapter {
       const asker = !route.needsFollowupCheck
         ? { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs }
         : undefined;
-      this.track(() => this.onMessage(parsed.data, team, enterpriseOf(body)), asker);
+      this.track(ws, () => this.onMessage(ws, parsed.data, team, enterpriseOf(body)), asker);
     };
     this.app.event("app_mention", onMessage);
     this.app.event("message", onMessage);
-    this.app.event("assistant_thread_started", async ({ event, body }) => {
+    this.app.event("assistant_thread_started", async ({ event, body, context }) => {
       const parsed = assistantThreadSchema.safeParse(event);
-      if (!parsed.success || !this.identity) return;
+      const ws = await this.workspaceOf(context);
+      if (!parsed.success || !ws) return;
       const t = parsed.data.assistant_thread;
-      const team = teamOf(body) ?? this.identity.teamId;
+      const team = teamOf(body) ?? ws.identity.teamId;
       // No greeting where the policy closes DMs (the panel is a DM with the bot).
       const dms = this.deps.replies?.policies.at({
         platform: "slack",
@@ -288,23 +333,37 @@ class SlackAdapterImpl implements SlackAdapter {
         dm: true,
       }).dms;
       if (dms === "off") return;
-      this.track(() => this.assistant.started(team, t.channel_id, t.thread_ts));
+      this.track(ws, () => ws.assistant.started(team, t.channel_id, t.thread_ts));
     });
-    this.app.command("/summarize", async ({ command, ack }) => {
+    // The app left a workspace or org (or its bot token was revoked): delete what it kept there.
+    this.app.event("app_uninstalled", async ({ context }) => {
+      this.trackRemoval(() => this.workspaceData.uninstalled(context, "app_uninstalled"));
+    });
+    this.app.event("tokens_revoked", async ({ event, context }) => {
+      // A signed body of the wrong shape must not throw here (Bolt does not check the fields).
+      const listed: unknown = (event as { tokens?: { bot?: unknown } }).tokens?.bot;
+      const bots = Array.isArray(listed) ? listed.filter((b): b is string => typeof b === "string") : [];
+      if (bots.length === 0) return;
+      this.trackRemoval(() => this.workspaceData.uninstalled(context, "tokens_revoked", bots));
+    });
+    this.app.command("/summarize", async ({ command, ack, context }) => {
       const parsed = parseSummarizeArgs(command.text ?? "");
       if (!parsed.ok) {
         await ack(outgoing({ response_type: "ephemeral" as const, text: parsed.help }));
         return;
       }
       await ack(outgoing({ response_type: "ephemeral" as const, text: ackText(command, parsed.args) }));
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
       const asker = { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url };
       this.track(
+        ws,
         () =>
           runSummarize(command, parsed.args, {
-            api: this.api,
+            api: ws.api,
             conversation: this.deps.conversation,
             kv: this.deps.store.kv,
-            names: this.names,
+            names: ws.names,
             log: this.deps.log,
             botName: this.deps.env.BOT_NAME,
             privateLimits: (requestId) => ({
@@ -312,7 +371,7 @@ class SlackAdapterImpl implements SlackAdapter {
               scope: `slack:${command.team_id}:private:${requestId}`,
               scopeEdits: PRIVATE_SUMMARY_EDITS,
             }),
-            answerSink: (target, requestId) => this.answerSink(target, turnIdOf("slack", requestId)),
+            answerSink: (target, requestId) => this.answerSink(ws, target, turnIdOf("slack", requestId)),
             ...(this.options.historyMaxWaitMs !== undefined
               ? { historyMaxWaitMs: this.options.historyMaxWaitMs }
               : {}),
@@ -321,76 +380,101 @@ class SlackAdapterImpl implements SlackAdapter {
       );
     });
     // /forget and its buttons (forget-command.ts): privately, with a confirmation first.
-    const forget = (): ForgetDeps => ({
+    const forget = (api: SlackApi): ForgetDeps => ({
       personalData: this.deps.conversation.personalData,
       admins: this.deps.admins,
-      api: this.api,
+      api,
       log: this.deps.log,
     });
-    this.app.command("/forget", async ({ command, ack }) => {
+    this.app.command("/forget", async ({ command, ack, context }) => {
+      const ws = await this.workspaceOf(context);
+      if (!ws) {
+        await ack();
+        return;
+      }
       const who = { userId: command.user_id, teamId: command.team_id, enterpriseId: command.enterprise_id };
-      await ack(outgoing(forgetCommandReply(command.text ?? "", who, forget())));
+      await ack(outgoing(forgetCommandReply(command.text ?? "", who, forget(ws.api))));
     });
-    this.app.action(FORGET_ACTION_ID, async ({ ack, body, action }) => {
+    this.app.action(FORGET_ACTION_ID, async ({ ack, body, action, context }) => {
       await ack();
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
       const value = "value" in action && typeof action.value === "string" ? action.value : "";
       const who = {
         userId: body.user.id,
-        teamId: body.user.team_id ?? teamOf(body) ?? this.identity?.teamId ?? "unknown",
+        teamId: body.user.team_id ?? teamOf(body) ?? ws.identity.teamId,
         enterpriseId: enterpriseOf(body),
       };
       const responseUrl = "response_url" in body ? body.response_url : undefined;
-      this.track(() => handleForgetClick({ value, who, responseUrl }, forget()), CLICK);
+      this.track(ws, () => handleForgetClick({ value, who, responseUrl }, forget(ws.api)), CLICK);
     });
-    this.app.action(FORGET_CANCEL_ACTION_ID, async ({ ack, body }) => {
+    this.app.action(FORGET_CANCEL_ACTION_ID, async ({ ack, body, context }) => {
       await ack();
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
       const responseUrl = "response_url" in body ? body.response_url : undefined;
-      this.track(() => handleForgetCancel(responseUrl, forget()), CLICK);
+      this.track(ws, () => handleForgetCancel(responseUrl, forget(ws.api)), CLICK);
     });
     this.app.command("/assistant", async ({ command, ack }) => {
       const text = await assistantCommand(command, parseAssistantAction(command.text ?? ""), this.deps);
       await ack(outgoing({ response_type: "ephemeral" as const, text }));
     });
-    this.app.action(STOP_ACTION_ID, async ({ ack, body, action }) => {
+    this.app.action(STOP_ACTION_ID, async ({ ack, body, action, context }) => {
       await ack();
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
       const value = "value" in action && typeof action.value === "string" ? action.value : "";
       const channel = "channel" in body ? body.channel?.id : undefined;
       const click = { value, clicker: body.user.id, channel };
       this.track(
+        ws,
         () =>
           handleStopClick(click, {
-            api: this.api,
+            api: ws.api,
             conversation: this.deps.conversation,
             kv: this.deps.store.kv,
           }),
         CLICK,
       );
     });
-    this.app.action(SHARE_ACTION_ID, async ({ ack, body, action }) => {
+    this.app.action(SHARE_ACTION_ID, async ({ ack, body, action, context }) => {
       await ack();
+      const ws = await this.workspaceOf(context);
+      if (!ws) return;
       const key = "value" in action && typeof action.value === "string" ? action.value : "";
       const responseUrl =
         "response_url" in body && typeof body.response_url === "string" ? body.response_url : undefined;
       const userId = body.user.id;
       this.track(
+        ws,
         () =>
           shareSummary(
             { key, userId, responseUrl },
-            { api: this.api, kv: this.deps.store.kv, log: this.deps.log },
+            { api: ws.api, kv: this.deps.store.kv, log: this.deps.log },
           ),
         CLICK,
       );
     });
+    const feedback = this.deps.feedback;
+    if (feedback) {
+      registerFeedbackListeners(this.app, {
+        workspaceOf: (context) => this.workspaceOf(context),
+        feedback,
+        handoffs: this.deps.handoffs,
+        log: this.deps.log,
+        run: (ws, work) => this.track(ws, work, CLICK),
+      });
+    }
   }
 
   private async onMessage(
+    ws: SlackWorkspace,
     event: Parameters<typeof routeMessage>[0],
     teamId: string | undefined,
     enterpriseId: string | undefined,
   ): Promise<void> {
     const { env, store, conversation, log } = this.deps;
-    if (!this.identity) return;
-    const route = routeMessage(event, this.identity, teamId, enterpriseId);
+    const route = routeMessage(event, ws.identity, teamId, enterpriseId);
     if (route.action === "ignore") {
       log.trace({ reason: route.reason, channel: event.channel }, "slack message ignored");
       return;
@@ -398,7 +482,7 @@ class SlackAdapterImpl implements SlackAdapter {
     const { msg, reply } = route;
     const threadKey = botThreadKey(msg.workspaceId, msg.channelId, msg.threadId);
     const addressing = {
-      mentioned: mentions(event.text ?? "", this.identity.botUserId) || event.type === "app_mention",
+      mentioned: mentions(event.text ?? "", ws.identity.botUserId) || event.type === "app_mention",
       followup: route.needsFollowupCheck,
     };
     if (route.needsFollowupCheck) {
@@ -425,13 +509,17 @@ class SlackAdapterImpl implements SlackAdapter {
         )
         .catch((err: unknown) => log.warn({ err }, "could not remember the bot's thread"));
     }
+    // Uninstalling deletes the histories of the threads noted here (uninstall.ts).
+    await this.workspaceData
+      .remember(ws.installId, threadKeyOf(msg), this.deps.replies?.policies.forTurn(msg)?.historyTtlMs)
+      .catch((err: unknown) => log.warn({ err }, "could not note the thread for its workspace"));
     const assistantThread =
       msg.kind === "dm" &&
-      (await this.assistant.isAssistantThread(msg.workspaceId, msg.channelId, reply.threadTs));
+      (await ws.assistant.isAssistantThread(msg.workspaceId, msg.channelId, reply.threadTs));
     if (assistantThread && reply.threadTs) {
       const threadTs = reply.threadTs;
-      this.track(() =>
-        this.assistant.titleFromFirstMessage(
+      this.track(ws, () =>
+        ws.assistant.titleFromFirstMessage(
           msg.workspaceId,
           msg.channelId,
           threadTs,
@@ -440,9 +528,10 @@ class SlackAdapterImpl implements SlackAdapter {
       );
     }
     // Only for a message the bot answers (Slack Connect files need a files.info call).
-    msg.attachments = await slackAttachments(event.files, msg.workspaceId, this.files);
-    const userName = await this.names.cached(msg.userId);
+    msg.attachments = await slackAttachments(event.files, msg.workspaceId, this.filesOf(ws));
+    const userName = await ws.names.cached(msg.userId);
     const sink = this.answerSink(
+      ws,
       {
         teamId: msg.workspaceId,
         channel: reply.channel,
@@ -451,15 +540,21 @@ class SlackAdapterImpl implements SlackAdapter {
         assistantThread,
       },
       turnIdOf("slack", msg.messageId),
+      msg.userScope,
     );
     await conversation.handle(userName ? { ...msg, userName } : msg, sink);
   }
 
-  private answerSink(target: AnswerTarget, turnId: string): SlackAnswerSink {
-    const { conversation, store, log } = this.deps;
+  private answerSink(
+    ws: SlackWorkspace,
+    target: AnswerTarget,
+    turnId: string,
+    userScope?: string,
+  ): SlackAnswerSink {
+    const { conversation, store, log, feedback } = this.deps;
     return new SlackAnswerSink(target, {
-      api: this.api,
-      pacer: this.pacer,
+      api: ws.api,
+      pacer: ws.pacer,
       streaming: this.streamingFor(target.teamId),
       budgets: this.budgets,
       limits: this.limits(target.teamId),
@@ -468,7 +563,36 @@ class SlackAdapterImpl implements SlackAdapter {
       stopValue: stopButtonValue(turnId, target.userId),
       onUserStop: () => conversation.cancel(turnId),
       stopRequested: async () => (await store.kv.get(stopRequestKey(turnId)).catch(() => null)) !== null,
+      feedbackBlock: feedback ? feedbackBlock({ turnId, userId: target.userId, userScope }) : undefined,
     });
+  }
+
+  /** Files shared in a workspace are downloaded and looked up with that workspace's token. */
+  private filesOf(ws: SlackWorkspace): SlackFileSource {
+    return {
+      token: async () => ws.token,
+      info: async (file) => (await ws.api.call<{ file?: unknown }>("files.info", { file })).file ?? null,
+      apiUrl: this.deps.env.SLACK_API_URL,
+      log: this.deps.log,
+    };
+  }
+
+  /** The workspace Bolt authorized the request for (its installation, or the one workspace). */
+  private workspaceOf(context: Context): Promise<SlackWorkspace | null> {
+    return this.workspaces.get({
+      teamId: context.teamId,
+      enterpriseId: context.enterpriseId,
+      isEnterpriseInstall: context.isEnterpriseInstall,
+    });
+  }
+
+  /** Removal work (uninstall): runs after the acks, never refused, awaited by idle(). */
+  private trackRemoval(work: () => Promise<void>): void {
+    const p = (this.acks.afterAcks() ?? Promise.resolve())
+      .then(work)
+      .catch((err: unknown) => this.deps.log.error({ err }, "slack workspace removal failed"));
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
   }
 
   private limits(teamId: string): SinkLimits {
@@ -498,7 +622,7 @@ class SlackAdapterImpl implements SlackAdapter {
    * events not acknowledged within 3 seconds. When too many starts wait already, the person the
    * work was for (`asker`) is told to ask again.
    */
-  private track(work: () => Promise<unknown>, asker?: Asker | typeof CLICK): void {
+  private track(ws: SlackWorkspace, work: () => Promise<unknown>, asker?: Asker | typeof CLICK): void {
     let start = this.acks.afterAcks();
     // A click on the bot's own button (Stop, Share) is one person's and cheap: never refused, so
     // Stop still stops an answer while the replica is at its limit of waiting starts.
@@ -510,7 +634,7 @@ class SlackAdapterImpl implements SlackAdapter {
       );
       if (!asker || asker === CLICK) return;
       start = Promise.resolve();
-      work = () => tellBusy(this.api, asker);
+      work = () => tellBusy(ws.api, asker);
     }
     const p = start.then(work).catch((err: unknown) => this.deps.log.error({ err }, "slack handler failed"));
     this.inflight.add(p);

@@ -45,6 +45,8 @@ export function renderMessage(
   markdown: string,
   buttons: ButtonSpec[] = [],
   fallback: FallbackText = new FallbackText(),
+  /** Blocks after the text and buttons (an answer's feedback buttons). */
+  extra: SlackBlock[] = [],
 ): MessagePayload {
   let text = markdown.trim() || EMPTY_TEXT;
   if (text.length > MARKDOWN_BLOCK_MAX_CHARS) text = `${text.slice(0, MARKDOWN_BLOCK_MAX_CHARS - 1)}…`;
@@ -62,6 +64,7 @@ export function renderMessage(
       })),
     });
   }
+  blocks.push(...extra);
   return { text: fallback.of(markdown), blocks };
 }
 

@@ -10,8 +10,11 @@ export type WebEvent =
   | { type: "user"; turnId: string; text: string; clientId?: string | undefined }
   | { type: "post"; turnId: string; ref: string; text: string; state: MessageState }
   | { type: "edit"; turnId: string; ref: string; text: string; state: MessageState }
-  /** The last edit of a message: `state` is done, stopped or error. Every message gets one. */
-  | { type: "finalize"; turnId: string; ref: string; text: string; state: MessageState }
+  /**
+   * The last edit of a message: `state` is done, stopped or error. Every message gets one.
+   * `rateable`: the answer's last message, finished: the page shows thumbs up / down under it.
+   */
+  | { type: "finalize"; turnId: string; ref: string; text: string; state: MessageState; rateable?: boolean }
   | { type: "notice"; turnId: string; text: string }
   /** "looking up the weather..."; empty text clears it. */
   | { type: "status"; turnId: string; text: string }

@@ -11,6 +11,7 @@ import type { IncomingMessage } from "../../core/types.js";
 import { createHostChecks } from "../../http/hosts.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { loadWebAssets, serveAsset } from "./assets.js";
+import { createFeedbackRoutes } from "./feedback-routes.js";
 import { createForgetRoute } from "./forget-route.js";
 import { createWebRoutes } from "./routes.js";
 import { SessionTokens } from "./session-tokens.js";
@@ -102,6 +103,18 @@ class WebChatAdapter implements PlatformAdapter {
       maxBodyBytes: BODY_OVERHEAD_BYTES,
     });
     http.route("POST", "/api/forget", forget, only);
+    if (this.deps.feedback) {
+      const feedback = createFeedbackRoutes({
+        tokens,
+        feedback: this.deps.feedback,
+        handoffs: this.deps.handoffs,
+        log,
+        maxBodyBytes:
+          this.options.maxBodyBytes ?? env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES,
+      });
+      http.route("POST", "/api/feedback", feedback.rate, only);
+      http.route("POST", "/api/feedback/handoff", feedback.handoff, only);
+    }
     const heartbeat = setInterval(() => this.hub.heartbeat(), this.options.heartbeatMs ?? WEB_HEARTBEAT_MS);
     const sweep = setInterval(() => this.hub.sweep(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     heartbeat.unref();

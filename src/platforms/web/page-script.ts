@@ -138,6 +138,7 @@ function renderMessage(entry) {
     entry.meta.appendChild(make("span", "", status));
   }
   entry.meta.hidden = entry.meta.childNodes.length === 0;
+  renderFeedback(entry);
 }
 
 function upsertMessage(data) {
@@ -156,6 +157,7 @@ function upsertMessage(data) {
   if (data.text !== "" && data.text !== entry.text) delete statusOf[data.turnId];
   entry.text = data.text;
   entry.state = data.state;
+  if (data.rateable) entry.rateable = true;
   changed(function () { renderMessage(entry); });
 }
 

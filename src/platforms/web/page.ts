@@ -5,6 +5,7 @@
  * all text is escaped or sanitized) could run.
  */
 import { ATTACH_SCRIPT } from "./attach-script.js";
+import { FEEDBACK_SCRIPT, FEEDBACK_STYLE } from "./feedback-script.js";
 import { FORGET_SCRIPT } from "./forget-script.js";
 import { MARKDOWN_SCRIPT } from "./markdown-script.js";
 import { PAGE_SCRIPT } from "./page-script.js";
@@ -164,7 +165,7 @@ export function renderChatPage(opts: {
 <meta name="referrer" content="no-referrer">
 <link rel="icon" href="data:,">
 <title>${name}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${FEEDBACK_STYLE}</style>
 </head>
 <body>
 <header>
@@ -202,6 +203,7 @@ ${opts.scripts.map((src) => `<script nonce="${opts.nonce}" src="${escapeHtml(src
 ${MARKDOWN_SCRIPT}
 ${SESSION_SCRIPT}
 ${ATTACH_SCRIPT}
+${FEEDBACK_SCRIPT}
 ${PAGE_SCRIPT}
 ${FORGET_SCRIPT}
 })();

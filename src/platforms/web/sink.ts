@@ -3,7 +3,7 @@
  * the session's replay log when none is open yet). Nothing here can be rate limited, so the
  * limits only keep the page smooth.
  */
-import type { MessageSink, MessageState, SinkLimits } from "../../core/ports.js";
+import type { DeliveryExtras, MessageSink, MessageState, SinkLimits } from "../../core/ports.js";
 import { isFinalState } from "./events.js";
 import type { SessionHub, WebSession } from "./sessions.js";
 
@@ -32,23 +32,27 @@ export function createWebSink(
   messageId: string,
 ): MessageSink {
   let posted = 0;
-  const send = (ref: string, text: string, state: MessageState): void => {
-    const type = isFinalState(state) ? "finalize" : "edit";
-    hub.publish(session, { type, turnId, ref, text, state });
+  const send = (ref: string, text: string, state: MessageState, extras?: DeliveryExtras): void => {
+    if (isFinalState(state)) {
+      const rateable = extras?.rateable === true;
+      hub.publish(session, { type: "finalize", turnId, ref, text, state, ...(rateable ? { rateable } : {}) });
+    } else {
+      hub.publish(session, { type: "edit", turnId, ref, text, state });
+    }
   };
 
   return {
     limits: webSinkLimits(session.id),
-    async post(text: string, state: MessageState): Promise<string> {
+    async post(text: string, state: MessageState, extras?: DeliveryExtras): Promise<string> {
       posted += 1;
       const ref = `${messageId}.${posted}`;
       hub.publish(session, { type: "post", turnId, ref, text, state });
       // Every message ends with a `finalize`, also one posted already final.
-      if (isFinalState(state)) send(ref, text, state);
+      if (isFinalState(state)) send(ref, text, state, extras);
       return ref;
     },
-    async edit(ref: string, text: string, state: MessageState): Promise<void> {
-      send(ref, text, state);
+    async edit(ref: string, text: string, state: MessageState, extras?: DeliveryExtras): Promise<void> {
+      send(ref, text, state, extras);
     },
     async notice(text: string): Promise<void> {
       hub.publish(session, { type: "notice", turnId, text });

@@ -5,9 +5,12 @@
 import { StoreError } from "../../core/errors.js";
 import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
+import { feedbackKeys } from "../feedback-keys.js";
 import { DEFAULT_KEY_PREFIX, storeKeys } from "../keys.js";
 import { createMemoryBudgets } from "./budgets.js";
+import { createMemoryFeedback } from "./feedback.js";
 import { createMemoryGate } from "./gate.js";
+import { createMemoryInstallations, createMemoryWorkspaceThreads } from "./installations.js";
 import { MemoryKeyspace } from "./keyspace.js";
 import { createMemoryKv } from "./kv.js";
 import { createMemoryThreads } from "./threads.js";
@@ -38,6 +41,7 @@ export interface MemoryStore extends Store {
 
 export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
   const keys = storeKeys(opts.prefix ?? DEFAULT_KEY_PREFIX);
+  const feedback = feedbackKeys(opts.prefix ?? DEFAULT_KEY_PREFIX);
   let evicted = 0;
   let lastEvictionLogAt = Number.NEGATIVE_INFINITY;
   const keyspace =
@@ -46,8 +50,9 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
       ...(opts.maxKeys !== undefined ? { maxKeys: opts.maxKeys } : {}),
       // A forgotten old conversation is the price of the cap; see keyspace.ts for what never goes.
       // Cached embeddings too (one per distinct help-center question, kept for days): a refetch
-      // is all one costs.
-      evictable: (key) => keys.isHistory(key) || keys.isVector(key),
+      // is all one costs. And answers waiting to be rated (one per answer, kept as long as the
+      // history): an evicted one can no longer be rated. Ratings themselves are kept.
+      evictable: (key) => keys.isHistory(key) || keys.isVector(key) || feedback.isTurn(key),
       onEvict: () => {
         evicted += 1;
         const now = Date.now();
@@ -74,6 +79,9 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     kv: createMemoryKv(keyspace, keys, ensureOpen),
     vectors: createMemoryVectors(keyspace, keys, ensureOpen),
     budgets: createMemoryBudgets(keyspace, keys, ensureOpen),
+    feedback: createMemoryFeedback(keyspace, opts.prefix ?? DEFAULT_KEY_PREFIX, opts.log, ensureOpen),
+    installations: createMemoryInstallations(keyspace, keys, ensureOpen),
+    workspaceThreads: createMemoryWorkspaceThreads(keyspace, keys, ensureOpen),
     async ping() {
       ensureOpen();
     },

@@ -9,7 +9,9 @@ import { storeKeys } from "../keys.js";
 import { createRedisBudgets } from "./budgets.js";
 import { createCaller, type RedisStats } from "./caller.js";
 import { DEFAULT_COMMAND_TIMEOUT_MS, openConnection } from "./connection.js";
+import { createRedisFeedback } from "./feedback.js";
 import { createRedisGate } from "./gate.js";
+import { createRedisInstallations, createRedisWorkspaceThreads } from "./installations.js";
 import { createRedisKv } from "./kv.js";
 import { defineScripts } from "./scripts.js";
 import { createRedisThreads } from "./threads.js";
@@ -56,6 +58,9 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
     kv: createRedisKv(client, scripts, keys, caller),
     vectors: createRedisVectors(client, keys, caller),
     budgets: createRedisBudgets(scripts, keys, caller),
+    feedback: createRedisFeedback(client, opts.prefix, caller, opts.log),
+    installations: createRedisInstallations(client, keys, caller),
+    workspaceThreads: createRedisWorkspaceThreads(client, keys, caller),
     async ping() {
       await caller.run("ping", () => client.ping());
     },

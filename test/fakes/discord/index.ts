@@ -236,6 +236,11 @@ export class FakeDiscord {
     return this.interactions.clickButton({ messageId: message.id, customId, userId: user.id });
   }
 
+  /** Send the modal that `opened` (a click) was answered with, filled in with `values`. */
+  submitModal(opened: FakeInteraction, values: Record<string, string>): FakeInteraction {
+    return this.interactions.submitModal(opened, values);
+  }
+
   // --- observing the bot ----------------------------------------------------------------------
 
   channel(id: string): FakeChannel | undefined {

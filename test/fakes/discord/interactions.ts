@@ -10,13 +10,16 @@ import { type BotMessages, FLAG_EPHEMERAL, parseMessageBody } from "./messages.j
 import type { FakeMessage, World } from "./model.js";
 
 /** Interaction callback types (docs, "Interaction Response Type"). */
-const CALLBACK = { message: 4, deferredMessage: 5, deferredUpdate: 6, updateMessage: 7 } as const;
+const CALLBACK = { message: 4, deferredMessage: 5, deferredUpdate: 6, updateMessage: 7, modal: 9 } as const;
+/** Discord: a modal's title is at most 45 characters, its custom_id at most 100; 1-5 components. */
+const MODAL_TITLE_MAX = 45;
+const CUSTOM_ID_MAX = 100;
 
 export interface FakeInteraction {
   id: string;
   token: string;
-  /** 2 application command, 3 message component. */
-  type: 2 | 3;
+  /** 2 application command, 3 message component, 5 modal submit. */
+  type: 2 | 3 | 5;
   channelId: string;
   guildId: string | null;
   userId: string;
@@ -27,6 +30,8 @@ export interface FakeInteraction {
   followupIds: string[];
   /** Component interactions: the message whose button was clicked. */
   messageId: string | null;
+  /** The modal this interaction was answered with (callback type 9), as sent. */
+  modal?: { custom_id: string; title: string; components: unknown[] };
 }
 
 export interface InteractionTiming {
@@ -70,6 +75,28 @@ export class Interactions {
     return interaction;
   }
 
+  /**
+   * The user fills in and sends the modal `opened` answered with: a MODAL_SUBMIT interaction with
+   * each text input's value (`values`: custom id -> text), components as they were sent.
+   */
+  submitModal(opened: FakeInteraction, values: Record<string, string>): FakeInteraction {
+    if (!opened.modal) throw new Error("that interaction opened no modal");
+    const interaction = this.add(5, opened.channelId, opened.userId, opened.messageId);
+    const fill = (c: Record<string, unknown>): Record<string, unknown> =>
+      c.type === 4 ? { type: 4, custom_id: c.custom_id, value: values[String(c.custom_id)] ?? "" } : c;
+    const components = (opened.modal.components as Record<string, unknown>[]).map((row) =>
+      row.type === 18
+        ? { type: 18, component: fill(row.component as Record<string, unknown>) }
+        : { type: 1, components: ((row.components ?? []) as Record<string, unknown>[]).map(fill) },
+    );
+    const message = opened.messageId ? this.world.messages.get(opened.messageId) : undefined;
+    this.dispatch(interaction, {
+      data: { custom_id: opened.modal.custom_id, components },
+      ...(message ? { message: this.world.messageJson(message) } : {}),
+    });
+    return interaction;
+  }
+
   /** POST /interactions/:id/:token/callback */
   callback(id: string, token: string, body: unknown): void {
     const interaction = this.all.get(id);
@@ -106,6 +133,25 @@ export class Interactions {
           },
         );
         interaction.originalMessageId = m.id;
+        return;
+      }
+      case CALLBACK.modal: {
+        // A modal cannot answer a modal submit.
+        if (interaction.type === 5) throw new ApiError(400, 50035, "Invalid Form Body");
+        const customId = typeof data.custom_id === "string" ? data.custom_id : "";
+        const title = typeof data.title === "string" ? data.title : "";
+        const components = Array.isArray(data.components) ? data.components : [];
+        if (
+          customId === "" ||
+          customId.length > CUSTOM_ID_MAX ||
+          title === "" ||
+          title.length > MODAL_TITLE_MAX ||
+          components.length === 0 ||
+          components.length > 5
+        ) {
+          throw new ApiError(400, 50035, "Invalid Form Body");
+        }
+        interaction.modal = { custom_id: customId, title, components };
         return;
       }
       case CALLBACK.deferredUpdate:
@@ -158,7 +204,7 @@ export class Interactions {
     return message;
   }
 
-  private add(type: 2 | 3, channelId: string, userId: string, messageId: string | null): FakeInteraction {
+  private add(type: 2 | 3 | 5, channelId: string, userId: string, messageId: string | null): FakeInteraction {
     const interaction: FakeInteraction = {
       id: this.world.ids.next(),
       token: `aW50ZXJhY3Rpb24${randomBytes(24).toString("base64url")}`,

@@ -5,7 +5,7 @@
  */
 import { loadConfig } from "../../../src/config.js";
 import type { Conversation, ConversationSettings } from "../../../src/core/conversation.js";
-import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
+import type { ChatModel, HandoffRequests, Store, ToolRunner } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import type { Metrics } from "../../../src/metrics.js";
@@ -51,14 +51,18 @@ export async function startReplica(
     settings?: Partial<ConversationSettings>;
     budget?: EditBudgetShape;
     globalRequestsPerSecond?: number;
+    /** Thumbs up / down under answers, and where "Talk to a person" goes. */
+    feedback?: boolean;
+    handoffs?: HandoffRequests;
     /** Who may run admin commands (the policy file's admins in the service). */
     admins?: AdminCheck;
     /** POLICY_FILE's pieces (src/policy/setup.ts): the turn's policy, admins, routing rules. */
     policy?: PolicySetup;
   },
 ): Promise<Replica> {
-  const { conversation, store, metrics } = makeConversation({
+  const { conversation, store, metrics, feedback } = makeConversation({
     model: opts.model,
+    ...(opts.feedback ? { feedback: true } : {}),
     ...(opts.policy ? { policy: opts.policy.policies } : {}),
     ...(opts.store ? { store: opts.store } : {}),
     ...(opts.tools ? { tools: opts.tools } : {}),
@@ -80,6 +84,8 @@ export async function startReplica(
       store,
       log,
       metrics,
+      ...(feedback ? { feedback } : {}),
+      ...(opts.handoffs ? { handoffs: opts.handoffs } : {}),
       ...(opts.policy ? { admins: opts.policy.policies, replies: opts.policy.replies } : {}),
       ...(opts.admins ? { admins: opts.admins } : {}),
     },

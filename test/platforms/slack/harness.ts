@@ -5,7 +5,7 @@
 
 import { loadConfig } from "../../../src/config.js";
 import type { ConversationSettings } from "../../../src/core/conversation.js";
-import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
+import type { ChatModel, HandoffRequests, Store, ToolRunner } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import type { AdminCheck } from "../../../src/platforms/adapter.js";
@@ -35,6 +35,7 @@ import { makeConversation } from "../../support/conversation.js";
 export interface Replica {
   adapter: SlackAdapter;
   delivery: SlackDelivery;
+  metrics: ReturnType<typeof makeConversation>["metrics"];
   close(): Promise<void>;
 }
 
@@ -63,6 +64,9 @@ export async function startHarness(opts: {
   settings?: Partial<ConversationSettings>;
   tools?: ToolRunner;
   setup?: (fake: FakeSlack) => void;
+  /** Thumbs up / down under answers, and where "Talk to a person" goes. */
+  feedback?: boolean;
+  handoffs?: HandoffRequests;
   /** Who may run admin commands (the policy file's admins in the service). */
   admins?: AdminCheck;
   /** Default: a fresh memory store. */
@@ -83,8 +87,9 @@ export async function startHarness(opts: {
     ...(opts.mode === "socket" ? { SLACK_APP_TOKEN: FAKE_APP_TOKEN } : {}),
     ...opts.env,
   });
-  const { conversation, store, metrics } = makeConversation({
+  const { conversation, store, metrics, feedback } = makeConversation({
     model: opts.model,
+    ...(opts.feedback ? { feedback: true } : {}),
     ...(opts.store ? { store: opts.store } : {}),
     ...(opts.policy ? { policy: opts.policy.policies } : {}),
     ...(opts.tools ? { tools: opts.tools } : {}),
@@ -102,6 +107,8 @@ export async function startHarness(opts: {
       store,
       log,
       metrics,
+      ...(feedback ? { feedback } : {}),
+      ...(opts.handoffs ? { handoffs: opts.handoffs } : {}),
       ...policyDeps(opts.policy),
       ...(opts.admins ? { admins: opts.admins } : {}),
     },
@@ -116,6 +123,7 @@ export async function startHarness(opts: {
       model,
       store: own.store ?? store,
       ...(own.policy ? { policy: own.policy.policies } : {}),
+      ...(opts.feedback ? { feedback: true } : {}),
     });
     const otherHttp = new HttpServer(log);
     const otherPort = await otherHttp.listen(0, "127.0.0.1");
@@ -127,12 +135,14 @@ export async function startHarness(opts: {
       log,
       metrics: other.metrics,
       ...policyDeps(own.policy),
+      ...(other.feedback ? { feedback: other.feedback } : {}),
     };
     const otherAdapter = createSlackAdapter(deps, { timeScale, ...opts.adapter });
     await otherAdapter.start();
     return {
       adapter: otherAdapter,
       delivery: new HttpDelivery(`http://127.0.0.1:${otherPort}/slack/events`),
+      metrics: other.metrics,
       async close() {
         await otherAdapter.stop();
         await otherAdapter.idle();

@@ -4,8 +4,9 @@
  */
 import { type Env, loadConfig } from "../../../src/config.js";
 import type { Conversation } from "../../../src/core/conversation.js";
+import type { Feedback } from "../../../src/core/feedback/feedback.js";
 import type { ReplyRules } from "../../../src/core/policy/replies.js";
-import type { Store } from "../../../src/core/ports.js";
+import type { HandoffRequests, Store } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import { Metrics } from "../../../src/metrics.js";
@@ -36,6 +37,9 @@ export async function startWebChat(opts: {
   /** The parsed environment (default: all defaults). */
   env?: Env;
   options?: Partial<WebChatOptions>;
+  /** Thumbs up / down under answers (`POST /api/feedback`) and where "Talk to a person" goes. */
+  feedback?: Feedback | undefined;
+  handoffs?: HandoffRequests;
   /** POLICY_FILE's routing rules (src/policy/setup.ts). */
   replies?: ReplyRules;
 }): Promise<WebChatHarness> {
@@ -50,6 +54,8 @@ export async function startWebChat(opts: {
       store: opts.store,
       log,
       metrics: new Metrics(),
+      ...(opts.feedback ? { feedback: opts.feedback } : {}),
+      ...(opts.handoffs ? { handoffs: opts.handoffs } : {}),
       ...(opts.replies ? { replies: opts.replies } : {}),
     },
     opts.options,
