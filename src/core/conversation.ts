@@ -20,6 +20,7 @@ import {
   StoreError,
 } from "./errors.js";
 import { generate } from "./generate.js";
+import type { CustomerRelay } from "./handoff/ports.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
 import { type PrivateDeliveries, redactPersonalHistory } from "./personal-data.js";
@@ -78,7 +79,9 @@ export type TurnOutcome =
   | "duplicate"
   | "busy"
   | "rejected"
-  | "unavailable";
+  | "unavailable"
+  /** The conversation is with a person (a hand-off): the message went to them, not the model. */
+  | "relayed";
 
 export interface TurnResult {
   turnId: string;
@@ -132,6 +135,7 @@ export class Conversation {
   private readonly queue: ThreadQueue;
   private readonly now: () => number;
   private draining = false;
+  private handoffs: CustomerRelay | undefined;
   /** Adapters register here how to finalize a message left streaming by a dead process. */
   readonly orphans: OrphanRegistry;
 
@@ -152,6 +156,11 @@ export class Conversation {
     return this.track(turnIdOf(msg.platform, msg.messageId), opts.signal, (turnId, signal) =>
       this.runTurn(turnId, msg, sink, signal),
     );
+  }
+
+  /** While a conversation is handed off to a person, its messages go to `relay` (core/handoff). */
+  useHandoffs(relay: CustomerRelay): void {
+    this.handoffs = relay;
   }
 
   /** Stream a summary of `lines` into the sink; long inputs are summarized in chunks and combined. */
@@ -189,6 +198,17 @@ export class Conversation {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** False also when the hand-off store fails: the assistant answering beats the message vanishing. */
+  private async relayedToPerson(msg: IncomingMessage, log: Logger): Promise<boolean> {
+    if (!this.handoffs) return false;
+    try {
+      return await this.handoffs.relayCustomer(msg);
+    } catch (err) {
+      log.warn({ err }, "could not check or relay to the hand-off; answering instead");
+      return false;
+    }
+  }
 
   private async track(
     turnId: string,
@@ -271,6 +291,11 @@ export class Conversation {
     if (admission.kind === "refused") return refuse(admission.outcome, admission.error);
     // Checked after dedup, so a platform's second delivery of a bad message gets no second notice.
     if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
+    // While a person has the conversation, its messages go to them (after dedup: relayed once).
+    if (await this.relayedToPerson({ ...msg, text }, log)) {
+      result.outcome = "relayed";
+      return finishLog();
+    }
     if (text.length > settings.maxInputChars) {
       return refuse(
         "rejected",
@@ -356,6 +381,14 @@ export class Conversation {
           limitKey: userKey,
           threadKey,
           audience,
+          conversation: {
+            platform: msg.platform,
+            workspaceId: msg.workspaceId,
+            channelId: msg.channelId,
+            threadId: msg.threadId,
+          },
+          userScope: msg.userScope,
+          userName: msg.userName,
           signal,
         },
         signal,

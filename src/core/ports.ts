@@ -2,6 +2,7 @@
  * The ports the core needs. `store/`, `llm/`, `tools/` and the platform adapters implement
  * them; only `main.ts` wires concrete implementations in.
  */
+import type { HandoffStore } from "./handoff/store.js";
 import type { Audience, ConversationRef, ModelMessage, StoredTurn, ToolCall } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -196,6 +197,8 @@ export interface Store {
   readonly kv: KeyValueStore;
   readonly vectors: VectorCache;
   readonly budgets: RateBudgetStore;
+  /** Hand-offs to the support team (core/handoff/store.ts). */
+  readonly handoffs: HandoffStore;
   /** Resolves when the store answers; rejects with a StoreError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -267,6 +270,12 @@ export interface ToolContext {
    * personal data are delivered privately by the core.
    */
   audience: Audience;
+  /** The conversation the tool runs in (hand-offs need it); set by the core for every turn. */
+  conversation?: ConversationRef | undefined;
+  /** See `IncomingMessage.userScope`. */
+  userScope?: string | undefined;
+  /** The asker's display name, when the adapter knows it. */
+  userName?: string | undefined;
   signal: AbortSignal;
 }
 

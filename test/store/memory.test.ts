@@ -5,6 +5,7 @@ import { type KeyspaceOptions, MemoryKeyspace } from "../../src/store/memory/key
 import { createMemoryStore } from "../../src/store/memory/store.js";
 import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
+import { handoffContract } from "./handoff-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
 const PREFIX = "chatbot:";
@@ -41,6 +42,7 @@ function memoryFixture(keyspaceOptions: KeyspaceOptions = {}, fillers = 0): Open
 
 storeContract("memory", memoryFixture());
 budgetContract("memory", memoryFixture());
+handoffContract("memory", memoryFixture());
 // Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
 // every key a test creates first evicts an old conversation (the fillers, least recently used).
 const CAP = 200;

@@ -15,6 +15,7 @@ import {
 } from "../support/redis.js";
 import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
+import { handoffContract } from "./handoff-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
 // Skipped (or, under CI=true, failed) without redis-server and REDIS_URL.
@@ -67,6 +68,7 @@ const openRedis: OpenStore = async ({ log }) => {
 };
 storeContract("redis", openRedis, needsRedis);
 budgetContract("redis", openRedis, needsRedis);
+handoffContract("redis", openRedis, needsRedis);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };

@@ -8,6 +8,7 @@ import type { Logger } from "../../log.js";
 import { DEFAULT_KEY_PREFIX, storeKeys } from "../keys.js";
 import { createMemoryBudgets } from "./budgets.js";
 import { createMemoryGate } from "./gate.js";
+import { createMemoryHandoffs } from "./handoffs.js";
 import { MemoryKeyspace } from "./keyspace.js";
 import { createMemoryKv } from "./kv.js";
 import { createMemoryThreads } from "./threads.js";
@@ -74,6 +75,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     kv: createMemoryKv(keyspace, keys, ensureOpen),
     vectors: createMemoryVectors(keyspace, keys, ensureOpen),
     budgets: createMemoryBudgets(keyspace, keys, ensureOpen),
+    handoffs: createMemoryHandoffs(keyspace, opts.prefix ?? DEFAULT_KEY_PREFIX, opts.log, ensureOpen),
     async ping() {
       ensureOpen();
     },

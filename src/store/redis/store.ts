@@ -10,6 +10,7 @@ import { createRedisBudgets } from "./budgets.js";
 import { createCaller, type RedisStats } from "./caller.js";
 import { DEFAULT_COMMAND_TIMEOUT_MS, openConnection } from "./connection.js";
 import { createRedisGate } from "./gate.js";
+import { createRedisHandoffs } from "./handoffs.js";
 import { createRedisKv } from "./kv.js";
 import { defineScripts } from "./scripts.js";
 import { createRedisThreads } from "./threads.js";
@@ -56,6 +57,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
     kv: createRedisKv(client, scripts, keys, caller),
     vectors: createRedisVectors(client, keys, caller),
     budgets: createRedisBudgets(scripts, keys, caller),
+    handoffs: createRedisHandoffs(client, opts.prefix, caller, opts.log),
     async ping() {
       await caller.run("ping", () => client.ping());
     },
