@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import type { Server } from "node:http";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { Conversation } from "./core/conversation.js";
+import { HandoffService } from "./core/handoff/service.js";
 import type { Store } from "./core/ports.js";
 import { createHostChecks } from "./http/hosts.js";
 import { registerOpsRoutes } from "./http/ops.js";
@@ -86,7 +87,23 @@ export async function startService(config: Config, log: Logger): Promise<Running
   }
   knowledge.start();
   closers.push(async () => knowledge.stop());
-  const tools = createToolRegistry({ env, kv: store.kv, log, metrics, knowledge });
+  // Hand-offs to the support team (docs/handoff.md); the adapters register where to post.
+  const handoffs = new HandoffService({
+    store: store.handoffs,
+    threads: store.threads,
+    summarize: (req) => conversation.summarize(req),
+    log,
+    metrics,
+    settings: {
+      ttlMs: env.HANDOFF_TTL_S * 1000,
+      fallbackText: env.HANDOFF_FALLBACK_TEXT,
+      teamPlatform: env.HANDOFF_SLACK_CHANNEL ? "slack" : env.HANDOFF_DISCORD_CHANNEL ? "discord" : undefined,
+      botName: env.BOT_NAME,
+      historyMaxTurns: env.HISTORY_MAX_TURNS,
+      historyTtlMs: env.HISTORY_TTL_S * 1000,
+    },
+  });
+  const tools = createToolRegistry({ env, kv: store.kv, log, metrics, knowledge, handoffs });
   const conversation = new Conversation({
     store,
     model,
@@ -115,6 +132,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
     },
   });
 
+  conversation.useHandoffs(handoffs);
+
   const http = new HttpServer(log, {
     maxConnections: env.HTTP_MAX_CONNECTIONS,
     maxConnectionsPerIp: env.HTTP_MAX_CONNECTIONS_PER_IP,
@@ -132,7 +151,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
     // nothing there for a rebinding page (see docs/security.md).
     allowHost: config.webChat ? createHostChecks(env.WEB_ALLOWED_HOSTS).operator : undefined,
   });
-  const deps = { env, conversation, http, store, log, metrics };
+  const deps = { env, conversation, http, store, log, metrics, handoffs, handoffService: handoffs };
   if (config.slack) adapters.push(createSlackAdapter(deps));
   if (config.discord) adapters.push(createDiscordAdapter(deps));
   if (config.webChat) adapters.push(createWebChatAdapter(deps));
@@ -169,7 +188,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       // Running answers get the deadline; events an adapter acknowledged just before the signal
       // are still handled (refused with a "restarting" notice if they reach the core too late)
       // before the store they need is closed.
-      const adaptersIdle = Promise.all(adapters.map((a) => a.idle?.()));
+      const adaptersIdle = Promise.all([...adapters.map((a) => a.idle?.()), handoffs.idle()]);
       await Promise.all([
         conversation.drain(env.SHUTDOWN_DEADLINE_MS),
         Promise.race([adaptersIdle, sleep(env.SHUTDOWN_DEADLINE_MS + IDLE_GRACE_MS)]),

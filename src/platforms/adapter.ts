@@ -3,6 +3,7 @@
  */
 import type { Env } from "../config.js";
 import type { Conversation } from "../core/conversation.js";
+import type { HandoffService } from "../core/handoff/service.js";
 import type { HandoffRequests, Store } from "../core/ports.js";
 import type { Platform } from "../core/types.js";
 import type { HttpServer } from "../http/server.js";
@@ -30,6 +31,8 @@ export interface AdapterDeps {
   metrics: Metrics;
   /** Hand-offs to the support team (Talk to a person, /handoff); absent in tests that do not need them. */
   handoffs?: HandoffRequests;
+  /** The same service seen from the platforms: where to post, the team desk, team replies. */
+  handoffService?: HandoffService;
   /** Who may run admin commands (channel on/off, deleting a person's data by id); nobody when absent. */
   admins?: AdminCheck;
 }

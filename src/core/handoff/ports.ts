@@ -18,7 +18,7 @@ export interface ConversationPoster {
 export interface TeamDesk {
   readonly platform: TeamThreadRef["platform"];
   /** Post the one announcement of a hand-off (who, where, reason, link, Claim and Return buttons). */
-  announce(record: HandoffRecord, link: string | undefined): Promise<TeamThreadRef>;
+  announce(record: HandoffRecord): Promise<TeamThreadRef>;
   /** Where the conversation summary streams (a reply in the team thread). */
   summarySink(record: HandoffRecord, team: TeamThreadRef): MessageSink;
   /** Copy a customer's message into the team thread. */

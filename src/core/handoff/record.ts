@@ -43,6 +43,8 @@ export interface HandoffRecord {
   openedAt: number;
   claimedAt?: number | undefined;
   closedAt?: number | undefined;
+  /** A link to the conversation the team can open, where the platform allows one. */
+  link?: string | undefined;
   /** The conversation summary the team got (kept for the local team page). */
   summary?: string | undefined;
 }
@@ -83,6 +85,7 @@ export const handoffRecordSchema = z.object({
   openedAt: z.number(),
   claimedAt: z.number().optional(),
   closedAt: z.number().optional(),
+  link: z.string().optional(),
   summary: z.string().optional(),
 });
 

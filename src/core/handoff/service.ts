@@ -116,6 +116,10 @@ export class HandoffService implements HandoffRequests {
       await poster?.post(conv, settings.fallbackText);
       return;
     }
+    const link = await poster?.link?.(conv).catch((err: unknown) => {
+      log.warn({ err }, "no link to the conversation");
+      return undefined;
+    });
     const record: HandoffRecord = {
       id: randomUUID(),
       conversation: {
@@ -131,6 +135,7 @@ export class HandoffService implements HandoffRequests {
       trigger: req.trigger,
       status: "open",
       openedAt: this.now(),
+      ...(link ? { link } : {}),
     };
     const opened = await store.open(record, settings.ttlMs);
     if (!opened.opened) {
@@ -141,11 +146,7 @@ export class HandoffService implements HandoffRequests {
     metrics.handoffs.inc({ platform: conv.platform, reason: req.trigger, event: "opened" });
     log.info({ handoffId: record.id, desk: desk.platform }, "hand-off opened");
     await poster?.post(conv, HANDOFF_TEXT.requested);
-    const link = await poster?.link?.(conv).catch((err: unknown) => {
-      log.warn({ err }, "no link to the conversation");
-      return undefined;
-    });
-    const team = await desk.announce(record, link);
+    const team = await desk.announce(record);
     const attached = (await store.attachTeam(record.id, team)) ?? { ...record, team };
     this.background(this.summarizeFor(attached, desk, team, log));
   }

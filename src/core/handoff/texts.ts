@@ -10,7 +10,7 @@ export const HANDOFF_TEXT = {
   returned: (name: string) =>
     `${name} from the support team handed the conversation back to me. Ask me anything!`,
   /** A team member's reply as the customer sees it. */
-  teamReply: (name: string, text: string) => `*${name}* (support team): ${text}`,
+  teamReply: (name: string, text: string) => `**${name}** (support team): ${text}`,
   /** The command a team member can reply with to hand the conversation back. */
   doneCommand: "done",
 };

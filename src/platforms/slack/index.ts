@@ -23,6 +23,8 @@ import {
   messageEventSchema,
   routeMessage,
 } from "./events.js";
+import { SlackConversationPoster, SlackTeamDesk } from "./handoff.js";
+import { registerSlackHandoffs } from "./handoff-listeners.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import { UserNames } from "./names.js";
 import { finalizeOrphan } from "./orphans.js";
@@ -171,6 +173,7 @@ class SlackAdapterImpl implements SlackAdapter {
       ttlMs: env.HISTORY_TTL_S * 1000,
     });
     this.registerListeners();
+    this.registerHandoffs();
     // Any replica finalizes the message of an answer whose process died (core/orphans.ts).
     deps.conversation.orphans.register("slack", (orphan) =>
       finalizeOrphan(orphan, { api: this.api, botId: this.identity?.botId, notice: ORPHAN_NOTICE }),
@@ -324,6 +327,44 @@ class SlackAdapterImpl implements SlackAdapter {
     });
   }
 
+  /** Hand-offs (docs/handoff.md): posting into Slack conversations, the team channel, /handoff. */
+  private registerHandoffs(): void {
+    const { handoffService: service, env, store, log } = this.deps;
+    if (!service) return;
+    service.registerPoster(new SlackConversationPoster(this.api));
+    const teamChannel = env.HANDOFF_SLACK_CHANNEL;
+    if (teamChannel) {
+      service.registerDesk(
+        new SlackTeamDesk({
+          api: this.api,
+          channel: teamChannel,
+          // The summary is edited in place (no native stream: its recipient would be the bot).
+          threadSink: (rec, team) =>
+            this.answerSink(
+              {
+                teamId: this.identity?.teamId ?? "unknown",
+                channel: team.channelId,
+                threadTs: team.threadId,
+                userId: this.identity?.botUserId ?? "",
+              },
+              turnIdOf("slack", `handoff-${rec.id}`),
+              { enabled: false, available: false },
+            ),
+        }),
+      );
+    }
+    registerSlackHandoffs({
+      app: this.app,
+      api: this.api,
+      names: this.names,
+      service,
+      teamChannel,
+      rememberThread: (key) => store.kv.set(key, "1", env.HISTORY_TTL_S * 1000),
+      log,
+      track: (work) => this.track(work, CLICK),
+    });
+  }
+
   private async onMessage(
     event: Parameters<typeof routeMessage>[0],
     teamId: string | undefined,
@@ -373,12 +414,12 @@ class SlackAdapterImpl implements SlackAdapter {
     await conversation.handle(userName ? { ...msg, userName } : msg, sink);
   }
 
-  private answerSink(target: AnswerTarget, turnId: string): SlackAnswerSink {
+  private answerSink(target: AnswerTarget, turnId: string, streaming?: StreamingSupport): SlackAnswerSink {
     const { conversation, store, log } = this.deps;
     return new SlackAnswerSink(target, {
       api: this.api,
       pacer: this.pacer,
-      streaming: this.streamingFor(target.teamId),
+      streaming: streaming ?? this.streamingFor(target.teamId),
       budgets: this.budgets,
       limits: this.limits(target.teamId),
       streamMinAppendIntervalMs: STREAM_MIN_APPEND_INTERVAL_MS / this.timeScale,
