@@ -11,10 +11,12 @@ import type { IncomingMessage } from "../../core/types.js";
 import { createHostChecks } from "../../http/hosts.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { loadWebAssets, serveAsset } from "./assets.js";
+import { createHandoffRoute, LocalTeamDesk, WebConversationPoster } from "./handoff.js";
 import { createWebRoutes } from "./routes.js";
 import { SessionTokens } from "./session-tokens.js";
 import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
 import { createWebSink } from "./sink.js";
+import { registerTeamPage } from "./team-routes.js";
 
 export type { WebEvent } from "./events.js";
 export { SessionHub, type SessionHubOptions, WebSession } from "./sessions.js";
@@ -63,15 +65,17 @@ class WebChatAdapter implements PlatformAdapter {
     if (this.started) return;
     const { env, http, log } = this.deps;
     const assets = loadWebAssets();
+    const tokens = new SessionTokens();
+    const maxBodyBytes =
+      this.options.maxBodyBytes ?? env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES;
     const routes = createWebRoutes({
       hub: this.hub,
-      tokens: new SessionTokens(),
+      tokens,
       conversation: this.deps.conversation,
       log,
       botName: env.BOT_NAME,
       scripts: assets.map((asset) => asset.path),
-      maxBodyBytes:
-        this.options.maxBodyBytes ?? env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES,
+      maxBodyBytes,
       accepting: () => this.started && !this.stopping,
       startTurn: (session, msg, turnId) => this.startTurn(session, msg, turnId),
     });
@@ -83,6 +87,19 @@ class WebChatAdapter implements PlatformAdapter {
     http.route("POST", "/api/messages", routes.postMessage, only);
     http.route("GET", "/api/events", routes.events, only);
     http.route("POST", "/api/stop", routes.stop, only);
+    // Hand-offs (docs/handoff.md): Talk to a person, team replies into the page, the team page.
+    const service = this.deps.handoffService;
+    if (service) {
+      service.registerPoster(new WebConversationPoster(this.hub));
+      service.registerDesk(new LocalTeamDesk(service.store));
+      http.route(
+        "POST",
+        "/api/handoff",
+        createHandoffRoute({ tokens, handoffs: service, maxBodyBytes }),
+        only,
+      );
+      registerTeamPage(http, { service, botName: env.BOT_NAME, maxBodyBytes, ...only });
+    }
     const heartbeat = setInterval(() => this.hub.heartbeat(), this.options.heartbeatMs ?? WEB_HEARTBEAT_MS);
     const sweep = setInterval(() => this.hub.sweep(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     heartbeat.unref();

@@ -4,6 +4,7 @@
  * under a per-response CSP nonce, so nothing injected into the page (there should be nothing:
  * all text is escaped or sanitized) could run.
  */
+import { HANDOFF_SCRIPT } from "./handoff-script.js";
 import { MARKDOWN_SCRIPT } from "./markdown-script.js";
 import { PAGE_SCRIPT } from "./page-script.js";
 import { SESSION_SCRIPT } from "./session-script.js";
@@ -145,6 +146,7 @@ export function renderChatPage(opts: { botName: string; nonce: string; scripts: 
 <header>
   <h1><span class="logo" aria-hidden="true">${initial}</span>${name}</h1>
   <span id="conn" class="conn" role="status">Connecting&hellip;</span>
+  <button id="handoff" type="button" title="Hand this conversation to a person from the support team">Talk to a person</button>
   <button id="new-chat" type="button" title="Start a new conversation">New chat</button>
 </header>
 <main id="log" aria-live="polite">
@@ -168,6 +170,7 @@ ${opts.scripts.map((src) => `<script nonce="${opts.nonce}" src="${escapeHtml(src
 ${MARKDOWN_SCRIPT}
 ${SESSION_SCRIPT}
 ${PAGE_SCRIPT}
+${HANDOFF_SCRIPT}
 })();
 </script>
 </body>

@@ -20,7 +20,9 @@ import { SESSION_TOKEN_PATTERN, type SessionTokens } from "./session-tokens.js";
 import type { SessionHub, WebSession } from "./sessions.js";
 
 /** A session token as `POST /api/sessions` issues it. */
-const sessionId = z.string().regex(SESSION_TOKEN_PATTERN, "expected a session from POST /api/sessions");
+export const sessionIdSchema = z
+  .string()
+  .regex(SESSION_TOKEN_PATTERN, "expected a session from POST /api/sessions");
 
 export const openSessionSchema = z.object({
   /** The page's current session: kept when it is still valid, replaced otherwise. */
@@ -28,7 +30,7 @@ export const openSessionSchema = z.object({
 });
 
 export const postMessageSchema = z.object({
-  sessionId,
+  sessionId: sessionIdSchema,
   text: z.string().refine((text) => text.trim() !== "", "the message is empty"),
   /** The page's own id for the bubble it already shows, echoed in the `user` event. */
   clientId: z
@@ -38,7 +40,7 @@ export const postMessageSchema = z.object({
 });
 
 export const stopSchema = z.object({
-  sessionId,
+  sessionId: sessionIdSchema,
   turnId: z.string().min(1).max(200),
 });
 
@@ -67,7 +69,7 @@ function formatIssues(error: z.ZodError): string {
  * `application/json` without a CORS preflight (which we never answer), and a browser always sends
  * `Origin` on cross-origin POSTs.
  */
-function assertSameOriginJson(req: HttpRequest): void {
+export function assertSameOriginJson(req: HttpRequest): void {
   const origin = req.headers.origin;
   if (origin !== undefined && hostOf(origin) !== req.headers.host) {
     req.resume();
@@ -89,7 +91,7 @@ function hostOf(origin: string): string | undefined {
 }
 
 /** The session id inside a token, or a 401 the page answers by asking for a new session. */
-function verifiedSession(tokens: SessionTokens, token: string): string {
+export function verifiedSession(tokens: SessionTokens, token: string): string {
   const id = tokens.verify(token);
   if (id === undefined) throw new HttpError(401, "unknown session; the page asks for a new one");
   return id;
@@ -100,7 +102,7 @@ export function remoteUserOf(req: Pick<HttpRequest, "socket">): string {
   return clientKeyOf(req.socket.remoteAddress);
 }
 
-async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
+export async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
   assertSameOriginJson(req);
   const body = await readBody(req, maxBytes);
   let value: unknown;
@@ -176,7 +178,7 @@ export function createWebRoutes(ctx: WebRouteContext) {
 
   const events = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    const parsed = sessionId.safeParse(url.searchParams.get("session") ?? "");
+    const parsed = sessionIdSchema.safeParse(url.searchParams.get("session") ?? "");
     if (!parsed.success) throw new HttpError(400, `session: ${formatIssues(parsed.error)}`);
     const id = verifiedSession(ctx.tokens, parsed.data);
     if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");
