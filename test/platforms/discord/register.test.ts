@@ -3,6 +3,7 @@ import { loadConfig } from "../../../src/config.js";
 import { silentLogger } from "../../../src/log.js";
 import {
   commandsSchema,
+  HANDOFF,
   loadCommandDefinitions,
   SUMMARIZE,
   SUMMARIZE_DEFAULT_COUNT,
@@ -33,8 +34,8 @@ describe("Discord command registration", () => {
 
     const result = await registerCommands({ env: env({ DISCORD_GUILD_ID: guild.id }), log: silentLogger() });
 
-    expect(result).toEqual({ scope: "guild", guildId: guild.id, names: ["summarize"] });
-    expect(fake.rest.commands.get(guild.id)?.map((c) => c.name)).toEqual(["summarize"]);
+    expect(result).toEqual({ scope: "guild", guildId: guild.id, names: ["summarize", "handoff"] });
+    expect(fake.rest.commands.get(guild.id)?.map((c) => c.name)).toEqual(["summarize", "handoff"]);
     expect(fake.rest.commands.get("global")).toBeUndefined();
   });
 
@@ -44,7 +45,7 @@ describe("Discord command registration", () => {
     const result = await registerCommands({ env: env(), log: silentLogger() });
 
     expect(result.scope).toBe("global");
-    expect(fake.rest.commands.get("global")?.map((c) => c.name)).toEqual(["summarize"]);
+    expect(fake.rest.commands.get("global")?.map((c) => c.name)).toEqual(["summarize", "handoff"]);
   });
 
   it("explains a missing token instead of calling Discord", async () => {
@@ -53,6 +54,14 @@ describe("Discord command registration", () => {
 
     await expect(registerCommands({ env: bare, log: silentLogger() })).rejects.toThrow(/DISCORD_TOKEN/);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it("ships /handoff with the optional reason the handler reads", async () => {
+    const handoff = (await loadCommandDefinitions()).find((c) => c.name === HANDOFF.name);
+    expect(handoff?.options?.find((o) => o.name === HANDOFF.reason)).toMatchObject({
+      type: 3,
+      required: false,
+    });
   });
 
   it("ships a manifest whose /summarize options match what the handler reads", async () => {
