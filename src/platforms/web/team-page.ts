@@ -67,6 +67,7 @@ function render(items) {
       var text = input.value.trim();
       if (!text) return;
       delete drafts[h.id];
+      input.blur();
       post("team/api/reply", { id: h.id, name: who(), text: text });
     });
     card.appendChild(form);
