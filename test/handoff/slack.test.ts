@@ -185,6 +185,66 @@ describe("hand-off from a Slack DM to a Slack team channel", () => {
     expect(f.botMessages("D1").filter((m) => /has joined/.test(f.visibleText(m)))).toHaveLength(1);
   });
 
+  it("hands a channel conversation over in a thread with /handoff, and relays the customer's replies there", async () => {
+    const { f, r, delivery } = await setup();
+    await delivery.command(
+      slashCommand({ fake: f, channel: "C1", user: "U1", text: "", command: "/handoff" }),
+    );
+    const opener = await eventually(() =>
+      f
+        .botMessages("C1")
+        .find((m) => m.threadTs === undefined && /asked for a person/.test(f.visibleText(m))),
+    );
+    await eventually(() =>
+      f.botMessages("C1", opener.ts).some((m) => /person from our support team/.test(f.visibleText(m))),
+    );
+    const announcement = await eventually(() =>
+      f.botMessages(TEAM_CHANNEL).find((m) => m.threadTs === undefined),
+    );
+    // Channel threads get a link the team can open.
+    expect(f.visibleText(announcement)).toContain(
+      `https://fake.slack.com/archives/C1/p${opener.ts.replace(".", "")}`,
+    );
+    await r.slack?.idle();
+    await r.service.idle();
+    await delivery.event(
+      eventEnvelope(
+        messageEvent({
+          channel: "C1",
+          user: "U1",
+          text: "Still there?",
+          ts: f.nextTs(),
+          threadTs: opener.ts,
+        }),
+      ),
+    );
+    await eventually(() =>
+      f
+        .botMessages(TEAM_CHANNEL, announcement.ts)
+        .some((m) => /\(customer\): Still there\?/.test(f.visibleText(m))),
+    );
+    await delivery.event(teamReply(f, announcement.ts, "Yes, reading now"));
+    await eventually(() =>
+      f.botMessages("C1", opener.ts).some((m) => /\(support team\): Yes, reading now/.test(f.visibleText(m))),
+    );
+  });
+
+  it("gives the conversation back at once when the team channel cannot be posted to", async () => {
+    const { f, r, model, delivery } = await setup({
+      HANDOFF_SLACK_CHANNEL: "CGONE",
+      HANDOFF_FALLBACK_TEXT: "Write to help@example.com.",
+    });
+    await delivery.event(dm(f, "Can a person help me?"));
+    await eventually(() =>
+      f.botMessages("D1").some((m) => f.visibleText(m) === "Write to help@example.com."),
+    );
+    await r.slack?.idle();
+    // Not stuck with nobody: the assistant still answers.
+    const asked = model.requests.length;
+    await delivery.event(dm(f, "ok, what are your opening hours"));
+    await eventually(() => model.requests.length > asked);
+  });
+
   it("tells the customer how to reach support when no team channel is set", async () => {
     const { f, r, delivery } = await setup({
       HANDOFF_SLACK_CHANNEL: "",

@@ -143,11 +143,20 @@ export class HandoffService implements HandoffRequests {
       await poster?.post(conv, HANDOFF_TEXT.alreadyOpen);
       return;
     }
+    let team: TeamThreadRef;
+    try {
+      team = await desk.announce(record);
+    } catch (err) {
+      // Nobody would see it: give the conversation back at once rather than leave it in limbo.
+      log.error({ err, handoffId: record.id }, "could not announce the hand-off: fallback text sent");
+      await store.transition(record.id, "closed", "(not announced)", this.now());
+      await poster?.post(conv, settings.fallbackText);
+      return;
+    }
+    const attached = (await store.attachTeam(record.id, team)) ?? { ...record, team };
     metrics.handoffs.inc({ platform: conv.platform, reason: req.trigger, event: "opened" });
     log.info({ handoffId: record.id, desk: desk.platform }, "hand-off opened");
     await poster?.post(conv, HANDOFF_TEXT.requested);
-    const team = await desk.announce(record);
-    const attached = (await store.attachTeam(record.id, team)) ?? { ...record, team };
     this.background(this.summarizeFor(attached, desk, team, log));
   }
 
