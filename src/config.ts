@@ -3,6 +3,7 @@
  * every bad or missing variable is reported at once, by name, and start-up stops.
  */
 import { z } from "zod";
+import { REDACT_KINDS } from "./core/redaction/detectors.js";
 import { HOST_NAME_PATTERN } from "./http/hosts.js";
 
 const bool = z
@@ -63,6 +64,12 @@ export const schema = z.object({
     .describe("The assistant's name in its system prompt."),
   SYSTEM_PROMPT: optionalString.describe(
     "Replaces the built-in support-assistant system prompt. Unset: the built-in one.",
+  ),
+  POLICY_FILE: optionalString.describe(
+    "Path of the policy file (YAML, docs/policy.md): per platform, workspace or guild, channel and " +
+      "user: where the bot answers, DM and follow-up modes, an extra system prompt, the model, tools, " +
+      "per-user limits, history retention, admins. Reloaded on change. Unset: no policy, every channel " +
+      "the same.",
   ),
 
   // --- Model
@@ -163,6 +170,23 @@ export const schema = z.object({
   MAX_TOOL_ROUNDS: int(0, 20)
     .default(4)
     .describe("Rounds of tool calls per answer; the last round must answer with what it has."),
+  REDACT_BEFORE_MODEL: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((k) => k.trim().toLowerCase())
+        .filter((k) => k !== ""),
+    )
+    .pipe(z.array(z.enum(REDACT_KINDS, { error: "expected a comma list of emails, phones, cards" })))
+    .transform((kinds) => [...new Set(kinds)])
+    .describe(
+      "Comma list of `emails`, `phones`, `cards`: such values are replaced by placeholders (`[email 1]`) " +
+        "in everything sent to the model and put back in tool arguments and in the answer; histories keep " +
+        "the originals. Cards are Luhn-checked; phones are international (+...) or common national formats. " +
+        "Empty: off. See docs/privacy.md.",
+    ),
   MAX_PARALLEL_TOOL_CALLS: int(1, 32)
     .default(4)
     .describe(

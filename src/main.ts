@@ -7,7 +7,7 @@ import type { Server } from "node:http";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { Conversation } from "./core/conversation.js";
 import { HandoffService } from "./core/handoff/service.js";
-import type { Store } from "./core/ports.js";
+import type { ChatModel, Store } from "./core/ports.js";
 import { createHostChecks } from "./http/hosts.js";
 import { registerOpsRoutes } from "./http/ops.js";
 import { HttpServer } from "./http/server.js";
@@ -20,6 +20,8 @@ import type { PlatformAdapter } from "./platforms/adapter.js";
 import { createDiscordAdapter } from "./platforms/discord/index.js";
 import { createSlackAdapter } from "./platforms/slack/index.js";
 import { createWebChatAdapter } from "./platforms/web/index.js";
+import { openPolicyFile, setUpPolicy } from "./policy/setup.js";
+import { warnAboutUnknownTools } from "./policy/unknown-tools.js";
 import { createStore } from "./store/index.js";
 import { createKnowledgeBase, createToolRegistry } from "./tools/index.js";
 
@@ -44,6 +46,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
   const { env } = config;
   const metrics = new Metrics({ defaultMetrics: true });
   const closers: (() => Promise<void>)[] = [];
+  // A bad POLICY_FILE stops start-up before anything runs, naming the variable and every problem.
+  const policyFile = await openPolicyFile(env, log);
   const store: Store = await createStore(env, log);
   closers.push(() => store.close());
 
@@ -63,16 +67,28 @@ export async function startService(config: Config, log: Logger): Promise<Running
         "model answers (canned replies and tool calls). Set OPENAI_API_KEY for real answers. ===",
     );
   }
-  const model = new OpenAIChatModel({
-    apiKey: env.OPENAI_API_KEY,
-    baseURL,
-    model: env.OPENAI_MODEL,
-    maxRetries: env.OPENAI_MAX_RETRIES,
-    firstTokenTimeoutMs: env.OPENAI_FIRST_TOKEN_TIMEOUT_MS,
-    totalTimeoutMs: env.OPENAI_TOTAL_TIMEOUT_MS,
-    log,
-    metrics,
-  });
+  // One client per model name: OPENAI_MODEL, and each model the policy file names, built on first use.
+  const models = new Map<string, ChatModel>();
+  const modelFor = (name: string): ChatModel => {
+    let m = models.get(name);
+    if (!m) {
+      m = new OpenAIChatModel({
+        apiKey: env.OPENAI_API_KEY,
+        baseURL,
+        model: name,
+        maxRetries: env.OPENAI_MAX_RETRIES,
+        firstTokenTimeoutMs: env.OPENAI_FIRST_TOKEN_TIMEOUT_MS,
+        totalTimeoutMs: env.OPENAI_TOTAL_TIMEOUT_MS,
+        log,
+        metrics,
+      });
+      models.set(name, m);
+    }
+    return m;
+  };
+  const model = modelFor(env.OPENAI_MODEL);
+  const policy = setUpPolicy(policyFile, env, store, log);
+  closers.push(async () => policy.stop());
   // The help center indexes in the background; /readyz reports it until the first index is in.
   const knowledge = createKnowledgeBase({
     env,
@@ -104,6 +120,12 @@ export async function startService(config: Config, log: Logger): Promise<Running
     },
   });
   const tools = createToolRegistry({ env, kv: store.kv, log, metrics, knowledge, handoffs });
+  if (policyFile)
+    warnAboutUnknownTools(
+      policyFile,
+      tools.specs().map((t) => t.name),
+      log,
+    );
   const conversation = new Conversation({
     store,
     model,
@@ -111,6 +133,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
     tools,
     log,
     metrics,
+    policy: policy.policies,
+    models: modelFor,
     settings: {
       botName: env.BOT_NAME,
       systemPrompt: env.SYSTEM_PROMPT,
@@ -129,10 +153,13 @@ export async function startService(config: Config, log: Logger): Promise<Running
       maxInputChars: env.MAX_INPUT_CHARS,
       maxToolRounds: env.MAX_TOOL_ROUNDS,
       maxParallelToolCalls: env.MAX_PARALLEL_TOOL_CALLS,
+      redact: env.REDACT_BEFORE_MODEL,
     },
   });
 
   conversation.useHandoffs(handoffs);
+  // `/forget` erases a person's hand-offs too (their per-user index).
+  conversation.personalData.register(store.handoffs);
 
   const http = new HttpServer(log, {
     maxConnections: env.HTTP_MAX_CONNECTIONS,
@@ -151,7 +178,18 @@ export async function startService(config: Config, log: Logger): Promise<Running
     // nothing there for a rebinding page (see docs/security.md).
     allowHost: config.webChat ? createHostChecks(env.WEB_ALLOWED_HOSTS).operator : undefined,
   });
-  const deps = { env, conversation, http, store, log, metrics, handoffs, handoffService: handoffs };
+  const deps = {
+    env,
+    conversation,
+    http,
+    store,
+    log,
+    metrics,
+    admins: policy.policies,
+    replies: policy.replies,
+    handoffs,
+    handoffService: handoffs,
+  };
   if (config.slack) adapters.push(createSlackAdapter(deps));
   if (config.discord) adapters.push(createDiscordAdapter(deps));
   if (config.webChat) adapters.push(createWebChatAdapter(deps));

@@ -5,6 +5,7 @@
 import type { Logger } from "../log.js";
 import type { ConversationDeps } from "./conversation.js";
 import { StoreError, ThrottledError } from "./errors.js";
+import type { ThrottlePolicy } from "./ports.js";
 import type { Platform } from "./types.js";
 
 export type Admission =
@@ -14,7 +15,7 @@ export type Admission =
 
 export async function admit(
   deps: Pick<ConversationDeps, "store" | "settings" | "metrics">,
-  req: { platform: Platform; messageKey: string; userKey: string },
+  req: { platform: Platform; messageKey: string; userKey: string; policy?: ThrottlePolicy | undefined },
   log: Logger,
 ): Promise<Admission> {
   try {
@@ -22,7 +23,7 @@ export async function admit(
       messageKey: req.messageKey,
       userKey: req.userKey,
       dedupTtlMs: deps.settings.dedupTtlMs,
-      policy: deps.settings.throttle,
+      policy: req.policy ?? deps.settings.throttle,
     });
     if (decision.kind === "duplicate") return { kind: "duplicate" };
     if (decision.kind === "throttled") {

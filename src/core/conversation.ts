@@ -19,13 +19,19 @@ import {
   ShuttingDownError,
   StoreError,
 } from "./errors.js";
+import { conversationRecords, PersonalData, threadPeople } from "./forget.js";
 import { generate } from "./generate.js";
 import type { CustomerRelay } from "./handoff/ports.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
 import { type PrivateDeliveries, redactPersonalHistory } from "./personal-data.js";
+import type { TurnPolicies } from "./policy/policies.js";
+import { turnChoices, withExtraPrompt } from "./policy/turn.js";
 import type { ChatModel, MessageSink, Store, ThrottlePolicy, TokenCounter, ToolRunner } from "./ports.js";
 import { supportSystemPrompt } from "./prompts.js";
+import type { RedactKind } from "./redaction/detectors.js";
+import { redactingModel } from "./redaction/redacting-model.js";
+import { RedactionSession } from "./redaction/redactor.js";
 import { runSummary } from "./summarize.js";
 import { ThreadQueue, type ThreadTicket } from "./thread-queue.js";
 import { atMost } from "./timers.js";
@@ -58,6 +64,8 @@ export interface ConversationSettings {
   maxToolRounds: number;
   /** Tool calls run per model round (MAX_PARALLEL_TOOL_CALLS); extra calls are answered "not run". */
   maxParallelToolCalls: number;
+  /** REDACT_BEFORE_MODEL: values the model sees only as placeholders (core/redaction/). */
+  redact?: readonly RedactKind[] | undefined;
 }
 
 export interface ConversationDeps {
@@ -68,6 +76,10 @@ export interface ConversationDeps {
   log: Logger;
   metrics: Metrics;
   settings: ConversationSettings;
+  /** Per-place policy (POLICY_FILE): model, tools, limits, retention, extra prompt. */
+  policy?: TurnPolicies | undefined;
+  /** The model for a model name a policy names (one per name, built once). */
+  models?: ((name: string) => ChatModel) | undefined;
   now?: () => number;
 }
 
@@ -138,10 +150,13 @@ export class Conversation {
   private handoffs: CustomerRelay | undefined;
   /** Adapters register here how to finalize a message left streaming by a dead process. */
   readonly orphans: OrphanRegistry;
+  /** `/forget`: every part holding records about people (main.ts registers more than histories). */
+  readonly personalData: PersonalData;
 
   constructor(readonly deps: ConversationDeps) {
     this.now = deps.now ?? Date.now;
     this.orphans = new OrphanRegistry(deps.log);
+    this.personalData = new PersonalData([conversationRecords(deps.store.threads)], deps.log);
     this.budgets = new EditBudgets(deps.store.budgets, deps.log, this.now);
     this.queue = new ThreadQueue(deps.store.threads, this.now);
   }
@@ -275,11 +290,24 @@ export class Conversation {
 
     if (this.draining) return refuse("unavailable", new ShuttingDownError("shutting down"));
     const text = msg.text.trim();
+    // The place's policy, read without a store round trip (no POLICY_FILE: the settings as they are).
+    const choice = turnChoices(this.deps.policy?.forTurn(msg) ?? null, {
+      model: this.deps.model,
+      models: this.deps.models,
+      tools: this.deps.tools,
+      throttle: settings.throttle,
+      historyTtlMs: settings.historyTtlMs,
+    });
 
     // 1. Dedup and throttle: one atomic step in the store.
     const admission = await admit(
       this.deps,
-      { platform: msg.platform, messageKey: `${msg.platform}:${msg.messageId}`, userKey },
+      {
+        platform: msg.platform,
+        messageKey: `${msg.platform}:${msg.messageId}`,
+        userKey,
+        policy: choice.throttle,
+      },
       log,
     );
     if (admission.kind === "duplicate") {
@@ -290,9 +318,11 @@ export class Conversation {
     }
     if (admission.kind === "refused") return refuse(admission.outcome, admission.error);
     // Checked after dedup, so a platform's second delivery of a bad message gets no second notice.
-    if (text === "") return refuse("rejected", new InputError("empty_message", "empty message"));
+    // A file with no text is a question too ("what does this error mean?" is in the screenshot).
+    if (text === "" && !msg.attachments?.length)
+      return refuse("rejected", new InputError("empty_message", "empty message"));
     // While a person has the conversation, its messages go to them (after dedup: relayed once).
-    if (await this.relayedToPerson({ ...msg, text }, log)) {
+    if (await this.relayedToPerson({ ...msg, text: text || "(sent a file; files are not relayed)" }, log)) {
       result.outcome = "relayed";
       return finishLog();
     }
@@ -354,18 +384,21 @@ export class Conversation {
       if (sink.status)
         sink.status("thinking...").catch((err: unknown) => log.debug({ err }, "status failed"));
       const out = await generate({
-        model: this.deps.model,
-        tools: this.deps.tools,
+        model: choice.model,
+        tools: choice.tools,
         counter: this.deps.tokens,
         sink,
         answer,
         log,
-        system: supportSystemPrompt({
-          botName: settings.botName,
-          platform: msg.platform,
-          now: new Date(this.now()),
-          custom: settings.systemPrompt,
-        }),
+        system: withExtraPrompt(
+          supportSystemPrompt({
+            botName: settings.botName,
+            platform: msg.platform,
+            now: new Date(this.now()),
+            custom: settings.systemPrompt,
+          }),
+          choice.extraSystemPrompt,
+        ),
         // Older turns of a shared thread may hold results stored before personal data was kept out.
         history:
           audience === "shared" ? redactPersonalHistory(ticket.history, this.deps.tools) : ticket.history,
@@ -393,6 +426,7 @@ export class Conversation {
         },
         signal,
         now: this.now,
+        redact: settings.redact,
       });
       result.usage = out.usage;
       // A finished answer lists the help articles it linked (see citations.ts).
@@ -412,8 +446,13 @@ export class Conversation {
           ? store.threads.commit(
               threadKey,
               owner,
-              { at: this.now(), entries, tokens: turnTokens(this.deps.tokens, entries) },
-              { maxTurns: settings.historyMaxTurns, ttlMs: settings.historyTtlMs },
+              { at: this.now(), entries, tokens: turnTokens(this.deps.tokens, entries), author: userKey },
+              {
+                maxTurns: settings.historyMaxTurns,
+                ttlMs: choice.historyTtlMs,
+                // The per-person index for /forget goes out with the commit, in its round trip.
+                people: threadPeople(ticket.history, userKey, audience),
+              },
             )
           : store.threads.release(threadKey, owner);
       const spent = out.usage.inputTokens + out.usage.outputTokens;
@@ -521,7 +560,13 @@ export class Conversation {
       req,
       signal,
       draining: this.draining,
-      deps: this.deps,
+      // The transcript is redacted like a turn's messages (one session for every chunk).
+      deps: this.deps.settings.redact?.length
+        ? {
+            ...this.deps,
+            model: redactingModel(this.deps.model, new RedactionSession(this.deps.settings.redact)),
+          }
+        : this.deps,
       budgets: this.budgets,
       log,
       now: this.now,

@@ -101,3 +101,14 @@ export class PlatformError extends ChatbotError {
 export class StoreError extends ChatbotError {
   readonly code = "store_unavailable";
 }
+
+/** An attached file could not be read: over the size cap, too slow, or the download failed. */
+export class AttachmentError extends ChatbotError {
+  constructor(
+    readonly code: "too_big" | "timeout" | "download_failed",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -20,6 +20,9 @@ import type {
   ToolResult,
   ToolRunner,
 } from "./ports.js";
+import type { RedactKind } from "./redaction/detectors.js";
+import { redactingModel } from "./redaction/redacting-model.js";
+import { RedactionSession } from "./redaction/redactor.js";
 import type { HistoryEntry, StoredTurn, ToolCall } from "./types.js";
 
 export interface GenerateInput {
@@ -41,6 +44,8 @@ export interface GenerateInput {
   toolContext: ToolContext;
   signal: AbortSignal;
   now: () => number;
+  /** REDACT_BEFORE_MODEL: what the model must not see (redaction/); empty or absent: nothing. */
+  redact?: readonly RedactKind[] | undefined;
 }
 
 export interface GenerateOutput {
@@ -74,6 +79,11 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     sources: [],
   };
   const started = input.now();
+  // The model sees placeholders; tools, the answer and the saved history get the real values.
+  const model =
+    input.redact && input.redact.length > 0
+      ? redactingModel(input.model, new RedactionSession(input.redact))
+      : input.model;
   let budget = input.budgetTokens;
   let trimmedHarder = false;
 
@@ -93,7 +103,7 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     let usageSeen = false;
     out.rounds = round + 1;
     try {
-      for await (const event of input.model.stream({
+      for await (const event of model.stream({
         messages: fitted.messages,
         tools: offerTools ? input.tools.specs() : [],
         signal: input.signal,

@@ -18,6 +18,7 @@ export const storedTurnSchema = z.object({
   at: z.number().int().nonnegative(),
   entries: z.array(entry).min(1),
   tokens: z.number().int().nonnegative().optional(),
+  author: z.string().min(1).optional(),
 });
 
 export type ParsedTurn = { ok: true; turn: StoredTurn } | { ok: false; error: string };

@@ -5,6 +5,17 @@
 import type { HandoffStore } from "./handoff/store.js";
 import type { Audience, ConversationRef, ModelMessage, StoredTurn, ToolCall } from "./types.js";
 
+/**
+ * The people whose turns a thread's history holds after a commit, and who can read the thread.
+ * Each person's conversation index (user key -> threads, for `/forget`) gets the thread with the
+ * history's new expiry, so the index never forgets a thread that still holds their turns.
+ */
+export interface ThreadPeople {
+  userKeys: string[];
+  /** `private`: the whole history is the person's; `shared`: only their own turns are. */
+  audience: Audience;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stores
 // ---------------------------------------------------------------------------------------------
@@ -76,13 +87,14 @@ export interface ThreadStore {
   /**
    * Append a finished turn, cap the history to `maxTurns`, set its expiry to `ttlMs` from now,
    * and release the lock if `owner` still holds it, all in one step. The turn is saved even if
-   * the lock was lost; the return value says whether it was still held.
+   * the lock was lost; the return value says whether it was still held. With `people`, their
+   * conversation indexes are updated in the same round trip (sent together with the commit).
    */
   commit(
     threadKey: string,
     owner: string,
     turn: StoredTurn,
-    opts: { maxTurns: number; ttlMs: number },
+    opts: { maxTurns: number; ttlMs: number; people?: ThreadPeople },
   ): Promise<boolean>;
   /** Release the lock if `owner` holds it. */
   release(threadKey: string, owner: string): Promise<boolean>;
@@ -93,6 +105,12 @@ export interface ThreadStore {
    * take them (each marker is returned to exactly one caller, across replicas).
    */
   claimOrphans(limit: number): Promise<string[]>;
+  /**
+   * Delete a person's conversation history through their index (no scan): private threads
+   * whole, their own turns (`StoredTurn.author`) from shared ones. Returns how many
+   * conversations lost something.
+   */
+  forgetUser(userKey: string): Promise<number>;
 }
 
 /** Small shared state for tools: caches with a TTL and expiring counters. */

@@ -39,6 +39,11 @@ export interface IncomingMessage {
   audience?: Audience;
   /** Files attached to the message (screenshots, logs, PDFs): read by the core within limits. */
   attachments?: IncomingAttachment[] | undefined;
+  /**
+   * The channel a thread belongs to, when `channelId` is the thread's own id (Discord answers in
+   * a thread the bot did not open): the policy of that channel applies (docs/policy.md).
+   */
+  parentChannelId?: string | undefined;
 }
 
 /**
@@ -96,6 +101,11 @@ export interface StoredTurn {
   entries: HistoryEntry[];
   /** Tokens the entries take in a request, counted once when the turn is saved. */
   tokens?: number | undefined;
+  /**
+   * User key (`userKeyOf`) of the person who asked: `/forget` removes their turns from a shared
+   * thread and leaves everyone else's. Absent in turns saved before it was recorded.
+   */
+  author?: string | undefined;
 }
 
 /** Messages in the shape the model port takes (system prompt first). */

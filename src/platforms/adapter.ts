@@ -4,6 +4,7 @@
 import type { Env } from "../config.js";
 import type { Conversation } from "../core/conversation.js";
 import type { HandoffService } from "../core/handoff/service.js";
+import type { ReplyRules } from "../core/policy/replies.js";
 import type { HandoffRequests, Store } from "../core/ports.js";
 import type { Platform } from "../core/types.js";
 import type { HttpServer } from "../http/server.js";
@@ -35,6 +36,8 @@ export interface AdapterDeps {
   handoffService?: HandoffService;
   /** Who may run admin commands (channel on/off, deleting a person's data by id); nobody when absent. */
   admins?: AdminCheck;
+  /** Whether the bot answers a message here (POLICY_FILE, admin switches); everywhere when absent. */
+  replies?: ReplyRules;
 }
 
 /** Admins are listed per platform (and optionally per workspace or guild) in the policy file. */

@@ -30,6 +30,8 @@ export interface StoreKeys {
   /** The lock key of the thread a turn-marker key belongs to. */
   lockOfTurn(turnKey: string): string;
   rate(userKey: string): string;
+  /** A person's conversation index for `/forget`: thread members scored by their expiry (epoch ms). */
+  people(userKey: string): string;
   /** The user's token counter for the UTC day that contains `nowMs`. */
   tokens(userKey: string, nowMs: number): string;
   /** Dedup mark of one message, under the sender's tag so dedup + throttle run as one script. */
@@ -55,6 +57,7 @@ export function storeKeys(prefix: string): StoreKeys {
     turnPattern: `${prefix.replace(/[*?[\]\\]/g, "\\$&")}{*}:turn`,
     lockOfTurn: (turnKey) => `${turnKey.slice(0, -":turn".length)}:lock`,
     rate: (userKey) => `${prefix}{${userKey}}:rate`,
+    people: (userKey) => `${prefix}{${userKey}}:threads`,
     tokens: (userKey, nowMs) => `${prefix}{${userKey}}:tokens:${utcDayStamp(nowMs)}`,
     seen: (userKey, messageKey) => `${prefix}{${userKey}}:seen:${messageKey}`,
     kv: (key) => `${prefix}kv:${key}`,

@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
+import { FakeSlackFiles } from "./slack-files.js";
 import { type ApiArgs, handleMethod } from "./slack-methods.js";
 import { livePings, stringsIn } from "./slack-pings.js";
 import { DEFAULT_RATE_RULES, type RateRule, SlidingWindowLimiter } from "./slack-rate.js";
@@ -27,6 +28,7 @@ export const ALL_SCOPES = [
   "channels:read",
   "chat:write",
   "commands",
+  "files:read",
   "groups:history",
   "groups:read",
   "im:history",
@@ -66,6 +68,8 @@ export interface FakeMessage {
   subtype?: string;
   text: string;
   blocks?: unknown[];
+  /** Files shared with the message (objects from `files.add`). */
+  files?: Record<string, unknown>[];
   /** Set for messages created by chat.startStream. */
   stream?: { state: "open" | "stopped"; startedAt: number; markdown: string; stoppedByUser: boolean };
   /** Every state a user saw, oldest first. */
@@ -120,6 +124,8 @@ export class FakeSlack {
   readonly scopes: Set<string>;
   readonly limiter: SlidingWindowLimiter;
   readonly socket: FakeSocketMode;
+  /** Files shared in messages, served at their url_private URLs (slack-files.ts). */
+  readonly files: FakeSlackFiles;
   readonly options: Required<Omit<FakeSlackOptions, "rates" | "scopes">>;
   /** Queued failures: method -> error codes returned by its next calls. */
   readonly failures = new Map<string, string[]>();
@@ -139,6 +145,7 @@ export class FakeSlack {
       maxTextChars: opts.maxTextChars ?? 40_000,
     };
     this.scopes = new Set(opts.scopes ?? ALL_SCOPES);
+    this.files = new FakeSlackFiles(this, FAKE_TEAM_ID, FAKE_BOT_TOKEN);
     const rules: Record<string, RateRule | undefined> = { ...DEFAULT_RATE_RULES, ...(opts.rates ?? {}) };
     this.limiter = new SlidingWindowLimiter(rules, timeScale);
     this.users.set(FAKE_BOT_USER_ID, {
@@ -280,6 +287,7 @@ export class FakeSlack {
     if (path === "/_dump") return send(res, 200, { calls: this.calls, messages: this.messages });
     if (path.startsWith("/response/"))
       return this.responseUrl(path.slice("/response/".length), body, req, res);
+    if (this.files.handle(path, req, res)) return;
     if (!path.startsWith("/api/")) return send(res, 404, { ok: false, error: "not_found" });
     const method = path.slice("/api/".length);
     const args = parseArgs(body, req.headers["content-type"] ?? "");

@@ -164,6 +164,12 @@ const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
     };
   },
 
+  "files.info": (fake, args) => {
+    if (!fake.scopes.has("files:read")) return fail("missing_scope", { needed: "files:read" });
+    const file = fake.files.info(String(args.file ?? ""));
+    return file ? { ok: true, file } : fail("file_not_found");
+  },
+
   "conversations.history": (fake, args) => {
     const denied = canRead(fake, args.channel);
     if (denied) return denied;
@@ -344,6 +350,7 @@ function page(all: FakeMessage[], args: ApiArgs): Result {
       ...(m.subtype ? { subtype: m.subtype } : {}),
       ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
       ...(m.blocks ? { blocks: m.blocks } : {}),
+      ...(m.files ? { files: m.files } : {}),
     })),
     has_more: next !== "",
     response_metadata: { next_cursor: next },

@@ -84,6 +84,7 @@ export async function startReplica(opts: {
     settings: testSettings,
   });
   conversation.useHandoffs(service);
+  conversation.personalData.register(opts.store.handoffs);
   const http = new HttpServer(log);
   const port = await http.listen(0, "127.0.0.1");
   const deps: AdapterDeps = {

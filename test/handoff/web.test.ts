@@ -160,6 +160,18 @@ describe("hand-off from the web chat", () => {
     expect(await list()).toEqual([]);
   });
 
+  it("forgets the customer's hand-offs with the rest of their data (Forget me)", async () => {
+    const { r, post, session, sse, say } = await setup({});
+    await say("hello");
+    expect((await post("/api/handoff", { sessionId: session })).status).toBe(202);
+    await sse.until((ev) => shown(ev).some((t) => /person from our support team/.test(t)));
+    const [open] = await r.service.store.listActive(10);
+    expect(open).toBeDefined();
+    expect((await post("/api/forget", { sessionId: session })).status).toBe(200);
+    expect(await r.service.store.get(open?.id ?? "")).toBeUndefined();
+    expect(await r.service.store.listActive(10)).toEqual([]);
+  });
+
   it("answers the team page only on the chat's own host names", async () => {
     const { base } = await setup({});
     for (const path of ["/team", "/team/api/handoffs"]) {

@@ -5,6 +5,7 @@ import { type KeyspaceOptions, MemoryKeyspace } from "../../src/store/memory/key
 import { createMemoryStore } from "../../src/store/memory/store.js";
 import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
+import { forgetContract } from "./forget-contract.js";
 import { handoffContract } from "./handoff-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
@@ -42,6 +43,7 @@ function memoryFixture(keyspaceOptions: KeyspaceOptions = {}, fillers = 0): Open
 
 storeContract("memory", memoryFixture());
 budgetContract("memory", memoryFixture());
+forgetContract("memory", memoryFixture());
 handoffContract("memory", memoryFixture());
 // Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
 // every key a test creates first evicts an old conversation (the fillers, least recently used).
@@ -83,6 +85,26 @@ describe("memory store housekeeping", () => {
     turn.entries[0]!.content = "changed";
     expect((await store.threads.load("t"))[0]?.entries[0]).toEqual({ role: "user", content: "hi" });
     await store.close();
+  });
+
+  it("lets a person's conversation index expire with the history it points at", async () => {
+    let clock = 1_700_000_000_000;
+    const keyspace = new MemoryKeyspace({ now: () => clock });
+    const store = createMemoryStore({ log: captureLog().log, keyspace });
+    const people = { userKeys: ["web:ana"], audience: "private" as const };
+    await store.threads.commit(
+      "t",
+      "o",
+      { at: 1, entries: [{ role: "user", content: "hi" }] },
+      { maxTurns: 5, ttlMs: 1000, people },
+    );
+    const index = storeKeys("chatbot:").people("web:ana");
+    expect(keyspace.ttl(index)).toBe(1000);
+    clock += 1001;
+    expect(keyspace.zset(index)).toBeUndefined();
+    expect(await store.threads.forgetUser("web:ana")).toBe(0);
+    await store.close();
+    keyspace.close();
   });
 
   it("keeps two stores with their own keyspaces apart", async () => {

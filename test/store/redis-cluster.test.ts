@@ -7,7 +7,8 @@ import { createRedisStore } from "../../src/store/redis/store.js";
 import { requires } from "../support/binaries.js";
 import { freePort, uniquePrefix } from "../support/redis.js";
 import { startRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
-import { storeContract } from "./contract.js";
+import { type OpenStore, storeContract } from "./contract.js";
+import { forgetContract } from "./forget-contract.js";
 import { captureLog } from "./log-capture.js";
 
 // A cluster needs redis-server and redis-cli themselves; REDIS_URL cannot stand in.
@@ -28,29 +29,27 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-storeContract(
-  "redis cluster",
-  async ({ log }) => {
-    const prefix = uniquePrefix();
-    const open = () => createRedisStore({ clusterNodes: cluster.nodes, prefix, log });
-    const stores: Store[] = [await open()];
-    return {
-      store: stores[0]!,
-      async replica() {
-        const store = await open();
-        stores.push(store);
-        return store;
-      },
-      async appendRawHistory(threadKey, entry) {
-        await raw.rpush(storeKeys(prefix).history(threadKey), entry);
-      },
-      async close() {
-        await Promise.all(stores.map((s) => s.close()));
-      },
-    };
-  },
-  needsRedisServer,
-);
+const openCluster: OpenStore = async ({ log }) => {
+  const prefix = uniquePrefix();
+  const open = () => createRedisStore({ clusterNodes: cluster.nodes, prefix, log });
+  const stores: Store[] = [await open()];
+  return {
+    store: stores[0]!,
+    async replica() {
+      const store = await open();
+      stores.push(store);
+      return store;
+    },
+    async appendRawHistory(threadKey, entry) {
+      await raw.rpush(storeKeys(prefix).history(threadKey), entry);
+    },
+    async close() {
+      await Promise.all(stores.map((s) => s.close()));
+    },
+  };
+};
+storeContract("redis cluster", openCluster, needsRedisServer);
+forgetContract("redis cluster", openCluster, needsRedisServer);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };

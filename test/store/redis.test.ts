@@ -15,6 +15,7 @@ import {
 } from "../support/redis.js";
 import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
+import { forgetContract } from "./forget-contract.js";
 import { handoffContract } from "./handoff-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
@@ -68,13 +69,14 @@ const openRedis: OpenStore = async ({ log }) => {
 };
 storeContract("redis", openRedis, needsRedis);
 budgetContract("redis", openRedis, needsRedis);
+forgetContract("redis", openRedis, needsRedis);
 handoffContract("redis", openRedis, needsRedis);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };
 
 describe("redis store", needsRedis, () => {
-  it("runs a whole turn (admit, acquire+load, commit, record tokens) in four round trips", async () => {
+  it("runs a whole turn (admit, acquire+load, commit with the people index, record tokens) in four round trips", async () => {
     const prefix = uniquePrefix();
     const store = await createRedisStore({ url: redis.url, prefix, log: captureLog().log });
     const before = store.stats.roundTrips;
@@ -84,9 +86,21 @@ describe("redis store", needsRedis, () => {
       kind: "ok",
     });
     expect((await store.threads.acquire("t1", "owner", 5_000)).acquired).toBe(true);
-    expect(await store.threads.commit("t1", "owner", TURN, { maxTurns: 10, ttlMs: 60_000 })).toBe(true);
+    const people = { userKeys: ["u0", "u1"], audience: "shared" as const };
+    expect(await store.threads.commit("t1", "owner", TURN, { maxTurns: 10, ttlMs: 60_000, people })).toBe(
+      true,
+    );
     await store.gate.recordTokens("u1", 42);
     expect(store.stats.roundTrips - before).toBe(4);
+    // The index writes sent with the commit landed: both people's indexes reach the thread.
+    const raw = new Redis(redis.url);
+    expect(await raw.zrange(storeKeys(prefix).people("u0"), "0", "-1")).toEqual(["s|t1"]);
+    expect(await raw.zrange(storeKeys(prefix).people("u1"), "0", "-1")).toEqual(["s|t1"]);
+    // ...and the index expires with the history it points at.
+    const ttl = await raw.pttl(storeKeys(prefix).people("u1"));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    raw.disconnect();
     await store.close();
     if (usingExternalRedis()) await deleteKeys(redis.url, prefix);
   });

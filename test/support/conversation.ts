@@ -1,4 +1,8 @@
-import { Conversation, type ConversationSettings } from "../../src/core/conversation.js";
+import {
+  Conversation,
+  type ConversationDeps,
+  type ConversationSettings,
+} from "../../src/core/conversation.js";
 import type { ChatModel, Store, ToolRunner } from "../../src/core/ports.js";
 import type { IncomingMessage } from "../../src/core/types.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
@@ -28,6 +32,10 @@ export function makeConversation(opts: {
   store?: Store;
   tools?: ToolRunner;
   settings?: Partial<ConversationSettings>;
+  /** The policy file's settings per place, and the models it names. */
+  policy?: ConversationDeps["policy"];
+  models?: ConversationDeps["models"];
+  now?: () => number;
 }) {
   const log = silentLogger();
   const store = opts.store ?? createMemoryStore({ log });
@@ -40,6 +48,9 @@ export function makeConversation(opts: {
     log,
     metrics,
     settings: { ...testSettings, ...opts.settings },
+    policy: opts.policy,
+    models: opts.models,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   return { conversation, store, metrics };
 }

@@ -9,8 +9,11 @@ import type { TurnResult } from "../../core/conversation.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { Logger } from "../../log.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { handleAssistant } from "./assistant-command.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
-import { HANDOFF, SUMMARIZE } from "./commands.js";
+import { ASSISTANT, FORGET, HANDOFF, SUMMARIZE } from "./commands.js";
+import { discordAttachments } from "./files.js";
+import { type ForgetDeps, handleForget, handleForgetClick } from "./forget-command.js";
 import {
   DiscordConversationPoster,
   DiscordTeamDesk,
@@ -19,7 +22,7 @@ import {
   onTeamMessage,
 } from "./handoff.js";
 import { finalizeOrphan } from "./orphans.js";
-import { type ReceiveContext, routeMessage } from "./receive.js";
+import { mentionsBot, type ReceiveContext, routeMessage } from "./receive.js";
 import type { EditBudgetShape } from "./render.js";
 import { call, createRest } from "./rest.js";
 import { ChannelSink, type DiscordRest, rootKey } from "./sink.js";
@@ -175,12 +178,34 @@ class DiscordAdapter implements PlatformAdapter {
         this.log.trace({ messageId: message.id, reason: decision.reason }, "message ignored");
         return;
       }
+      // A conversation keyed by a thread the bot did not open follows the thread's channel's policy.
+      const channel = message.channel;
+      if (channel.isThread() && channel.parentId && decision.incoming.channelId === channel.id)
+        decision.incoming.parentChannelId = channel.parentId;
+      // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
+      const mentioned = mentionsBot(message, botId);
+      const allowed = await this.deps.replies?.decide(decision.incoming, {
+        mentioned,
+        followup: decision.incoming.kind !== "dm" && !mentioned,
+      });
+      if (allowed && !allowed.answer) {
+        this.log.debug({ messageId: message.id, reason: allowed.reason }, "message not answered (policy)");
+        return;
+      }
+      decision.incoming.attachments = discordAttachments(
+        message.attachments.values(),
+        this.env.DISCORD_API_URL,
+        this.log,
+      );
       const sink = new ChannelSink(
         {
           rest,
           kv: this.deps.store.kv,
           log: this.log,
-          rootTtlMs: this.env.HISTORY_TTL_S * 1000,
+          // Reply chains are remembered as long as the conversation's history (the policy's retention).
+          rootTtlMs:
+            this.deps.replies?.policies.forTurn(decision.incoming)?.historyTtlMs ??
+            this.env.HISTORY_TTL_S * 1000,
           ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
         },
         decision.target,
@@ -196,6 +221,12 @@ class DiscordAdapter implements PlatformAdapter {
   private onInteraction(interaction: Interaction): void {
     if (!this.accepting || !this.rest) return;
     const rest = this.rest;
+    const forget: ForgetDeps = {
+      rest,
+      personalData: this.deps.conversation.personalData,
+      admins: this.deps.admins,
+      log: this.log,
+    };
     void (async () => {
       if (interaction.isButton()) {
         const service = this.deps.handoffService;
@@ -203,21 +234,20 @@ class DiscordAdapter implements PlatformAdapter {
           interactionId: interaction.id,
           token: interaction.token,
           customId: interaction.customId,
-          userName:
-            interaction.member && "displayName" in interaction.member
-              ? interaction.member.displayName
-              : interaction.user.displayName,
+          userId: interaction.user.id,
         };
-        if (service && (await onHandoffButton(click, { rest, service, log: this.log }))) return;
-        const handled = await handleStopClick(
-          {
-            interactionId: interaction.id,
-            token: interaction.token,
-            customId: interaction.customId,
-            userId: interaction.user.id,
-          },
-          { rest, conversation: this.deps.conversation, log: this.log },
-        );
+        const userName =
+          interaction.member && "displayName" in interaction.member
+            ? interaction.member.displayName
+            : interaction.user.displayName;
+        if (service && (await onHandoffButton({ ...click, userName }, { rest, service, log: this.log })))
+          return;
+        if (await handleForgetClick({ ...click, guildId: interaction.guildId }, forget)) return;
+        const handled = await handleStopClick(click, {
+          rest,
+          conversation: this.deps.conversation,
+          log: this.log,
+        });
         if (!handled) this.log.debug({ customId: interaction.customId }, "unknown button");
       } else if (interaction.isChatInputCommand()) {
         if (interaction.commandName === SUMMARIZE.name) {
@@ -228,6 +258,10 @@ class DiscordAdapter implements PlatformAdapter {
             applicationId: interaction.applicationId,
             ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
           });
+        } else if (interaction.commandName === FORGET.name) {
+          await handleForget(interaction, forget);
+        } else if (interaction.commandName === ASSISTANT.name) {
+          await handleAssistant(interaction, { rest, deps: this.deps });
         } else if (
           interaction.commandName === HANDOFF.name &&
           this.deps.handoffService &&

@@ -109,7 +109,8 @@ export async function routeMessage(message: Message, ctx: ReceiveContext): Promi
       sourceMessageId: message.id,
       replyToSource: false,
       rootId: null,
-      threadName: threadName(base.text, base.userName),
+      // A question that is only a file is named after the file.
+      threadName: threadName(base.text || message.attachments.map((a) => a.name).join(", "), base.userName),
     },
   );
 }
@@ -138,7 +139,7 @@ function ignore(reason: string): Decision {
  * A typed mention of the bot, or of the bot's managed role (people pick either from the list).
  * Not the implicit ping of a reply: replies to the bot are handled as replies.
  */
-function mentionsBot(message: Message<true>, botId: string): boolean {
+export function mentionsBot(message: Message, botId: string): boolean {
   if (new RegExp(`<@!?${botId}>`).test(message.content)) return true;
   return message.mentions.roles.some((role) => role.tags?.botId === botId);
 }

@@ -5,6 +5,7 @@
  */
 import { type APIMessage, MessageType, Routes } from "discord.js";
 import type { TranscriptLine } from "../../core/types.js";
+import { withAttachedNote } from "../attached-note.js";
 import { call } from "./rest.js";
 import type { DiscordRest } from "./sink.js";
 
@@ -52,6 +53,8 @@ function lineText(m: APIMessage): string {
   const text = m.content
     .replace(/<@!?(\d+)>/g, (raw, id: string) => (names.has(id) ? `@${names.get(id)}` : raw))
     .trim();
-  const files = m.attachments.map((a) => `[attachment: ${a.filename}]`).join(" ");
-  return [text, files].filter((s) => s !== "").join(" ");
+  return withAttachedNote(
+    text,
+    m.attachments.map((a) => a.filename),
+  );
 }

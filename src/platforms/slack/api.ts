@@ -45,6 +45,14 @@ export class SlackApi {
   }
 
   /**
+   * The bot token of a workspace, for requests outside the Web API (file downloads: files.ts).
+   * One workspace per process today; with OAuth installs this is where its token is looked up.
+   */
+  async botToken(_teamId: string): Promise<string> {
+    return this.opts.token;
+  }
+
+  /**
    * One Web API call. Slack errors and 429s are thrown as `PlatformError("slack", code)`. Every
    * string in `args` is made safe on the way out (no pings from model text: see outgoing.ts).
    */

@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import type { IncomingMessage } from "../../core/types.js";
+import { slackFileSchema } from "./files.js";
 
 export const messageEventSchema = z.looseObject({
   type: z.enum(["message", "app_mention"]),
@@ -25,6 +26,8 @@ export const messageEventSchema = z.looseObject({
   subtype: z.string().optional(),
   bot_id: z.string().optional(),
   team: z.string().optional(),
+  /** Files shared with the message (`file_share`, or on an `app_mention`). */
+  files: z.array(slackFileSchema).optional(),
 });
 export type SlackMessageEvent = z.infer<typeof messageEventSchema>;
 

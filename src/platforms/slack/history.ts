@@ -5,6 +5,7 @@
  */
 import { PlatformError } from "../../core/errors.js";
 import type { TranscriptLine } from "../../core/types.js";
+import { withAttachedNote } from "../attached-note.js";
 import type { SlackApi } from "./api.js";
 
 /** Slack recommends pages of no more than 200 messages. */
@@ -22,6 +23,8 @@ export interface RawMessage {
   text?: string;
   subtype?: string;
   bot_id?: string;
+  /** Shared files: named in the transcript, never downloaded for a summary. */
+  files?: { name?: string | null; title?: string | null }[];
 }
 
 export interface FetchedMessages {
@@ -113,7 +116,7 @@ async function fetchPages(
 function isHuman(m: RawMessage): boolean {
   if (m.bot_id || !m.user) return false;
   if (m.subtype && !HUMAN_SUBTYPES.has(m.subtype)) return false;
-  return (m.text ?? "").trim() !== "";
+  return (m.text ?? "").trim() !== "" || (m.files?.length ?? 0) > 0;
 }
 
 /** User ids a transcript needs names for: authors and people mentioned. */
@@ -130,7 +133,10 @@ export function mentionedUsers(messages: RawMessage[]): Set<string> {
 export function toTranscript(messages: RawMessage[], names: Map<string, string>): TranscriptLine[] {
   return messages.map((m) => ({
     author: (m.user && names.get(m.user)) || m.user || "someone",
-    text: plainText(m.text ?? "", names),
+    text: withAttachedNote(
+      plainText(m.text ?? "", names),
+      (m.files ?? []).map((f) => f.name || f.title || "file"),
+    ),
     at: Math.round(Number(m.ts) * 1000),
   }));
 }

@@ -11,18 +11,30 @@ import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { parseAssistantAction } from "../assistant-command.js";
 import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
 import { boltLogger, SlackApi } from "./api.js";
 import { AssistantThreads } from "./assistant.js";
+import { assistantCommand } from "./assistant-command.js";
 import { JITTER_MARGIN, SlackBudgets } from "./budgets.js";
 import {
   assistantThreadSchema,
   type BotIdentity,
   botThreadKey,
+  mentions,
   messageEventSchema,
   routeMessage,
 } from "./events.js";
+import { type SlackFileSource, slackAttachments, slackFileNames } from "./files.js";
+import {
+  FORGET_ACTION_ID,
+  FORGET_CANCEL_ACTION_ID,
+  type ForgetDeps,
+  forgetCommandReply,
+  handleForgetCancel,
+  handleForgetClick,
+} from "./forget-command.js";
 import { SlackConversationPoster, SlackTeamDesk } from "./handoff.js";
 import { registerSlackHandoffs } from "./handoff-listeners.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
@@ -85,6 +97,7 @@ class SlackAdapterImpl implements SlackAdapter {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly acks: AckFirst;
   private readonly timeScale: number;
+  private readonly files: SlackFileSource;
   private socketConnected = false;
   private started = false;
 
@@ -101,6 +114,12 @@ class SlackAdapterImpl implements SlackAdapter {
       ...(options.maxStartDelayMs !== undefined ? { maxDelayMs: options.maxStartDelayMs } : {}),
     });
     this.api = new SlackApi({ token, apiUrl: env.SLACK_API_URL, metrics, log });
+    this.files = {
+      token: (team) => this.api.botToken(team),
+      info: async (file) => (await this.api.call<{ file?: unknown }>("files.info", { file })).file ?? null,
+      apiUrl: env.SLACK_API_URL,
+      log,
+    };
     const logger = boltLogger(log);
     let receiver: SlackHttpReceiver | SocketModeReceiver;
     if (env.SLACK_APP_TOKEN) {
@@ -263,6 +282,15 @@ class SlackAdapterImpl implements SlackAdapter {
       if (!parsed.success || !this.identity) return;
       const t = parsed.data.assistant_thread;
       const team = teamOf(body) ?? this.identity.teamId;
+      // No greeting where the policy closes DMs (the panel is a DM with the bot).
+      const dms = this.deps.replies?.policies.at({
+        platform: "slack",
+        workspaceId: team,
+        channelId: t.channel_id,
+        userId: t.user_id,
+        dm: true,
+      }).dms;
+      if (dms === "off") return;
       this.track(() => this.assistant.started(team, t.channel_id, t.thread_ts));
     });
     this.app.command("/summarize", async ({ command, ack }) => {
@@ -294,6 +322,37 @@ class SlackAdapterImpl implements SlackAdapter {
           }),
         asker,
       );
+    });
+    // /forget and its buttons (forget-command.ts): privately, with a confirmation first.
+    const forget = (): ForgetDeps => ({
+      personalData: this.deps.conversation.personalData,
+      admins: this.deps.admins,
+      api: this.api,
+      log: this.deps.log,
+    });
+    this.app.command("/forget", async ({ command, ack }) => {
+      const who = { userId: command.user_id, teamId: command.team_id, enterpriseId: command.enterprise_id };
+      await ack(outgoing(forgetCommandReply(command.text ?? "", who, forget())));
+    });
+    this.app.action(FORGET_ACTION_ID, async ({ ack, body, action }) => {
+      await ack();
+      const value = "value" in action && typeof action.value === "string" ? action.value : "";
+      const who = {
+        userId: body.user.id,
+        teamId: body.user.team_id ?? teamOf(body) ?? this.identity?.teamId ?? "unknown",
+        enterpriseId: enterpriseOf(body),
+      };
+      const responseUrl = "response_url" in body ? body.response_url : undefined;
+      this.track(() => handleForgetClick({ value, who, responseUrl }, forget()), CLICK);
+    });
+    this.app.action(FORGET_CANCEL_ACTION_ID, async ({ ack, body }) => {
+      await ack();
+      const responseUrl = "response_url" in body ? body.response_url : undefined;
+      this.track(() => handleForgetCancel(responseUrl, forget()), CLICK);
+    });
+    this.app.command("/assistant", async ({ command, ack }) => {
+      const text = await assistantCommand(command, parseAssistantAction(command.text ?? ""), this.deps);
+      await ack(outgoing({ response_type: "ephemeral" as const, text }));
     });
     this.app.action(STOP_ACTION_ID, async ({ ack, body, action }) => {
       await ack();
@@ -379,16 +438,32 @@ class SlackAdapterImpl implements SlackAdapter {
     }
     const { msg, reply } = route;
     const threadKey = botThreadKey(msg.workspaceId, msg.channelId, msg.threadId);
+    const addressing = {
+      mentioned: mentions(event.text ?? "", this.identity.botUserId) || event.type === "app_mention",
+      followup: route.needsFollowupCheck,
+    };
     if (route.needsFollowupCheck) {
-      if (env.SLACK_THREAD_FOLLOWUPS === "mention") return;
+      // Follow-up mode: the policy's for this channel, else SLACK_THREAD_FOLLOWUPS.
+      const replies = this.deps.replies;
+      if (replies ? !replies.modes(msg, addressing).answer : env.SLACK_THREAD_FOLLOWUPS === "mention") return;
       // Unknown (store down) counts as "not ours": answering every thread in the channel is worse.
       if ((await store.kv.get(threadKey).catch(() => null)) === null) return;
+    }
+    // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
+    const allowed = await this.deps.replies?.decide(msg, addressing);
+    if (allowed && !allowed.answer) {
+      log.debug({ reason: allowed.reason, channel: event.channel }, "slack message not answered (policy)");
+      return;
     }
     if (msg.kind === "mention") {
       // Replies in this thread continue the conversation (SLACK_THREAD_FOLLOWUPS=any) for as long
       // as its history lives. A store failure here is the core's to report; the answer still runs.
       await store.kv
-        .set(threadKey, "1", env.HISTORY_TTL_S * 1000)
+        .set(
+          threadKey,
+          "1",
+          this.deps.replies?.policies.forTurn(msg)?.historyTtlMs ?? env.HISTORY_TTL_S * 1000,
+        )
         .catch((err: unknown) => log.warn({ err }, "could not remember the bot's thread"));
     }
     const assistantThread =
@@ -397,9 +472,16 @@ class SlackAdapterImpl implements SlackAdapter {
     if (assistantThread && reply.threadTs) {
       const threadTs = reply.threadTs;
       this.track(() =>
-        this.assistant.titleFromFirstMessage(msg.workspaceId, msg.channelId, threadTs, msg.text),
+        this.assistant.titleFromFirstMessage(
+          msg.workspaceId,
+          msg.channelId,
+          threadTs,
+          msg.text || slackFileNames(event.files).join(", "),
+        ),
       );
     }
+    // Only for a message the bot answers (Slack Connect files need a files.info call).
+    msg.attachments = await slackAttachments(event.files, msg.workspaceId, this.files);
     const userName = await this.names.cached(msg.userId);
     const sink = this.answerSink(
       {

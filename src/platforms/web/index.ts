@@ -11,6 +11,7 @@ import type { IncomingMessage } from "../../core/types.js";
 import { createHostChecks } from "../../http/hosts.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { loadWebAssets, serveAsset } from "./assets.js";
+import { createForgetRoute } from "./forget-route.js";
 import { createHandoffRoute, LocalTeamDesk, WebConversationPoster } from "./handoff.js";
 import { createWebRoutes } from "./routes.js";
 import { SessionTokens } from "./session-tokens.js";
@@ -26,6 +27,8 @@ export { createWebSink, webSinkLimits } from "./sink.js";
 export const WEB_HEARTBEAT_MS = 15_000;
 /** How often sessions without tabs or turns are looked at for expiry. */
 const SWEEP_INTERVAL_MS = 60_000;
+/** Shown when the policy file (or an admin) has the assistant off for the web chat. */
+const WEB_CHAT_OFF = "The assistant is switched off here.";
 /** JSON escapes a control character as \uXXXX: 6 bytes per character is the worst case. */
 const BODY_BYTES_PER_CHAR = 6;
 /** Room for the JSON around the text (ids, keys). */
@@ -100,6 +103,14 @@ class WebChatAdapter implements PlatformAdapter {
       );
       registerTeamPage(http, { service, botName: env.BOT_NAME, maxBodyBytes, ...only });
     }
+    const forget = createForgetRoute({
+      hub: this.hub,
+      tokens,
+      personalData: this.deps.conversation.personalData,
+      log,
+      maxBodyBytes: BODY_OVERHEAD_BYTES,
+    });
+    http.route("POST", "/api/forget", forget, only);
     const heartbeat = setInterval(() => this.hub.heartbeat(), this.options.heartbeatMs ?? WEB_HEARTBEAT_MS);
     const sweep = setInterval(() => this.hub.sweep(), this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     heartbeat.unref();
@@ -156,6 +167,14 @@ class WebChatAdapter implements PlatformAdapter {
     const sink = createWebSink(this.hub, session, turnId, msg.messageId);
     let outcome: TurnOutcome | "failed" = "failed";
     try {
+      // The web chat is one person talking to the bot: a DM, always addressed to it.
+      const allowed = await this.deps.replies?.decide(msg, { mentioned: true, followup: false });
+      if (allowed && !allowed.answer) {
+        this.deps.log.info({ turnId, reason: allowed.reason }, "web chat message not answered (policy)");
+        this.hub.publish(session, { type: "notice", turnId, text: WEB_CHAT_OFF });
+        outcome = "rejected";
+        return;
+      }
       const result = await this.deps.conversation.handle(msg, sink, { signal });
       outcome = result.outcome;
     } catch (err) {

@@ -4,6 +4,7 @@
  * under a per-response CSP nonce, so nothing injected into the page (there should be nothing:
  * all text is escaped or sanitized) could run.
  */
+import { FORGET_SCRIPT } from "./forget-script.js";
 import { HANDOFF_SCRIPT } from "./handoff-script.js";
 import { MARKDOWN_SCRIPT } from "./markdown-script.js";
 import { PAGE_SCRIPT } from "./page-script.js";
@@ -33,6 +34,13 @@ header {
   display: flex; align-items: center; gap: 12px; padding: 10px 20px;
   background: var(--panel); border-bottom: 1px solid var(--border);
 }
+.forget-confirm {
+  display: flex; align-items: center; gap: 12px; padding: 10px 20px;
+  background: var(--notice-bg); color: var(--notice-text); border-bottom: 1px solid var(--border);
+}
+.forget-confirm[hidden] { display: none; }
+.forget-confirm span { flex: 1; }
+#forget-yes { border-color: var(--error); color: var(--error); }
 header h1 { font-size: 16px; font-weight: 600; margin: 0; flex: 1; display: flex; align-items: center; gap: 10px; }
 .logo {
   width: 28px; height: 28px; border-radius: 8px; background: var(--accent); color: var(--accent-text);
@@ -148,7 +156,13 @@ export function renderChatPage(opts: { botName: string; nonce: string; scripts: 
   <span id="conn" class="conn" role="status">Connecting&hellip;</span>
   <button id="handoff" type="button" title="Hand this conversation to a person from the support team">Talk to a person</button>
   <button id="new-chat" type="button" title="Start a new conversation">New chat</button>
+  <button id="forget" type="button" title="Delete everything this chat keeps about you">Forget me</button>
 </header>
+<div id="forget-confirm" class="forget-confirm" role="alertdialog" aria-label="Forget me" hidden>
+  <span>Delete everything the assistant keeps about you in this chat (all your conversations here)? This cannot be undone.</span>
+  <button id="forget-yes" type="button">Delete</button>
+  <button id="forget-no" type="button">Cancel</button>
+</div>
 <main id="log" aria-live="polite">
   <div id="empty" class="column">
     <h2>How can I help?</h2>
@@ -170,6 +184,7 @@ ${opts.scripts.map((src) => `<script nonce="${opts.nonce}" src="${escapeHtml(src
 ${MARKDOWN_SCRIPT}
 ${SESSION_SCRIPT}
 ${PAGE_SCRIPT}
+${FORGET_SCRIPT}
 ${HANDOFF_SCRIPT}
 })();
 </script>

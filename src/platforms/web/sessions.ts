@@ -192,6 +192,15 @@ export class SessionHub {
     return dropped;
   }
 
+  /** Drop a session and its replay log now (`/forget`): its open tabs are disconnected. */
+  drop(id: string): boolean {
+    const session = this.sessions.get(id);
+    if (!session) return false;
+    for (const conn of session.connections) conn.end();
+    session.connections.clear();
+    return this.sessions.delete(id);
+  }
+
   /** Close every connection (shutdown). Sessions and their logs stay until the process ends. */
   closeAllConnections(): void {
     for (const session of this.sessions.values()) {

@@ -1,10 +1,11 @@
 /** Per-thread lock and history over the memory keyspace, mirroring the Redis thread scripts. */
-import type { AcquireResult, ThreadStore } from "../../core/ports.js";
+import type { AcquireResult, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
 import { decodeHistory, encodeTurn } from "../history.js";
 import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import type { MemoryKeyspace } from "./keyspace.js";
+import { forgetIndexedThreads, indexThread } from "./people.js";
 
 export function createMemoryThreads(
   space: MemoryKeyspace,
@@ -39,7 +40,7 @@ export function createMemoryThreads(
       threadKey: string,
       owner: string,
       turn: StoredTurn,
-      opts: { maxTurns: number; ttlMs: number },
+      opts: { maxTurns: number; ttlMs: number; people?: ThreadPeople },
     ): Promise<boolean> {
       ensureOpen();
       const maxTurns = positiveCount("maxTurns", opts.maxTurns);
@@ -47,6 +48,7 @@ export function createMemoryThreads(
       const historyKey = keys.history(threadKey);
       space.pushAndTrim(historyKey, encodeTurn(turn), maxTurns);
       space.expire(historyKey, ttl);
+      if (opts.people) indexThread(space, keys, threadKey, opts.people, ttl);
       dropOwnMarker(threadKey, owner);
       if (!holds(threadKey, owner)) return false;
       space.delete(keys.lock(threadKey));
@@ -78,6 +80,11 @@ export function createMemoryThreads(
         if (body) claimed.push(body);
       }
       return claimed;
+    },
+
+    async forgetUser(userKey: string): Promise<number> {
+      ensureOpen();
+      return forgetIndexedThreads(space, keys, userKey);
     },
   };
 

@@ -149,6 +149,59 @@ end
 return value
 `;
 
+/**
+ * Add a thread to a person's conversation index (store/people.ts), scored by when its history
+ * expires (server time, like the history's PEXPIRE); drop members already expired; let the index
+ * expire with its last thread.
+ * KEYS: the person's index. ARGV: member, history ttlMs. Reply: 1.
+ */
+const INDEX_THREAD = `
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], last[2])
+return 1
+`;
+
+/**
+ * Delete one person's part of a thread's history: all of it when the thread is private ('p'),
+ * else the turns whose author is the person. Unreadable entries are nobody's and stay.
+ * KEYS: history. ARGV: user key, 'p' | 's'. Reply: turns deleted.
+ */
+const FORGET_TURNS = `
+if ARGV[2] == 'p' then
+  local n = redis.call('LLEN', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  return n
+end
+local removed = 0
+for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, turn = pcall(cjson.decode, raw)
+  if ok and type(turn) == 'table' and turn['author'] == ARGV[1] then
+    removed = removed + redis.call('LREM', KEYS[1], 1, raw)
+  end
+end
+return removed
+`;
+
+/**
+ * Remove handled members from a person's index, each only if its score is still the one read
+ * (a turn committed meanwhile re-scores it, and that thread must stay indexed).
+ * KEYS: index. ARGV: member, score, member, score... Reply: members removed.
+ */
+const UNINDEX = `
+local removed = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return removed
+`;
+
 const SCRIPTS = {
   chatbotAdmit: { numberOfKeys: 3, lua: ADMIT },
   chatbotAddTokens: { numberOfKeys: 1, lua: ADD_TOKENS },
@@ -162,6 +215,9 @@ const SCRIPTS = {
   // A booking touches one window per slot: the key count is passed first.
   chatbotBook: { lua: BOOK },
   chatbotSettle: { numberOfKeys: 1, lua: SETTLE },
+  chatbotIndexThread: { numberOfKeys: 1, lua: INDEX_THREAD },
+  chatbotForgetTurns: { numberOfKeys: 1, lua: FORGET_TURNS },
+  chatbotUnindex: { numberOfKeys: 1, lua: UNINDEX },
 } as const;
 
 type Arg = string | number;
@@ -179,6 +235,9 @@ export interface ScriptCommands {
   chatbotGrant(window: string, ...argv: Arg[]): Promise<unknown>;
   chatbotBook(numberOfKeys: number, ...keysThenArgv: Arg[]): Promise<unknown>;
   chatbotSettle(window: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotIndexThread(index: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotForgetTurns(history: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotUnindex(index: string, ...argv: Arg[]): Promise<unknown>;
 }
 
 export function defineScripts(client: Redis | Cluster): ScriptCommands {

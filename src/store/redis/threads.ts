@@ -1,11 +1,12 @@
 /** Per-thread lock and history on Redis: acquire+load, commit+release are one script each. */
-import type { AcquireResult, ThreadStore } from "../../core/ports.js";
+import type { AcquireResult, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
 import { decodeHistory, encodeTurn } from "../history.js";
 import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import { type Caller, unexpectedReply } from "./caller.js";
 import type { RedisClient } from "./connection.js";
+import { forgetIndexedThreads, indexThreadCalls } from "./people.js";
 import type { ScriptCommands } from "./scripts.js";
 
 export function createRedisThreads(
@@ -51,20 +52,24 @@ export function createRedisThreads(
       threadKey: string,
       owner: string,
       turn: StoredTurn,
-      opts: { maxTurns: number; ttlMs: number },
+      opts: { maxTurns: number; ttlMs: number; people?: ThreadPeople },
     ): Promise<boolean> {
       const maxTurns = positiveCount("maxTurns", opts.maxTurns);
       const ttl = wholeMs("ttlMs", opts.ttlMs);
-      const reply = await caller.run("commit", () =>
-        scripts.chatbotCommit(
-          keys.lock(threadKey),
-          keys.history(threadKey),
-          keys.turn(threadKey),
-          owner,
-          encodeTurn(turn),
-          maxTurns,
-          ttl,
-        ),
+      // The index writes go out with the commit, in the same round trip (see people.ts).
+      const [reply] = await caller.run("commit", () =>
+        Promise.all([
+          scripts.chatbotCommit(
+            keys.lock(threadKey),
+            keys.history(threadKey),
+            keys.turn(threadKey),
+            owner,
+            encodeTurn(turn),
+            maxTurns,
+            ttl,
+          ),
+          ...indexThreadCalls(scripts, keys, threadKey, opts.people, ttl),
+        ]),
       );
       return flag("commit", reply);
     },
@@ -92,6 +97,10 @@ export function createRedisThreads(
         if (body) claimed.push(body);
       }
       return claimed;
+    },
+
+    forgetUser(userKey: string): Promise<number> {
+      return forgetIndexedThreads(client, scripts, keys, caller, userKey);
     },
   };
 }

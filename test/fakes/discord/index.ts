@@ -7,6 +7,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type BucketRule, Buckets } from "./buckets.js";
+import { type FakeAttachmentInit, FakeCdn } from "./cdn.js";
 import { FakeGateway, INTENT } from "./gateway.js";
 import { type FakeInteraction, Interactions } from "./interactions.js";
 import { resolveMentions } from "./mentions.js";
@@ -61,6 +62,8 @@ export class FakeDiscord {
   readonly gateway: FakeGateway;
   readonly rest: FakeRest;
   readonly interactions: Interactions;
+  /** Attachments of users' messages, served like Discord's CDN on the same port. */
+  readonly cdn: FakeCdn;
   readonly token: string;
   readonly rules: Record<string, BucketRule>;
   apiUrl = "";
@@ -101,7 +104,12 @@ export class FakeDiscord {
         shards: opts.shards ?? 1,
       },
     );
+    this.cdn = new FakeCdn(
+      () => this.apiUrl.replace(/\/api$/, ""),
+      () => this.world.ids.next(),
+    );
     this.server = createServer((req, res) => {
+      if (this.cdn.handle(req, res)) return;
       this.rest.handle(req, res).catch((err: unknown) => {
         res.writeHead(500);
         res.end(String(err));
@@ -156,9 +164,17 @@ export class FakeDiscord {
   }
 
   /** Old messages the bot never saw on the gateway (for /summarize). */
-  seedHistory(channel: FakeChannel, lines: { author: FakeUser; content: string }[]): FakeMessage[] {
+  seedHistory(
+    channel: FakeChannel,
+    lines: { author: FakeUser; content: string; attachments?: FakeAttachmentInit[] }[],
+  ): FakeMessage[] {
     return lines.map((l) =>
-      this.world.storeMessage({ channelId: channel.id, authorId: l.author.id, content: l.content }),
+      this.world.storeMessage({
+        channelId: channel.id,
+        authorId: l.author.id,
+        content: l.content,
+        ...(l.attachments ? { attachments: l.attachments.map((a) => this.cdn.add(channel.id, a)) } : {}),
+      }),
     );
   }
 
@@ -169,7 +185,7 @@ export class FakeDiscord {
     author: FakeUser,
     channel: FakeChannel | string,
     content: string,
-    opts: { replyTo?: string } = {},
+    opts: { replyTo?: string; attachments?: FakeAttachmentInit[] } = {},
   ): FakeMessage {
     const channelId = typeof channel === "string" ? channel : channel.id;
     const replied = opts.replyTo ? this.world.messages.get(opts.replyTo) : undefined;
@@ -183,14 +199,15 @@ export class FakeDiscord {
       mentionRoleIds: m.roles,
       mentionEveryone: m.everyone,
       pinged: m.pinged,
+      ...(opts.attachments ? { attachments: opts.attachments.map((a) => this.cdn.add(channelId, a)) } : {}),
     });
     this.deliver(message);
     return message;
   }
 
   /** A user writes to the bot in a direct message. */
-  dm(author: FakeUser, content: string): FakeMessage {
-    return this.say(author, this.world.dmChannelWith(author.id), content);
+  dm(author: FakeUser, content: string, opts: { attachments?: FakeAttachmentInit[] } = {}): FakeMessage {
+    return this.say(author, this.world.dmChannelWith(author.id), content, opts);
   }
 
   /** Dispatch MESSAGE_CREATE for a stored message (again): a gateway redelivery. */

@@ -79,6 +79,8 @@ export interface FakeMessage {
   editedAt: number | null;
   versions: MessageVersion[];
   threadId: string | null;
+  /** Files attached by a user (objects from the fake CDN). */
+  attachments?: Record<string, unknown>[];
 }
 
 export class World {
@@ -361,7 +363,7 @@ export class World {
       mention_everyone: message.mentionEveryone,
       mentions,
       mention_roles: message.mentionRoleIds,
-      attachments: [],
+      attachments: message.attachments ?? [],
       embeds: [],
       pinned: false,
       type: message.type,

@@ -9,9 +9,10 @@ import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import type { Metrics } from "../../../src/metrics.js";
-import type { PlatformAdapter } from "../../../src/platforms/adapter.js";
+import type { AdminCheck, PlatformAdapter } from "../../../src/platforms/adapter.js";
 import { createDiscordAdapter } from "../../../src/platforms/discord/index.js";
 import type { EditBudgetShape } from "../../../src/platforms/discord/render.js";
+import type { PolicySetup } from "../../../src/policy/setup.js";
 import {
   type FakeChannel,
   type FakeDiscord,
@@ -50,10 +51,15 @@ export async function startReplica(
     settings?: Partial<ConversationSettings>;
     budget?: EditBudgetShape;
     globalRequestsPerSecond?: number;
+    /** Who may run admin commands (the policy file's admins in the service). */
+    admins?: AdminCheck;
+    /** POLICY_FILE's pieces (src/policy/setup.ts): the turn's policy, admins, routing rules. */
+    policy?: PolicySetup;
   },
 ): Promise<Replica> {
   const { conversation, store, metrics } = makeConversation({
     model: opts.model,
+    ...(opts.policy ? { policy: opts.policy.policies } : {}),
     ...(opts.store ? { store: opts.store } : {}),
     ...(opts.tools ? { tools: opts.tools } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
@@ -67,7 +73,16 @@ export async function startReplica(
   });
   const log = silentLogger();
   const adapter = createDiscordAdapter(
-    { env, conversation, http: new HttpServer(log), store, log, metrics },
+    {
+      env,
+      conversation,
+      http: new HttpServer(log),
+      store,
+      log,
+      metrics,
+      ...(opts.policy ? { admins: opts.policy.policies, replies: opts.policy.replies } : {}),
+      ...(opts.admins ? { admins: opts.admins } : {}),
+    },
     {
       editBudget: opts.budget ?? TEST_BUDGET,
       readyTimeoutMs: 10_000,

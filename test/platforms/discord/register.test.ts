@@ -3,6 +3,7 @@ import { loadConfig } from "../../../src/config.js";
 import { silentLogger } from "../../../src/log.js";
 import {
   commandsSchema,
+  FORGET,
   HANDOFF,
   loadCommandDefinitions,
   SUMMARIZE,
@@ -34,8 +35,17 @@ describe("Discord command registration", () => {
 
     const result = await registerCommands({ env: env({ DISCORD_GUILD_ID: guild.id }), log: silentLogger() });
 
-    expect(result).toEqual({ scope: "guild", guildId: guild.id, names: ["summarize", "handoff"] });
-    expect(fake.rest.commands.get(guild.id)?.map((c) => c.name)).toEqual(["summarize", "handoff"]);
+    expect(result).toEqual({
+      scope: "guild",
+      guildId: guild.id,
+      names: ["summarize", "forget", "assistant", "handoff"],
+    });
+    expect(fake.rest.commands.get(guild.id)?.map((c) => c.name)).toEqual([
+      "summarize",
+      "forget",
+      "assistant",
+      "handoff",
+    ]);
     expect(fake.rest.commands.get("global")).toBeUndefined();
   });
 
@@ -45,7 +55,12 @@ describe("Discord command registration", () => {
     const result = await registerCommands({ env: env(), log: silentLogger() });
 
     expect(result.scope).toBe("global");
-    expect(fake.rest.commands.get("global")?.map((c) => c.name)).toEqual(["summarize", "handoff"]);
+    expect(fake.rest.commands.get("global")?.map((c) => c.name)).toEqual([
+      "summarize",
+      "forget",
+      "assistant",
+      "handoff",
+    ]);
   });
 
   it("explains a missing token instead of calling Discord", async () => {
@@ -72,6 +87,13 @@ describe("Discord command registration", () => {
     expect(count?.max_value).toBe(SUMMARIZE_MAX_COUNT);
     expect(count?.min_value).toBeLessThanOrEqual(SUMMARIZE_DEFAULT_COUNT);
     expect(summarize?.options?.find((o) => o.name === SUMMARIZE.share)?.type).toBe(5);
+  });
+
+  it("ships /forget with the optional user option its handler reads", async () => {
+    const forget = (await loadCommandDefinitions()).find((c) => c.name === FORGET.name);
+    expect(forget?.options).toEqual([
+      expect.objectContaining({ name: FORGET.user, type: 3, required: false }),
+    ]);
   });
 
   it("rejects command definitions Discord would refuse", () => {

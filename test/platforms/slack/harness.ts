@@ -8,12 +8,14 @@ import type { ConversationSettings } from "../../../src/core/conversation.js";
 import type { ChatModel, Store, ToolRunner } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
+import type { AdminCheck } from "../../../src/platforms/adapter.js";
 import {
   createSlackAdapter,
   type SlackAdapter,
   type SlackAdapterOptions,
 } from "../../../src/platforms/slack/index.js";
 import { SHARE_ACTION_ID } from "../../../src/platforms/slack/render.js";
+import type { PolicySetup } from "../../../src/policy/setup.js";
 import {
   buttonsOf,
   FAKE_APP_TOKEN,
@@ -45,8 +47,8 @@ export interface Harness {
   conversation: ReturnType<typeof makeConversation>["conversation"];
   store: Store;
   metrics: ReturnType<typeof makeConversation>["metrics"];
-  /** Another replica of the service: own core and HTTP server, same store and Slack. */
-  startReplica(model: ChatModel): Promise<Replica>;
+  /** Another replica of the service: own core and HTTP server, same store (unless given) and Slack. */
+  startReplica(model: ChatModel, own?: { store?: Store; policy?: PolicySetup }): Promise<Replica>;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,12 @@ export async function startHarness(opts: {
   settings?: Partial<ConversationSettings>;
   tools?: ToolRunner;
   setup?: (fake: FakeSlack) => void;
+  /** Who may run admin commands (the policy file's admins in the service). */
+  admins?: AdminCheck;
+  /** Default: a fresh memory store. */
+  store?: Store;
+  /** POLICY_FILE's pieces (src/policy/setup.ts): the turn's policy, admins, routing rules. */
+  policy?: PolicySetup;
 }): Promise<Harness> {
   const timeScale = opts.timeScale ?? 10;
   const fake = await new FakeSlack({ timeScale, ...opts.fake }).start();
@@ -77,28 +85,48 @@ export async function startHarness(opts: {
   });
   const { conversation, store, metrics } = makeConversation({
     model: opts.model,
+    ...(opts.store ? { store: opts.store } : {}),
+    ...(opts.policy ? { policy: opts.policy.policies } : {}),
     ...(opts.tools ? { tools: opts.tools } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
   });
   const log = silentLogger();
   const http = new HttpServer(log);
   const port = await http.listen(0, "127.0.0.1");
+  const policyDeps = (p: PolicySetup | undefined) => (p ? { admins: p.policies, replies: p.replies } : {});
   const adapter = createSlackAdapter(
-    { env, conversation, http, store, log, metrics },
+    {
+      env,
+      conversation,
+      http,
+      store,
+      log,
+      metrics,
+      ...policyDeps(opts.policy),
+      ...(opts.admins ? { admins: opts.admins } : {}),
+    },
     { timeScale, ...opts.adapter },
   );
   await adapter.start();
-  const startReplica = async (model: ChatModel): Promise<Replica> => {
-    const other = makeConversation({ model, store });
+  const startReplica = async (
+    model: ChatModel,
+    own: { store?: Store; policy?: PolicySetup } = {},
+  ): Promise<Replica> => {
+    const other = makeConversation({
+      model,
+      store: own.store ?? store,
+      ...(own.policy ? { policy: own.policy.policies } : {}),
+    });
     const otherHttp = new HttpServer(log);
     const otherPort = await otherHttp.listen(0, "127.0.0.1");
     const deps = {
       env,
       conversation: other.conversation,
       http: otherHttp,
-      store,
+      store: own.store ?? store,
       log,
       metrics: other.metrics,
+      ...policyDeps(own.policy),
     };
     const otherAdapter = createSlackAdapter(deps, { timeScale, ...opts.adapter });
     await otherAdapter.start();

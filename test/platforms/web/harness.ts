@@ -4,6 +4,7 @@
  */
 import { type Env, loadConfig } from "../../../src/config.js";
 import type { Conversation } from "../../../src/core/conversation.js";
+import type { ReplyRules } from "../../../src/core/policy/replies.js";
 import type { Store } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
@@ -35,12 +36,22 @@ export async function startWebChat(opts: {
   /** The parsed environment (default: all defaults). */
   env?: Env;
   options?: Partial<WebChatOptions>;
+  /** POLICY_FILE's routing rules (src/policy/setup.ts). */
+  replies?: ReplyRules;
 }): Promise<WebChatHarness> {
   const log = silentLogger();
   const env: Env = opts.env ?? loadConfig({ WEB_CHAT: "on" }).env;
   const http = new HttpServer(log);
   const adapter = createWebChatAdapter(
-    { env, conversation: opts.conversation, http, store: opts.store, log, metrics: new Metrics() },
+    {
+      env,
+      conversation: opts.conversation,
+      http,
+      store: opts.store,
+      log,
+      metrics: new Metrics(),
+      ...(opts.replies ? { replies: opts.replies } : {}),
+    },
     opts.options,
   );
   await adapter.start();

@@ -1,0 +1,16 @@
+/**
+ * How a transcript line for /summarize shows a message's files: by name, never read. Summaries
+ * cover many messages, and reading every screenshot in a channel would cost far more than the
+ * summary is worth; the names still tell the reader (and the model) that something was shared.
+ */
+
+/** "[attached: screenshot.png, app.log]", or "" when there are no files. */
+export function attachedNote(names: readonly string[]): string {
+  const shown = names.filter((n) => n.trim() !== "");
+  return shown.length > 0 ? `[attached: ${shown.join(", ")}]` : "";
+}
+
+/** The line's text followed by its files' note, either of which may be empty. */
+export function withAttachedNote(text: string, names: readonly string[]): string {
+  return [text.trim(), attachedNote(names)].filter((s) => s !== "").join(" ");
+}
