@@ -9,6 +9,7 @@ import { freePort, uniquePrefix } from "../support/redis.js";
 import { startRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
 import { type OpenStore, storeContract } from "./contract.js";
 import { forgetContract } from "./forget-contract.js";
+import { handoffContract } from "./handoff-contract.js";
 import { captureLog } from "./log-capture.js";
 
 // A cluster needs redis-server and redis-cli themselves; REDIS_URL cannot stand in.
@@ -50,6 +51,7 @@ const openCluster: OpenStore = async ({ log }) => {
 };
 storeContract("redis cluster", openCluster, needsRedisServer);
 forgetContract("redis cluster", openCluster, needsRedisServer);
+handoffContract("redis cluster", openCluster, needsRedisServer);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };
