@@ -150,15 +150,21 @@ describe("hand-off from Discord", () => {
     await eventually(
       () => !JSON.stringify(fake.message(announcement.id)?.components).includes("handoff:claim"),
     );
-    fake.say(bob, announcement.id, "Hi Alice, I can help");
+    // Each message delivered twice (a gateway resume replays events): relayed once.
+    const teamMsg = fake.say(bob, announcement.id, "Hi Alice, I can help");
+    fake.deliver(teamMsg);
     await eventually(() =>
       texts(fake, dmChannel).some((t) => /\(support team\): Hi Alice, I can help/.test(t)),
     );
-    fake.dm(alice, "Thank you!");
+    const customerMsg = fake.dm(alice, "Thank you!");
+    fake.deliver(customerMsg);
     await eventually(() => texts(fake, announcement.id).some((t) => /\(customer\): Thank you!/.test(t)));
     fake.clickButton(bob, announcement, handoffCustomId("return", id));
     await eventually(() => texts(fake, dmChannel).some((t) => /handed the conversation back/.test(t)));
     await eventually(() => (fake.message(announcement.id)?.components.length ?? 1) === 0);
+    // Checked after later events went through: the redeliveries came (in order) before them.
+    expect(texts(fake, dmChannel).filter((t) => /I can help/.test(t))).toHaveLength(1);
+    expect(texts(fake, announcement.id).filter((t) => /Thank you!/.test(t))).toHaveLength(1);
     // The bot never answered in the team thread itself.
     expect(texts(fake, announcement.id).filter((t) => /Back with the assistant/.test(t))).toEqual([]);
   });
