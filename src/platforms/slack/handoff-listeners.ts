@@ -1,14 +1,24 @@
 /**
- * The Slack listeners of hand-offs: `/handoff`, the Claim and Return buttons on announcements, and
- * people's replies in team-channel threads. They translate and hand over to the hand-off service.
+ * Slack's part in hand-offs, wired in one call: the poster and (with HANDOFF_SLACK_CHANNEL) the
+ * team desk registered with the service, and the listeners: `/handoff`, the Claim and Return
+ * buttons on announcements, and people's replies in team-channel threads. Listeners translate
+ * and hand over to the hand-off service.
  */
 import type { App } from "@slack/bolt";
 import type { HandoffService } from "../../core/handoff/service.js";
+import type { MessageSink } from "../../core/ports.js";
 import type { ConversationRef } from "../../core/types.js";
 import type { Logger } from "../../log.js";
 import type { SlackApi } from "./api.js";
 import { botThreadKey, DM_MAIN_THREAD, messageEventSchema } from "./events.js";
-import { HANDOFF_CLAIM_ACTION_ID, HANDOFF_RETURN_ACTION_ID, isTeamReply, patiently } from "./handoff.js";
+import {
+  HANDOFF_CLAIM_ACTION_ID,
+  HANDOFF_RETURN_ACTION_ID,
+  isTeamReply,
+  patiently,
+  SlackConversationPoster,
+  SlackTeamDesk,
+} from "./handoff.js";
 import type { UserNames } from "./names.js";
 import { outgoing } from "./outgoing.js";
 import { renderMessage } from "./render.js";
@@ -20,6 +30,8 @@ export interface SlackHandoffContext {
   service: HandoffService;
   /** HANDOFF_SLACK_CHANNEL: replies in its threads are team replies. */
   teamChannel: string | undefined;
+  /** A sink replying in a thread (the adapter's answer sink), for the streamed summary. */
+  threadSink: (channel: string, threadTs: string, turnId: string) => MessageSink;
   /** Remembers a channel thread as the bot's, so its follow-ups reach the core (and the relay). */
   rememberThread: (threadKey: string) => Promise<void>;
   log: Logger;
@@ -38,6 +50,16 @@ function actionValue(action: unknown): string {
 
 export function registerSlackHandoffs(ctx: SlackHandoffContext): void {
   const { app, service } = ctx;
+  service.registerPoster(new SlackConversationPoster(ctx.api));
+  if (ctx.teamChannel) {
+    service.registerDesk(
+      new SlackTeamDesk({
+        api: ctx.api,
+        channel: ctx.teamChannel,
+        threadSink: (rec, team) => ctx.threadSink(team.channelId, team.threadId, `handoff-${rec.id}`),
+      }),
+    );
+  }
 
   app.event("message", async ({ event }) => {
     const parsed = messageEventSchema.safeParse(event);

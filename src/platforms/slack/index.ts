@@ -35,7 +35,6 @@ import {
   handleForgetCancel,
   handleForgetClick,
 } from "./forget-command.js";
-import { SlackConversationPoster, SlackTeamDesk } from "./handoff.js";
 import { registerSlackHandoffs } from "./handoff-listeners.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import { UserNames } from "./names.js";
@@ -390,34 +389,24 @@ class SlackAdapterImpl implements SlackAdapter {
   private registerHandoffs(): void {
     const { handoffService: service, env, store, log } = this.deps;
     if (!service) return;
-    service.registerPoster(new SlackConversationPoster(this.api));
-    const teamChannel = env.HANDOFF_SLACK_CHANNEL;
-    if (teamChannel) {
-      service.registerDesk(
-        new SlackTeamDesk({
-          api: this.api,
-          channel: teamChannel,
-          // The summary is edited in place (no native stream: its recipient would be the bot).
-          threadSink: (rec, team) =>
-            this.answerSink(
-              {
-                teamId: this.identity?.teamId ?? "unknown",
-                channel: team.channelId,
-                threadTs: team.threadId,
-                userId: this.identity?.botUserId ?? "",
-              },
-              turnIdOf("slack", `handoff-${rec.id}`),
-              { enabled: false, available: false },
-            ),
-        }),
-      );
-    }
     registerSlackHandoffs({
       app: this.app,
       api: this.api,
       names: this.names,
       service,
-      teamChannel,
+      teamChannel: env.HANDOFF_SLACK_CHANNEL,
+      // The summary is edited in place (no native stream: its recipient would be the bot).
+      threadSink: (channel, threadTs, turnId) =>
+        this.answerSink(
+          {
+            teamId: this.identity?.teamId ?? "unknown",
+            channel,
+            threadTs,
+            userId: this.identity?.botUserId ?? "",
+          },
+          turnIdOf("slack", turnId),
+          { enabled: false, available: false },
+        ),
       rememberThread: (key) => store.kv.set(key, "1", env.HISTORY_TTL_S * 1000),
       log,
       track: (work) => this.track(work, CLICK),
