@@ -168,4 +168,41 @@ describe("hand-off from Discord", () => {
     // The bot never answered in the team thread itself.
     expect(texts(fake, announcement.id).filter((t) => /Back with the assistant/.test(t))).toEqual([]);
   });
+  it("opens a thread for /handoff in a text channel, where the customer and the team's replies meet", async () => {
+    const scene = await startScene();
+    discord = scene.fake;
+    const team = scene.fake.addChannel(scene.guild, "support-team");
+    store = createMemoryStore({ log: silentLogger() });
+    const r = await startReplica({
+      store,
+      model: new ScriptedModel((req) => supportModelScript(req)),
+      env: {
+        DISCORD_TOKEN: scene.fake.token,
+        DISCORD_APPLICATION_ID: scene.fake.applicationId,
+        DISCORD_API_URL: scene.fake.apiUrl,
+        WEB_CHAT: "off",
+        HANDOFF_DISCORD_CHANNEL: team.id,
+      },
+      extra: (deps) => [createDiscordAdapter(deps, { editBudget: TEST_BUDGET, readyTimeoutMs: 10_000 })],
+    });
+    replicas.push(r);
+    const { fake, alice, bob, general } = scene;
+    fake.slashCommand(alice, general, "handoff", [{ name: "reason", type: 3, value: "refund" }]);
+    const opener = await eventually(() =>
+      fake.botMessages(general.id).find((m) => /asked for a person/.test(m.content)),
+    );
+    // The thread on the bot's post has the post's id.
+    await eventually(() => texts(fake, opener.id).some((t) => /person from our support team/.test(t)));
+    const announcement = await eventually(() => fake.botMessages(team.id)[0]);
+    expect(announcement.content).toMatch(/refund/);
+    expect(announcement.content).toContain(`https://discord.com/channels/${scene.guild.id}/${opener.id}`);
+    await r.service.idle();
+
+    fake.say(alice, opener.id, "My order is late");
+    await eventually(() =>
+      texts(fake, announcement.id).some((t) => /\(customer\): My order is late/.test(t)),
+    );
+    fake.say(bob, announcement.id, "Looking into it");
+    await eventually(() => texts(fake, opener.id).some((t) => /\(support team\): Looking into it/.test(t)));
+  });
 });

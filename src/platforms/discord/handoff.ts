@@ -7,7 +7,7 @@
  * - team replies (people writing in a thread of the team channel), the buttons, and `/handoff`.
  * All REST goes through the adapter's client (rate limits, retries).
  */
-import { type ChatInputCommandInteraction, type Message, Routes } from "discord.js";
+import { ChannelType, type ChatInputCommandInteraction, type Message, Routes } from "discord.js";
 import type { ConversationPoster, TeamDesk } from "../../core/handoff/ports.js";
 import type { HandoffRecord, TeamThreadRef } from "../../core/handoff/record.js";
 import type { HandoffService } from "../../core/handoff/service.js";
@@ -199,8 +199,9 @@ export async function onHandoffButton(
 }
 
 /**
- * `/handoff [reason]`: in a DM with the bot, or in a thread the bot opened (its conversation).
- * Elsewhere there is no conversation to hand over, and the person is told where it works.
+ * `/handoff [reason]`: in a DM with the bot, or in a thread the bot opened (its conversation). In
+ * a text channel the bot opens a thread for it under a short post, as it does for a mention, so
+ * the customer and the team's replies meet there. Elsewhere the person is told where it works.
  */
 export async function onHandoffCommand(
   interaction: ChatInputCommandInteraction,
@@ -208,6 +209,10 @@ export async function onHandoffCommand(
 ): Promise<void> {
   const channel = interaction.channel;
   const reason = interaction.options.getString(HANDOFF.reason)?.trim() || "asked for a person (/handoff)";
+  const userName =
+    interaction.member && "displayName" in interaction.member
+      ? interaction.member.displayName
+      : interaction.user.displayName;
   let conversation: ConversationRef | undefined;
   if (!interaction.inGuild()) {
     conversation = {
@@ -224,9 +229,11 @@ export async function onHandoffCommand(
       threadId: channel.id,
     };
   }
-  const reply = conversation
-    ? "Asking a person from the support team to join..."
-    : "Use /handoff in a direct message with me, or in a thread where I answered you.";
+  const inTextChannel = !conversation && interaction.inGuild() && channel?.type === ChannelType.GuildText;
+  const reply =
+    conversation || inTextChannel
+      ? "Asking a person from the support team to join..."
+      : "Use /handoff in a direct message with me, in a text channel, or in a thread where I answered you.";
   await call("handoff ack", () =>
     deps.rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
       auth: false,
@@ -236,14 +243,35 @@ export async function onHandoffCommand(
       },
     }),
   );
+  if (inTextChannel && interaction.inGuild()) {
+    const post = await call<{ id: string }>("handoff post", () =>
+      deps.rest.post(Routes.channelMessages(interaction.channelId), {
+        body: noticeBody(
+          `**${userName}** asked for a person from the support team. Please continue in this thread.`,
+        ),
+      }),
+    );
+    // A thread on the bot's post is the bot's: the customer's messages there reach the core.
+    const thread = await call<{ id: string }>("handoff thread", () =>
+      deps.rest.post(Routes.threads(interaction.channelId, post.id), {
+        body: {
+          name: `Help for ${userName}`.slice(0, THREAD_NAME_MAX_CHARS),
+          auto_archive_duration: THREAD_AUTO_ARCHIVE_MINUTES,
+        },
+      }),
+    );
+    conversation = {
+      platform: "discord",
+      workspaceId: interaction.guildId,
+      channelId: interaction.channelId,
+      threadId: thread.id,
+    };
+  }
   if (!conversation) return;
   await deps.service.request({
     conversation,
     userId: interaction.user.id,
-    userName:
-      interaction.member && "displayName" in interaction.member
-        ? interaction.member.displayName
-        : interaction.user.displayName,
+    userName,
     reason,
     trigger: "command",
   });
