@@ -162,6 +162,11 @@ describe("hand-off from a Slack DM to a Slack team channel", () => {
     );
     expect(f.visibleText(announcement)).toMatch(/billing question/);
     await eventually(() =>
+      f
+        .botMessages(TEAM_CHANNEL, announcement.ts)
+        .some((m) => /No earlier conversation/.test(f.visibleText(m))),
+    );
+    await eventually(() =>
       f.botMessages("D1").some((m) => /person from our support team/.test(f.visibleText(m))),
     );
     await r.slack?.idle();

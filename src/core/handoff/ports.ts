@@ -21,6 +21,8 @@ export interface TeamDesk {
   announce(record: HandoffRecord): Promise<TeamThreadRef>;
   /** Where the conversation summary streams (a reply in the team thread). */
   summarySink(record: HandoffRecord, team: TeamThreadRef): MessageSink;
+  /** A short line from the bot in the team thread (e.g. that there is nothing to summarize). */
+  note(team: TeamThreadRef, text: string): Promise<void>;
   /** Copy a customer's message into the team thread. */
   relay(team: TeamThreadRef, author: string, text: string): Promise<void>;
   /** The status changed: show it on the announcement (claimed by, returned). */

@@ -276,7 +276,11 @@ export class HandoffService implements HandoffRequests {
       rec,
       this.deps.settings.botName,
     );
-    if (lines.length === 0) return;
+    if (lines.length === 0) {
+      // Say so, rather than leave the team wondering whether a summary is still coming.
+      await desk.note(team, HANDOFF_TEXT.noSummary);
+      return;
+    }
     const result = await this.deps.summarize({
       platform: rec.conversation.platform,
       workspaceId: rec.conversation.workspaceId,

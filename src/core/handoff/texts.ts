@@ -11,6 +11,8 @@ export const HANDOFF_TEXT = {
     `${name} from the support team handed the conversation back to me. Ask me anything!`,
   /** A team member's reply as the customer sees it. */
   teamReply: (name: string, text: string) => `**${name}** (support team): ${text}`,
+  /** In the team thread when the customer asked before saying anything else. */
+  noSummary: "_No earlier conversation: the customer asked for a person straight away._",
   /** The command a team member can reply with to hand the conversation back. */
   doneCommand: "done",
 };

@@ -138,6 +138,12 @@ export class DiscordTeamDesk implements TeamDesk {
     );
   }
 
+  async note(team: TeamThreadRef, text: string): Promise<void> {
+    await call("hand-off note", () =>
+      this.deps.rest.post(Routes.channelMessages(team.threadId), { body: noticeBody(text) }),
+    );
+  }
+
   async relay(team: TeamThreadRef, author: string, text: string): Promise<void> {
     await call("hand-off relay", () =>
       this.deps.rest.post(Routes.channelMessages(team.threadId), {

@@ -110,6 +110,14 @@ export class SlackTeamDesk implements TeamDesk {
     return this.deps.threadSink(rec, team);
   }
 
+  async note(team: TeamThreadRef, text: string): Promise<void> {
+    await patiently(this.deps.api, "chat.postMessage", {
+      channel: team.channelId,
+      thread_ts: team.threadId,
+      ...renderMessage(text),
+    });
+  }
+
   async relay(team: TeamThreadRef, author: string, text: string): Promise<void> {
     await patiently(this.deps.api, "chat.postMessage", {
       channel: team.channelId,

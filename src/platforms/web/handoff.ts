@@ -65,6 +65,12 @@ export class LocalTeamDesk implements TeamDesk {
     };
   }
 
+  /** The page shows the summary field: the note goes there. */
+  async note(team: TeamThreadRef, text: string): Promise<void> {
+    // The page shows plain text: no Markdown emphasis around a note.
+    await this.store.setSummary(team.threadId, text.replace(/^_(.*)_$/s, "$1"));
+  }
+
   /** The service keeps every relayed line with the record: the page shows them from there. */
   async relay(): Promise<void> {}
 
