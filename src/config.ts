@@ -484,6 +484,41 @@ export const schema = z.object({
     .describe(
       "Seconds a help-passage embedding stays cached in the store (by content hash). 30 days by default: text rarely changes, and an unchanged passage is never paid for twice while cached.",
     ),
+
+  // --- Hand-off to the support team (docs/handoff.md)
+  HANDOFF_SLACK_CHANNEL: z
+    .string()
+    .regex(/^[CG][A-Z0-9]{2,}$/, "expected a Slack channel id such as C0123ABCD (not a #name)")
+    .optional()
+    .describe(
+      "Slack channel id where the team gets hand-offs from every platform (the bot must be a member). Set at most one team channel.",
+    ),
+  HANDOFF_SLACK_TEAM_ID: z
+    .string()
+    .regex(/^[TE][A-Z0-9]{2,}$/, "expected a Slack team id such as T0123ABCD")
+    .optional()
+    .describe(
+      "Slack OAuth mode only: the workspace (team id, or E... for an org-wide install) whose installation posts in HANDOFF_SLACK_CHANNEL. Required there with HANDOFF_SLACK_CHANNEL; single-workspace mode uses its one workspace.",
+    ),
+  HANDOFF_DISCORD_CHANNEL: z
+    .string()
+    .regex(/^\d{17,20}$/, "expected a Discord channel id (a snowflake such as 1234567890123456789)")
+    .optional()
+    .describe(
+      "Discord text channel id where the team gets hand-offs from every platform (the bot needs Send Messages, Create Public Threads, Read Message History). Set at most one team channel.",
+    ),
+  HANDOFF_FALLBACK_TEXT: z
+    .string()
+    .max(1000)
+    .default(
+      "I can't bring a person into this chat right now. Please contact our support team through the contact page of the help center.",
+    )
+    .describe(
+      "What Slack and Discord customers are told when they ask for a person and no team channel is set (the web chat uses the local team page `/team` instead).",
+    ),
+  HANDOFF_TTL_S: int(60)
+    .default(7 * 24 * 3600)
+    .describe("Seconds a hand-off record (status, team thread, relayed messages) is kept after it opens."),
 });
 
 /**
@@ -552,6 +587,28 @@ function relationProblems(raw: Record<string, string>): { name: string; message:
         "(with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode), DISCORD_TOKEN (with " +
         "DISCORD_APPLICATION_ID), or WEB_CHAT=on",
     });
+  }
+  // One team: a hand-off must not be announced (and claimed) in two places.
+  if (has("HANDOFF_SLACK_CHANNEL") && has("HANDOFF_DISCORD_CHANNEL")) {
+    problems.push({
+      name: "HANDOFF_DISCORD_CHANNEL",
+      message: "set only one team channel: HANDOFF_SLACK_CHANNEL or HANDOFF_DISCORD_CHANNEL",
+    });
+  }
+  if (has("HANDOFF_SLACK_CHANNEL") && !has("SLACK_BOT_TOKEN") && !oauth) {
+    problems.push({
+      name: "HANDOFF_SLACK_CHANNEL",
+      message: "needs Slack (SLACK_BOT_TOKEN or SLACK_CLIENT_ID)",
+    });
+  }
+  if (has("HANDOFF_SLACK_CHANNEL") && oauth && !has("HANDOFF_SLACK_TEAM_ID")) {
+    problems.push({
+      name: "HANDOFF_SLACK_TEAM_ID",
+      message: "required with HANDOFF_SLACK_CHANNEL in Slack OAuth mode: the team channel's workspace",
+    });
+  }
+  if (has("HANDOFF_DISCORD_CHANNEL") && !has("DISCORD_TOKEN")) {
+    problems.push({ name: "HANDOFF_DISCORD_CHANNEL", message: "needs Discord (DISCORD_TOKEN)" });
   }
   const count = Number(raw.DISCORD_SHARD_COUNT);
   if (has("DISCORD_SHARD_IDS") && Number.isInteger(count) && count > 0) {

@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { Conversation } from "./core/conversation.js";
 import { Feedback } from "./core/feedback/feedback.js";
+import { HandoffService } from "./core/handoff/service.js";
 import type { ChatModel, Store } from "./core/ports.js";
 import { attachmentSettings, createFileReaders } from "./files/index.js";
 import { createHostChecks } from "./http/hosts.js";
@@ -104,13 +105,29 @@ export async function startService(config: Config, log: Logger): Promise<Running
   }
   knowledge.start();
   closers.push(async () => knowledge.stop());
-  const tools = createToolRegistry({ env, kv: store.kv, log, metrics, knowledge });
+  // Hand-offs to the support team (docs/handoff.md); the adapters register where to post.
+  const handoffs = new HandoffService({
+    store: store.handoffs,
+    threads: store.threads,
+    summarize: (req) => conversation.summarize(req),
+    log,
+    metrics,
+    settings: {
+      ttlMs: env.HANDOFF_TTL_S * 1000,
+      fallbackText: env.HANDOFF_FALLBACK_TEXT,
+      teamPlatform: env.HANDOFF_SLACK_CHANNEL ? "slack" : env.HANDOFF_DISCORD_CHANNEL ? "discord" : undefined,
+      botName: env.BOT_NAME,
+      historyMaxTurns: env.HISTORY_MAX_TURNS,
+      historyTtlMs: env.HISTORY_TTL_S * 1000,
+    },
+  });
   const feedback = new Feedback({
     store: store.feedback,
     metrics,
     log,
     settings: { ratingTtlMs: env.FEEDBACK_TTL_DAYS * 24 * 3_600_000, turnTtlMs: env.HISTORY_TTL_S * 1000 },
   });
+  const tools = createToolRegistry({ env, kv: store.kv, log, metrics, knowledge, handoffs });
   if (policyFile)
     warnAboutUnknownTools(
       policyFile,
@@ -153,6 +170,9 @@ export async function startService(config: Config, log: Logger): Promise<Running
 
   // `/forget` erases a person's ratings (and answers waiting to be rated) too.
   conversation.personalData.register(store.feedback);
+  conversation.useHandoffs(handoffs);
+  // `/forget` erases a person's hand-offs too (their per-user index).
+  conversation.personalData.register(store.handoffs);
 
   const http = new HttpServer(log, {
     maxConnections: env.HTTP_MAX_CONNECTIONS,
@@ -181,6 +201,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
     admins: policy.policies,
     replies: policy.replies,
     feedback,
+    handoffs,
+    handoffService: handoffs,
   };
   if (config.slack) adapters.push(createSlackAdapter(deps));
   if (config.discord) adapters.push(createDiscordAdapter(deps));
@@ -218,7 +240,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       // Running answers get the deadline; events an adapter acknowledged just before the signal
       // are still handled (refused with a "restarting" notice if they reach the core too late)
       // before the store they need is closed.
-      const adaptersIdle = Promise.all(adapters.map((a) => a.idle?.()));
+      const adaptersIdle = Promise.all([...adapters.map((a) => a.idle?.()), handoffs.idle()]);
       await Promise.all([
         conversation.drain(env.SHUTDOWN_DEADLINE_MS),
         Promise.race([adaptersIdle, sleep(env.SHUTDOWN_DEADLINE_MS + IDLE_GRACE_MS)]),

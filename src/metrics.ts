@@ -88,6 +88,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly handoffs = new Counter({
+    name: "chatbot_handoffs_total",
+    help: "Hand-offs to the support team by customer platform, reason (what asked: tool, button, command) and event (opened, claimed, closed).",
+    labelNames: ["platform", "reason", "event"] as const,
+    registers: [this.registry],
+  });
+  readonly handoffClaimSeconds = new Histogram({
+    name: "chatbot_handoff_claim_seconds",
+    help: "Time from a hand-off being opened to a person claiming it.",
+    labelNames: ["platform"] as const,
+    buckets: [10, 30, 60, 120, 300, 600, 1800, 3600, 14400],
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     // Default metrics include nodejs_eventloop_lag_seconds, heap and GC figures.
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });

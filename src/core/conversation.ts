@@ -26,6 +26,7 @@ import type { Feedback } from "./feedback/feedback.js";
 import { rateableTurn } from "./feedback/turn.js";
 import { conversationRecords, PersonalData, threadPeople } from "./forget.js";
 import { generate } from "./generate.js";
+import type { CustomerRelay } from "./handoff/ports.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
 import { type PrivateDeliveries, redactPersonalHistory } from "./personal-data.js";
@@ -101,7 +102,9 @@ export type TurnOutcome =
   | "duplicate"
   | "busy"
   | "rejected"
-  | "unavailable";
+  | "unavailable"
+  /** The conversation is with a person (a hand-off): the message went to them, not the model. */
+  | "relayed";
 
 export interface TurnResult {
   turnId: string;
@@ -155,6 +158,7 @@ export class Conversation {
   private readonly queue: ThreadQueue;
   private readonly now: () => number;
   private draining = false;
+  private handoffs: CustomerRelay | undefined;
   /** Adapters register here how to finalize a message left streaming by a dead process. */
   readonly orphans: OrphanRegistry;
   /** `/forget`: every part holding records about people (main.ts registers more than histories). */
@@ -178,6 +182,11 @@ export class Conversation {
     return this.track(turnIdOf(msg.platform, msg.messageId), opts.signal, (turnId, signal) =>
       this.runTurn(turnId, msg, sink, signal),
     );
+  }
+
+  /** While a conversation is handed off to a person, its messages go to `relay` (core/handoff). */
+  useHandoffs(relay: CustomerRelay): void {
+    this.handoffs = relay;
   }
 
   /** Stream a summary of `lines` into the sink; long inputs are summarized in chunks and combined. */
@@ -215,6 +224,17 @@ export class Conversation {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** False also when the hand-off store fails: the assistant answering beats the message vanishing. */
+  private async relayedToPerson(msg: IncomingMessage, log: Logger): Promise<boolean> {
+    if (!this.handoffs) return false;
+    try {
+      return await this.handoffs.relayCustomer(msg);
+    } catch (err) {
+      log.warn({ err }, "could not check or relay to the hand-off; answering instead");
+      return false;
+    }
+  }
 
   private async track(
     turnId: string,
@@ -312,6 +332,11 @@ export class Conversation {
     // A file with no text is a question too ("what does this error mean?" is in the screenshot).
     if (text === "" && !msg.attachments?.length)
       return refuse("rejected", new InputError("empty_message", "empty message"));
+    // While a person has the conversation, its messages go to them (after dedup: relayed once).
+    if (await this.relayedToPerson({ ...msg, text: text || "(sent a file; files are not relayed)" }, log)) {
+      result.outcome = "relayed";
+      return finishLog();
+    }
     if (text.length > settings.maxInputChars) {
       return refuse(
         "rejected",
@@ -421,6 +446,14 @@ export class Conversation {
           limitKey: userKey,
           threadKey,
           audience,
+          conversation: {
+            platform: msg.platform,
+            workspaceId: msg.workspaceId,
+            channelId: msg.channelId,
+            threadId: msg.threadId,
+          },
+          userScope: msg.userScope,
+          userName: msg.userName,
           signal,
         },
         signal,

@@ -3,6 +3,7 @@
  * them; only `main.ts` wires concrete implementations in.
  */
 import type { FeedbackStore } from "./feedback/store.js";
+import type { HandoffStore } from "./handoff/store.js";
 import type { Audience, ConversationRef, ModelMessage, StoredTurn, ToolCall } from "./types.js";
 
 /**
@@ -245,6 +246,8 @@ export interface Store {
   readonly feedback: FeedbackStore;
   readonly installations: InstallationRecords;
   readonly workspaceThreads: WorkspaceThreads;
+  /** Hand-offs to the support team (core/handoff/store.ts). */
+  readonly handoffs: HandoffStore;
   /** Resolves when the store answers; rejects with a StoreError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -316,6 +319,12 @@ export interface ToolContext {
    * personal data are delivered privately by the core.
    */
   audience: Audience;
+  /** The conversation the tool runs in (hand-offs need it); set by the core for every turn. */
+  conversation?: ConversationRef | undefined;
+  /** See `IncomingMessage.userScope`. */
+  userScope?: string | undefined;
+  /** The asker's display name, when the adapter knows it. */
+  userName?: string | undefined;
   signal: AbortSignal;
 }
 

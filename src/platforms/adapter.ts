@@ -4,6 +4,7 @@
 import type { Env } from "../config.js";
 import type { Conversation } from "../core/conversation.js";
 import type { Feedback } from "../core/feedback/feedback.js";
+import type { HandoffService } from "../core/handoff/service.js";
 import type { ReplyRules } from "../core/policy/replies.js";
 import type { HandoffRequests, Store } from "../core/ports.js";
 import type { Platform } from "../core/types.js";
@@ -34,6 +35,8 @@ export interface AdapterDeps {
   handoffs?: HandoffRequests;
   /** Ratings of answers (thumbs up / down); answers carry no feedback buttons when absent. */
   feedback?: Feedback;
+  /** The same service seen from the platforms: where to post, the team desk, team replies. */
+  handoffService?: HandoffService;
   /** Who may run admin commands (channel on/off, deleting a person's data by id); nobody when absent. */
   admins?: AdminCheck;
   /** Whether the bot answers a message here (POLICY_FILE, admin switches); everywhere when absent. */

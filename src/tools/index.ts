@@ -5,9 +5,10 @@
  * bundled sample help center unless KNOWLEDGE_DIR points at the team's own.
  */
 import type { Env } from "../config.js";
-import type { KeyValueStore, VectorCache } from "../core/ports.js";
+import type { HandoffRequests, KeyValueStore, VectorCache } from "../core/ports.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import { createHandoffTool } from "./handoff/handoff-to-human.js";
 import type { FetchLike } from "./http.js";
 import { CachedEmbedder, type Embedder, OpenAIEmbeddings } from "./knowledge/embeddings.js";
 import { BUNDLED_HELP_CENTER, KnowledgeBase } from "./knowledge/knowledge-base.js";
@@ -46,6 +47,8 @@ export interface CreateToolRegistryOptions {
   fetch?: FetchLike;
   /** The help center; search_help_center is registered when given. */
   knowledge?: KnowledgeBase;
+  /** Hand-offs to the support team; handoff_to_human is registered when given. */
+  handoffs?: HandoffRequests;
 }
 
 export function createToolRegistry(opts: CreateToolRegistryOptions): ToolRegistry {
@@ -80,6 +83,7 @@ export function createToolRegistry(opts: CreateToolRegistryOptions): ToolRegistr
       }),
     );
   if (opts.knowledge) registry.register(createHelpCenterTool(opts.knowledge));
+  if (opts.handoffs) registry.register(createHandoffTool(opts.handoffs));
   return registry;
 }
 

@@ -79,6 +79,18 @@ const METHODS: Record<string, (fake: FakeSlack, args: ApiArgs) => Result> = {
     return { ok: true, channel: msg.channel, ts: msg.ts, text: msg.text };
   },
 
+  "chat.getPermalink": (fake, args) => {
+    const denied = canRead(fake, args.channel);
+    if (denied) return denied;
+    const msg = fake.messages.find((m) => m.channel === args.channel && m.ts === args.message_ts);
+    if (!msg) return fail("message_not_found");
+    return {
+      ok: true,
+      channel: msg.channel,
+      permalink: `https://fake.slack.com/archives/${msg.channel}/p${msg.ts.replace(".", "")}`,
+    };
+  },
+
   "chat.postEphemeral": (fake, args) => {
     const denied = canWrite(fake, args.channel);
     if (denied) return denied;

@@ -7,6 +7,7 @@ import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
 import { answered, feedbackContract } from "./feedback-contract.js";
 import { forgetContract } from "./forget-contract.js";
+import { handoffContract } from "./handoff-contract.js";
 import { installationsContract } from "./installations-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
@@ -47,6 +48,7 @@ budgetContract("memory", memoryFixture());
 feedbackContract("memory", memoryFixture());
 installationsContract("memory", memoryFixture());
 forgetContract("memory", memoryFixture());
+handoffContract("memory", memoryFixture());
 // Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
 // every key a test creates first evicts an old conversation (the fillers, least recently used).
 const CAP = 200;

@@ -10,6 +10,7 @@ import { startRedisCluster, type TestRedisCluster } from "../support/redis-clust
 import { type OpenStore, storeContract } from "./contract.js";
 import { feedbackContract } from "./feedback-contract.js";
 import { forgetContract } from "./forget-contract.js";
+import { handoffContract } from "./handoff-contract.js";
 import { installationsContract } from "./installations-contract.js";
 import { captureLog } from "./log-capture.js";
 
@@ -54,6 +55,7 @@ storeContract("redis cluster", openCluster, needsRedisServer);
 feedbackContract("redis cluster", openCluster, needsRedisServer);
 installationsContract("redis cluster", openCluster, needsRedisServer);
 forgetContract("redis cluster", openCluster, needsRedisServer);
+handoffContract("redis cluster", openCluster, needsRedisServer);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };

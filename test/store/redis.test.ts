@@ -17,6 +17,7 @@ import { budgetContract } from "./budget-contract.js";
 import { type OpenStore, storeContract } from "./contract.js";
 import { feedbackContract } from "./feedback-contract.js";
 import { forgetContract } from "./forget-contract.js";
+import { handoffContract } from "./handoff-contract.js";
 import { installationsContract } from "./installations-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
 
@@ -73,6 +74,7 @@ budgetContract("redis", openRedis, needsRedis);
 feedbackContract("redis", openRedis, needsRedis);
 installationsContract("redis", openRedis, needsRedis);
 forgetContract("redis", openRedis, needsRedis);
+handoffContract("redis", openRedis, needsRedis);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };

@@ -204,6 +204,8 @@ function writtenAnswer(name: string | undefined, data: unknown): string | undefi
   if (!isRecord(data)) return undefined;
   // A personal result in a shared conversation (src/core/personal-data.ts): nothing to read out.
   if (data.sent_privately === true) return "The details are in a private message to you.";
+  if (name === "handoff_to_human" && data.handedOff === true)
+    return "I've passed this on to a person from our support team.";
   if (name === "get_weather" && isRecord(data.current) && typeof data.location === "string")
     return weatherAnswer(data);
   if (name === "search_products" && Array.isArray(data.results)) return productsAnswer(data);

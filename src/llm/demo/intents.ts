@@ -3,7 +3,12 @@
  * order or policy question in the user's message and produce the tool call a real model would make.
  */
 
-export type DemoToolName = "get_weather" | "search_products" | "get_order_status" | "search_help_center";
+export type DemoToolName =
+  | "get_weather"
+  | "search_products"
+  | "get_order_status"
+  | "search_help_center"
+  | "handoff_to_human";
 
 export interface DemoCall {
   name: DemoToolName;
@@ -45,7 +50,14 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 const POLICY =
   /\b(?:return(?:s|ing)?|refunds?|exchanges?|shipping|ship|deliver(?:y|ies)|customs|dut(?:y|ies)|warrant(?:y|ies)|guarantee|protection plan|pay(?:ment)?s?|klarna|installments?|gift cards?|promo|coupon|discount|cancel(?:l?ing|l?ation)?|password|log ?in|sign ?in|account|two-step|2fa|unsubscribe|newsletter|privacy|opening hours|open on|contact|phone number|talk to (?:a )?(?:person|human)|clean(?:ing)?|descal(?:e|ing)|battery|waterproof|water resistan(?:t|ce)|pairing|tax(?:es)?|invoice|pre-?orders?|restocking)\b/i;
 
+/** "Can I talk to a person?", "I want a human", "real agent please": a hand-off, before anything else. */
+const HANDOFF =
+  /\b(?:(?:talk|speak|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|some\s*)?(?:person|human|agent|one|real)|(?:a|an)\s+(?:real\s+)?(?:human|person|agent)\b)/i;
+
 export function detectIntents(text: string, offered: ReadonlySet<string>): Intents {
+  if (offered.has("handoff_to_human") && HANDOFF.test(text)) {
+    return { calls: [{ name: "handoff_to_human", args: { reason: "asked for a person" } }], missing: [] };
+  }
   const found: { at: number; call?: DemoCall; missing?: string }[] = [];
 
   const weatherAt = text.search(WEATHER_WORD);

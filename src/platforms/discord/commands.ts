@@ -11,6 +11,8 @@ export const COMMANDS_MANIFEST_URL = new URL("../../../manifests/discord-command
 /** Names the handlers rely on; the manifest test checks they exist there. */
 export const SUMMARIZE = { name: "summarize", count: "count", share: "share" } as const;
 export const ASSISTANT = { name: "assistant", action: "action" } as const;
+/** `/handoff [reason]`: hand the conversation to the support team (docs/handoff.md). */
+export const HANDOFF = { name: "handoff", reason: "reason" } as const;
 /** Messages /summarize reads when no count is given, and at most (manifest min/max agree). */
 export const SUMMARIZE_DEFAULT_COUNT = 100;
 export const SUMMARIZE_MAX_COUNT = 1000;

@@ -11,10 +11,17 @@ import type { Logger } from "../../log.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { handleAssistant } from "./assistant-command.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
-import { ASSISTANT, FORGET, SUMMARIZE } from "./commands.js";
+import { ASSISTANT, FORGET, HANDOFF, SUMMARIZE } from "./commands.js";
 import { handleFeedbackButton, handleReasonSubmit } from "./feedback.js";
 import { discordAttachments } from "./files.js";
 import { type ForgetDeps, handleForget, handleForgetClick } from "./forget-command.js";
+import {
+  DiscordConversationPoster,
+  DiscordTeamDesk,
+  onHandoffButton,
+  onHandoffCommand,
+  onTeamMessage,
+} from "./handoff.js";
 import { finalizeOrphan } from "./orphans.js";
 import { mentionsBot, type ReceiveContext, routeMessage } from "./receive.js";
 import type { EditBudgetShape } from "./render.js";
@@ -75,6 +82,7 @@ class DiscordAdapter implements PlatformAdapter {
       globalRequestsPerSecond: this.options.globalRequestsPerSecond ?? env.DISCORD_GLOBAL_REQUESTS_PER_SECOND,
       shared: { budgets: this.deps.store.budgets, scope: `discord:${env.DISCORD_APPLICATION_ID}` },
     });
+    this.registerHandoffs(this.rest);
     const client = createGatewayClient({ env, metrics: this.deps.metrics, log: this.log });
     this.client = client;
 
@@ -163,6 +171,9 @@ class DiscordAdapter implements PlatformAdapter {
     const rest = this.rest;
     const botId = this.client.user.id;
     void (async () => {
+      // A person writing in a hand-off's team thread talks to the customer, not to the bot.
+      const service = this.deps.handoffService;
+      if (service && (await onTeamMessage(message, this.env.HANDOFF_DISCORD_CHANNEL, service))) return;
       const decision = await routeMessage(message, this.receiveContext(rest, botId));
       if (decision.kind === "ignore") {
         this.log.trace({ messageId: message.id, reason: decision.reason }, "message ignored");
@@ -238,12 +249,19 @@ class DiscordAdapter implements PlatformAdapter {
         if (await handleFeedbackButton({ ...ids, customId: interaction.customId }, feedback)) return;
       }
       if (interaction.isButton()) {
+        const service = this.deps.handoffService;
         const click = {
           interactionId: interaction.id,
           token: interaction.token,
           customId: interaction.customId,
           userId: interaction.user.id,
         };
+        const userName =
+          interaction.member && "displayName" in interaction.member
+            ? interaction.member.displayName
+            : interaction.user.displayName;
+        if (service && (await onHandoffButton({ ...click, userName }, { rest, service, log: this.log })))
+          return;
         if (await handleForgetClick({ ...click, guildId: interaction.guildId }, forget)) return;
         const handled = await handleStopClick(click, {
           rest,
@@ -264,6 +282,16 @@ class DiscordAdapter implements PlatformAdapter {
           await handleForget(interaction, forget);
         } else if (interaction.commandName === ASSISTANT.name) {
           await handleAssistant(interaction, { rest, deps: this.deps });
+        } else if (
+          interaction.commandName === HANDOFF.name &&
+          this.deps.handoffService &&
+          this.client?.user
+        ) {
+          await onHandoffCommand(interaction, {
+            rest,
+            service: this.deps.handoffService,
+            botId: this.client.user.id,
+          });
         } else {
           await handleUnknownCommand(interaction, rest);
         }
@@ -271,6 +299,25 @@ class DiscordAdapter implements PlatformAdapter {
     })().catch((err: unknown) =>
       this.log.error({ err, interactionId: interaction.id }, "discord interaction failed"),
     );
+  }
+
+  /** Hand-offs (docs/handoff.md): posting into Discord conversations, and the team channel. */
+  private registerHandoffs(rest: DiscordRest): void {
+    const service = this.deps.handoffService;
+    if (!service) return;
+    service.registerPoster(new DiscordConversationPoster(rest));
+    const channel = this.env.HANDOFF_DISCORD_CHANNEL;
+    if (channel) {
+      service.registerDesk(
+        new DiscordTeamDesk({
+          rest,
+          channel,
+          kv: this.deps.store.kv,
+          log: this.log,
+          historyTtlMs: this.env.HISTORY_TTL_S * 1000,
+        }),
+      );
+    }
   }
 
   private receiveContext(rest: DiscordRest, botId: string): ReceiveContext {

@@ -36,6 +36,7 @@ import {
   handleForgetCancel,
   handleForgetClick,
 } from "./forget-command.js";
+import { registerSlackHandoffs } from "./handoff-listeners.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import type { SlackInstallations } from "./installations.js";
 import { quietAuthorizationErrors, SlackOAuthMode } from "./oauth-mode.js";
@@ -205,6 +206,7 @@ class SlackAdapterImpl implements SlackAdapter {
       log,
     });
     this.registerListeners();
+    this.registerHandoffs();
     // Any replica finalizes the message of an answer whose process died (core/orphans.ts).
     deps.conversation.orphans.register("slack", async (orphan) => {
       const ws = await this.workspaces.get({ teamId: orphan.workspaceId });
@@ -467,6 +469,33 @@ class SlackAdapterImpl implements SlackAdapter {
     }
   }
 
+  /** Hand-offs (docs/handoff.md): posting into Slack conversations, the team channel, /handoff. */
+  private registerHandoffs(): void {
+    const { handoffService: service, env, store, log } = this.deps;
+    if (!service) return;
+    registerSlackHandoffs({
+      app: this.app,
+      workspaceOf: (context) => this.workspaceOf(context),
+      workspace: (teamId) => this.workspaces.get({ teamId }),
+      // Single-workspace mode: the one workspace; OAuth mode: HANDOFF_SLACK_TEAM_ID's installation.
+      teamWorkspace: () => this.workspaces.get({ teamId: env.HANDOFF_SLACK_TEAM_ID }),
+      service,
+      teamChannel: env.HANDOFF_SLACK_CHANNEL,
+      // The summary is edited in place (no native stream: its recipient would be the bot).
+      threadSink: (ws, channel, threadTs, turnId) =>
+        this.answerSink(
+          ws,
+          { teamId: ws.teamId, channel, threadTs, userId: ws.identity.botUserId },
+          turnIdOf("slack", turnId),
+          undefined,
+          { enabled: false, available: false },
+        ),
+      rememberThread: (key) => store.kv.set(key, "1", env.HISTORY_TTL_S * 1000),
+      log,
+      track: (ws, work) => this.track(ws, work, CLICK),
+    });
+  }
+
   private async onMessage(
     ws: SlackWorkspace,
     event: Parameters<typeof routeMessage>[0],
@@ -550,12 +579,13 @@ class SlackAdapterImpl implements SlackAdapter {
     target: AnswerTarget,
     turnId: string,
     userScope?: string,
+    streaming?: StreamingSupport,
   ): SlackAnswerSink {
     const { conversation, store, log, feedback } = this.deps;
     return new SlackAnswerSink(target, {
       api: ws.api,
       pacer: ws.pacer,
-      streaming: this.streamingFor(target.teamId),
+      streaming: streaming ?? this.streamingFor(target.teamId),
       budgets: this.budgets,
       limits: this.limits(target.teamId),
       streamMinAppendIntervalMs: STREAM_MIN_APPEND_INTERVAL_MS / this.timeScale,

@@ -13,10 +13,12 @@ import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { loadWebAssets, serveAsset } from "./assets.js";
 import { createFeedbackRoutes } from "./feedback-routes.js";
 import { createForgetRoute } from "./forget-route.js";
+import { createHandoffRoute, LocalTeamDesk, WebConversationPoster } from "./handoff.js";
 import { createWebRoutes } from "./routes.js";
 import { SessionTokens } from "./session-tokens.js";
 import { SessionHub, type SessionHubOptions, type WebSession } from "./sessions.js";
 import { createWebSink } from "./sink.js";
+import { registerTeamPage } from "./team-routes.js";
 import { uploadBodyBytes } from "./uploads.js";
 
 export type { WebEvent } from "./events.js";
@@ -74,6 +76,8 @@ class WebChatAdapter implements PlatformAdapter {
     const textBodyBytes = env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES;
     const uploads = { maxFiles: env.MAX_ATTACHMENTS, maxBytes: env.MAX_ATTACHMENT_BYTES };
     const tokens = new SessionTokens();
+    const maxBodyBytes =
+      this.options.maxBodyBytes ?? env.MAX_INPUT_CHARS * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES;
     const routes = createWebRoutes({
       hub: this.hub,
       tokens,
@@ -95,6 +99,19 @@ class WebChatAdapter implements PlatformAdapter {
     http.route("POST", "/api/messages", routes.postMessage, only);
     http.route("GET", "/api/events", routes.events, only);
     http.route("POST", "/api/stop", routes.stop, only);
+    // Hand-offs (docs/handoff.md): Talk to a person, team replies into the page, the team page.
+    const service = this.deps.handoffService;
+    if (service) {
+      service.registerPoster(new WebConversationPoster(this.hub));
+      service.registerDesk(new LocalTeamDesk(service.store));
+      http.route(
+        "POST",
+        "/api/handoff",
+        createHandoffRoute({ tokens, handoffs: service, maxBodyBytes }),
+        only,
+      );
+      registerTeamPage(http, { service, botName: env.BOT_NAME, maxBodyBytes, ...only });
+    }
     const forget = createForgetRoute({
       hub: this.hub,
       tokens,

@@ -7,6 +7,7 @@
 import { ATTACH_SCRIPT } from "./attach-script.js";
 import { FEEDBACK_SCRIPT, FEEDBACK_STYLE } from "./feedback-script.js";
 import { FORGET_SCRIPT } from "./forget-script.js";
+import { HANDOFF_SCRIPT } from "./handoff-script.js";
 import { MARKDOWN_SCRIPT } from "./markdown-script.js";
 import { PAGE_SCRIPT } from "./page-script.js";
 import { SESSION_SCRIPT } from "./session-script.js";
@@ -171,6 +172,7 @@ export function renderChatPage(opts: {
 <header>
   <h1><span class="logo" aria-hidden="true">${initial}</span>${name}</h1>
   <span id="conn" class="conn" role="status">Connecting&hellip;</span>
+  <button id="handoff" type="button" title="Hand this conversation to a person from the support team">Talk to a person</button>
   <button id="new-chat" type="button" title="Start a new conversation">New chat</button>
   <button id="forget" type="button" title="Delete everything this chat keeps about you">Forget me</button>
 </header>
@@ -206,6 +208,7 @@ ${ATTACH_SCRIPT}
 ${FEEDBACK_SCRIPT}
 ${PAGE_SCRIPT}
 ${FORGET_SCRIPT}
+${HANDOFF_SCRIPT}
 })();
 </script>
 </body>

@@ -21,7 +21,9 @@ import type { SessionHub, WebSession } from "./sessions.js";
 import { textWithFiles, toAttachments, type UploadLimits, uploadsSchema } from "./uploads.js";
 
 /** A session token as `POST /api/sessions` issues it. */
-const sessionId = z.string().regex(SESSION_TOKEN_PATTERN, "expected a session from POST /api/sessions");
+export const sessionIdSchema = z
+  .string()
+  .regex(SESSION_TOKEN_PATTERN, "expected a session from POST /api/sessions");
 
 export const openSessionSchema = z.object({
   /** The page's current session: kept when it is still valid, replaced otherwise. */
@@ -30,7 +32,7 @@ export const openSessionSchema = z.object({
 
 export const postMessageSchema = z
   .object({
-    sessionId,
+    sessionId: sessionIdSchema,
     text: z.string(),
     /** The page's own id for the bubble it already shows, echoed in the `user` event. */
     clientId: z
@@ -46,7 +48,7 @@ export const postMessageSchema = z
   });
 
 export const stopSchema = z.object({
-  sessionId,
+  sessionId: sessionIdSchema,
   turnId: z.string().min(1).max(200),
 });
 
@@ -79,7 +81,7 @@ function formatIssues(error: z.ZodError): string {
  * `application/json` without a CORS preflight (which we never answer), and a browser always sends
  * `Origin` on cross-origin POSTs.
  */
-function assertSameOriginJson(req: HttpRequest): void {
+export function assertSameOriginJson(req: HttpRequest): void {
   const origin = req.headers.origin;
   if (origin !== undefined && hostOf(origin) !== req.headers.host) {
     req.resume();
@@ -193,7 +195,7 @@ export function createWebRoutes(ctx: WebRouteContext) {
 
   const events = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    const parsed = sessionId.safeParse(url.searchParams.get("session") ?? "");
+    const parsed = sessionIdSchema.safeParse(url.searchParams.get("session") ?? "");
     if (!parsed.success) throw new HttpError(400, `session: ${formatIssues(parsed.error)}`);
     const id = verifiedSession(ctx.tokens, parsed.data);
     if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");

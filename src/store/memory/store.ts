@@ -10,6 +10,7 @@ import { DEFAULT_KEY_PREFIX, storeKeys } from "../keys.js";
 import { createMemoryBudgets } from "./budgets.js";
 import { createMemoryFeedback } from "./feedback.js";
 import { createMemoryGate } from "./gate.js";
+import { createMemoryHandoffs } from "./handoffs.js";
 import { createMemoryInstallations, createMemoryWorkspaceThreads } from "./installations.js";
 import { MemoryKeyspace } from "./keyspace.js";
 import { createMemoryKv } from "./kv.js";
@@ -82,6 +83,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     feedback: createMemoryFeedback(keyspace, opts.prefix ?? DEFAULT_KEY_PREFIX, opts.log, ensureOpen),
     installations: createMemoryInstallations(keyspace, keys, ensureOpen),
     workspaceThreads: createMemoryWorkspaceThreads(keyspace, keys, ensureOpen),
+    handoffs: createMemoryHandoffs(keyspace, opts.prefix ?? DEFAULT_KEY_PREFIX, opts.log, ensureOpen),
     async ping() {
       ensureOpen();
     },

@@ -11,6 +11,7 @@ import { createCaller, type RedisStats } from "./caller.js";
 import { DEFAULT_COMMAND_TIMEOUT_MS, openConnection } from "./connection.js";
 import { createRedisFeedback } from "./feedback.js";
 import { createRedisGate } from "./gate.js";
+import { createRedisHandoffs } from "./handoffs.js";
 import { createRedisInstallations, createRedisWorkspaceThreads } from "./installations.js";
 import { createRedisKv } from "./kv.js";
 import { defineScripts } from "./scripts.js";
@@ -61,6 +62,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
     feedback: createRedisFeedback(client, opts.prefix, caller, opts.log),
     installations: createRedisInstallations(client, keys, caller),
     workspaceThreads: createRedisWorkspaceThreads(client, keys, caller),
+    handoffs: createRedisHandoffs(client, opts.prefix, caller, opts.log),
     async ping() {
       await caller.run("ping", () => client.ping());
     },

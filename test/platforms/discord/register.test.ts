@@ -4,6 +4,7 @@ import { silentLogger } from "../../../src/log.js";
 import {
   commandsSchema,
   FORGET,
+  HANDOFF,
   loadCommandDefinitions,
   SUMMARIZE,
   SUMMARIZE_DEFAULT_COUNT,
@@ -37,12 +38,13 @@ describe("Discord command registration", () => {
     expect(result).toEqual({
       scope: "guild",
       guildId: guild.id,
-      names: ["summarize", "forget", "assistant"],
+      names: ["summarize", "forget", "assistant", "handoff"],
     });
     expect(fake.rest.commands.get(guild.id)?.map((c) => c.name)).toEqual([
       "summarize",
       "forget",
       "assistant",
+      "handoff",
     ]);
     expect(fake.rest.commands.get("global")).toBeUndefined();
   });
@@ -57,6 +59,7 @@ describe("Discord command registration", () => {
       "summarize",
       "forget",
       "assistant",
+      "handoff",
     ]);
   });
 
@@ -66,6 +69,14 @@ describe("Discord command registration", () => {
 
     await expect(registerCommands({ env: bare, log: silentLogger() })).rejects.toThrow(/DISCORD_TOKEN/);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it("ships /handoff with the optional reason the handler reads", async () => {
+    const handoff = (await loadCommandDefinitions()).find((c) => c.name === HANDOFF.name);
+    expect(handoff?.options?.find((o) => o.name === HANDOFF.reason)).toMatchObject({
+      type: 3,
+      required: false,
+    });
   });
 
   it("ships a manifest whose /summarize options match what the handler reads", async () => {

@@ -51,7 +51,7 @@ describe("the Slack app manifest", () => {
     for (const url of urls) expect(new URL(url).pathname).toBe(SLACK_EVENTS_PATH);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(
-      expect.arrayContaining(["/summarize", "/forget", "/assistant"]),
+      expect.arrayContaining(["/summarize", "/forget", "/assistant", "/handoff"]),
     );
     expect(manifest.features.app_home.messages_tab_enabled).toBe(true);
   });

@@ -1,0 +1,327 @@
+/**
+ * Hand-offs to the support team (docs/handoff.md), from request to return:
+ *
+ * 1. `request` (the handoff_to_human tool, /handoff, the "Talk to a person" button): open one
+ *    record per conversation, tell the customer at once, announce it on the team desk, then
+ *    stream a summary of the conversation into the team thread (in the background).
+ * 2. While it is active, the core hands every new customer message to `relayCustomer` instead of
+ *    the model (after dedup, so a redelivery is relayed once); it is copied to the team thread.
+ * 3. `teamReply`: a team member's reply in the team thread goes to the customer's conversation
+ *    under their name (a `once` mark per platform message id: redeliveries and replicas relay it
+ *    once). The first reply claims an open hand-off; a reply of `done` returns it.
+ * 4. `claim` / `giveBack` (buttons, the team page): one atomic status change each, so exactly one
+ *    replica tells the customer. Returning writes what was said into the conversation's history,
+ *    so the model knows it when it answers again.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../../log.js";
+import type { Metrics } from "../../metrics.js";
+import type { SummarizeRequest, TurnResult } from "../conversation.js";
+import type { HandoffRequest, HandoffRequests, ThreadStore } from "../ports.js";
+import {
+  type HistoryEntry,
+  type IncomingMessage,
+  type Platform,
+  type TranscriptLine,
+  threadKeyOf,
+  userKeyOf,
+} from "../types.js";
+import type { ConversationPoster, TeamDesk } from "./ports.js";
+import {
+  type HandoffRecord,
+  isActive,
+  type RelayedLine,
+  type TeamThreadRef,
+  teamThreadKeyOf,
+} from "./record.js";
+import type { HandoffStore } from "./store.js";
+import { HANDOFF_TEXT } from "./texts.js";
+
+/** A team message id stays "seen" this long: Slack redelivers for ~5 minutes, Discord resumes within minutes. */
+const RELAY_ONCE_TTL_MS = 60 * 60 * 1000;
+/** The summary covers the conversation's most recent turns, not a week of chat. */
+const SUMMARY_MAX_TURNS = 20;
+
+export interface HandoffSettings {
+  /** Records expire this long after their last change (HANDOFF_TTL_S). */
+  ttlMs: number;
+  /** Told to Slack and Discord customers when no team channel is configured (HANDOFF_FALLBACK_TEXT). */
+  fallbackText: string;
+  /** Where hand-offs from Slack and Discord go: the configured team channel's platform. */
+  teamPlatform: "slack" | "discord" | undefined;
+  botName: string;
+  historyMaxTurns: number;
+  historyTtlMs: number;
+}
+
+export interface HandoffServiceDeps {
+  store: HandoffStore;
+  threads: ThreadStore;
+  summarize: (req: SummarizeRequest) => Promise<TurnResult>;
+  log: Logger;
+  metrics: Metrics;
+  settings: HandoffSettings;
+  now?: () => number;
+}
+
+export interface TeamMessage {
+  team: Pick<TeamThreadRef, "platform" | "channelId" | "threadId">;
+  /** The platform's id of the message: the exactly-once key. */
+  messageId: string;
+  author: string;
+  text: string;
+}
+
+export class HandoffService implements HandoffRequests {
+  private readonly posters = new Map<Platform, ConversationPoster>();
+  private readonly desks = new Map<TeamThreadRef["platform"], TeamDesk>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: HandoffServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Each adapter registers how to post into its conversations. */
+  registerPoster(poster: ConversationPoster): void {
+    this.posters.set(poster.platform, poster);
+  }
+
+  /** The team channel's adapter (and the web chat, for the local team page) registers its desk. */
+  registerDesk(desk: TeamDesk): void {
+    this.desks.set(desk.platform, desk);
+  }
+
+  /** Resolves when every background summary started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  get store(): HandoffStore {
+    return this.deps.store;
+  }
+
+  async request(req: HandoffRequest): Promise<void> {
+    const { store, settings, metrics } = this.deps;
+    const conv = req.conversation;
+    const log = this.deps.log.child({
+      platform: conv.platform,
+      threadKey: threadKeyOf(conv),
+      trigger: req.trigger,
+    });
+    const poster = this.posters.get(conv.platform);
+    const desk = this.deskFor(conv.platform);
+    if (!desk) {
+      log.info("hand-off asked without a team channel: fallback text sent");
+      await poster?.post(conv, settings.fallbackText);
+      return;
+    }
+    const link = await poster?.link?.(conv).catch((err: unknown) => {
+      log.warn({ err }, "no link to the conversation");
+      return undefined;
+    });
+    const record: HandoffRecord = {
+      id: randomUUID(),
+      conversation: {
+        platform: conv.platform,
+        workspaceId: conv.workspaceId,
+        channelId: conv.channelId,
+        threadId: conv.threadId,
+      },
+      userKey: userKeyOf({ platform: conv.platform, userScope: req.userScope, userId: req.userId }),
+      userId: req.userId,
+      ...(req.userName ? { userName: req.userName } : {}),
+      reason: req.reason.slice(0, 500),
+      trigger: req.trigger,
+      status: "open",
+      openedAt: this.now(),
+      ...(link ? { link } : {}),
+    };
+    const opened = await store.open(record, settings.ttlMs);
+    if (!opened.opened) {
+      log.info({ handoffId: opened.active?.id }, "hand-off asked again while one is active");
+      await poster?.post(conv, HANDOFF_TEXT.alreadyOpen);
+      return;
+    }
+    let team: TeamThreadRef;
+    try {
+      team = await desk.announce(record);
+    } catch (err) {
+      // Nobody would see it: give the conversation back at once rather than leave it in limbo.
+      log.error({ err, handoffId: record.id }, "could not announce the hand-off: fallback text sent");
+      await store.transition(record.id, "closed", "(not announced)", this.now());
+      await poster?.post(conv, settings.fallbackText);
+      return;
+    }
+    const attached = (await store.attachTeam(record.id, team)) ?? { ...record, team };
+    metrics.handoffs.inc({ platform: conv.platform, reason: req.trigger, event: "opened" });
+    log.info({ handoffId: record.id, desk: desk.platform }, "hand-off opened");
+    await poster?.post(conv, HANDOFF_TEXT.requested);
+    this.background(this.summarizeFor(attached, desk, team, log));
+  }
+
+  /**
+   * Called by the core for every admitted customer message: true when the conversation is with
+   * the team (the message was relayed and must not be answered).
+   */
+  async relayCustomer(msg: IncomingMessage): Promise<boolean> {
+    const rec = await this.deps.store.activeFor(threadKeyOf(msg));
+    if (!rec) return false;
+    const author = msg.userName ?? rec.userName ?? "Customer";
+    await this.deps.store.appendLine(rec.id, {
+      from: "customer",
+      name: author,
+      text: msg.text,
+      at: this.now(),
+    });
+    const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+    if (rec.team && desk) await desk.relay(rec.team, author, msg.text);
+    this.deps.log.info({ handoffId: rec.id, chars: msg.text.length }, "customer message relayed to the team");
+    return true;
+  }
+
+  /** A team member wrote in a team thread. True when it belonged to a hand-off (relayed or not). */
+  async teamReply(m: TeamMessage): Promise<boolean> {
+    const { store } = this.deps;
+    const rec = await store.forTeamThread(teamThreadKeyOf(m.team));
+    if (!rec) return false;
+    if (!isActive(rec)) return true;
+    if (!(await store.once(`team:${m.team.platform}:${m.messageId}`, RELAY_ONCE_TTL_MS))) return true;
+    const text = m.text.trim();
+    if (text.toLowerCase() === HANDOFF_TEXT.doneCommand) {
+      await this.giveBack(rec.id, m.author);
+      return true;
+    }
+    if (text === "") return true;
+    if (rec.status === "open") await this.claim(rec.id, m.author);
+    await store.appendLine(rec.id, { from: "team", name: m.author, text, at: this.now() });
+    await this.posters
+      .get(rec.conversation.platform)
+      ?.post(rec.conversation, HANDOFF_TEXT.teamReply(m.author, text));
+    this.deps.log.info({ handoffId: rec.id, chars: text.length }, "team reply relayed to the customer");
+    return true;
+  }
+
+  /** A team member takes the hand-off. False when it was not open (claimed already, returned, gone). */
+  async claim(id: string, by: string): Promise<boolean> {
+    const rec = await this.deps.store.transition(id, "claimed", by, this.now());
+    if (!rec) return false;
+    const { metrics } = this.deps;
+    const platform = rec.conversation.platform;
+    metrics.handoffs.inc({ platform, reason: rec.trigger, event: "claimed" });
+    metrics.handoffClaimSeconds.observe(
+      { platform },
+      Math.max(0, ((rec.claimedAt ?? this.now()) - rec.openedAt) / 1000),
+    );
+    this.deps.log.info({ handoffId: id }, "hand-off claimed");
+    await this.posters.get(platform)?.post(rec.conversation, HANDOFF_TEXT.claimed(by));
+    await this.updateDesk(rec);
+    return true;
+  }
+
+  /** Return to the assistant. False when it was closed already (another replica, a second click). */
+  async giveBack(id: string, by: string): Promise<boolean> {
+    const { store, threads, settings, metrics } = this.deps;
+    const rec = await store.transition(id, "closed", by, this.now());
+    if (!rec) return false;
+    metrics.handoffs.inc({ platform: rec.conversation.platform, reason: rec.trigger, event: "closed" });
+    const lines = await store.transcript(id);
+    if (lines.length > 0) {
+      // Saved without the thread's lock (commit appends atomically): the model must see what the
+      // team said, and no turn runs in a handed-off conversation to race with.
+      await threads
+        .commit(
+          threadKeyOf(rec.conversation),
+          `handoff:${id}`,
+          { at: this.now(), entries: historyOf(lines) },
+          { maxTurns: settings.historyMaxTurns, ttlMs: settings.historyTtlMs },
+        )
+        .catch((err: unknown) =>
+          this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history"),
+        );
+    }
+    this.deps.log.info({ handoffId: id, relayed: lines.length }, "hand-off returned to the assistant");
+    await this.posters.get(rec.conversation.platform)?.post(rec.conversation, HANDOFF_TEXT.returned(by));
+    await this.updateDesk(rec);
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** The team channel for this platform's conversations; the web chat falls back to the team page. */
+  private deskFor(platform: Platform): TeamDesk | undefined {
+    const team = this.deps.settings.teamPlatform;
+    if (team) return this.desks.get(team);
+    return platform === "web" ? this.desks.get("web") : undefined;
+  }
+
+  private async updateDesk(rec: HandoffRecord): Promise<void> {
+    const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+    await desk
+      ?.update(rec)
+      .catch((err: unknown) =>
+        this.deps.log.warn({ err, handoffId: rec.id }, "could not update the team message"),
+      );
+  }
+
+  private async summarizeFor(
+    rec: HandoffRecord,
+    desk: TeamDesk,
+    team: TeamThreadRef,
+    log: Logger,
+  ): Promise<void> {
+    const turns = await this.deps.threads.load(threadKeyOf(rec.conversation));
+    const lines = transcriptOf(
+      turns.slice(-SUMMARY_MAX_TURNS).flatMap((t) => t.entries),
+      rec,
+      this.deps.settings.botName,
+    );
+    if (lines.length === 0) {
+      // Say so, rather than leave the team wondering whether a summary is still coming.
+      await desk.note(team, HANDOFF_TEXT.noSummary);
+      return;
+    }
+    const result = await this.deps.summarize({
+      platform: rec.conversation.platform,
+      workspaceId: rec.conversation.workspaceId,
+      channelId: rec.conversation.channelId,
+      userId: rec.userId,
+      requestId: `handoff-${rec.id}`,
+      lines,
+      sink: await desk.summarySink(rec, team),
+      subject: "the customer's conversation with the assistant",
+    });
+    if (result.outcome === "answered") await this.deps.store.setSummary(rec.id, result.text);
+    else log.warn({ outcome: result.outcome, code: result.code }, "hand-off summary not made");
+  }
+
+  private background(work: Promise<unknown>): void {
+    const p = work.catch((err: unknown) => this.deps.log.error({ err }, "hand-off background work failed"));
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+}
+
+/** The conversation as the summary reads it: what the customer and the assistant said. */
+function transcriptOf(entries: HistoryEntry[], rec: HandoffRecord, botName: string): TranscriptLine[] {
+  const lines: TranscriptLine[] = [];
+  for (const e of entries) {
+    if (e.role === "user")
+      lines.push({ author: e.name ?? rec.userName ?? "Customer", text: e.content, at: rec.openedAt });
+    else if (e.role === "assistant" && e.content)
+      lines.push({ author: botName, text: e.content, at: rec.openedAt });
+  }
+  return lines;
+}
+
+/** What was said while the team had it, as history: customer lines as the user, team lines as the assistant's side. */
+export function historyOf(lines: RelayedLine[]): HistoryEntry[] {
+  return lines.map((l) =>
+    l.from === "customer"
+      ? { role: "user", content: l.text }
+      : {
+          role: "assistant",
+          content: `[${l.name ?? "Support team"}, a person from the support team, wrote:] ${l.text}`,
+        },
+  );
+}

@@ -1,0 +1,32 @@
+/** What the customer and the team read about a hand-off. Kept together so they read as prose. */
+import type { HandoffRecord } from "./record.js";
+
+export const HANDOFF_TEXT = {
+  requested:
+    "I've asked a person from our support team to take over. They will answer right here; until " +
+    "then I'll pass on everything you write.",
+  alreadyOpen: "A person from our support team already has this conversation and will answer right here.",
+  claimed: (name: string) => `${name} from the support team has joined and will answer you here.`,
+  returned: (name: string) =>
+    `${name} from the support team handed the conversation back to me. Ask me anything!`,
+  /** A team member's reply as the customer sees it. */
+  teamReply: (name: string, text: string) => `**${name}** (support team): ${text}`,
+  /** In the team thread when the customer asked before saying anything else. */
+  noSummary: "_No earlier conversation: the customer asked for a person straight away._",
+  /** The command a team member can reply with to hand the conversation back. */
+  doneCommand: "done",
+};
+
+/** Where the conversation is, for the team ("Slack DM", "Discord #help", "web chat"). */
+export function placeOf(rec: Pick<HandoffRecord, "conversation">): string {
+  const c = rec.conversation;
+  if (c.platform === "web") return "web chat";
+  const where = c.platform === "slack" ? "Slack" : "Discord";
+  return `${where} ${c.channelId}${c.threadId !== c.channelId ? ` (thread ${c.threadId})` : ""}`;
+}
+
+export function statusLine(rec: HandoffRecord): string {
+  if (rec.status === "claimed") return `Claimed by ${rec.claimedBy ?? "someone"}.`;
+  if (rec.status === "closed") return `Returned to the assistant by ${rec.closedBy ?? "someone"}.`;
+  return `Waiting for a person: press Claim, or reply in this thread. Reply \`${HANDOFF_TEXT.doneCommand}\` or press Return to hand it back.`;
+}

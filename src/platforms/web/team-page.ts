@@ -1,0 +1,146 @@
+/**
+ * The local team page (`GET /team`): open hand-offs from the web chat, each with who, why, the
+ * conversation summary and what was said since; a person claims one, replies, and returns it to
+ * the assistant. Plain DOM (all text through textContent), polling the JSON API every
+ * `POLL_MS`: a handful of people on one machine, so simple beats clever. No backticks or
+ * dollar-brace in the script.
+ */
+
+const TEAM_SCRIPT = String.raw`
+var POLL_MS = 1500;
+var NAME_KEY = "chatbot.team.name";
+var listEl = document.getElementById("handoffs");
+var nameEl = document.getElementById("name");
+var emptyEl = document.getElementById("none");
+var drafts = {};
+try { nameEl.value = localStorage.getItem(NAME_KEY) || ""; } catch (e) { /* private mode */ }
+nameEl.addEventListener("change", function () {
+  try { localStorage.setItem(NAME_KEY, nameEl.value.trim()); } catch (e) { /* private mode */ }
+});
+
+function who() { return nameEl.value.trim() || "Support"; }
+
+function el(tag, className, text) {
+  var node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function post(path, body) {
+  return fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  }).then(function (res) {
+    if (!res.ok) return res.json().catch(function () { return {}; }).then(function (b) {
+      alert("Not done: " + (b.error || "HTTP " + res.status));
+    });
+  }).then(refresh);
+}
+
+function render(items) {
+  emptyEl.hidden = items.length > 0;
+  listEl.textContent = "";
+  items.forEach(function (h) {
+    var card = el("section", "handoff");
+    card.setAttribute("data-id", h.id);
+    card.setAttribute("data-status", h.status);
+    card.appendChild(el("h2", "", (h.userName || "A customer") + " \u2014 " + h.place));
+    card.appendChild(el("div", "meta", "Reason: " + h.reason + " \u00b7 " +
+      (h.status === "claimed" ? "claimed by " + h.claimedBy : "waiting for a person")));
+    if (h.summary) card.appendChild(el("div", "summary", h.summary));
+    var lines = el("div", "lines");
+    h.lines.forEach(function (l) {
+      lines.appendChild(el("div", "line " + l.from, (l.name || (l.from === "team" ? "Team" : "Customer")) + ": " + l.text));
+    });
+    card.appendChild(lines);
+    var form = el("form", "reply");
+    var input = el("input");
+    input.placeholder = "Reply to the customer\u2026";
+    input.value = drafts[h.id] || "";
+    input.addEventListener("input", function () { drafts[h.id] = input.value; });
+    form.appendChild(input);
+    form.appendChild(el("button", "send", "Send"));
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      if (!text) return;
+      delete drafts[h.id];
+      input.blur();
+      post("team/api/reply", { id: h.id, name: who(), text: text });
+    });
+    card.appendChild(form);
+    var actions = el("div", "actions");
+    if (h.status === "open") {
+      var claim = el("button", "claim", "Claim");
+      claim.type = "button";
+      claim.addEventListener("click", function () { post("team/api/claim", { id: h.id, name: who() }); });
+      actions.appendChild(claim);
+    }
+    var ret = el("button", "return", "Return to assistant");
+    ret.type = "button";
+    ret.addEventListener("click", function () { post("team/api/return", { id: h.id, name: who() }); });
+    actions.appendChild(ret);
+    card.appendChild(actions);
+    listEl.appendChild(card);
+  });
+}
+
+function refresh() {
+  // Do not redraw under someone typing a reply.
+  if (document.activeElement && document.activeElement.closest && document.activeElement.closest("form.reply")) return;
+  fetch("team/api/handoffs").then(function (res) { return res.json(); }).then(function (body) {
+    render(body.handoffs || []);
+  }).catch(function () { /* the server restarts: the next poll catches up */ });
+}
+
+refresh();
+setInterval(refresh, POLL_MS);
+`;
+
+const STYLE = `
+body { font: 15px/1.5 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d2330; }
+header { display: flex; gap: 12px; align-items: center; padding: 10px 20px; background: #fff; border-bottom: 1px solid #e3e6ec; }
+header h1 { font-size: 16px; margin: 0; flex: 1; }
+main { max-width: 860px; margin: 0 auto; padding: 16px; }
+.handoff { background: #fff; border: 1px solid #e3e6ec; border-radius: 12px; padding: 12px 16px; margin-bottom: 14px; }
+.handoff h2 { font-size: 15px; margin: 0 0 4px; }
+.meta { color: #6b7384; font-size: 13px; }
+.summary { white-space: pre-wrap; background: #f1f3f7; border-radius: 8px; padding: 8px; margin: 8px 0; }
+.line { margin: 2px 0; } .line.team { color: #3b5bdb; }
+form.reply { display: flex; gap: 8px; margin: 8px 0; } form.reply input { flex: 1; padding: 6px 8px; }
+.actions { display: flex; gap: 8px; }
+button { font: inherit; border-radius: 8px; border: 1px solid #e3e6ec; background: #fff; padding: 5px 12px; cursor: pointer; }
+`;
+
+export function renderTeamPage(opts: { botName: string; nonce: string }): string {
+  const name = opts.botName.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>Team: hand-offs from ${name}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+  <h1>Hand-offs from the ${name} web chat</h1>
+  <label>Your name <input id="name" placeholder="Support" maxlength="60"></label>
+</header>
+<main>
+  <p id="none">No open hand-offs. When a customer presses &ldquo;Talk to a person&rdquo; (or the assistant hands over), it shows up here.</p>
+  <div id="handoffs"></div>
+</main>
+<script nonce="${opts.nonce}">
+(function () {
+"use strict";
+${TEAM_SCRIPT}
+})();
+</script>
+</body>
+</html>
+`;
+}

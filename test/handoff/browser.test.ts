@@ -1,0 +1,91 @@
+/**
+ * The hand-off loop in a real browser (the machine's Chromium via playwright-core): a customer
+ * presses "Talk to a person" in the web chat, a team member claims, replies and returns it on the
+ * local team page, and each side sees the other.
+ */
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Store } from "../../src/core/ports.js";
+import { silentLogger } from "../../src/log.js";
+import { createWebChatAdapter } from "../../src/platforms/web/index.js";
+import { createMemoryStore } from "../../src/store/memory/store.js";
+import { chromiumPath, requires } from "../support/binaries.js";
+import { CHROMIUM_ARGS } from "../support/chromium.js";
+import { ScriptedModel } from "../support/scripted-model.js";
+import { type Replica, startReplica, supportModelScript } from "./harness.js";
+
+describe("hand-off in a browser: the chat's button and the team page", requires("chromium"), () => {
+  let store: Store;
+  let replica: Replica;
+  let browser: Browser;
+  let customer: Page;
+  let team: Page;
+
+  beforeAll(async () => {
+    store = createMemoryStore({ log: silentLogger() });
+    replica = await startReplica({
+      store,
+      model: new ScriptedModel((req) => supportModelScript(req)),
+      env: { WEB_CHAT: "on" },
+      extra: (deps) => [createWebChatAdapter(deps)],
+    });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+    customer = await browser.newPage();
+    team = await browser.newPage();
+    await customer.goto(`http://127.0.0.1:${replica.port}/`);
+    await customer.locator("#conn.online").waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    replica?.http.server.closeAllConnections();
+    await replica?.close();
+    await store?.close();
+  });
+
+  const customerSees = (pattern: RegExp) =>
+    expect
+      .poll(
+        async () =>
+          (await customer.locator(".msg.bot .bubble").allTextContents()).some((t) => pattern.test(t)),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe(true);
+
+  it("connects a customer and a team member through the button and the team page", async () => {
+    await customer.locator("#input").fill("My blender is broken");
+    await customer.locator("#input").press("Enter");
+    await customer.locator(".msg.bot[data-state=done]").first().waitFor({ timeout: 20_000 });
+
+    await customer.locator("#handoff").click();
+    await customerSees(/person from our support team/);
+
+    await team.goto(`http://127.0.0.1:${replica.port}/team`);
+    const card = team.locator(".handoff").first();
+    await card.waitFor({ timeout: 20_000 });
+    await expect.poll(() => card.locator("h2").textContent()).toMatch(/web chat/);
+    await team.locator("#name").fill("Tom");
+    await team.locator("#name").dispatchEvent("change");
+    await card.locator("button.claim").click();
+    await customerSees(/Tom from the support team has joined/);
+
+    await team.locator(".handoff form.reply input").fill("Hi, I'm Tom. Which order?");
+    await team.locator(".handoff form.reply input").press("Enter");
+    await customerSees(/Tom \(support team\): Hi, I'm Tom\. Which order\?/);
+
+    await customer.locator("#input").fill("Order A-1001");
+    await customer.locator("#input").press("Enter");
+    await expect
+      .poll(async () => (await team.locator(".handoff .line.customer").allTextContents()).join("\n"), {
+        timeout: 20_000,
+      })
+      .toMatch(/Order A-1001/);
+
+    await team.locator(".handoff button.return").click();
+    await customerSees(/handed the conversation back to me/);
+    await team.locator("#none").waitFor({ state: "visible", timeout: 20_000 });
+    expect(await team.locator(".handoff").count()).toBe(0);
+  });
+});
