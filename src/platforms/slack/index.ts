@@ -9,9 +9,11 @@ import { turnIdOf } from "../../core/conversation.js";
 import { EditBudgets } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
+import type { ReplyPlace } from "../../core/policy/replies.js";
 import type { SinkLimits } from "../../core/ports.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { parseAssistantAction } from "../assistant-command.js";
+import { maySummarize } from "../summarize-policy.js";
 import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
 import { boltLogger, SlackApi } from "./api.js";
@@ -313,6 +315,8 @@ class SlackAdapterImpl implements SlackAdapter {
               scopeEdits: PRIVATE_SUMMARY_EDITS,
             }),
             answerSink: (target, requestId) => this.answerSink(target, turnIdOf("slack", requestId)),
+            maySummarize: (channelId) =>
+              maySummarize(this.deps.replies, summarizePlace(command, channelId), this.deps.log),
             ...(this.options.historyMaxWaitMs !== undefined
               ? { historyMaxWaitMs: this.options.historyMaxWaitMs }
               : {}),
@@ -527,6 +531,12 @@ function enterpriseOf(body: unknown): string | undefined {
   if (typeof b.enterprise_id === "string" && b.enterprise_id !== "") return b.enterprise_id;
   if (typeof b.enterprise?.id === "string" && b.enterprise.id !== "") return b.enterprise.id;
   return undefined;
+}
+
+/** The conversation a /summarize reads, as the policy sees it (a D… channel is a DM). */
+function summarizePlace(command: { team_id: string; user_id: string }, channelId: string): ReplyPlace {
+  const kind = channelId.startsWith("D") ? "dm" : "command";
+  return { platform: "slack", workspaceId: command.team_id, channelId, userId: command.user_id, kind };
 }
 
 function teamOf(body: unknown): string | undefined {
