@@ -525,11 +525,21 @@ class SlackAdapterImpl implements SlackAdapter {
 /** `track`'s asker for a click on one of the bot's buttons. */
 const CLICK = "click";
 
-/** The Enterprise Grid org of an event envelope (`enterprise_id`, or `enterprise.id` in interactions). */
+/**
+ * The Enterprise Grid org of an event envelope (`enterprise_id`), or of an interaction:
+ * `enterprise.id`, which Slack sends for org-wide installs, else `team.enterprise_id`, which it
+ * sends for any workspace of an org. Without it a Grid user's key would name the workspace, not
+ * the org their turns are kept under (`/forget` would find nothing).
+ */
 function enterpriseOf(body: unknown): string | undefined {
-  const b = body as { enterprise_id?: unknown; enterprise?: { id?: unknown } | null };
+  const b = body as {
+    enterprise_id?: unknown;
+    enterprise?: { id?: unknown } | null;
+    team?: { enterprise_id?: unknown } | null;
+  };
   if (typeof b.enterprise_id === "string" && b.enterprise_id !== "") return b.enterprise_id;
   if (typeof b.enterprise?.id === "string" && b.enterprise.id !== "") return b.enterprise.id;
+  if (typeof b.team?.enterprise_id === "string" && b.team.enterprise_id !== "") return b.team.enterprise_id;
   return undefined;
 }
 
