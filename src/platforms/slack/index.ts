@@ -281,15 +281,13 @@ class SlackAdapterImpl implements SlackAdapter {
       if (!parsed.success || !this.identity) return;
       const t = parsed.data.assistant_thread;
       const team = teamOf(body) ?? this.identity.teamId;
-      // No greeting where the policy closes DMs (the panel is a DM with the bot).
-      const dms = this.deps.replies?.policies.at({
-        platform: "slack",
-        workspaceId: team,
-        channelId: t.channel_id,
-        userId: t.user_id,
-        dm: true,
-      }).dms;
-      if (dms === "off") return;
+      // No greeting where the bot would not answer: the panel is a DM with the bot, so the DM
+      // mode, a denied workspace, `enabled: false` and an admin's switch all apply.
+      const greet = await this.deps.replies?.decide(
+        { platform: "slack", workspaceId: team, channelId: t.channel_id, userId: t.user_id, kind: "dm" },
+        { mentioned: true, followup: false },
+      );
+      if (greet && !greet.answer) return;
       this.track(() => this.assistant.started(team, t.channel_id, t.thread_ts));
     });
     this.app.command("/summarize", async ({ command, ack }) => {
