@@ -31,8 +31,9 @@ import { Slots } from "./download-slots.js";
 export const MAX_REDIRECTS = 4;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /**
- * Downloads in flight per process: the bytes held by downloads in progress stay under 8 times the per-file limit
- * (MAX_ATTACHMENT_BYTES), and 8 parallel fetches keep a turn with several files quick.
+ * Downloads in flight per process: the bytes held by downloads in progress stay under 8 times
+ * the per-file limit (MAX_ATTACHMENT_BYTES), and 8 parallel fetches keep a turn with several
+ * files quick.
  * Per process on purpose: it bounds this process's memory, which replicas do not share.
  */
 export const MAX_CONCURRENT_DOWNLOADS = 8;
