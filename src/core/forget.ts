@@ -82,7 +82,10 @@ export function threadPeople(history: StoredTurn[], userKey: string, audience: A
 
 /** The confirmation the person reads: what was deleted, and what could not be. */
 export function forgetReport(result: ForgetResult, whose: "your" | "their" = "your"): string {
-  const parts = result.deleted.map((d) => `${d.count} ${d.count === 1 ? singular(d.kind) : d.kind}`);
+  // Kinds with nothing deleted are left out: "Deleted your data: 0 conversations" reads as a fault.
+  const parts = result.deleted
+    .filter((d) => d.count > 0)
+    .map((d) => `${d.count} ${d.count === 1 ? singular(d.kind) : d.kind}`);
   const lines = [
     parts.length > 0
       ? `Deleted ${whose} data: ${parts.join(", ")}.`

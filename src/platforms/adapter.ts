@@ -43,7 +43,12 @@ export interface AdapterDeps {
   replies?: ReplyRules;
 }
 
-/** Admins are listed per platform (and optionally per workspace or guild) in the policy file. */
+/**
+ * Admins are listed per platform (and optionally per workspace or guild) in the policy file.
+ * Without `workspaceId` the question is "an admin in every workspace of the platform" (the
+ * platform-level list only): asked where the act reaches past one workspace, such as deleting a
+ * Discord user's data (their data spans every guild and DM).
+ */
 export interface AdminCheck {
-  isAdmin(who: { platform: Platform; workspaceId: string; userId: string }): boolean;
+  isAdmin(who: { platform: Platform; workspaceId?: string | undefined; userId: string }): boolean;
 }

@@ -14,15 +14,31 @@
  *   a cross-origin redirect, which breaks Slack's own hops between its file hosts; following by
  *   hand keeps the token on those and off everything else.
  *
+ * - At most `MAX_CONCURRENT_DOWNLOADS` run at once in the process, whatever the number of turns
+ *   and files: each holds up to `maxBytes` in memory, so many people sending large files at the
+ *   same moment would otherwise add up without bound. A download waiting for a slot waits within
+ *   its own time limit (and the caller's signal), so a queue never holds a turn longer than one
+ *   download could.
+ *
  * Failures are `AttachmentError`s: "too_big", "timeout" (our `timeoutMs` ran out) and
  * "download_failed" (refused host, too many redirects, an error status, a network error, or the
  * caller's signal cancelled the download).
  */
 import { AttachmentError } from "../core/errors.js";
+import { Slots } from "./download-slots.js";
 
 /** Slack's file hops (files.slack.com -> files-origin.slack.com -> a CDN) need two or three. */
 export const MAX_REDIRECTS = 4;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/**
+ * Downloads in flight per process: the bytes held by downloads in progress stay under 8 times
+ * the per-file limit (MAX_ATTACHMENT_BYTES), and 8 parallel fetches keep a turn with several
+ * files quick.
+ * Per process on purpose: it bounds this process's memory, which replicas do not share.
+ */
+export const MAX_CONCURRENT_DOWNLOADS = 8;
+/** The process's download slots (see the header). */
+export const downloadSlots = new Slots(MAX_CONCURRENT_DOWNLOADS);
 
 export interface DownloadOptions {
   maxBytes: number;
@@ -47,7 +63,9 @@ export interface Downloaded {
 export async function download(rawUrl: string, opts: DownloadOptions): Promise<Downloaded> {
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = AbortSignal.any([opts.signal, timeout]);
+  let release: (() => void) | undefined;
   try {
+    release = await downloadSlots.take(signal);
     return await follow(rawUrl, opts, signal);
   } catch (err) {
     if (err instanceof AttachmentError) throw err;
@@ -58,6 +76,8 @@ export async function download(rawUrl: string, opts: DownloadOptions): Promise<D
       throw new AttachmentError("download_failed", "download cancelled", { cause: err });
     const message = err instanceof Error ? err.message : String(err);
     throw new AttachmentError("download_failed", `download failed: ${message}`, { cause: err });
+  } finally {
+    release?.();
   }
 }
 

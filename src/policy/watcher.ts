@@ -4,7 +4,7 @@
  * every POLL_INTERVAL_MS catches what fs.watch misses (network filesystems, some containers).
  *
  * A file that fails to read or validate keeps the last good policy in force and is logged once
- * (path and the zod issue paths); at start-up there is no last good one, so `open` throws and the
+ * (path and the zod issue paths), and so does an empty one (a save caught half-way); at start-up there is no last good one, so `open` throws and the
  * service does not start.
  *
  * Events: `reloaded` (a new policy is in force), `rejected` (a PolicyFileError).
@@ -20,6 +20,9 @@ import { PolicyFileError, readPolicyFile } from "./policy-file.js";
 
 /** Two seconds: a poll is one stat of a small file, and an edit is in force soon after saving. */
 export const POLL_INTERVAL_MS = 2_000;
+
+/** Why an empty file is refused once a policy is in force. */
+export const EMPTY_ON_RELOAD = "the file is empty (still being written?); to clear every setting, write `{}`";
 
 export interface PolicyWatcherOptions {
   pollIntervalMs?: number;
@@ -89,6 +92,9 @@ export class PolicyWatcher extends EventEmitter implements PolicySource {
     if (signature !== null && signature === this.signature) return;
     try {
       const next = await readPolicyFile(this.path);
+      // Caught between truncate and write, a file being saved reads empty: a valid "no settings"
+      // that would lift every deny and admin for a moment. A real reset is `{}` (docs/policy.md).
+      if (next.text.trim() === "") throw new PolicyFileError(this.path, [EMPTY_ON_RELOAD]);
       this.signature = signature ?? "";
       this.rejected = null;
       if (next.text === this.text) return;

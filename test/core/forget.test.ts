@@ -115,6 +115,21 @@ for (const [name, open, options] of stores) {
   });
 }
 
+describe("what the person is told after /forget", () => {
+  it("says there was nothing to delete rather than listing zero counts", () => {
+    const none = { deleted: [{ kind: "conversations", count: 0 }], failed: [] };
+    expect(forgetReport(none)).toBe("There was nothing of your data to delete.");
+    const some = {
+      deleted: [
+        { kind: "conversations", count: 2 },
+        { kind: "ratings", count: 0 },
+      ],
+      failed: [],
+    };
+    expect(forgetReport(some)).toBe("Deleted your data: 2 conversations.");
+  });
+});
+
 describe("forgetting across every part that keeps records about people", () => {
   it("counts each kind, and names the kinds it could not delete while deleting the rest", async () => {
     const store = createMemoryStore({ log: silentLogger() });

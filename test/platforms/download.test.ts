@@ -3,7 +3,15 @@ import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { AttachmentError } from "../../src/core/errors.js";
-import { type DownloadOptions, download, hostPolicy, MAX_REDIRECTS } from "../../src/platforms/download.js";
+import {
+  type DownloadOptions,
+  download,
+  downloadSlots,
+  hostPolicy,
+  MAX_CONCURRENT_DOWNLOADS,
+  MAX_REDIRECTS,
+} from "../../src/platforms/download.js";
+import { Slots } from "../../src/platforms/download-slots.js";
 
 interface Seen {
   path: string;
@@ -220,4 +228,50 @@ describe("the host policy", () => {
 
 async function waitFor(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe("downloads at the same time", () => {
+  it("runs at most MAX_CONCURRENT_DOWNLOADS at once; the rest wait their turn and then complete", async () => {
+    const held: ServerResponse[] = [];
+    const { origin, seen } = await server((_req, res) => {
+      held.push(res);
+    });
+    const extra = 2;
+    const all = Array.from({ length: MAX_CONCURRENT_DOWNLOADS + extra }, (_, i) =>
+      download(`${origin}/file-${i}`, options([origin])),
+    );
+    await until(() => held.length === MAX_CONCURRENT_DOWNLOADS && downloadSlots.queued === extra);
+    expect(seen).toHaveLength(MAX_CONCURRENT_DOWNLOADS);
+
+    held.shift()?.end("done");
+    await until(() => held.length === MAX_CONCURRENT_DOWNLOADS && downloadSlots.queued === extra - 1);
+    for (;;) {
+      const res = held.shift();
+      if (res) res.end("done");
+      else if (seen.length === MAX_CONCURRENT_DOWNLOADS + extra && downloadSlots.active === 0) break;
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+    const got = await Promise.all(all);
+    expect(got.map((g) => new TextDecoder().decode(g.bytes))).toEqual(all.map(() => "done"));
+    expect(downloadSlots.active).toBe(0);
+  });
+
+  it("gives up waiting for a slot when the turn is stopped, and leaves the queue", async () => {
+    const slots = new Slots(1);
+    const release = await slots.take(new AbortController().signal);
+    const stop = new AbortController();
+    const waiting = slots.take(stop.signal);
+    expect(slots.queued).toBe(1);
+    stop.abort(new Error("stopped"));
+    await expect(waiting).rejects.toThrow("stopped");
+    expect(slots.queued).toBe(0);
+    release();
+    release(); // twice is once
+    expect(slots.active).toBe(0);
+  });
+});
+
+/** Wait for a condition the event loop will make true (no wall-clock deadline of our own). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((resolve) => setImmediate(resolve));
 }

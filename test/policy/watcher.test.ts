@@ -83,6 +83,20 @@ describe("the policy file", () => {
     expect(modelOf(watcher)).toBe("gpt-4o");
   });
 
+  it("keeps its denies while a save leaves the file empty for a moment, and takes `{}` as a reset", async () => {
+    const path = policyPath("platforms:\n  slack:\n    denyWorkspaces: [T1]\n");
+    watcher = await PolicyWatcher.open(path, silentLogger());
+    writeFileSync(path, "");
+    await watcher.check();
+    expect(watcher.current().platforms?.slack?.denyWorkspaces).toEqual(["T1"]);
+
+    const reloaded = once(watcher, "reloaded");
+    writeFileSync(path, "{}\n");
+    await watcher.check();
+    await reloaded;
+    expect(watcher.current()).toEqual({});
+  });
+
   it("stops start-up when it is bad, naming POLICY_FILE and the problem", async () => {
     const path = policyPath("defaults:\n  tools: everything\n");
     await expect(PolicyWatcher.open(path, silentLogger())).rejects.toThrow(PolicyFileError);

@@ -48,12 +48,14 @@ export class Policies implements TurnPolicies {
 
   /**
    * Admins are listed per platform (`platforms.slack.admins`: every workspace) and per workspace
-   * or guild (`workspaces.T1.admins`: that one only). Structurally the adapters' `AdminCheck`.
+   * or guild (`workspaces.T1.admins`: that one only). Without a workspace, only the platform's
+   * list counts (an act that reaches every workspace). Structurally the adapters' `AdminCheck`.
    */
-  isAdmin(who: { platform: Platform; workspaceId: string; userId: string }): boolean {
+  isAdmin(who: { platform: Platform; workspaceId?: string | undefined; userId: string }): boolean {
     const platform = this.source.current()?.platforms?.[who.platform];
     if (!platform) return false;
     if (platform.admins?.includes(who.userId)) return true;
+    if (who.workspaceId === undefined) return false;
     return platform.workspaces?.[who.workspaceId]?.admins?.includes(who.userId) ?? false;
   }
 }

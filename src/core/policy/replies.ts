@@ -6,7 +6,8 @@
  *
  * - DMs: `dms: open` answers every one, `mention` only those that @mention the bot, `off` none.
  * - Follow-ups (a thread reply or a reply to the bot without a mention): `followups: any` or `mention`.
- * - Anywhere: an admin's channel switch (channel-switches.ts), else the file's lists and `enabled`.
+ * - Anywhere: an admin's channel switch (channel-switches.ts), else the file's lists and `enabled`;
+ *   a person's own `enabled: false` holds even where an admin switched the channel on.
  */
 import type { IncomingMessage } from "../types.js";
 import type { ChannelSwitch, ChannelSwitches } from "./channel-switches.js";
@@ -47,8 +48,10 @@ export class ReplyRules {
     if (!this.policies.active) return { answer: true };
     const switched = await this.switches.get(msg);
     if (switched === "off") return { answer: false, reason: "switched off by an admin" };
-    if (switched === "on") return { answer: true };
     const policy = this.policies.at({ ...msg, dm: msg.kind === "dm" });
+    // A channel switched on lets everyone in, except a person the file turns off by name.
+    if (switched === "on")
+      return policy.personOff ? { answer: false, reason: `policy: ${policy.personOff}` } : { answer: true };
     return policy.enabled ? { answer: true } : { answer: false, reason: `policy: ${policy.disabledBy}` };
   }
 
@@ -73,7 +76,7 @@ export class ReplyRules {
     const policy = this.policies.at({ ...place, dm: place.kind === "dm" });
     const fileActive = this.policies.active;
     const switched = fileActive ? await this.switches.get(place, { fresh: true }) : null;
-    const answers = switched === null ? policy.enabled : switched === "on";
+    const answers = switched === null ? policy.enabled : switched === "on" && !policy.personOff;
     return { policy, switched, answers, fileActive };
   }
 }

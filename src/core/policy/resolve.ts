@@ -9,7 +9,7 @@
  * Whether the bot answers at all: off when a deny list on the way names the workspace or channel,
  * when an allow list on the way does not name it, or when the merged `enabled` is false. Channel
  * lists do not apply to DMs (`dms` decides those). An admin's `/assistant on|off` overrides all of
- * this for one channel (channel-switches.ts).
+ * this for one channel (channel-switches.ts), except a person's own `enabled: false`.
  */
 import type { ThrottlePolicy } from "../ports.js";
 import type { Platform } from "../types.js";
@@ -37,6 +37,11 @@ export interface EffectivePolicy {
   enabled: boolean;
   /** The file entry that turned the bot off here (for `/assistant` and the logs). */
   disabledBy?: string | undefined;
+  /**
+   * The person's own entry (`users.<id>.enabled: false`) when it is what turns the bot off: it
+   * follows the person into every channel, one an admin switched on included.
+   */
+  personOff?: string | undefined;
   dms: DmMode;
   followups: FollowupMode;
   extraSystemPrompt: string | undefined;
@@ -100,9 +105,12 @@ export function resolvePolicy(file: PolicyFile, place: PolicyPlace, base: Policy
   const disabledBy = listedOut ?? (enabled?.value === false ? `${enabled.at}.enabled` : undefined);
   const windowSeconds = limit("windowSeconds");
   const ttlHours = pick("historyTtlHours")?.value;
+  const personOff =
+    enabled?.value === false && enabled.at.includes(".users.") ? `${enabled.at}.enabled` : undefined;
   return {
     enabled: disabledBy === undefined,
     disabledBy,
+    personOff,
     dms: pick("dms")?.value ?? "open",
     followups: pick("followups")?.value ?? base.followups[place.platform],
     extraSystemPrompt: pick("extraSystemPrompt")?.value,

@@ -7,7 +7,8 @@
  * passing the Luhn check. Luhn alone lets one random number in ten through; with the first digit
  * most order numbers, tracking numbers and timestamps (which start 1: epoch seconds) never qualify.
  * Phones: international numbers starting with "+" (E.164, 8 to 15 digits, separators allowed),
- * North American "(415) 555-2671" / "415-555-2671" / "415.555.2671", and national numbers with a
+ * North American "(415) 555-2671" / "415-555-2671" / "415.555.2671" (area code and exchange
+ * starting 2-9, as every NANP number does), and national numbers with a
  * leading 0 in groups ("020 7946 0958", "06 12 34 56 78", "030-1234567", 9 to 12 digits). A bare run
  * of digits is never a phone (it is an order id as often as not), and neither is anything with a
  * four-digit group first or last that reads as a year ("2024-01-15", "15.01.2024").
@@ -36,8 +37,9 @@ const CARD = new RegExp(`${BEFORE}\\d(?:[ -]?\\d){12,18}${AFTER}`, "g");
 const PHONES = [
   // International: "+" and 8-15 digits, groups split by a space, dot or dash, maybe "(0)" or "(20)".
   new RegExp(`(?<![\\w+])\\+[1-9](?:[ .-]?\\(?\\d{1,4}\\)?){2,7}${AFTER}`, "g"),
-  // North American: (415) 555-2671, 415-555-2671, 415.555.2671, 415 555 2671.
-  new RegExp(`${BEFORE}(?:\\(\\d{3}\\) ?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}${AFTER}`, "g"),
+  // North American: (415) 555-2671, 415-555-2671, 415.555.2671, 415 555 2671. Area code and
+  // exchange start 2-9 (NANP), which keeps ids such as 100-200-3000 out.
+  new RegExp(`${BEFORE}(?:\\([2-9]\\d{2}\\) ?|[2-9]\\d{2}[ .-])[2-9]\\d{2}[ .-]\\d{4}${AFTER}`, "g"),
   // National with a trunk 0: 020 7946 0958, 06 12 34 56 78, 030-1234567, 0171 1234567.
   new RegExp(`${BEFORE}0\\d{1,4}(?:[ -]\\d{2,8}){1,4}${AFTER}`, "g"),
 ];

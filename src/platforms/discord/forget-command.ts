@@ -4,6 +4,11 @@
  * turns the prompt into what was deleted. `/forget user:<id>` does the same for another person,
  * for admins only (the policy file's admin list), for requests that come by email. The button's
  * custom id names whose data it deletes; the clicker is checked again on click.
+ *
+ * A Discord user id is global, and so is a person's data here: their DMs and every guild's
+ * threads sit under one user key. Deleting it is therefore for the platform's admins
+ * (`platforms.discord.admins`) only; an admin of one guild (`workspaces.<guild>.admins`) runs that
+ * guild's switches but cannot erase what a person said in other guilds.
  */
 import { type ChatInputCommandInteraction, Routes } from "discord.js";
 import { forgetPrompt, forgetReport, type PersonalData } from "../../core/forget.js";
@@ -11,7 +16,6 @@ import { userKeyOf } from "../../core/types.js";
 import type { Logger } from "../../log.js";
 import type { AdminCheck } from "../adapter.js";
 import { FORGET } from "./commands.js";
-import { DM_WORKSPACE } from "./receive.js";
 import { FLAG_EPHEMERAL, NO_MENTIONS } from "./render.js";
 import { call } from "./rest.js";
 import type { DiscordRest } from "./sink.js";
@@ -25,7 +29,8 @@ const BUTTON = 2;
 const STYLE = { secondary: 2, danger: 4 } as const;
 
 const NOT_ADMIN =
-  "Only the assistant's admins can delete another person's data. To delete your own, use `/forget`.";
+  "Only the assistant's admins can delete another person's data (on Discord, the admins for every " +
+  "server: a person's data spans them all). To delete your own, use `/forget`.";
 const BAD_USER = "Give the person's Discord user id (or mention), e.g. `/forget user:123456789012345678`.";
 
 export interface ForgetDeps {
@@ -56,8 +61,9 @@ function targetOf(customId: string): Target | "cancel" | null {
   return null;
 }
 
-const isAdmin = (deps: ForgetDeps, guildId: string | null, userId: string) =>
-  deps.admins?.isAdmin({ platform: "discord", workspaceId: guildId ?? DM_WORKSPACE, userId }) ?? false;
+/** May delete another person's data: a platform-wide admin (see the header), wherever they ask. */
+const isAdmin = (deps: ForgetDeps, userId: string) =>
+  deps.admins?.isAdmin({ platform: "discord", userId }) ?? false;
 
 export async function handleForget(
   interaction: ChatInputCommandInteraction,
@@ -73,7 +79,7 @@ export async function handleForget(
       : ((id) => (id ? { kind: "user", userId: id } : null))(parseUserId(named));
   if (!target) {
     content = BAD_USER;
-  } else if (target.kind === "user" && !isAdmin(deps, interaction.guildId, asker)) {
+  } else if (target.kind === "user" && !isAdmin(deps, asker)) {
     deps.log.warn(
       { userId: asker, guildId: interaction.guildId, target: target.userId },
       "/forget user refused: not an admin",
@@ -122,7 +128,7 @@ export async function handleForgetClick(
     content = "Nothing was deleted.";
   } else if (!target) {
     content = BAD_USER;
-  } else if (target.kind === "user" && !isAdmin(deps, click.guildId, click.userId)) {
+  } else if (target.kind === "user" && !isAdmin(deps, click.userId)) {
     deps.log.warn({ userId: click.userId, target: target.userId }, "/forget user refused: not an admin");
     content = NOT_ADMIN;
   } else {

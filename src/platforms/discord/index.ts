@@ -9,6 +9,7 @@ import type { TurnResult } from "../../core/conversation.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { Logger } from "../../log.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
+import { maySummarize } from "../summarize-policy.js";
 import { handleAssistant } from "./assistant-command.js";
 import { createGatewayClient, explainStartupError, inviteUrl } from "./client.js";
 import { ASSISTANT, FORGET, HANDOFF, SUMMARIZE } from "./commands.js";
@@ -277,6 +278,7 @@ class DiscordAdapter implements PlatformAdapter {
             log: this.log,
             applicationId: interaction.applicationId,
             ...(this.options.editBudget ? { budget: this.options.editBudget } : {}),
+            maySummarize: (place) => maySummarize(this.deps.replies, place, this.log),
           });
         } else if (interaction.commandName === FORGET.name) {
           await handleForget(interaction, forget);

@@ -9,7 +9,9 @@
  */
 import { type ChatInputCommandInteraction, PermissionFlagsBits, Routes } from "discord.js";
 import type { Conversation } from "../../core/conversation.js";
+import type { ReplyPlace } from "../../core/policy/replies.js";
 import type { Logger } from "../../log.js";
+import { SUMMARIZE_OFF } from "../summarize-policy.js";
 import { SUMMARIZE, SUMMARIZE_DEFAULT_COUNT, SUMMARIZE_MAX_COUNT } from "./commands.js";
 import { InteractionSink } from "./interaction-sink.js";
 import { DM_WORKSPACE } from "./receive.js";
@@ -28,6 +30,8 @@ export interface SummarizeDeps {
   log: Logger;
   applicationId: string;
   budget?: EditBudgetShape;
+  /** The policy's say (summarize-policy.ts): may this conversation be read for a summary? */
+  maySummarize?: (place: ReplyPlace) => Promise<boolean>;
 }
 
 export async function handleSummarize(
@@ -39,7 +43,19 @@ export async function handleSummarize(
   const count = Math.min(Math.max(requested, 1), SUMMARIZE_MAX_COUNT);
   const log = deps.log.child({ interactionId: interaction.id, channelId: interaction.channelId });
 
-  const refusal = memberRefusal(interaction, share);
+  const channel = interaction.channel;
+  const allowed =
+    !deps.maySummarize ||
+    (await deps.maySummarize({
+      platform: "discord",
+      workspaceId: interaction.guildId ?? DM_WORKSPACE,
+      channelId: interaction.channelId,
+      // A thread is read under its channel's policy, as its conversations are.
+      parentChannelId: channel?.isThread() ? (channel.parentId ?? undefined) : undefined,
+      userId: interaction.user.id,
+      kind: interaction.inGuild() ? "command" : "dm",
+    }));
+  const refusal = allowed ? memberRefusal(interaction, share) : { text: SUMMARIZE_OFF, missing: "policy" };
   if (refusal) {
     log.info(
       { userId: interaction.user.id, missing: refusal.missing, share },

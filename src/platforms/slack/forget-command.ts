@@ -5,6 +5,11 @@
  * only (the policy file's admin list), for requests that come by email. The button's value names
  * whose data it deletes; the clicker is checked again on click, so a stale or forged button gives
  * nobody more than they may do.
+ *
+ * Whose admin may do it: a person's Slack data sits under their user key, scoped to the Enterprise
+ * Grid org when there is one, else to the workspace. An admin of one workspace
+ * (`workspaces.T1.admins`) may delete data scoped to that workspace; data scoped to a whole org
+ * spans its other workspaces too, so that takes a platform admin (`platforms.slack.admins`).
  */
 import type { PersonalData } from "../../core/forget.js";
 import { forgetPrompt, forgetReport } from "../../core/forget.js";
@@ -50,8 +55,14 @@ export interface SlackPerson {
 const userKey = (who: SlackPerson, userId = who.userId) =>
   userKeyOf({ platform: "slack", userScope: who.enterpriseId || who.teamId, userId });
 
+/** May delete another person's data in the asker's scope (see the header). */
 const isAdmin = (who: SlackPerson, deps: ForgetDeps) =>
-  deps.admins?.isAdmin({ platform: "slack", workspaceId: who.teamId, userId: who.userId }) ?? false;
+  deps.admins?.isAdmin({
+    platform: "slack",
+    // An org's data reaches past this workspace: only the platform's admins (no workspace) count.
+    workspaceId: who.enterpriseId ? undefined : who.teamId,
+    userId: who.userId,
+  }) ?? false;
 
 /** The slash command's acknowledgement: the confirmation prompt, a refusal, or the help. */
 export function forgetCommandReply(

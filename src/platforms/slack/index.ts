@@ -9,10 +9,12 @@ import { turnIdOf } from "../../core/conversation.js";
 import { EditBudgets } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
+import type { ReplyPlace } from "../../core/policy/replies.js";
 import type { SinkLimits } from "../../core/ports.js";
 import { threadKeyOf } from "../../core/types.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { parseAssistantAction } from "../assistant-command.js";
+import { maySummarize } from "../summarize-policy.js";
 import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
 import { type AnswerTarget, SlackAnswerSink, type StreamingSupport } from "./answer-sink.js";
 import { boltLogger, type SlackApi, slackClientOptions } from "./api.js";
@@ -326,15 +328,13 @@ class SlackAdapterImpl implements SlackAdapter {
       if (!parsed.success || !ws) return;
       const t = parsed.data.assistant_thread;
       const team = teamOf(body) ?? ws.identity.teamId;
-      // No greeting where the policy closes DMs (the panel is a DM with the bot).
-      const dms = this.deps.replies?.policies.at({
-        platform: "slack",
-        workspaceId: team,
-        channelId: t.channel_id,
-        userId: t.user_id,
-        dm: true,
-      }).dms;
-      if (dms === "off") return;
+      // No greeting where the bot would not answer: the panel is a DM with the bot, so the DM
+      // mode, a denied workspace, `enabled: false` and an admin's switch all apply.
+      const greet = await this.deps.replies?.decide(
+        { platform: "slack", workspaceId: team, channelId: t.channel_id, userId: t.user_id, kind: "dm" },
+        { mentioned: true, followup: false },
+      );
+      if (greet && !greet.answer) return;
       this.track(ws, () => ws.assistant.started(team, t.channel_id, t.thread_ts));
     });
     // The app left a workspace or org (or its bot token was revoked): delete what it kept there.
@@ -374,6 +374,8 @@ class SlackAdapterImpl implements SlackAdapter {
               scopeEdits: PRIVATE_SUMMARY_EDITS,
             }),
             answerSink: (target, requestId) => this.answerSink(ws, target, turnIdOf("slack", requestId)),
+            maySummarize: (channelId) =>
+              maySummarize(this.deps.replies, summarizePlace(command, channelId), this.deps.log),
             ...(this.options.historyMaxWaitMs !== undefined
               ? { historyMaxWaitMs: this.options.historyMaxWaitMs }
               : {}),
@@ -675,12 +677,28 @@ class SlackAdapterImpl implements SlackAdapter {
 /** `track`'s asker for a click on one of the bot's buttons. */
 const CLICK = "click";
 
-/** The Enterprise Grid org of an event envelope (`enterprise_id`, or `enterprise.id` in interactions). */
+/**
+ * The Enterprise Grid org of an event envelope (`enterprise_id`), or of an interaction:
+ * `enterprise.id`, which Slack sends for org-wide installs, else `team.enterprise_id`, which it
+ * sends for any workspace of an org. Without it a Grid user's key would name the workspace, not
+ * the org their turns are kept under (`/forget` would find nothing).
+ */
 function enterpriseOf(body: unknown): string | undefined {
-  const b = body as { enterprise_id?: unknown; enterprise?: { id?: unknown } | null };
+  const b = body as {
+    enterprise_id?: unknown;
+    enterprise?: { id?: unknown } | null;
+    team?: { enterprise_id?: unknown } | null;
+  };
   if (typeof b.enterprise_id === "string" && b.enterprise_id !== "") return b.enterprise_id;
   if (typeof b.enterprise?.id === "string" && b.enterprise.id !== "") return b.enterprise.id;
+  if (typeof b.team?.enterprise_id === "string" && b.team.enterprise_id !== "") return b.team.enterprise_id;
   return undefined;
+}
+
+/** The conversation a /summarize reads, as the policy sees it (a D… channel is a DM). */
+function summarizePlace(command: { team_id: string; user_id: string }, channelId: string): ReplyPlace {
+  const kind = channelId.startsWith("D") ? "dm" : "command";
+  return { platform: "slack", workspaceId: command.team_id, channelId, userId: command.user_id, kind };
 }
 
 function teamOf(body: unknown): string | undefined {

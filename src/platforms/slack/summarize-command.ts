@@ -8,6 +8,7 @@ import type { Conversation } from "../../core/conversation.js";
 import { PlatformError } from "../../core/errors.js";
 import type { KeyValueStore, SinkLimits } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
+import { SUMMARIZE_OFF } from "../summarize-policy.js";
 import type { AnswerTarget, SlackAnswerSink } from "./answer-sink.js";
 import { neededScope, type SlackApi } from "./api.js";
 import { fetchChannel, fetchThread, mentionedUsers, toTranscript } from "./history.js";
@@ -48,6 +49,8 @@ export interface SummarizeDeps {
   privateLimits: (requestId: string) => SinkLimits;
   answerSink: (target: AnswerTarget, turnId: string) => SlackAnswerSink;
   historyMaxWaitMs?: number;
+  /** The policy's say (summarize-policy.ts): may this conversation be read for a summary? */
+  maySummarize?: (channelId: string) => Promise<boolean>;
 }
 
 interface SharedSummary {
@@ -103,6 +106,11 @@ export async function runSummarize(
     },
   );
   const maxWaitMs = deps.historyMaxWaitMs ?? HISTORY_MAX_WAIT_MS;
+  // The conversation read (a linked thread's, not only this one) must be one the bot may answer in.
+  if (deps.maySummarize && !(await deps.maySummarize(channel))) {
+    await privateSink.notice(SUMMARIZE_OFF);
+    return;
+  }
   if (args.thread) {
     // The bot reads with its own access: a linked thread is summarized only for members of its
     // conversation, and shared only where it lives (sharing it here would show it to this

@@ -127,4 +127,21 @@ describe("who gets an answer", () => {
     await writer.switches.set(place({ channelId: "C9" }), null);
     expect((await writer.decide(place({ channelId: "C9" }), addressed)).answer).toBe(false);
   });
+
+  it("keeps a person the file turns off out of a channel an admin switched on", async () => {
+    const { kv } = countingKv();
+    const rules = new ReplyRules(
+      policiesFrom(
+        "platforms:\n  slack:\n    denyChannels: [C9]\n    users:\n      UBLOCKED: { enabled: false }\n",
+      ),
+      new ChannelSwitches(kv, silentLogger()),
+    );
+    await rules.switches.set(place({ channelId: "C9" }), "on");
+    expect(await rules.decide(place({ channelId: "C9" }), addressed)).toEqual({ answer: true });
+    expect(await rules.decide(place({ channelId: "C9", userId: "UBLOCKED" }), addressed)).toEqual({
+      answer: false,
+      reason: "policy: platforms.slack.users.UBLOCKED.enabled",
+    });
+    expect((await rules.here(place({ channelId: "C9", userId: "UBLOCKED" }))).answers).toBe(false);
+  });
 });

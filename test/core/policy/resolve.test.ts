@@ -113,6 +113,11 @@ describe("the policy in effect", () => {
     expect(policies.isAdmin({ platform: "discord", workspaceId: "T1", userId: "UADMIN" })).toBe(false);
   });
 
+  it("counts only the platform's admins for an act that reaches every workspace", () => {
+    expect(policies.isAdmin({ platform: "slack", userId: "UADMIN" })).toBe(true);
+    expect(policies.isAdmin({ platform: "slack", userId: "UT1ADMIN" })).toBe(false);
+  });
+
   it("is the environment's settings when there is no file, with nobody an admin", () => {
     const none = policiesFrom(null);
     expect(none.active).toBe(false);

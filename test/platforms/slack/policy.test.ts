@@ -130,6 +130,15 @@ describe("Slack under a policy file", () => {
     expect(model.requests).toHaveLength(1);
   });
 
+  it("does not greet in the assistant panel of a workspace the file denies", async () => {
+    const { h } = await start(`platforms:\n  slack:\n    denyWorkspaces: [${TEAM}]\n`);
+    await h.delivery.event(
+      eventEnvelope(assistantThreadStarted({ channel: "D1", user: "U1", threadTs: h.fake.nextTs() })),
+    );
+    await h.adapter.idle();
+    expect(h.fake.assistantCalls).toHaveLength(0);
+  });
+
   it("needs a new mention for follow-ups in a channel whose policy says so, and adds its instructions", async () => {
     const { h, model } = await start();
     const root = await mention(h, "CSUPPORT");
