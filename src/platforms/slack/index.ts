@@ -10,6 +10,7 @@ import { EditBudgets } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { SinkLimits } from "../../core/ports.js";
+import type { IncomingMessage } from "../../core/types.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { parseAssistantAction } from "../assistant-command.js";
 import { AckFirst, type Asker, tellBusy } from "./ack-first.js";
@@ -266,10 +267,12 @@ class SlackAdapterImpl implements SlackAdapter {
         this.deps.log.trace({ reason: route.reason, channel: parsed.data.channel }, "slack message ignored");
         return;
       }
-      // Only someone the bot would answer hears that it is too busy.
-      const asker = !route.needsFollowupCheck
-        ? { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs }
-        : undefined;
+      // Only someone the bot would answer hears that it is too busy: a thread follow-up is
+      // checked first (one store read), and only when it is refused.
+      const direct = { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs };
+      const asker = route.needsFollowupCheck
+        ? async () => ((await this.answersFollowup(route.msg, parsed.data.text)) ? direct : undefined)
+        : direct;
       this.track(() => this.onMessage(parsed.data, team, enterpriseOf(body)), asker);
     };
     this.app.event("app_mention", onMessage);
@@ -401,13 +404,7 @@ class SlackAdapterImpl implements SlackAdapter {
       mentioned: mentions(event.text ?? "", this.identity.botUserId) || event.type === "app_mention",
       followup: route.needsFollowupCheck,
     };
-    if (route.needsFollowupCheck) {
-      // Follow-up mode: the policy's for this channel, else SLACK_THREAD_FOLLOWUPS.
-      const replies = this.deps.replies;
-      if (replies ? !replies.modes(msg, addressing).answer : env.SLACK_THREAD_FOLLOWUPS === "mention") return;
-      // Unknown (store down) counts as "not ours": answering every thread in the channel is worse.
-      if ((await store.kv.get(threadKey).catch(() => null)) === null) return;
-    }
+    if (route.needsFollowupCheck && !(await this.answersFollowup(msg, event.text))) return;
     // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
     const allowed = await this.deps.replies?.decide(msg, addressing);
     if (allowed && !allowed.answer) {
@@ -455,6 +452,24 @@ class SlackAdapterImpl implements SlackAdapter {
     await conversation.handle(userName ? { ...msg, userName } : msg, sink);
   }
 
+  /**
+   * Whether a thread reply without a mention is one the bot answers: follow-ups are on here (the
+   * policy's mode for this channel, else SLACK_THREAD_FOLLOWUPS) and the bot answered in the thread.
+   */
+  private async answersFollowup(msg: IncomingMessage, text: string | undefined): Promise<boolean> {
+    if (!this.identity) return false;
+    const addressing = { mentioned: mentions(text ?? "", this.identity.botUserId), followup: true };
+    const replies = this.deps.replies;
+    if (
+      replies ? !replies.modes(msg, addressing).answer : this.deps.env.SLACK_THREAD_FOLLOWUPS === "mention"
+    ) {
+      return false;
+    }
+    const threadKey = botThreadKey(msg.workspaceId, msg.channelId, msg.threadId);
+    // Unknown (store down) counts as "not ours": answering every thread in the channel is worse.
+    return (await this.deps.store.kv.get(threadKey).catch(() => null)) !== null;
+  }
+
   private answerSink(target: AnswerTarget, turnId: string): SlackAnswerSink {
     const { conversation, store, log } = this.deps;
     return new SlackAnswerSink(target, {
@@ -498,19 +513,28 @@ class SlackAdapterImpl implements SlackAdapter {
    * events not acknowledged within 3 seconds. When too many starts wait already, the person the
    * work was for (`asker`) is told to ask again.
    */
-  private track(work: () => Promise<unknown>, asker?: Asker | typeof CLICK): void {
+  private track(
+    work: () => Promise<unknown>,
+    asker?: Asker | (() => Promise<Asker | undefined>) | typeof CLICK,
+  ): void {
     let start = this.acks.afterAcks();
     // A click on the bot's own button (Stop, Share) is one person's and cheap: never refused, so
     // Stop still stops an answer while the replica is at its limit of waiting starts.
     if (!start && asker === CLICK) start = Promise.resolve();
     if (!start) {
       this.deps.log.warn(
-        { waiting: this.acks.size, channel: asker === CLICK ? undefined : asker?.channel },
+        {
+          waiting: this.acks.size,
+          channel: asker === CLICK || typeof asker === "function" ? undefined : asker?.channel,
+        },
         "too many starts waiting: event refused",
       );
       if (!asker || asker === CLICK) return;
       start = Promise.resolve();
-      work = () => tellBusy(this.api, asker);
+      work = async () => {
+        const who = typeof asker === "function" ? await asker() : asker;
+        if (who) await tellBusy(this.api, who);
+      };
     }
     const p = start.then(work).catch((err: unknown) => this.deps.log.error({ err }, "slack handler failed"));
     this.inflight.add(p);
