@@ -69,6 +69,12 @@ export class Metrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [this.registry],
   });
+  readonly readinessFailures = new Counter({
+    name: "chatbot_readiness_failures_total",
+    help: "Readiness probes (/readyz) that found a part not answering, by part (store).",
+    labelNames: ["part"] as const,
+    registers: [this.registry],
+  });
   readonly activeStreams = new Gauge({
     name: "chatbot_active_streams",
     help: "Answers streaming right now.",
