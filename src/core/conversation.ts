@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { admit } from "./admission.js";
 import { AnswerStream } from "./answer-stream.js";
+import { askerWords } from "./asker-words.js";
 import { turnTokens } from "./budget.js";
 import { withSources } from "./citations.js";
 import { EditBudgets } from "./edit-budget.js";
@@ -387,6 +388,7 @@ export class Conversation {
           workspaceId: msg.workspaceId,
           userId: msg.userId,
           limitKey: userKey,
+          askerText: askerWords(ticket.history, userKey, text),
           threadKey,
           audience,
           signal,

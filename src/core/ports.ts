@@ -278,6 +278,11 @@ export interface ToolContext {
   userId: string;
   /** Key of the asker's per-user limits (see `userKeyOf`): the same across their workspaces. */
   limitKey: string;
+  /**
+   * What the asker wrote themselves in this conversation (see `askerWords`): in a shared one,
+   * a tool spending the asker's allowance acts only on details found here.
+   */
+  askerText: string;
   threadKey: string;
   /**
    * Who can read the conversation. In a `shared` one, tools must not act on the asker's linked
