@@ -2,6 +2,7 @@
  * The only reader of `process.env`. One zod schema turns the environment into a typed Config;
  * every bad or missing variable is reported at once, by name, and start-up stops.
  */
+import { statSync } from "node:fs";
 import { z } from "zod";
 import { REDACT_KINDS } from "./core/redaction/detectors.js";
 import { HOST_NAME_PATTERN } from "./http/hosts.js";
@@ -23,6 +24,14 @@ const optionalString = z
   .trim()
   .transform((v) => (v === "" ? undefined : v))
   .optional();
+/** Whether `path` is a folder that exists now (checked once, at start). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 const optionalUrl = z
   .string()
   .trim()
@@ -473,9 +482,12 @@ export const schema = z.object({
     ),
 
   // --- Knowledge base
-  KNOWLEDGE_DIR: optionalString.describe(
-    "Folder of help articles (Markdown with front matter, or HTML) that search_help_center answers from; re-indexed when files change. Unset: the bundled sample help center of the demo store.",
-  ),
+  KNOWLEDGE_DIR: optionalString
+    // A wrong path would keep /readyz at "failed" until a restart: refuse it at start instead.
+    .refine((dir) => dir === undefined || isFolder(dir), "no folder at this path")
+    .describe(
+      "Folder of help articles (Markdown with front matter, or HTML) that search_help_center answers from; re-indexed when files change. It must exist at start (else start-up stops); if it disappears later, the last index keeps answering. Unset: the bundled sample help center of the demo store.",
+    ),
   EMBEDDINGS_MODEL: optionalString.describe(
     "Embeddings model at OPENAI_BASE_URL (e.g. text-embedding-3-small); when set, help-center search fuses BM25 with embedding similarity. Unset: BM25 full-text search only, no embeddings cost.",
   ),

@@ -81,6 +81,12 @@ export class Metrics {
     labelNames: ["platform", "kind", "outcome"] as const,
     registers: [this.registry],
   });
+  readonly readinessFailures = new Counter({
+    name: "chatbot_readiness_failures_total",
+    help: "Readiness probes (/readyz) that found a part not answering, by part (store).",
+    labelNames: ["part"] as const,
+    registers: [this.registry],
+  });
   readonly activeStreams = new Gauge({
     name: "chatbot_active_streams",
     help: "Answers streaming right now.",

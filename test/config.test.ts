@@ -1,3 +1,6 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 
@@ -58,6 +61,14 @@ describe("loadConfig", () => {
       loadConfig({ SLACK_UPDATES_PER_MINUTE: "30", SLACK_CHAT_UPDATE_PER_MINUTE: "40" }).env
         .SLACK_CHAT_UPDATE_PER_MINUTE,
     ).toBe(40);
+  });
+
+  it("refuses to start with a KNOWLEDGE_DIR that does not exist, naming the variable", () => {
+    const missing = join(tmpdir(), "no-such-help-center-folder");
+    expect(() => loadConfig({ KNOWLEDGE_DIR: missing })).toThrow(/KNOWLEDGE_DIR: no folder at this path/);
+    // A file is not a folder of articles either.
+    expect(() => loadConfig({ KNOWLEDGE_DIR: fileURLToPath(import.meta.url) })).toThrow(/KNOWLEDGE_DIR/);
+    expect(loadConfig({ KNOWLEDGE_DIR: tmpdir() }).env.KNOWLEDGE_DIR).toBe(tmpdir());
   });
 
   it("treats empty values copied from .env.example as unset", () => {

@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { admit } from "./admission.js";
 import { AnswerStream } from "./answer-stream.js";
+import { askerWords } from "./asker-words.js";
 import type { FileReaders } from "./attachments/ports.js";
 import type { AttachmentSettings } from "./attachments/settings.js";
 import { TurnAttachments } from "./attachments/turn.js";
@@ -444,6 +445,7 @@ export class Conversation {
           workspaceId: msg.workspaceId,
           userId: msg.userId,
           limitKey: userKey,
+          askerText: askerWords(ticket.history, userKey, text),
           threadKey,
           audience,
           conversation: {

@@ -55,13 +55,27 @@ export interface GateStore {
    * reserved, plus `tokens`, stays within `dailyTokens`); null when they do not. Atomic across
    * replicas, so concurrent runs of one user cannot together pass the budget.
    */
-  reserveTokens(userKey: string, tokens: number, dailyTokens: number): Promise<TokenReservation | null>;
-  /** Replace a reservation by what was really spent: gives back the rest, or adds the excess. */
+  reserveTokens(
+    userKey: string,
+    tokens: number,
+    dailyTokens: number,
+    /** How long the reservation may count unsettled (default TOKEN_RESERVATION_TTL_MS, 15 min). */
+    ttlMs?: number,
+  ): Promise<TokenReservation | null>;
+  /**
+   * Replace a reservation by what was really spent: gives back the rest, or adds the excess.
+   * Applies once: settling again, or after the reservation expired and was given back, changes nothing.
+   */
   settleTokens(reservation: TokenReservation, spent: number): Promise<void>;
 }
 
-/** Tokens taken from one user's budget of one UTC day before a model call. */
+/**
+ * Tokens taken from one user's budget of one UTC day before a model call. The store keeps it for
+ * a bounded time (TOKEN_RESERVATION_TTL_MS): one never settled is given back after that.
+ */
 export interface TokenReservation {
+  /** Tells this reservation apart from the user's others (a settle applies once). */
+  id: string;
   userKey: string;
   /** Epoch ms inside the UTC day the tokens were taken from: the settlement goes to that day. */
   dayMs: number;
@@ -312,6 +326,11 @@ export interface ToolContext {
   userId: string;
   /** Key of the asker's per-user limits (see `userKeyOf`): the same across their workspaces. */
   limitKey: string;
+  /**
+   * What the asker wrote themselves in this conversation (see `askerWords`): in a shared one,
+   * a tool spending the asker's allowance acts only on details found here.
+   */
+  askerText: string;
   threadKey: string;
   /**
    * Who can read the conversation. In a `shared` one, tools must not act on the asker's linked

@@ -24,6 +24,7 @@ import {
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import type { ModelEvent, ModelRequest, ModelUsage } from "./ports.js";
 import { combineSystemPrompt, summarySystemPrompt } from "./prompts.js";
+import { settleReservation } from "./settle.js";
 import { userKeyOf } from "./types.js";
 
 /** One message of a transcript is cut to this many characters: a pasted log should not crowd out the rest. */
@@ -245,9 +246,7 @@ async function* budgetedStream(
     }
   } finally {
     if (!reported && (written !== "" || req.signal.aborted)) spent = input + deps.tokens.count(written);
-    await deps.store.gate
-      .settleTokens(reservation, spent)
-      .catch((err: unknown) => log.error({ err }, "could not settle token usage"));
+    await settleReservation(deps.store.gate, reservation, spent, log);
   }
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { PlatformAdapter } from "../platforms/adapter.js";
 import type { HostCheck } from "./hosts.js";
+import { ProbeLog } from "./probe-log.js";
 import { type HttpServer, sendJson } from "./server.js";
 
 /** A readiness probe must answer well inside Kubernetes' default 1 s probe timeout. */
@@ -25,11 +26,15 @@ export function registerOpsRoutes(
     /** More parts that must be ready, by name: each returns its state, "ready" or another word. */
     checks?: Record<string, () => string>;
     log: Logger;
+    /** Clock for the store's failure log (tests control it). */
+    now?: () => number;
     /** Set while the web chat is on: a browser could otherwise reach these (see hosts.ts). */
     allowHost?: HostCheck | undefined;
   },
 ): void {
   const opts = { allowHost: deps.allowHost };
+  // A down store is logged when it goes down and then once a minute, not at the probe rate.
+  const storeLog = new ProbeLog("store", deps.log, deps.now);
   http.route(
     "GET",
     "/healthz",
@@ -47,9 +52,11 @@ export function registerOpsRoutes(
       if (deps.shuttingDown()) problems.process = "shutting down";
       try {
         await withTimeout(deps.store.ping(), STORE_PING_TIMEOUT_MS);
+        storeLog.succeeded({ store: deps.store.kind });
       } catch (err) {
         problems.store = "not answering";
-        deps.log.warn({ err, store: deps.store.kind }, "readiness: the store is not answering");
+        deps.metrics.readinessFailures.inc({ part: "store" });
+        storeLog.failed(err, { store: deps.store.kind });
       }
       const adapters: Record<string, boolean> = {};
       for (const adapter of deps.adapters()) {

@@ -34,6 +34,8 @@ export interface StoreKeys {
   people(userKey: string): string;
   /** The user's token counter for the UTC day that contains `nowMs`. */
   tokens(userKey: string, nowMs: number): string;
+  /** The user's open token reservations of that day: a ZSET of "id:tokens" scored by expiry (epoch ms). */
+  reserved(userKey: string, nowMs: number): string;
   /** Dedup mark of one message, under the sender's tag so dedup + throttle run as one script. */
   seen(userKey: string, messageKey: string): string;
   kv(key: string): string;
@@ -65,6 +67,7 @@ export function storeKeys(prefix: string): StoreKeys {
     rate: (userKey) => `${prefix}{${userKey}}:rate`,
     people: (userKey) => `${prefix}{${userKey}}:threads`,
     tokens: (userKey, nowMs) => `${prefix}{${userKey}}:tokens:${utcDayStamp(nowMs)}`,
+    reserved: (userKey, nowMs) => `${prefix}{${userKey}}:reserved:${utcDayStamp(nowMs)}`,
     seen: (userKey, messageKey) => `${prefix}{${userKey}}:seen:${messageKey}`,
     kv: (key) => `${prefix}kv:${key}`,
     vector: (key) => `${prefix}{vectors}:${key}`,

@@ -169,6 +169,7 @@ export class ToolRegistry implements ToolRunner {
       ...ctx,
       signal,
       userKey: userKeyOfContext(ctx),
+      turn: ctx,
       log: this.opts.log.child({ tool: call.name, callId: call.id }),
     };
     try {

@@ -38,6 +38,11 @@ export interface ToolRunContext extends ToolContext {
   signal: AbortSignal;
   /** `platform:workspaceId:userId` of the asking chat user (from the turn, never the model). */
   userKey: string;
+  /**
+   * The same object for every call of one turn (the turn's ToolContext): a tool may key a
+   * WeakMap on it to remember something for the rest of the turn only.
+   */
+  turn: object;
   log: Logger;
 }
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { LlmError } from "../../src/core/errors.js";
+import type { Store } from "../../src/core/ports.js";
 import type { TranscriptLine } from "../../src/core/types.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
+import { silentLogger } from "../../src/log.js";
+import { createMemoryStore } from "../../src/store/memory/store.js";
 import { makeConversation } from "../support/conversation.js";
 import { RecordingSink } from "../support/recording-sink.js";
 import { reply, ScriptedModel, type Step } from "../support/scripted-model.js";
@@ -126,6 +129,43 @@ describe("Conversation.summarize", () => {
     expect(sink.visible.at(-1)?.text).toContain("Back to normal.");
     // Only the summary that was answered is on today's bill.
     expect(await store.gate.reserveTokens("slack:U1", dailyTokens - 1000, dailyTokens)).not.toBeNull();
+  });
+
+  it("settles a summary's tokens on a later try when the store fails the first, so they are not held until midnight", async () => {
+    const model = new ScriptedModel((): Step[] => [
+      { type: "text", delta: "Short summary." },
+      { type: "done", finishReason: "stop", usage: { inputTokens: 300, outputTokens: 50 } },
+    ]);
+    const real = createMemoryStore({ log: silentLogger() });
+    let failing = true;
+    let settled!: () => void;
+    const retried = new Promise<void>((resolve) => (settled = resolve));
+    const store: Store = {
+      ...real,
+      gate: {
+        ...real.gate,
+        settleTokens: async (reservation, spent) => {
+          if (failing) {
+            failing = false;
+            throw new Error("store timeout");
+          }
+          await real.gate.settleTokens(reservation, spent);
+          settled();
+        },
+      },
+    };
+    const dailyTokens = 4000;
+    const { conversation } = makeConversation({
+      model,
+      store,
+      settings: { maxOutputTokens: 200, throttle: { requests: 100, windowMs: 60_000, dailyTokens } },
+    });
+    const sink = new RecordingSink();
+    expect((await conversation.summarize(request(transcript(20), sink))).outcome).toBe("answered");
+    await retried;
+    // 350 spent: the rest of the day's budget is free again.
+    expect(await store.gate.reserveTokens("slack:U1", dailyTokens - 350, dailyTokens)).not.toBeNull();
+    expect(await store.gate.reserveTokens("slack:U1", 1, dailyTokens)).toBeNull();
   });
 
   it("says there is nothing to summarize in an empty channel", async () => {

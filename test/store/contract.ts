@@ -258,6 +258,40 @@ export function storeContract(name: string, open: OpenStore, options: TestOption
           kind: "throttled",
         });
       });
+
+      it("settles a reservation once, however often the settle is retried", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const user = id("user");
+        const reservation = await store.gate.reserveTokens(user, 800, 1000);
+        const other = await fixture.replica();
+        await store.gate.settleTokens(reservation!, 100);
+        await other.gate.settleTokens(reservation!, 100);
+        await store.gate.settleTokens(reservation!, 100);
+        // 100 spent, 900 left.
+        expect(await store.gate.reserveTokens(user, 900, 1000)).not.toBeNull();
+        expect(await store.gate.reserveTokens(user, 1, 1000)).toBeNull();
+      });
+
+      it("frees a reservation whose settle never came once it expires, not at midnight", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const user = id("user");
+        const ttlMs = 300;
+        const lost = await store.gate.reserveTokens(user, 900, 1000, ttlMs);
+        const until = Date.now() + ttlMs;
+        expect(lost).not.toBeNull();
+        expect(await store.gate.reserveTokens(user, 200, 1000)).toBeNull();
+        await sleepUntil(until + 50);
+        // Given back to reservations and to turns, through any replica.
+        const other = await fixture.replica();
+        expect(await admit(other, "m1", user, { ...ROOMY, dailyTokens: 1000 })).toEqual({ kind: "ok" });
+        const next = await other.gate.reserveTokens(user, 1000, 1000);
+        expect(next).not.toBeNull();
+        // A settle arriving after all changes nothing: the budget is the new reservation's.
+        await store.gate.settleTokens(lost!, 900);
+        await store.gate.settleTokens(next!, 400);
+        expect(await store.gate.reserveTokens(user, 600, 1000)).not.toBeNull();
+        expect(await store.gate.reserveTokens(user, 1, 1000)).toBeNull();
+      });
     });
 
     describe("thread lock", () => {

@@ -15,6 +15,7 @@ export function toolContext(overrides: Partial<ToolContext> = {}): ToolContext {
   return {
     limitKey: `${base.platform}:${base.workspaceId}:${base.userId}`,
     threadKey: "web:local:c1:t1",
+    askerText: "",
     audience: "private",
     signal: new AbortController().signal,
     ...base,

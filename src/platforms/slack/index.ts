@@ -11,7 +11,7 @@ import { PlatformError } from "../../core/errors.js";
 import { ORPHAN_NOTICE } from "../../core/orphans.js";
 import type { ReplyPlace } from "../../core/policy/replies.js";
 import type { SinkLimits } from "../../core/ports.js";
-import { threadKeyOf } from "../../core/types.js";
+import { type IncomingMessage, threadKeyOf } from "../../core/types.js";
 import type { AdapterDeps, PlatformAdapter } from "../adapter.js";
 import { parseAssistantAction } from "../assistant-command.js";
 import { maySummarize } from "../summarize-policy.js";
@@ -314,10 +314,12 @@ class SlackAdapterImpl implements SlackAdapter {
         this.deps.log.trace({ reason: route.reason, channel: parsed.data.channel }, "slack message ignored");
         return;
       }
-      // Only someone the bot would answer hears that it is too busy.
-      const asker = !route.needsFollowupCheck
-        ? { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs }
-        : undefined;
+      // Only someone the bot would answer hears that it is too busy: a thread follow-up is
+      // checked first (one store read), and only when it is refused.
+      const direct = { channel: route.reply.channel, user: route.msg.userId, threadTs: route.reply.threadTs };
+      const asker = route.needsFollowupCheck
+        ? async () => ((await this.answersFollowup(ws, route.msg, parsed.data.text)) ? direct : undefined)
+        : direct;
       this.track(ws, () => this.onMessage(ws, parsed.data, team, enterpriseOf(body)), asker);
     };
     this.app.event("app_mention", onMessage);
@@ -516,13 +518,7 @@ class SlackAdapterImpl implements SlackAdapter {
       mentioned: mentions(event.text ?? "", ws.identity.botUserId) || event.type === "app_mention",
       followup: route.needsFollowupCheck,
     };
-    if (route.needsFollowupCheck) {
-      // Follow-up mode: the policy's for this channel, else SLACK_THREAD_FOLLOWUPS.
-      const replies = this.deps.replies;
-      if (replies ? !replies.modes(msg, addressing).answer : env.SLACK_THREAD_FOLLOWUPS === "mention") return;
-      // Unknown (store down) counts as "not ours": answering every thread in the channel is worse.
-      if ((await store.kv.get(threadKey).catch(() => null)) === null) return;
-    }
+    if (route.needsFollowupCheck && !(await this.answersFollowup(ws, msg, event.text))) return;
     // The policy (POLICY_FILE, an admin's /assistant on|off) may keep the bot out of here.
     const allowed = await this.deps.replies?.decide(msg, addressing);
     if (allowed && !allowed.answer) {
@@ -574,6 +570,27 @@ class SlackAdapterImpl implements SlackAdapter {
       msg.userScope,
     );
     await conversation.handle(userName ? { ...msg, userName } : msg, sink);
+  }
+
+  /**
+   * Whether a thread reply without a mention is one the bot answers: follow-ups are on here (the
+   * policy's mode for this channel, else SLACK_THREAD_FOLLOWUPS) and the bot answered in the thread.
+   */
+  private async answersFollowup(
+    ws: SlackWorkspace,
+    msg: IncomingMessage,
+    text: string | undefined,
+  ): Promise<boolean> {
+    const addressing = { mentioned: mentions(text ?? "", ws.identity.botUserId), followup: true };
+    const replies = this.deps.replies;
+    if (
+      replies ? !replies.modes(msg, addressing).answer : this.deps.env.SLACK_THREAD_FOLLOWUPS === "mention"
+    ) {
+      return false;
+    }
+    const threadKey = botThreadKey(msg.workspaceId, msg.channelId, msg.threadId);
+    // Unknown (store down) counts as "not ours": answering every thread in the channel is worse.
+    return (await this.deps.store.kv.get(threadKey).catch(() => null)) !== null;
   }
 
   private answerSink(
@@ -654,19 +671,29 @@ class SlackAdapterImpl implements SlackAdapter {
    * events not acknowledged within 3 seconds. When too many starts wait already, the person the
    * work was for (`asker`) is told to ask again.
    */
-  private track(ws: SlackWorkspace, work: () => Promise<unknown>, asker?: Asker | typeof CLICK): void {
+  private track(
+    ws: SlackWorkspace,
+    work: () => Promise<unknown>,
+    asker?: Asker | (() => Promise<Asker | undefined>) | typeof CLICK,
+  ): void {
     let start = this.acks.afterAcks();
     // A click on the bot's own button (Stop, Share) is one person's and cheap: never refused, so
     // Stop still stops an answer while the replica is at its limit of waiting starts.
     if (!start && asker === CLICK) start = Promise.resolve();
     if (!start) {
       this.deps.log.warn(
-        { waiting: this.acks.size, channel: asker === CLICK ? undefined : asker?.channel },
+        {
+          waiting: this.acks.size,
+          channel: asker === CLICK || typeof asker === "function" ? undefined : asker?.channel,
+        },
         "too many starts waiting: event refused",
       );
       if (!asker || asker === CLICK) return;
       start = Promise.resolve();
-      work = () => tellBusy(ws.api, asker);
+      work = async () => {
+        const who = typeof asker === "function" ? await asker() : asker;
+        if (who) await tellBusy(ws.api, who);
+      };
     }
     const p = start.then(work).catch((err: unknown) => this.deps.log.error({ err }, "slack handler failed"));
     this.inflight.add(p);

@@ -166,7 +166,7 @@ export function createWebRoutes(ctx: WebRouteContext) {
     const body = await readJson(req, postMessageSchema, ctx.maxMessageBytes);
     const id = verifiedSession(ctx.tokens, body.sessionId);
     if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");
-    const session = ctx.hub.open(id);
+    const session = ctx.hub.open(id, remoteUserOf(req));
     if (!session) throw new HttpError(503, "too many open chat sessions; close some tabs and try again");
     const messageId = randomUUID();
     const turnId = turnIdOf("web", messageId);
@@ -199,7 +199,7 @@ export function createWebRoutes(ctx: WebRouteContext) {
     if (!parsed.success) throw new HttpError(400, `session: ${formatIssues(parsed.error)}`);
     const id = verifiedSession(ctx.tokens, parsed.data);
     if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");
-    const session = ctx.hub.open(id);
+    const session = ctx.hub.open(id, remoteUserOf(req));
     if (!session) throw new HttpError(503, "too many open chat sessions; close some tabs and try again");
     const header = req.headers["last-event-id"];
     const lastEventId =

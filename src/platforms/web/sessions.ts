@@ -2,7 +2,9 @@
  * Web chat sessions: the open SSE connections of each browser session, the turns it has running,
  * and a short, compacted log of recent events. The log lets a page that connects late (the answer
  * started before its EventSource was open), reconnects (Last-Event-ID) or reloads catch up.
- * Everything is bounded: sessions, connections per session, log events and log characters.
+ * Everything is bounded: sessions, sessions per client address, connections per session, log
+ * events and log characters. One client cannot fill the hub: beyond its share it must close or
+ * abandon sessions of its own, and idle sessions (no tab, no running turn) make room first.
  */
 import { randomBytes } from "node:crypto";
 import { SSE_HEARTBEAT, sseFrame, type WebEvent } from "./events.js";
@@ -17,6 +19,11 @@ export interface SseConnection {
 export interface SessionHubOptions {
   /** Sessions kept at once; the least recently opened idle one makes room for a new one. */
   maxSessions: number;
+  /**
+   * Sessions one client (remote address, an IPv6 /64: see client-address.ts) may hold; its own
+   * least recently opened idle session makes room for a new one.
+   */
+  maxSessionsPerClient: number;
   /** A session with no connection and no running turn is dropped after this long without activity. */
   sessionIdleMs: number;
   /** Tabs of one session connected at once; the oldest connection is closed beyond this. */
@@ -33,6 +40,9 @@ export interface SessionHubOptions {
 export const DEFAULT_SESSION_HUB_OPTIONS: SessionHubOptions = {
   // A local chat has a handful of tabs; 200 leaves room for a shared dev box.
   maxSessions: 200,
+  // A person with a few browsers and many tabs (each browser profile is one session): a tenth of
+  // the hub, so at least ten addresses can chat however hard one of them tries to fill it.
+  maxSessionsPerClient: 20,
   // Long enough to come back from a coffee break with the page still catching up; the history
   // itself lives in the store and outlives this.
   sessionIdleMs: 30 * 60_000,
@@ -65,6 +75,8 @@ export class WebSession {
   constructor(
     readonly id: string,
     public lastActiveAt: number,
+    /** Client key of the address that opened it: its sessions count against that client's share. */
+    readonly client: string,
   ) {}
 }
 
@@ -89,6 +101,8 @@ function parseEventId(id: string | undefined): { epoch: string; seq: number } | 
 
 export class SessionHub {
   private readonly sessions = new Map<string, WebSession>();
+  /** Sessions per client key, kept with `sessions` (no scan to count one client's). */
+  private readonly perClient = new Map<string, number>();
   private readonly opts: SessionHubOptions;
 
   constructor(opts: Partial<SessionHubOptions> = {}) {
@@ -103,8 +117,11 @@ export class SessionHub {
     return this.sessions.get(id);
   }
 
-  /** The session, created if new. Undefined when the hub is full of sessions that are in use. */
-  open(id: string): WebSession | undefined {
+  /**
+   * The session, created if new for `client` (the remote address's key). Undefined when that
+   * client holds its share of sessions, all in use, or the hub is full of sessions in use.
+   */
+  open(id: string, client = "local"): WebSession | undefined {
     const now = this.opts.now();
     const existing = this.sessions.get(id);
     if (existing) {
@@ -114,9 +131,12 @@ export class SessionHub {
       existing.lastActiveAt = now;
       return existing;
     }
+    if ((this.perClient.get(client) ?? 0) >= this.opts.maxSessionsPerClient && !this.evictOne(client)) {
+      return undefined;
+    }
     if (this.sessions.size >= this.opts.maxSessions && !this.evictOne()) return undefined;
-    const session = new WebSession(id, now);
-    this.sessions.set(id, session);
+    const session = new WebSession(id, now, client);
+    this.add(session);
     return session;
   }
 
@@ -185,7 +205,7 @@ export class SessionHub {
     let dropped = 0;
     for (const [id, session] of this.sessions) {
       if (this.isIdle(session) && session.lastActiveAt <= cutoff) {
-        this.sessions.delete(id);
+        this.remove(id);
         dropped += 1;
       }
     }
@@ -198,7 +218,7 @@ export class SessionHub {
     if (!session) return false;
     for (const conn of session.connections) conn.end();
     session.connections.clear();
-    return this.sessions.delete(id);
+    return this.remove(id);
   }
 
   /** Close every connection (shutdown). Sessions and their logs stay until the process ends. */
@@ -219,14 +239,30 @@ export class SessionHub {
     return session.connections.size === 0 && session.turns.size === 0;
   }
 
-  private evictOne(): boolean {
+  /** Drop the least recently opened idle session (of `client` only, when given). */
+  private evictOne(client?: string): boolean {
     for (const [id, session] of this.sessions) {
-      if (this.isIdle(session)) {
-        this.sessions.delete(id);
+      if (this.isIdle(session) && (client === undefined || session.client === client)) {
+        this.remove(id);
         return true;
       }
     }
     return false;
+  }
+
+  private add(session: WebSession): void {
+    this.sessions.set(session.id, session);
+    this.perClient.set(session.client, (this.perClient.get(session.client) ?? 0) + 1);
+  }
+
+  private remove(id: string): boolean {
+    const session = this.sessions.get(id);
+    if (!session) return false;
+    this.sessions.delete(id);
+    const left = (this.perClient.get(session.client) ?? 1) - 1;
+    if (left > 0) this.perClient.set(session.client, left);
+    else this.perClient.delete(session.client);
+    return true;
   }
 
   private write(session: WebSession, conn: SseConnection, frame: string): void {

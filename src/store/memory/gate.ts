@@ -2,9 +2,10 @@
  * Dedup + per-user throttle over the memory keyspace: the same steps, in the same order, as the
  * Redis admit script. Each call runs synchronously to its end, which makes it atomic in one process.
  */
+import { randomUUID } from "node:crypto";
 import type { AdmitDecision, GateStore, ThrottlePolicy, TokenReservation } from "../../core/ports.js";
 import { msToNextUtcMidnight, positiveCount, type StoreKeys, settlementDelta, wholeMs } from "../keys.js";
-import { TOKENS_KEY_TTL_MS } from "../limits.js";
+import { TOKEN_RESERVATION_TTL_MS, TOKENS_KEY_TTL_MS } from "../limits.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
 export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureOpen: () => void): GateStore {
@@ -16,6 +17,18 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
     space.incrementBy(key, delta);
     space.expire(key, TOKENS_KEY_TTL_MS);
     return true;
+  };
+
+  /** The RELEASE_EXPIRED step of the Redis scripts: give back reservations never settled. */
+  const releaseExpired = (counter: string, reserved: string, now: number): void => {
+    const members = space.zset(reserved);
+    if (!members) return;
+    let back = 0;
+    while (members[0] && members[0].score <= now) {
+      back += Number(members.shift()?.member.split(":").pop() ?? "0");
+    }
+    const used = Number(space.getString(counter) ?? "0");
+    if (back > 0 && used > 0) space.incrementBy(counter, -Math.min(used, back));
   };
 
   return {
@@ -36,6 +49,7 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
         return { kind: "duplicate" };
       }
 
+      releaseExpired(keys.tokens(req.userKey, now), keys.reserved(req.userKey, now), now);
       const used = Number(space.getString(keys.tokens(req.userKey, now)) ?? "0");
       if (used >= dailyTokens) {
         return { kind: "throttled", reason: "tokens", retryAfterMs: msToNextUtcMidnight(now) };
@@ -71,20 +85,37 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
       userKey: string,
       tokens: number,
       dailyTokens: number,
+      ttlMs = TOKEN_RESERVATION_TTL_MS,
     ): Promise<TokenReservation | null> {
       ensureOpen();
       const amount = positiveCount("tokens", Math.ceil(tokens));
       const limit = positiveCount("dailyTokens", dailyTokens);
       const dayMs = space.now();
-      if (!addTokens(keys.tokens(userKey, dayMs), amount, limit)) return null;
-      return { userKey, dayMs, tokens: amount };
+      const counter = keys.tokens(userKey, dayMs);
+      const reserved = keys.reserved(userKey, dayMs);
+      releaseExpired(counter, reserved, dayMs);
+      if (!addTokens(counter, amount, limit)) return null;
+      const id = randomUUID();
+      space.zadd(reserved, dayMs + wholeMs("ttlMs", ttlMs), `${id}:${amount}`);
+      space.expire(reserved, TOKENS_KEY_TTL_MS);
+      return { id, userKey, dayMs, tokens: amount };
     },
 
     async settleTokens(reservation: TokenReservation, spent: number): Promise<void> {
       ensureOpen();
       const delta = settlementDelta(reservation, spent);
-      if (delta === 0) return;
-      addTokens(keys.tokens(reservation.userKey, reservation.dayMs), delta);
+      const members = space.zset(keys.reserved(reservation.userKey, reservation.dayMs));
+      const at = members?.findIndex((m) => m.member === `${reservation.id}:${reservation.tokens}`) ?? -1;
+      // Gone: settled already, or expired and given back. Either way nothing more to do.
+      if (!members || at < 0) return;
+      members.splice(at, 1);
+      const counter = keys.tokens(reservation.userKey, reservation.dayMs);
+      const used = Number(space.getString(counter) ?? "0");
+      const change = Math.max(delta, -used);
+      if (change !== 0) {
+        space.incrementBy(counter, change);
+        space.expire(counter, TOKENS_KEY_TTL_MS);
+      }
     },
   };
 }

@@ -1,7 +1,8 @@
 /** Dedup + per-user throttle on Redis: one admit script, one round trip. */
+import { randomUUID } from "node:crypto";
 import type { AdmitDecision, GateStore, ThrottlePolicy, TokenReservation } from "../../core/ports.js";
 import { positiveCount, type StoreKeys, settlementDelta, wholeMs } from "../keys.js";
-import { TOKENS_KEY_TTL_MS } from "../limits.js";
+import { TOKEN_RESERVATION_TTL_MS, TOKENS_KEY_TTL_MS } from "../limits.js";
 import { type Caller, unexpectedReply } from "./caller.js";
 import type { ScriptCommands } from "./scripts.js";
 
@@ -23,6 +24,7 @@ export function createRedisGate(scripts: ScriptCommands, keys: StoreKeys, caller
           keys.seen(req.userKey, req.messageKey),
           keys.rate(req.userKey),
           keys.tokens(req.userKey, Date.now()),
+          keys.reserved(req.userKey, Date.now()),
           dedupTtlMs,
           requests,
           windowMs,
@@ -45,24 +47,35 @@ export function createRedisGate(scripts: ScriptCommands, keys: StoreKeys, caller
       userKey: string,
       tokens: number,
       dailyTokens: number,
+      ttlMs = TOKEN_RESERVATION_TTL_MS,
     ): Promise<TokenReservation | null> {
       const amount = positiveCount("tokens", Math.ceil(tokens));
       const limit = positiveCount("dailyTokens", dailyTokens);
       const dayMs = Date.now();
+      const id = randomUUID();
       const reply = await caller.run("reserveTokens", () =>
-        scripts.chatbotAddTokens(keys.tokens(userKey, dayMs), amount, TOKENS_KEY_TTL_MS, limit),
+        scripts.chatbotReserveTokens(
+          keys.tokens(userKey, dayMs),
+          keys.reserved(userKey, dayMs),
+          amount,
+          TOKENS_KEY_TTL_MS,
+          limit,
+          id,
+          wholeMs("ttlMs", ttlMs),
+        ),
       );
-      if (reply === 1) return { userKey, dayMs, tokens: amount };
+      if (reply === 1) return { id, userKey, dayMs, tokens: amount };
       if (reply === 0) return null;
       throw unexpectedReply("reserveTokens", reply);
     },
 
     async settleTokens(reservation: TokenReservation, spent: number): Promise<void> {
       const delta = settlementDelta(reservation, spent);
-      if (delta === 0) return;
       await caller.run("settleTokens", () =>
-        scripts.chatbotAddTokens(
+        scripts.chatbotSettleTokens(
           keys.tokens(reservation.userKey, reservation.dayMs),
+          keys.reserved(reservation.userKey, reservation.dayMs),
+          `${reservation.id}:${reservation.tokens}`,
           delta,
           TOKENS_KEY_TTL_MS,
         ),

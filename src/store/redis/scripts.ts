@@ -11,9 +11,27 @@ import type { Cluster, Redis } from "ioredis";
 import { BOOK, GRANT, SETTLE } from "./budget-scripts.js";
 
 /**
+ * Lua: give back the reservations (ZSET members "id:tokens" scored by their expiry) whose settle
+ * never came, so a lost settle frees itself. Never takes the counter below zero.
+ */
+const RELEASE_EXPIRED = `
+local function releaseExpired(counter, reserved, now)
+  local expired = redis.call('ZRANGEBYSCORE', reserved, '-inf', now)
+  if #expired == 0 then return end
+  local back = 0
+  for _, member in ipairs(expired) do
+    back = back + (tonumber(string.match(member, ':(%d+)$')) or 0)
+  end
+  redis.call('ZREMRANGEBYSCORE', reserved, '-inf', now)
+  local used = tonumber(redis.call('GET', counter) or '0') or 0
+  if used > 0 then redis.call('DECRBY', counter, math.min(used, back)) end
+end
+`;
+
+/**
  * Dedup mark, then daily token budget, then sliding-window request log. Time comes from the
  * server (TIME) so replicas with skewed clocks share one window.
- * KEYS: seen mark, rate log (ZSET of request times), today's token counter.
+ * KEYS: seen mark, rate log (ZSET of request times), today's token counter, today's reservations.
  * ARGV: dedupTtlMs, requests, windowMs, dailyTokens, messageKey.
  * Reply: {'duplicate'} | {'ok'} | {'tokens', retryAfterMs} | {'rate', retryAfterMs}.
  */
@@ -26,6 +44,8 @@ end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local day = 86400000
+${RELEASE_EXPIRED}
+releaseExpired(KEYS[3], KEYS[4], now)
 local used = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
 if used >= tonumber(ARGV[4]) then
   return {'tokens', day - (now % day)}
@@ -43,6 +63,50 @@ end
 redis.call('ZADD', KEYS[2], now, now .. ':' .. ARGV[5])
 redis.call('PEXPIRE', KEYS[2], window)
 return {'ok'}
+`;
+
+/**
+ * Reserve tokens: give back expired reservations, then add `tokens` to the day's counter if the
+ * total stays within the limit, and record the reservation until it is settled or expires.
+ * KEYS: the day's token counter, the day's reservations. ARGV: tokens, counter TTL ms, limit,
+ * reservation id, reservation TTL ms.
+ * Reply: 1 when reserved, 0 when it does not fit.
+ */
+const RESERVE_TOKENS = `
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+${RELEASE_EXPIRED}
+releaseExpired(KEYS[1], KEYS[2], now)
+local tokens = tonumber(ARGV[1])
+if (tonumber(redis.call('GET', KEYS[1]) or '0') or 0) + tokens > tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('INCRBY', KEYS[1], tokens)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[5]), ARGV[4] .. ':' .. tokens)
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+`;
+
+/**
+ * Settle a reservation: if it is still recorded, drop it and correct the counter by what was
+ * really spent. Once it is gone (settled already, or expired and given back) nothing changes,
+ * so a retried settle never counts twice.
+ * KEYS: the day's token counter, the day's reservations. ARGV: member "id:tokens", delta,
+ * counter TTL ms.
+ * Reply: 1 when settled now, 0 when it was gone.
+ */
+const SETTLE_TOKENS = `
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+local delta = tonumber(ARGV[2])
+local used = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if delta < 0 then delta = math.max(delta, -used) end
+if delta ~= 0 then
+  redis.call('INCRBY', KEYS[1], delta)
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return 1
 `;
 
 /**
@@ -203,8 +267,10 @@ return removed
 `;
 
 const SCRIPTS = {
-  chatbotAdmit: { numberOfKeys: 3, lua: ADMIT },
+  chatbotAdmit: { numberOfKeys: 4, lua: ADMIT },
   chatbotAddTokens: { numberOfKeys: 1, lua: ADD_TOKENS },
+  chatbotReserveTokens: { numberOfKeys: 2, lua: RESERVE_TOKENS },
+  chatbotSettleTokens: { numberOfKeys: 2, lua: SETTLE_TOKENS },
   chatbotAcquire: { numberOfKeys: 3, lua: ACQUIRE },
   chatbotExtend: { numberOfKeys: 1, lua: EXTEND },
   chatbotRelease: { numberOfKeys: 2, lua: RELEASE },
@@ -224,8 +290,16 @@ type Arg = string | number;
 
 /** The scripts as methods of the client (ioredis `defineCommand`). Replies are checked by callers. */
 export interface ScriptCommands {
-  chatbotAdmit(seen: string, rate: string, tokens: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotAdmit(
+    seen: string,
+    rate: string,
+    tokens: string,
+    reserved: string,
+    ...argv: Arg[]
+  ): Promise<unknown>;
   chatbotAddTokens(tokens: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotReserveTokens(tokens: string, reserved: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotSettleTokens(tokens: string, reserved: string, ...argv: Arg[]): Promise<unknown>;
   chatbotAcquire(lock: string, history: string, turn: string, ...argv: Arg[]): Promise<unknown>;
   chatbotExtend(lock: string, ...argv: Arg[]): Promise<unknown>;
   chatbotRelease(lock: string, turn: string, ...argv: Arg[]): Promise<unknown>;

@@ -11,6 +11,13 @@
  * the thread may have written the instructions the model follows: there the linked account does
  * not count, only the email does, and the result is delivered to the asker privately by the core
  * (the tool declares `personalData`).
+ *
+ * A failed lookup counts against the asker of the turn. So that someone else's message in a
+ * shared thread ("look up orders 1 to 50 with my email") cannot spend the next speaker's
+ * allowance, there the order number and the email must be ones the asker wrote themselves
+ * (`ToolContext.askerText`); other details are refused without a lookup and without counting.
+ * And within one turn, the same wrong order number and email count once, however often the
+ * model is made to repeat them.
  */
 import { z } from "zod";
 import type { KeyValueStore } from "../../core/ports.js";
@@ -62,6 +69,8 @@ export interface OrderToolOptions {
 }
 
 export function createOrderStatusTool(opts: OrderToolOptions) {
+  /** Order number + email pairs that failed in a running turn (dropped with the turn). */
+  const failedInTurn = new WeakMap<object, Set<string>>();
   return defineTool({
     name: "get_order_status",
     description:
@@ -95,6 +104,22 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
           { reason: "private_conversation_required" },
         );
       }
+      if (ctx.audience === "shared" && !givenByAsker(ctx.askerText, orderId, args.email)) {
+        // Nothing was looked up: neither a failure nor anything told about the order.
+        throw new ToolFailure(
+          "denied",
+          "In this shared conversation an order is looked up only with the order number and email address the person asking wrote themselves. Ask them to write both in their own message.",
+          { reason: "details_not_from_asker" },
+        );
+      }
+      // The same wrong details again in this turn: the same answer, no second failure.
+      const pair = `${orderId.toLowerCase()}\n${(args.email ?? "").trim().toLowerCase()}`;
+      let failedPairs = failedInTurn.get(ctx.turn);
+      if (!failedPairs) {
+        failedPairs = new Set<string>();
+        failedInTurn.set(ctx.turn, failedPairs);
+      }
+      if (failedPairs.has(pair)) throw notFound();
       // Every lookup takes a slot of the user's failure allowance before it looks (so parallel
       // calls cannot all pass the check), and gives it back unless it failed.
       const failureKey = `tool:orders:failures:${ctx.limitKey}`;
@@ -103,7 +128,8 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
       try {
         return await lookUp();
       } catch (err) {
-        failed = err instanceof ToolFailure && err.code === "not_found";
+        failed = err instanceof ToolFailure && err.code === "not_found" && !failedPairs.has(pair);
+        if (failed) failedPairs.add(pair);
         throw err;
       } finally {
         if (!failed) await giveBackSlot(opts.kv, failureKey, ctx.log);
@@ -122,14 +148,26 @@ export function createOrderStatusTool(opts: OrderToolOptions) {
           );
         }
         if (order && sameEmail(order.email, args.email)) return orderView(order, "email");
-        throw new ToolFailure(
-          "not_found",
-          "No order matches that order number and email address. Ask the customer to check both; the email must be the one used when ordering. Do not try other order numbers.",
-          { reason: "order_not_found" },
-        );
+        throw notFound();
       }
     },
   });
+}
+
+function notFound(): ToolFailure {
+  return new ToolFailure(
+    "not_found",
+    "No order matches that order number and email address. Ask the customer to check both; the email must be the one used when ordering. Do not try other order numbers.",
+    { reason: "order_not_found" },
+  );
+}
+
+/** Whether the asker wrote this order number (as a whole word) and this email themselves. */
+function givenByAsker(askerText: string, orderId: string, email: string | null | undefined): boolean {
+  const words = askerText.toLowerCase();
+  if (email && !words.includes(email.trim().toLowerCase())) return false;
+  // Order numbers hold only letters, digits, - and _ (isValidOrderId): nothing to escape.
+  return new RegExp(`(^|[^a-z0-9_-])#?\\s*${orderId.toLowerCase()}($|[^a-z0-9_-])`).test(words);
 }
 
 async function takeLookupSlot(opts: OrderToolOptions, key: string, log: Logger): Promise<void> {

@@ -135,3 +135,50 @@ describe("a replica with no room left for new work", () => {
     expect(model.requests).toHaveLength(0);
   });
 });
+
+describe("a thread follow-up arriving when no start slot is left", () => {
+  it("tells its author privately in the thread to ask again, but says nothing in threads the bot is not in", async () => {
+    const model = new ScriptedModel(() => reply("It shipped yesterday."));
+    const harness = await startHarness({ model, adapter: { maxWaitingStarts: 1, maxStartDelayMs: 600_000 } });
+    h = harness;
+    const ts = harness.fake.nextTs();
+    await harness.delivery.event(
+      eventEnvelope(
+        mentionEvents({ channel: "C1", user: "U1", text: "<@U0BOT> where is my order?", ts }).appMention,
+      ),
+    );
+    await eventually(() => harness.fake.botMessages("C1", ts)[0]);
+    await harness.adapter.idle();
+    const slow = await holdAcks(harness);
+    // Another question takes the one start slot and waits for the acks.
+    const other = mentionEvents({
+      channel: "C1",
+      user: "U3",
+      text: "<@U0BOT> hi",
+      ts: harness.fake.nextTs(),
+    });
+    expect((await harness.delivery.event(eventEnvelope(other.appMention))).status).toBe(200);
+    const strangerThread = harness.fake.nextTs();
+    const elsewhere = messageEvent({
+      channel: "C1",
+      user: "U2",
+      text: "anyone for lunch?",
+      ts: harness.fake.nextTs(),
+      threadTs: strangerThread,
+    });
+    expect((await harness.delivery.event(eventEnvelope(elsewhere))).status).toBe(200);
+    const followup = messageEvent({
+      channel: "C1",
+      user: "U1",
+      text: "and when does it arrive?",
+      ts: harness.fake.nextTs(),
+      threadTs: ts,
+    });
+    expect((await harness.delivery.event(eventEnvelope(followup))).status).toBe(200);
+    const notice = await eventually(() => harness.fake.ephemerals[0]);
+    expect(notice).toMatchObject({ channel: "C1", user: "U1", threadTs: ts, text: BUSY_NOTICE });
+    slow.destroy();
+    await harness.adapter.idle();
+    expect(harness.fake.ephemerals).toHaveLength(1);
+  });
+});

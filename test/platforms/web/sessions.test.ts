@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { clientKeyOf } from "../../../src/http/client-address.js";
 import type { WebEvent } from "../../../src/platforms/web/events.js";
 import { SessionHub, type SseConnection } from "../../../src/platforms/web/sessions.js";
 
@@ -139,6 +140,39 @@ describe("SessionHub", () => {
     for (const id of ["old", "new"]) hub.connect(hub.get(id)!, new FakeConnection());
     expect(hub.open("another")).toBeUndefined();
     expect(hub.size).toBe(2);
+  });
+
+  it("does not let one address fill the chat: its own idle sessions make room, then it is refused while others still chat", () => {
+    const hub = new SessionHub({ maxSessions: 6, maxSessionsPerClient: 3 });
+    hub.open("theirs-idle", "198.51.100.7");
+    hub.open("mallory-0", "203.0.113.9");
+    for (let i = 1; i < 3; i++) hub.connect(hub.open(`mallory-${i}`, "203.0.113.9")!, new FakeConnection());
+    // At its share: its own idle session makes room, not someone else's.
+    expect(hub.open("mallory-3", "203.0.113.9")).toBeDefined();
+    expect(hub.get("mallory-0")).toBeUndefined();
+    expect(hub.get("theirs-idle")).toBeDefined();
+    hub.connect(hub.get("mallory-3")!, new FakeConnection());
+    // Every session of that address in use: refused, however many it asks for.
+    for (let i = 4; i < 20; i++) expect(hub.open(`mallory-${i}`, "203.0.113.9")).toBeUndefined();
+    expect(hub.size).toBe(4);
+    // Everyone else still gets a session, up to the hub's size.
+    expect(hub.open("ann", "192.0.2.1")).toBeDefined();
+    expect(hub.open("ben", "2001:db8:1:2::1")).toBeDefined();
+    // An address's share frees again when its sessions go.
+    hub.drop("mallory-1");
+    expect(hub.open("mallory-again", "203.0.113.9")).toBeDefined();
+  });
+
+  it("counts one IPv6 /64 as one client, as the web chat's routes key it", () => {
+    const hub = new SessionHub({ maxSessionsPerClient: 2 });
+    for (const [id, address] of [
+      ["a", "2001:db8:1:2::1"],
+      ["b", "2001:db8:1:2:ffff::9"],
+    ] as const) {
+      hub.connect(hub.open(id, clientKeyOf(address))!, new FakeConnection());
+    }
+    expect(hub.open("c", clientKeyOf("2001:db8:1:2:abcd::1"))).toBeUndefined();
+    expect(hub.open("c", clientKeyOf("2001:db8:1:3::1"))).toBeDefined();
   });
 
   it("closes the oldest tab when a session has too many", () => {

@@ -169,6 +169,18 @@ describe("indexing a folder", () => {
     expect(captured.lines.some((l) => l.msg === "help center index listener failed")).toBe(true);
   });
 
+  it("keeps answering from the last index, and logs, when its folder disappears", async () => {
+    const dir = await tempFolder({
+      "returns.md": article("Returns", "https://help.example.com/returns", "Return items within 30 days."),
+    });
+    const { kb, captured } = await open(dir);
+    await rm(dir, { recursive: true, force: true });
+    expect(await kb.reindex()).toBeNull();
+    expect(kb.state).toBe("ready");
+    expect((await kb.search("return items", 3))[0]?.passage.title).toBe("Returns");
+    expect(captured.lines.find((l) => l.msg === "cannot read the knowledge folder")).toMatchObject({ dir });
+  });
+
   it("reports failed for a folder that does not exist, and keeps running", async () => {
     const { kb, captured } = await openMissing();
     expect(kb.state).toBe("failed");

@@ -21,6 +21,7 @@ const ctx: ToolContext = {
   threadKey: "web:local:c:t",
   audience: "private",
   limitKey: "web:u1",
+  askerText: "",
   signal: new AbortController().signal,
 };
 
