@@ -59,9 +59,16 @@ export class WorkspaceData {
    */
   async uninstalled(where: UninstallWhere, reason: string, botUserIds?: string[]): Promise<void> {
     const { installations, workspaces, threads, log } = this.deps;
-    const installation = installations
-      ? await installations.find(where)
+    // Exactly the installation the event names: never its org's org-wide one (installations.ts
+    // `exact`), and in single-workspace mode only the one workspace's own team.
+    const single = installations
+      ? null
       : ((await workspaces.get({ teamId: where.teamId }))?.installation ?? null);
+    const installation = installations
+      ? await installations.exact(where)
+      : single && single.teamId === where.teamId
+        ? single
+        : null;
     if (!installation) {
       log.info(
         { team: where.teamId, enterprise: where.enterpriseId, reason },

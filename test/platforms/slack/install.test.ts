@@ -368,3 +368,49 @@ describe("installations on Redis", needsRedis, () => {
     }
   });
 });
+
+describe("uninstall removes only the installation the event names", () => {
+  it("a workspace's uninstall, delivered twice, never removes its org's org-wide installation", async () => {
+    h = await startOAuthHarness({ model: answering() });
+    const fake = h.fake;
+    fake.oauth.installables.set("E1", { enterpriseId: "E1", enterpriseName: "Big Org", orgWide: true });
+    offerWorkspace(fake, "T5", "C5", "E1");
+    fake.addChannel({ id: "CX", name: "x" });
+    expect((await install(h.service.baseUrl, "E1")).status).toBe(200);
+    expect((await install(h.service.baseUrl, "T5")).status).toBe(200);
+    expect((await h.store.installations.ids()).sort()).toEqual(["E:E1", "T:T5"]);
+    const x = mentionIn(fake, { teamId: "T3", enterpriseId: "E1", orgWide: true, channel: "CX" }, "from T3");
+    await h.service.delivery.event(x.envelope);
+    await eventually(() => fake.botMessages("CX", x.ts)[0]);
+    await h.service.adapter.idle();
+
+    // T5 leaves; Slack delivers the event again (a retry, or a second replica's copy).
+    const gone = uninstalledEvent({ teamId: "T5", enterpriseId: "E1" });
+    expect((await h.service.delivery.event(gone)).status).toBe(200);
+    await h.service.adapter.idle();
+    expect((await h.service.delivery.event({ ...gone, event_id: "EvAgain" })).status).toBe(200);
+    await h.service.adapter.idle();
+
+    expect(await h.store.installations.ids()).toEqual(["E:E1"]);
+    expect(await h.store.threads.load(`slack:T3:CX:${x.ts}`)).toHaveLength(1);
+  });
+});
+
+describe("uninstall in single-workspace mode, from another workspace", () => {
+  it("keeps the workspace's histories when a different team's app_uninstalled arrives", async () => {
+    const single = await startHarness({ model: answering() });
+    try {
+      const { fake } = single;
+      const a = mentionIn(fake, { teamId: "T0FAKE", channel: "C1" }, "remember me");
+      await single.delivery.event(a.envelope);
+      await eventually(() => fake.botMessages("C1", a.ts)[0]);
+      await single.adapter.idle();
+      const thread = `slack:T0FAKE:C1:${a.ts}`;
+      expect((await single.delivery.event(uninstalledEvent({ teamId: "T9OTHER" }))).status).toBe(200);
+      await single.adapter.idle();
+      expect(await single.store.threads.load(thread)).toHaveLength(1);
+    } finally {
+      await single.close();
+    }
+  });
+});
