@@ -38,7 +38,7 @@ import {
 } from "./forget-command.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import type { SlackInstallations } from "./installations.js";
-import { quietAuthorizationErrors, SlackOAuthMode } from "./oauth-mode.js";
+import { NoInstallationError, quietAuthorizationErrors, SlackOAuthMode } from "./oauth-mode.js";
 import { finalizeOrphan } from "./orphans.js";
 import { outgoing } from "./outgoing.js";
 import { SHARE_ACTION_ID, STOP_ACTION_ID } from "./render.js";
@@ -150,11 +150,9 @@ class SlackAdapterImpl implements SlackAdapter {
       authorize: async (source) => {
         const ws = await this.workspaces.get(source);
         if (!ws) {
-          throw new Error(
-            this.installations
-              ? `no installation for team ${source.teamId ?? "?"}`
-              : "Slack adapter not started",
-          );
+          throw this.installations
+            ? new NoInstallationError(source.teamId)
+            : new Error("Slack adapter not started");
         }
         return {
           botToken: ws.token,

@@ -414,3 +414,29 @@ describe("uninstall in single-workspace mode, from another workspace", () => {
     }
   });
 });
+
+describe("installation lookups while the store is down", () => {
+  it("answers 500 for an event whose installation cannot be read, so Slack delivers it again, and answers the redelivery", async () => {
+    h = await startOAuthHarness({ model: answering() });
+    const fake = h.fake;
+    offerWorkspace(fake, "T1", "CA");
+    await install(h.service.baseUrl, "T1");
+    // A replica that has not cached the installation yet, while the store is unreachable.
+    const replica = await h.startService();
+    const records = h.store.installations;
+    const get = records.get.bind(records);
+    records.get = async () => {
+      throw new Error("Connection is closed.");
+    };
+    const a = mentionIn(fake, { teamId: "T1", channel: "CA" }, "are you there?");
+    expect((await replica.delivery.event(a.envelope)).status).toBe(500);
+    await replica.adapter.idle();
+    expect(fake.botMessages("CA", a.ts)).toEqual([]);
+
+    records.get = get;
+    expect((await replica.delivery.event(a.envelope)).status).toBe(200);
+    await eventually(() => fake.botMessages("CA", a.ts)[0]);
+    await replica.adapter.idle();
+    expect(fake.visibleText(fake.botMessages("CA", a.ts)[0]!)).toBe("Answer to: are you there?");
+  });
+});
