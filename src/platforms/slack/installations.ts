@@ -152,7 +152,10 @@ export class SlackInstallations implements InstallationStore {
             unopened.push({ id, keyId: err instanceof SecretBoxError ? err.keyId : undefined });
             return;
           }
-          if (this.box.isStale(sealed) && (await this.records.replace(id, this.box.seal(plain, id)))) {
+          if (
+            this.box.isStale(sealed) &&
+            (await this.records.replace(id, sealed, this.box.seal(plain, id)))
+          ) {
             resealed++;
           }
         }),
