@@ -104,6 +104,25 @@ export function feedbackContract(name: string, open: OpenStore, options: TestOpt
       expect(second?.previous).not.toBe(last?.rating);
     });
 
+    it("rates nothing when the turn is of another conversation than the one named", async (ctx) => {
+      const { store } = await setup(ctx);
+      const u = user();
+      const turn = answered(u);
+      await store.feedback.rememberTurn(turn, HOUR);
+      const rate = (threadId: string) =>
+        store.feedback.rate({
+          userKey: u,
+          turnId: turn.turnId,
+          rating: "up",
+          threadId,
+          now: Date.now(),
+          ttlMs: HOUR,
+        });
+      expect(await rate("another-session")).toBeNull();
+      expect(await store.feedback.get(u, turn.turnId)).toBeNull();
+      expect((await rate(turn.conversation.threadId))?.record.rating).toBe("up");
+    });
+
     it("rates nothing for an answer it never kept or for another person", async (ctx) => {
       const { store } = await setup(ctx);
       const u = user();

@@ -64,6 +64,7 @@ export function createRedisFeedback(
         if (turnRaw) log.warn({ turnId: req.turnId }, "corrupt feedback turn record dropped");
         return null;
       }
+      if (req.threadId !== undefined && turn.conversation.threadId !== req.threadId) return null;
       const record = ratedRecord(turn, earlier, req);
       const index = keys.userIndex(req.userKey);
       // SET ... GET: the rating this write replaced, read atomically with it. Two clicks at once
