@@ -334,15 +334,19 @@ class SlackAdapterImpl implements SlackAdapter {
       this.track(ws, () => ws.assistant.started(team, t.channel_id, t.thread_ts));
     });
     // The app left a workspace or org (or its bot token was revoked): delete what it kept there.
-    this.app.event("app_uninstalled", async ({ context }) => {
-      this.trackRemoval(() => this.workspaceData.uninstalled(context, "app_uninstalled"));
+    this.app.event("app_uninstalled", async ({ context, body }) => {
+      this.trackRemoval(() =>
+        this.workspaceData.uninstalled(context, "app_uninstalled", undefined, eventTimeOf(body)),
+      );
     });
-    this.app.event("tokens_revoked", async ({ event, context }) => {
+    this.app.event("tokens_revoked", async ({ event, context, body }) => {
       // A signed body of the wrong shape must not throw here (Bolt does not check the fields).
       const listed: unknown = (event as { tokens?: { bot?: unknown } }).tokens?.bot;
       const bots = Array.isArray(listed) ? listed.filter((b): b is string => typeof b === "string") : [];
       if (bots.length === 0) return;
-      this.trackRemoval(() => this.workspaceData.uninstalled(context, "tokens_revoked", bots));
+      this.trackRemoval(() =>
+        this.workspaceData.uninstalled(context, "tokens_revoked", bots, eventTimeOf(body)),
+      );
     });
     this.app.command("/summarize", async ({ command, ack, context }) => {
       const parsed = parseSummarizeArgs(command.text ?? "");
@@ -649,6 +653,12 @@ function enterpriseOf(body: unknown): string | undefined {
   if (typeof b.enterprise_id === "string" && b.enterprise_id !== "") return b.enterprise_id;
   if (typeof b.enterprise?.id === "string" && b.enterprise.id !== "") return b.enterprise.id;
   return undefined;
+}
+
+/** The envelope's `event_time` (whole seconds) in epoch ms, when it has one. */
+function eventTimeOf(body: unknown): number | undefined {
+  const t = (body as { event_time?: unknown }).event_time;
+  return typeof t === "number" && Number.isFinite(t) ? t * 1000 : undefined;
 }
 
 function teamOf(body: unknown): string | undefined {

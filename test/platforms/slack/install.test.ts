@@ -440,3 +440,29 @@ describe("installation lookups while the store is down", () => {
     expect(fake.visibleText(fake.botMessages("CA", a.ts)[0]!)).toBe("Answer to: are you there?");
   });
 });
+
+describe("uninstall events that arrive after a reinstall", () => {
+  it("a late tokens_revoked about the old install leaves the new installation in place", async () => {
+    h = await startOAuthHarness({ model: answering() });
+    offerWorkspace(h.fake, "T1", "CA");
+    expect((await install(h.service.baseUrl, "T1")).status).toBe(200);
+    // Slack revoked the first install's token a minute ago; the event only arrives now, after the
+    // workspace installed the app again (Slack does not order uninstall events).
+    const revoked = {
+      ...eventEnvelope({ type: "tokens_revoked", tokens: { bot: [FAKE_BOT_USER_ID] } }),
+      team_id: "T1",
+      event_time: Math.floor(Date.now() / 1000) - 60,
+      authorizations: [
+        { team_id: "T1", user_id: FAKE_BOT_USER_ID, is_bot: true, is_enterprise_install: false },
+      ],
+    };
+    expect((await h.service.delivery.event(revoked)).status).toBe(200);
+    await h.service.adapter.idle();
+    expect(await h.store.installations.ids()).toEqual(["T:T1"]);
+
+    // An uninstall of the current install still removes it.
+    expect((await h.service.delivery.event(uninstalledEvent({ teamId: "T1" }))).status).toBe(200);
+    await h.service.adapter.idle();
+    expect(await h.store.installations.ids()).toEqual([]);
+  });
+});
