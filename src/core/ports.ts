@@ -230,8 +230,11 @@ export interface HandoffRequests {
 export interface InstallationRecords {
   get(id: string): Promise<string | null>;
   put(id: string, sealed: string): Promise<void>;
-  /** Overwrite a record only while it exists (re-encryption must not bring back a deleted one). */
-  replace(id: string, sealed: string): Promise<boolean>;
+  /**
+   * Overwrite a record only while it still holds `expected`: re-encryption must neither bring
+   * back a deleted record nor undo a reinstall written since it was read.
+   */
+  replace(id: string, expected: string, sealed: string): Promise<boolean>;
   /** True when there was a record to delete. */
   delete(id: string): Promise<boolean>;
   /** Every record id, from an index kept beside the records (no scan). */

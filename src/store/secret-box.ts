@@ -4,7 +4,7 @@
  * id does not open), and the id of the key that sealed it in the record.
  *
  * SECRETS_KEY is a comma-separated list of 32-byte keys (base64 or hex): the first seals, every
- * one opens. Rotation: put the new key first and keep the old one after it, re-seal (start-up
+ * one opens. Rotation: list the new key after the old one everywhere, then put it first (start-up
  * re-seals the installations), then drop the old key (docs/slack-install.md).
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";

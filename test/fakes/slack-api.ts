@@ -226,6 +226,9 @@ export class FakeSlack {
     return full;
   }
 
+  /** Block types this Slack does not know: a call whose blocks hold one fails with invalid_blocks. */
+  readonly unknownBlockTypes = new Set<string>();
+
   /** Make the next `count` calls of `method` fail with `error`. */
   failNext(method: string, error: string, count = 1): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), ...Array<string>(count).fill(error)]);
@@ -329,7 +332,11 @@ export class FakeSlack {
       return;
     }
     const queued = this.failures.get(method);
-    const injected = queued?.shift();
+    const injected =
+      queued?.shift() ??
+      ([...this.unknownBlockTypes].some((t) => JSON.stringify(args.blocks ?? []).includes(`"type":"${t}"`))
+        ? "invalid_blocks"
+        : undefined);
     const result = injected ? { ok: false, error: injected } : handleMethod(this, method, args, token);
     this.calls.push({
       method,

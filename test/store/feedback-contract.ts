@@ -87,6 +87,42 @@ export function feedbackContract(name: string, open: OpenStore, options: TestOpt
       expect((await store.feedback.get(u, turn.turnId))?.rating).toBe("up");
     });
 
+    it("counts two clicks that arrive at once as one first rating and one change, never two first ratings", async (ctx) => {
+      const { store } = await setup(ctx);
+      const u = user();
+      const turn = answered(u);
+      await store.feedback.rememberTurn(turn, HOUR);
+      const rate = (rating: "up" | "down") =>
+        store.feedback.rate({ userKey: u, turnId: turn.turnId, rating, now: Date.now(), ttlMs: HOUR });
+      const results = await Promise.all([rate("up"), rate("down")]);
+      const previous = results.map((r) => r?.previous ?? null);
+      // One of them came first (no earlier rating); the other replaced it.
+      expect(previous.filter((p) => p === null)).toHaveLength(1);
+      const last = await store.feedback.get(u, turn.turnId);
+      const second = results.find((r) => r?.previous !== null);
+      expect(second?.record.rating).toBe(last?.rating);
+      expect(second?.previous).not.toBe(last?.rating);
+    });
+
+    it("rates nothing when the turn is of another conversation than the one named", async (ctx) => {
+      const { store } = await setup(ctx);
+      const u = user();
+      const turn = answered(u);
+      await store.feedback.rememberTurn(turn, HOUR);
+      const rate = (threadId: string) =>
+        store.feedback.rate({
+          userKey: u,
+          turnId: turn.turnId,
+          rating: "up",
+          threadId,
+          now: Date.now(),
+          ttlMs: HOUR,
+        });
+      expect(await rate("another-session")).toBeNull();
+      expect(await store.feedback.get(u, turn.turnId)).toBeNull();
+      expect((await rate(turn.conversation.threadId))?.record.rating).toBe("up");
+    });
+
     it("rates nothing for an answer it never kept or for another person", async (ctx) => {
       const { store } = await setup(ctx);
       const u = user();

@@ -34,11 +34,23 @@ export function installationsContract(name: string, open: OpenStore, options: Te
     it("re-seals only a record that still exists (a deleted installation stays deleted)", async (ctx) => {
       const { store } = await setup(ctx);
       const id = `T:${randomUUID()}`;
-      expect(await store.installations.replace(id, "sealed-2")).toBe(false);
+      expect(await store.installations.replace(id, "sealed-1", "sealed-2")).toBe(false);
       expect(await store.installations.get(id)).toBeNull();
       await store.installations.put(id, "sealed-1");
-      expect(await store.installations.replace(id, "sealed-2")).toBe(true);
+      expect(await store.installations.replace(id, "sealed-1", "sealed-2")).toBe(true);
       expect(await store.installations.get(id)).toBe("sealed-2");
+    });
+
+    it("re-seals only the record it read: a reinstall written meanwhile is kept", async (ctx) => {
+      const { store } = await setup(ctx);
+      const id = `T:${randomUUID()}`;
+      await store.installations.put(id, "old-token-sealed-with-old-key");
+      // Another replica stores a reinstall (new token) between the read and the re-seal.
+      await store.installations.put(id, "new-token");
+      expect(
+        await store.installations.replace(id, "old-token-sealed-with-old-key", "old-token-resealed"),
+      ).toBe(false);
+      expect(await store.installations.get(id)).toBe("new-token");
     });
 
     it("forgets every history of one workspace and none of another's", async (ctx) => {

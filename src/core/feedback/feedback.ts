@@ -47,6 +47,8 @@ export interface RateClick {
   rating: Rating;
   /** A reason from the thumbs-down form; absent for a plain click. */
   reason?: string | undefined;
+  /** Only a turn of this conversation thread may be rated (`RateRequest.threadId`). */
+  threadId?: string | undefined;
 }
 
 export class Feedback {
@@ -87,6 +89,7 @@ export class Feedback {
       turnId: click.turnId,
       rating: click.rating,
       ...(reason !== undefined ? { reason } : {}),
+      ...(click.threadId !== undefined ? { threadId: click.threadId } : {}),
       now: this.now(),
       ttlMs: this.deps.settings.ratingTtlMs,
     });

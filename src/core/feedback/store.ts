@@ -18,6 +18,12 @@ export interface RateRequest {
    * while the rating stays the same and dropped when the rating changes.
    */
   reason?: string | undefined;
+  /**
+   * Set: rate only a turn of this conversation thread (the web chat's session), else nothing to
+   * rate. Where one person key covers several conversations (every web chat session from one
+   * address), a turn id from another conversation is not this one's to rate.
+   */
+  threadId?: string | undefined;
   /** Epoch ms of the click. */
   now: number;
   /** How long the rating is kept from now (FEEDBACK_TTL_DAYS). */

@@ -42,6 +42,11 @@ const NO_STREAMING_CODES = new Set([
 const NOT_HERE_CODES = new Set(["not_allowed", "invalid_arguments"]);
 /** Errors after which the message itself is gone or frozen: post a new one instead. */
 const GONE_CODES = new Set(["message_not_found", "cant_update_message", "edit_window_closed"]);
+/**
+ * Slack refusing the blocks of a call: the feedback buttons (a newer block type) are then dropped
+ * and the call made again, so the answer still gets its final text; a rating is a bonus.
+ */
+const BLOCKS_REFUSED_CODES = new Set(["invalid_blocks", "invalid_blocks_format"]);
 
 export interface StreamingSupport {
   enabled: boolean;
@@ -342,12 +347,14 @@ export class SlackAnswerSink implements MessageSink {
       if (!final) return true;
       // The booked stop is made now.
       this.releaseStream(part, true);
-      await api.call("chat.stopStream", {
-        channel: this.target.channel,
-        ts: part.ts,
-        ...(last ? { markdown_text: last } : {}),
-        ...(extra.length > 0 ? { blocks: extra } : {}),
-      });
+      await this.withExtras(extra, (blocks) =>
+        api.call("chat.stopStream", {
+          channel: this.target.channel,
+          ts: part.ts,
+          ...(last ? { markdown_text: last } : {}),
+          ...(blocks.length > 0 ? { blocks } : {}),
+        }),
+      );
       part.streamed += last ?? "";
       part.mode = "message";
       return !diverged;
@@ -393,14 +400,16 @@ export class SlackAnswerSink implements MessageSink {
     fallback = new FallbackText(),
     extra: SlackBlock[] = [],
   ): Promise<string> {
-    const res = await this.deps.pacer.run(this.target.channel, () =>
-      this.deps.api.call<{ ts?: string }>("chat.postMessage", {
-        channel: this.target.channel,
-        ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
-        ...renderMessage(text, this.buttons(state), fallback, extra),
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
+    const res = await this.withExtras(extra, (blocks) =>
+      this.deps.pacer.run(this.target.channel, () =>
+        this.deps.api.call<{ ts?: string }>("chat.postMessage", {
+          channel: this.target.channel,
+          ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
+          ...renderMessage(text, this.buttons(state), fallback, blocks),
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      ),
     );
     if (!res.ts) throw new PlatformError("slack", "invalid_response", "chat.postMessage returned no ts");
     return res.ts;
@@ -412,11 +421,28 @@ export class SlackAnswerSink implements MessageSink {
     state: MessageState,
     extra: SlackBlock[] = [],
   ): Promise<void> {
-    await this.deps.api.call("chat.update", {
-      channel: this.target.channel,
-      ts: part.ts,
-      ...renderMessage(text, this.buttons(state), part.fallback, extra),
-    });
+    await this.withExtras(extra, (blocks) =>
+      this.deps.api.call("chat.update", {
+        channel: this.target.channel,
+        ts: part.ts,
+        ...renderMessage(text, this.buttons(state), part.fallback, blocks),
+      }),
+    );
+  }
+
+  /** Make a call with the extra blocks; if Slack refuses blocks, once more without them. */
+  private async withExtras<T>(extra: SlackBlock[], call: (blocks: SlackBlock[]) => Promise<T>): Promise<T> {
+    try {
+      return await call(extra);
+    } catch (err) {
+      if (extra.length === 0 || !(err instanceof PlatformError) || !BLOCKS_REFUSED_CODES.has(err.code))
+        throw err;
+      this.deps.log.warn(
+        { code: err.code },
+        "slack refused the feedback buttons; the answer is sent without them",
+      );
+      return call([]);
+    }
   }
 
   /** The feedback buttons, with the final text of a rateable answer only. */

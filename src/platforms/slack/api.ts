@@ -172,11 +172,24 @@ function countingFetch(apiUrl: string, metrics: Metrics): typeof fetch {
   };
 }
 
+/**
+ * The SDKs log request bodies as one string at debug (`http request body: {...}`), where pino's
+ * redact paths cannot reach: the install's `client_secret` and `code`, and any Slack token, are
+ * blanked in the text itself.
+ */
+export function scrubSecrets(text: string): string {
+  return text
+    .replace(/("(?:client_secret|code|refresh_token)"\s*:\s*")[^"]*"/g, '$1[redacted]"')
+    .replace(/\bxox[a-z]-[A-Za-z0-9-]+/g, "xox?-[redacted]")
+    .replace(/\bxapp-[A-Za-z0-9-]+/g, "xapp-[redacted]");
+}
+
 /** Bolt and the Slack SDK log through this; their debug output (request bodies) stays at debug. */
 export function boltLogger(log: Logger): BoltLogger {
   const child = log.child({ component: "slack-sdk" });
   let level = LogLevel.INFO;
-  const join = (msgs: unknown[]) => msgs.map((m) => (m instanceof Error ? m.message : String(m))).join(" ");
+  const join = (msgs: unknown[]) =>
+    scrubSecrets(msgs.map((m) => (m instanceof Error ? m.message : String(m))).join(" "));
   return {
     debug: (...msgs) => child.debug(join(msgs)),
     info: (...msgs) => child.info(join(msgs)),

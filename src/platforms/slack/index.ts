@@ -41,7 +41,7 @@ import {
 import { registerSlackHandoffs } from "./handoff-listeners.js";
 import { SlackHttpReceiver } from "./http-receiver.js";
 import type { SlackInstallations } from "./installations.js";
-import { quietAuthorizationErrors, SlackOAuthMode } from "./oauth-mode.js";
+import { NoInstallationError, quietAuthorizationErrors, SlackOAuthMode } from "./oauth-mode.js";
 import { finalizeOrphan } from "./orphans.js";
 import { outgoing } from "./outgoing.js";
 import { SHARE_ACTION_ID, STOP_ACTION_ID } from "./render.js";
@@ -153,11 +153,9 @@ class SlackAdapterImpl implements SlackAdapter {
       authorize: async (source) => {
         const ws = await this.workspaces.get(source);
         if (!ws) {
-          throw new Error(
-            this.installations
-              ? `no installation for team ${source.teamId ?? "?"}`
-              : "Slack adapter not started",
-          );
+          throw this.installations
+            ? new NoInstallationError(source.teamId)
+            : new Error("Slack adapter not started");
         }
         return {
           botToken: ws.token,
@@ -340,15 +338,19 @@ class SlackAdapterImpl implements SlackAdapter {
       this.track(ws, () => ws.assistant.started(team, t.channel_id, t.thread_ts));
     });
     // The app left a workspace or org (or its bot token was revoked): delete what it kept there.
-    this.app.event("app_uninstalled", async ({ context }) => {
-      this.trackRemoval(() => this.workspaceData.uninstalled(context, "app_uninstalled"));
+    this.app.event("app_uninstalled", async ({ context, body }) => {
+      this.trackRemoval(() =>
+        this.workspaceData.uninstalled(context, "app_uninstalled", undefined, eventTimeOf(body)),
+      );
     });
-    this.app.event("tokens_revoked", async ({ event, context }) => {
+    this.app.event("tokens_revoked", async ({ event, context, body }) => {
       // A signed body of the wrong shape must not throw here (Bolt does not check the fields).
       const listed: unknown = (event as { tokens?: { bot?: unknown } }).tokens?.bot;
       const bots = Array.isArray(listed) ? listed.filter((b): b is string => typeof b === "string") : [];
       if (bots.length === 0) return;
-      this.trackRemoval(() => this.workspaceData.uninstalled(context, "tokens_revoked", bots));
+      this.trackRemoval(() =>
+        this.workspaceData.uninstalled(context, "tokens_revoked", bots, eventTimeOf(body)),
+      );
     });
     this.app.command("/summarize", async ({ command, ack, context }) => {
       const parsed = parseSummarizeArgs(command.text ?? "");
@@ -726,6 +728,12 @@ function enterpriseOf(body: unknown): string | undefined {
 function summarizePlace(command: { team_id: string; user_id: string }, channelId: string): ReplyPlace {
   const kind = channelId.startsWith("D") ? "dm" : "command";
   return { platform: "slack", workspaceId: command.team_id, channelId, userId: command.user_id, kind };
+}
+
+/** The envelope's `event_time` (whole seconds) in epoch ms, when it has one. */
+function eventTimeOf(body: unknown): number | undefined {
+  const t = (body as { event_time?: unknown }).event_time;
+  return typeof t === "number" && Number.isFinite(t) ? t * 1000 : undefined;
 }
 
 function teamOf(body: unknown): string | undefined {

@@ -80,6 +80,21 @@ export class SlackInstallations implements InstallationStore {
     return this.byId(`E:${enterpriseId}`);
   }
 
+  /**
+   * The installation an event was authorized as, and no other: the org-wide one when the event
+   * says so (`is_enterprise_install`), else the workspace's own. No fallback from a workspace to
+   * its org, unlike `find`: an uninstall of one workspace (or a redelivery of it after its record
+   * is gone) must never remove the org-wide installation serving every other workspace.
+   */
+  async exact(where: {
+    teamId?: string | undefined;
+    enterpriseId?: string | undefined;
+    isEnterpriseInstall?: boolean | undefined;
+  }): Promise<SlackInstallation | null> {
+    if (where.isEnterpriseInstall) return where.enterpriseId ? this.byId(`E:${where.enterpriseId}`) : null;
+    return where.teamId ? this.byId(`T:${where.teamId}`) : null;
+  }
+
   /** Read one record (cached); a record that does not open is logged and treated as missing. */
   async byId(id: string): Promise<SlackInstallation | null> {
     const hit = this.cache.get(id);
@@ -137,7 +152,10 @@ export class SlackInstallations implements InstallationStore {
             unopened.push({ id, keyId: err instanceof SecretBoxError ? err.keyId : undefined });
             return;
           }
-          if (this.box.isStale(sealed) && (await this.records.replace(id, this.box.seal(plain, id)))) {
+          if (
+            this.box.isStale(sealed) &&
+            (await this.records.replace(id, sealed, this.box.seal(plain, id)))
+          ) {
             resealed++;
           }
         }),

@@ -76,14 +76,24 @@ export class SlackOAuthMode {
   }
 }
 
+/** Thrown by `authorize` when the event's workspace has no installation (not a store failure). */
+export class NoInstallationError extends Error {
+  constructor(teamId: string | undefined) {
+    super(`no installation for team ${teamId ?? "?"}`);
+    this.name = "NoInstallationError";
+  }
+}
+
 /**
  * OAuth mode: an event from a workspace without installation (uninstalled a moment ago, or a
- * stray request) is acknowledged and logged, not thrown as a 500 Slack would retry. Other
- * errors keep Bolt's default: thrown to the receiver, which logs them.
+ * stray request) is acknowledged and logged, not thrown as a 500 Slack would retry. Any other
+ * failure to authorize (the store is down while the installation is looked up) and other errors
+ * keep Bolt's default: thrown to the receiver, which logs them and answers 500, so Slack
+ * delivers the event again later instead of it being lost.
  */
 export function quietAuthorizationErrors(log: Logger) {
-  return async (error: Error & { code?: string }): Promise<void> => {
-    if (error.code === "slack_bolt_authorization_error") {
+  return async (error: Error & { code?: string; original?: unknown }): Promise<void> => {
+    if (error.code === "slack_bolt_authorization_error" && error.original instanceof NoInstallationError) {
       log.warn({ reason: error.message }, "slack event from a workspace without installation: ignored");
       return;
     }

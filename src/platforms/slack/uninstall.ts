@@ -15,6 +15,13 @@ import type { SlackWorkspaces } from "./workspaces.js";
 
 /** A thread is noted again after this long (and the index lives this much past the history). */
 const REMEMBER_EVERY_MS = 60 * 60 * 1000;
+/**
+ * An uninstall event older than its installation by more than this is about an earlier install
+ * (a late tokens_revoked after a quick reinstall: Slack does not order them): it is ignored.
+ * The margin covers event_time's whole seconds and clock skew; a reinstall through Slack's
+ * consent page takes longer.
+ */
+const STALE_EVENT_MARGIN_MS = 10_000;
 /** Threads remembered as noted in this process at most; beyond it they are simply noted again. */
 const MAX_NOTED = 10_000;
 
@@ -57,11 +64,24 @@ export class WorkspaceData {
    * The app left a workspace or org: delete its installation and every noted thread's history.
    * `botUserIds`, for tokens_revoked: only act when the installation's bot is among them.
    */
-  async uninstalled(where: UninstallWhere, reason: string, botUserIds?: string[]): Promise<void> {
+  async uninstalled(
+    where: UninstallWhere,
+    reason: string,
+    botUserIds?: string[],
+    /** When Slack says it happened (the envelope's event_time, epoch ms). */
+    eventAtMs?: number,
+  ): Promise<void> {
     const { installations, workspaces, threads, log } = this.deps;
-    const installation = installations
-      ? await installations.find(where)
+    // Exactly the installation the event names: never its org's org-wide one (installations.ts
+    // `exact`), and in single-workspace mode only the one workspace's own team.
+    const single = installations
+      ? null
       : ((await workspaces.get({ teamId: where.teamId }))?.installation ?? null);
+    const installation = installations
+      ? await installations.exact(where)
+      : single && single.teamId === where.teamId
+        ? single
+        : null;
     if (!installation) {
       log.info(
         { team: where.teamId, enterprise: where.enterpriseId, reason },
@@ -70,6 +90,17 @@ export class WorkspaceData {
       return;
     }
     if (botUserIds && !botUserIds.includes(installation.botUserId)) return;
+    if (
+      installations &&
+      eventAtMs !== undefined &&
+      installation.installedAt > eventAtMs + STALE_EVENT_MARGIN_MS
+    ) {
+      log.info(
+        { installation: installation.id, reason },
+        "slack: uninstall event older than the installation (reinstalled since): ignored",
+      );
+      return;
+    }
     const removed = installations ? await installations.remove(installation.id) : false;
     workspaces.drop(installation.id);
     const deleted = await threads.forgetAll(installation.id);

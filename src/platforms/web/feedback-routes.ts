@@ -41,11 +41,13 @@ export interface FeedbackRouteContext {
 export function createFeedbackRoutes(ctx: FeedbackRouteContext) {
   const rate = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
     const body = await readJson(req, feedbackSchema, ctx.maxBodyBytes);
-    verifiedSession(ctx.tokens, body.sessionId);
+    const sessionId = verifiedSession(ctx.tokens, body.sessionId);
     const person = userKeyOf({ platform: "web", userId: remoteUserOf(req) });
     const outcome = await ctx.feedback.rate({
       platform: "web",
       turnId: body.turnId,
+      // Every session from one address is the same person key: only this session's answers.
+      threadId: sessionId,
       askerKey: person,
       clickerKey: person,
       rating: body.rating,

@@ -51,6 +51,7 @@ export function createMemoryFeedback(
       const earlier = parseRecord(space.getString(ratingKey));
       const turn = parseTurn(space.getString(keys.turn(req.userKey, req.turnId))) ?? earlier;
       if (!turn) return null;
+      if (req.threadId !== undefined && turn.conversation.threadId !== req.threadId) return null;
       const record = ratedRecord(turn, earlier, req);
       space.setString(ratingKey, JSON.stringify(record), ttl);
       index(req.userKey, `rating:${req.turnId}`, ttl);

@@ -18,9 +18,9 @@ export function createMemoryInstallations(
       space.setString(keys.installation(id), sealed, null);
       space.zadd(keys.installationIndex, 0, id);
     },
-    async replace(id, sealed) {
+    async replace(id, expected, sealed) {
       ensureOpen();
-      if (space.getString(keys.installation(id)) === null) return false;
+      if (space.getString(keys.installation(id)) !== expected) return false;
       space.setString(keys.installation(id), sealed, null);
       return true;
     },

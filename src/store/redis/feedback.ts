@@ -1,8 +1,8 @@
 /**
  * Feedback on Redis. A person's records share one hash tag (feedback-keys.ts), so each step on
  * them is one MULTI in one slot; the export index is a separate key and gets its own command.
- * Remembering a turn: one round trip. A click: three (read turn + earlier rating; write rating +
- * index; export index). Forgetting: three (read index; delete; export index).
+ * Remembering a turn: one round trip. A click: three (read turn + earlier rating; write rating,
+ * reading back the one it replaced, + index; export index). Forgetting: three (read index; delete; export index).
  */
 import { parseRecord, parseTurn, ratedRecord } from "../../core/feedback/record-schema.js";
 import type { FeedbackStore, RateRequest, RateResult } from "../../core/feedback/store.js";
@@ -64,20 +64,26 @@ export function createRedisFeedback(
         if (turnRaw) log.warn({ turnId: req.turnId }, "corrupt feedback turn record dropped");
         return null;
       }
+      if (req.threadId !== undefined && turn.conversation.threadId !== req.threadId) return null;
       const record = ratedRecord(turn, earlier, req);
       const index = keys.userIndex(req.userKey);
+      // SET ... GET: the rating this write replaced, read atomically with it. Two clicks at once
+      // (a double click, or two replicas) both read no earlier rating above; the metric must
+      // still count one first rating and one change, not two first ratings.
+      let replaced: string | null = null;
       await caller.run("feedback.rate", async () => {
-        checkExec(
+        const [previous] = checkExec(
           "feedback.rate",
           await client
             .multi()
-            .set(ratingKey, JSON.stringify(record), "PX", ttl)
+            .set(ratingKey, JSON.stringify(record), "PX", ttl, "GET")
             .zadd(index, req.now + ttl, `rating:${req.turnId}`)
             .zremrangebyscore(index, "-inf", req.now)
             .pexpire(index, ttl, "GT")
             .pexpire(index, ttl, "NX")
             .exec(),
         );
+        replaced = typeof previous === "string" ? previous : null;
       });
       await caller.run("feedback.index", async () => {
         checkExec(
@@ -91,7 +97,7 @@ export function createRedisFeedback(
             .exec(),
         );
       });
-      return { record, previous: earlier?.rating ?? null };
+      return { record, previous: parseRecord(replaced)?.rating ?? null };
     },
 
     async get(userKey: string, turnId: string): Promise<FeedbackRecord | null> {

@@ -18,6 +18,12 @@ local ttl = tonumber(ARGV[3])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1`;
 
+/** Overwrite a record only while it still holds the value it was read with (compare and set). */
+const REPLACE_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1`;
+
 /** Histories deleted at once while forgetting a workspace: bounded so a big one does not flood Redis. */
 const DELETE_BATCH = 100;
 
@@ -35,11 +41,11 @@ export function createRedisInstallations(
         client.multi().set(keys.installation(id), sealed).sadd(keys.installationIndex, id).exec(),
       );
     },
-    async replace(id, sealed) {
+    async replace(id, expected, sealed) {
       const reply = await caller.run("installations.replace", () =>
-        client.set(keys.installation(id), sealed, "XX"),
+        client.eval(REPLACE_SCRIPT, 1, keys.installation(id), expected, sealed),
       );
-      return reply === "OK";
+      return reply === 1;
     },
     async delete(id) {
       const replies = await caller.run("installations.delete", () =>

@@ -153,6 +153,26 @@ describe("Slack feedback", () => {
     },
   );
 
+  it.each([
+    ["native stream", "true"],
+    ["message edits", "false"],
+  ])(
+    "still ends the answer with its whole text when Slack refuses the feedback buttons block (%s)",
+    async (_mode, native) => {
+      h = await startHarness({
+        model: toolThenAnswer(),
+        feedback: true,
+        env: { SLACK_NATIVE_STREAMING: native },
+      });
+      h.fake.unknownBlockTypes.add("context_actions");
+      const { msg } = await ask(h);
+      expect(h.fake.visibleText(msg)).toBe(ANSWER);
+      expect(feedbackButtons(msg)).toBeUndefined();
+      if (native === "true") expect(msg.stream?.state).toBe("stopped");
+      expect(h.fake.calls.filter((c) => c.error === "invalid_blocks").length).toBeGreaterThan(0);
+    },
+  );
+
   it("lets only the person who asked rate; anyone else gets a short private note", async () => {
     h = await startHarness({ model: toolThenAnswer(), feedback: true });
     const { ts, msg } = await ask(h);

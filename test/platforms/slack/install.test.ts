@@ -368,3 +368,101 @@ describe("installations on Redis", needsRedis, () => {
     }
   });
 });
+
+describe("uninstall removes only the installation the event names", () => {
+  it("a workspace's uninstall, delivered twice, never removes its org's org-wide installation", async () => {
+    h = await startOAuthHarness({ model: answering() });
+    const fake = h.fake;
+    fake.oauth.installables.set("E1", { enterpriseId: "E1", enterpriseName: "Big Org", orgWide: true });
+    offerWorkspace(fake, "T5", "C5", "E1");
+    fake.addChannel({ id: "CX", name: "x" });
+    expect((await install(h.service.baseUrl, "E1")).status).toBe(200);
+    expect((await install(h.service.baseUrl, "T5")).status).toBe(200);
+    expect((await h.store.installations.ids()).sort()).toEqual(["E:E1", "T:T5"]);
+    const x = mentionIn(fake, { teamId: "T3", enterpriseId: "E1", orgWide: true, channel: "CX" }, "from T3");
+    await h.service.delivery.event(x.envelope);
+    await eventually(() => fake.botMessages("CX", x.ts)[0]);
+    await h.service.adapter.idle();
+
+    // T5 leaves; Slack delivers the event again (a retry, or a second replica's copy).
+    const gone = uninstalledEvent({ teamId: "T5", enterpriseId: "E1" });
+    expect((await h.service.delivery.event(gone)).status).toBe(200);
+    await h.service.adapter.idle();
+    expect((await h.service.delivery.event({ ...gone, event_id: "EvAgain" })).status).toBe(200);
+    await h.service.adapter.idle();
+
+    expect(await h.store.installations.ids()).toEqual(["E:E1"]);
+    expect(await h.store.threads.load(`slack:T3:CX:${x.ts}`)).toHaveLength(1);
+  });
+});
+
+describe("uninstall in single-workspace mode, from another workspace", () => {
+  it("keeps the workspace's histories when a different team's app_uninstalled arrives", async () => {
+    const single = await startHarness({ model: answering() });
+    try {
+      const { fake } = single;
+      const a = mentionIn(fake, { teamId: "T0FAKE", channel: "C1" }, "remember me");
+      await single.delivery.event(a.envelope);
+      await eventually(() => fake.botMessages("C1", a.ts)[0]);
+      await single.adapter.idle();
+      const thread = `slack:T0FAKE:C1:${a.ts}`;
+      expect((await single.delivery.event(uninstalledEvent({ teamId: "T9OTHER" }))).status).toBe(200);
+      await single.adapter.idle();
+      expect(await single.store.threads.load(thread)).toHaveLength(1);
+    } finally {
+      await single.close();
+    }
+  });
+});
+
+describe("installation lookups while the store is down", () => {
+  it("answers 500 for an event whose installation cannot be read, so Slack delivers it again, and answers the redelivery", async () => {
+    h = await startOAuthHarness({ model: answering() });
+    const fake = h.fake;
+    offerWorkspace(fake, "T1", "CA");
+    await install(h.service.baseUrl, "T1");
+    // A replica that has not cached the installation yet, while the store is unreachable.
+    const replica = await h.startService();
+    const records = h.store.installations;
+    const get = records.get.bind(records);
+    records.get = async () => {
+      throw new Error("Connection is closed.");
+    };
+    const a = mentionIn(fake, { teamId: "T1", channel: "CA" }, "are you there?");
+    expect((await replica.delivery.event(a.envelope)).status).toBe(500);
+    await replica.adapter.idle();
+    expect(fake.botMessages("CA", a.ts)).toEqual([]);
+
+    records.get = get;
+    expect((await replica.delivery.event(a.envelope)).status).toBe(200);
+    await eventually(() => fake.botMessages("CA", a.ts)[0]);
+    await replica.adapter.idle();
+    expect(fake.visibleText(fake.botMessages("CA", a.ts)[0]!)).toBe("Answer to: are you there?");
+  });
+});
+
+describe("uninstall events that arrive after a reinstall", () => {
+  it("a late tokens_revoked about the old install leaves the new installation in place", async () => {
+    h = await startOAuthHarness({ model: answering() });
+    offerWorkspace(h.fake, "T1", "CA");
+    expect((await install(h.service.baseUrl, "T1")).status).toBe(200);
+    // Slack revoked the first install's token a minute ago; the event only arrives now, after the
+    // workspace installed the app again (Slack does not order uninstall events).
+    const revoked = {
+      ...eventEnvelope({ type: "tokens_revoked", tokens: { bot: [FAKE_BOT_USER_ID] } }),
+      team_id: "T1",
+      event_time: Math.floor(Date.now() / 1000) - 60,
+      authorizations: [
+        { team_id: "T1", user_id: FAKE_BOT_USER_ID, is_bot: true, is_enterprise_install: false },
+      ],
+    };
+    expect((await h.service.delivery.event(revoked)).status).toBe(200);
+    await h.service.adapter.idle();
+    expect(await h.store.installations.ids()).toEqual(["T:T1"]);
+
+    // An uninstall of the current install still removes it.
+    expect((await h.service.delivery.event(uninstalledEvent({ teamId: "T1" }))).status).toBe(200);
+    await h.service.adapter.idle();
+    expect(await h.store.installations.ids()).toEqual([]);
+  });
+});

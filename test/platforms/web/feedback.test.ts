@@ -77,6 +77,18 @@ describe("web chat feedback", () => {
     expect(await metricSum(metrics.feedback, { platform: "web", rating: "down" })).toBe(1);
   });
 
+  it("refuses a rating from another session for this session's answer", async () => {
+    const { h, store } = await start(() => reply(ANSWER));
+    const mine = await h.session();
+    const other = await h.session();
+    const { turnId } = await ask(h, mine, "What is the capital of France?");
+    const refused = await h.post("/api/feedback", { sessionId: other, turnId, rating: "down" });
+    expect(refused.status).toBe(404);
+    expect(await all(store)).toEqual([]);
+    const rated = await h.post("/api/feedback", { sessionId: mine, turnId, rating: "up" });
+    expect(rated.status).toBe(200);
+  });
+
   it("does not mark a failed answer rateable and refuses a rating for an answer it does not know", async () => {
     const { h, store } = await start(() => [
       { type: "text", delta: "Half" },
