@@ -48,6 +48,7 @@ export class EditBudget {
   private framesBlockedUntil = 0;
   private asking = false;
   private pumpQueued = false;
+  private pumpNow = false;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
   /** Last time anyone used this budget; idle budgets are dropped by their registry. */
@@ -88,15 +89,27 @@ export class EditBudget {
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
       this.waiters.push(waiter);
-      this.pumpSoon();
+      this.pumpSoon(final);
     });
   }
 
   /**
    * Ask after the current burst of callbacks: answers that become ready together (a burst of
-   * mentions, a model chunk fanning out) share one store call instead of one each.
+   * mentions, a model chunk fanning out) share one store call instead of one each. A final text
+   * asks at the end of the current microtasks instead: still batched with the finals of the same
+   * tick, and sent in the same write as the store calls made alongside it (a turn's save), since
+   * the Redis client flushes its pipeline on the next tick.
    */
-  private pumpSoon(): void {
+  private pumpSoon(final: boolean): void {
+    if (final) {
+      if (this.pumpNow) return;
+      this.pumpNow = true;
+      queueMicrotask(() => {
+        this.pumpNow = false;
+        this.pump();
+      });
+      return;
+    }
     if (this.pumpQueued) return;
     this.pumpQueued = true;
     setImmediate(() => {
