@@ -75,6 +75,11 @@ export class SlackHttpReceiver implements Receiver {
   private afterAck(app: App, event: Parameters<App["processEvent"]>[0]): void {
     const run = () =>
       app.processEvent(event).catch((err: unknown) => {
+        // As on the acking path: Bolt's TypeError on a signed body of the wrong shape is bad input.
+        if (err instanceof TypeError) {
+          this.opts.log.warn({ reason: err.message }, "slack request body not understood");
+          return;
+        }
         this.opts.log.error({ err }, "slack event processing failed");
       });
     const later = this.opts.acks?.afterAcks({ uncounted: true });
