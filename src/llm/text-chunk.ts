@@ -7,10 +7,10 @@
  * chunk with the role, tool calls, refusals, reasoning, the finish, usage, errors, any layout it
  * does not know) returns null and is JSON-parsed as before.
  *
- * Why the searches are safe: inside a JSON string every `"` is escaped, so a run of text that
- * contains an unescaped `"` after its start can only be structure. The marker below contains
- * such quotes, so where it matches (and is not itself preceded by a backslash) it is the
- * chunk's own `choices` array.
+ * Why the search is safe: inside a JSON string every `"` is preceded by a backslash, so the
+ * marker below (`,"choices":[{...`: a comma right before a quote) cannot match inside one; in
+ * valid JSON it matches only the chunk's own `choices` array. What follows the text is checked
+ * to the last character, so a second choice, usage or any field we do not know means null.
  */
 
 /** What the reader's consumer reads from a text chunk (see openai-model.ts). */
@@ -18,38 +18,41 @@ export interface TextChunk {
   choices: [{ index: 0; delta: { content: string }; finish_reason: null }];
 }
 
-const MARKER = '"choices":[{"index":0,"delta":{"content":"';
+const MARKER = ',"choices":[{"index":0,"delta":{"content":"';
 /** What may follow the text: the rest of the one choice, with no finish reason. */
 const ENDINGS = [
   '"},"logprobs":null,"finish_reason":null}]',
   '"},"finish_reason":null,"logprobs":null}]',
   '"},"finish_reason":null}]',
 ];
+/** What may follow the choices: nothing, or OpenAI's `usage: null` and obfuscation padding. */
+const USAGE_NULL = ',"usage":null';
+const OBFUSCATION = ',"obfuscation":"';
 
 /** The chunk's text when `data` is a plain text chunk in a layout we know, else null. */
 export function textChunk(data: string): TextChunk | null {
-  // A whole object, as JSON.parse would insist (a truncated payload still throws there).
-  if (data.charCodeAt(0) !== 123 /* { */ || data.charCodeAt(data.length - 1) !== 125 /* } */) return null;
+  // An object whose first key is the id (an error payload starts with "error"), and whole, as
+  // JSON.parse would insist (a truncated payload still throws there).
+  if (!data.startsWith('{"id":"') || data.charCodeAt(data.length - 1) !== 125 /* } */) return null;
   const at = data.indexOf(MARKER);
-  if (at <= 0 || data.charCodeAt(at - 1) === 92 /* \ */) return null;
-  // One chunk per object: a second `choices`, usage or an error is for the full parser.
-  if (data.indexOf(MARKER, at + 1) !== -1 || data.includes('"usage":{') || data.includes('"error"'))
-    return null;
+  if (at === -1) return null;
   const from = at + MARKER.length;
   // The closing quote: the first one not escaped (an even run of backslashes before it).
   let end = data.indexOf('"', from);
   let escaped = false;
-  while (end !== -1) {
+  for (;;) {
+    if (end === -1) return null;
     let slashes = 0;
-    while (data.charCodeAt(end - 1 - slashes) === 92) slashes++;
+    while (data.charCodeAt(end - 1 - slashes) === 92 /* \ */) slashes++;
     if (slashes % 2 === 0) break;
     escaped = true;
     end = data.indexOf('"', end + 1);
   }
-  if (end === -1) return null;
-  if (!ENDINGS.some((ending) => data.startsWith(ending, end))) return null;
+  const ending = ENDINGS.find((e) => data.startsWith(e, end));
+  if (!ending || !isPlainTail(data, end + ending.length)) return null;
   let content: string;
-  if (escaped || data.indexOf("\\", from) < end) {
+  const backslash = escaped ? from : data.indexOf("\\", from);
+  if (backslash !== -1 && backslash < end) {
     try {
       content = JSON.parse(data.slice(from - 1, end + 1)) as string;
     } catch {
@@ -59,4 +62,17 @@ export function textChunk(data: string): TextChunk | null {
     content = data.slice(from, end);
   }
   return { choices: [{ index: 0, delta: { content }, finish_reason: null }] };
+}
+
+/** After the choices: `}`, or `,"usage":null` and/or `,"obfuscation":"<letters>"`, then `}`. */
+function isPlainTail(data: string, at: number): boolean {
+  let i = at;
+  if (data.startsWith(USAGE_NULL, i)) i += USAGE_NULL.length;
+  if (data.startsWith(OBFUSCATION, i)) {
+    const close = data.indexOf('"', i + OBFUSCATION.length);
+    const backslash = data.indexOf("\\", i);
+    if (close === -1 || (backslash !== -1 && backslash < close)) return false;
+    i = close + 1;
+  }
+  return i === data.length - 1;
 }

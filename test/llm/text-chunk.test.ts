@@ -64,6 +64,10 @@ describe("reading a streamed answer's text chunks without a full JSON parse", ()
     others.push(
       '{"x\\"choices":[{"index":0,"delta":{"content":"a"},"logprobs":null,"finish_reason":null}],"choices":[]}',
     );
+    const text = '{"index":0,"delta":{"content":"a"},"logprobs":null,"finish_reason":null}';
+    others.push(`{"id":"x","choices":[${text},${text.replace('"index":0', '"index":1')}]}`);
+    others.push(`{"id":"x","choices":[${text}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`);
+    others.push(`{"id":"x","choices":[${text}],"extra":1}`);
     for (const data of others) expect(textChunk(data), data).toBeNull();
   });
 
