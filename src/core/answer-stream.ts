@@ -132,7 +132,7 @@ export class AnswerStream {
     const choice = this.budgetFor(part.ref, true);
     if (!choice) return;
     const budget = this.budgets.get(choice.window);
-    this.earlyFinal = { budget, granted: budget.acquire(true) };
+    this.earlyFinal = { budget, granted: budget.acquireFinalNow() };
   }
 
   append(delta: string): void {

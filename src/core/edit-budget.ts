@@ -73,6 +73,26 @@ export class EditBudget {
    * signal's reason if aborted first.
    */
   acquire(final: boolean, signal?: AbortSignal, notBefore = 0, staleSince = this.now()): Promise<void> {
+    return this.enqueue(final, signal, notBefore, staleSince, false);
+  }
+
+  /**
+   * A final text's grant, asked for at the end of the current microtasks rather than after the
+   * current burst of callbacks: sent in the same write as the store calls made alongside it (a
+   * turn's save), since the Redis client flushes its pipeline on the next tick. Finals asked for
+   * in the same tick still share one store call.
+   */
+  acquireFinalNow(): Promise<void> {
+    return this.enqueue(true, undefined, 0, this.now(), true);
+  }
+
+  private enqueue(
+    final: boolean,
+    signal: AbortSignal | undefined,
+    notBefore: number,
+    staleSince: number,
+    now: boolean,
+  ): Promise<void> {
     this.lastUsed = this.now();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { final, notBefore, staleSince, resolve, reject, signal };
@@ -89,19 +109,17 @@ export class EditBudget {
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
       this.waiters.push(waiter);
-      this.pumpSoon(final);
+      this.pumpSoon(now);
     });
   }
 
   /**
    * Ask after the current burst of callbacks: answers that become ready together (a burst of
-   * mentions, a model chunk fanning out) share one store call instead of one each. A final text
-   * asks at the end of the current microtasks instead: still batched with the finals of the same
-   * tick, and sent in the same write as the store calls made alongside it (a turn's save), since
-   * the Redis client flushes its pipeline on the next tick.
+   * mentions, a model chunk fanning out) share one store call instead of one each. `now`: at the
+   * end of the current microtasks instead (see `acquireFinalNow`).
    */
-  private pumpSoon(final: boolean): void {
-    if (final) {
+  private pumpSoon(now: boolean): void {
+    if (now) {
       if (this.pumpNow) return;
       this.pumpNow = true;
       queueMicrotask(() => {
