@@ -15,12 +15,16 @@
  *   request after a reset) is its length. Until then the message-send bucket uses Discord's
  *   usual 5 per 5 s; other routes go unguarded for their first request (discord.js sends one
  *   request per bucket at a time) and it is counted afterwards.
- * - Message edits are not here: the core's edit scheduler already takes a shared grant for each
- *   (render.ts), so these routes are left to it.
+ * - Message edits are booked too, after the edit scheduler's grant (which decides which answer
+ *   gets the channel's next edit): the grant is counted when it is made, the booking until the
+ *   response, so only the booking is safe against a slow request. When no slot is free an edit
+ *   does not wait: it fails as rate-limited without being sent, and the scheduler pauses the
+ *   channel and then sends the newest text.
  * - A store outage lets requests go: discord.js' own bucket knowledge and the scheduler's 429
  *   handling are the backstop.
  */
 import { randomUUID } from "node:crypto";
+import { PlatformError } from "../../core/errors.js";
 import type { RateBudgetStore } from "../../core/ports.js";
 import { sleep } from "../../core/timers.js";
 import type { Logger } from "../../log.js";
@@ -33,7 +37,11 @@ export interface RouteRule {
 /** Discord's message-send bucket as its headers show for a bot: 5 per 5 s per channel. */
 export const DISCORD_SEND_RULE: RouteRule = { limit: 5, windowMs: 5000 };
 /** Numbers used before a route's headers are seen. */
-const DEFAULT_RULES = new Map<string, RouteRule>([["POST /channels/:id/messages", DISCORD_SEND_RULE]]);
+const EDIT_ROUTE = "PATCH /channels/:id/messages/:id";
+const DEFAULT_RULES = new Map<string, RouteRule>([
+  ["POST /channels/:id/messages", DISCORD_SEND_RULE],
+  [EDIT_ROUTE, DISCORD_SEND_RULE],
+]);
 /**
  * Our windows are longer than Discord's by discord.js' 50 ms reset offset and some clock
  * difference between the store and Discord.
@@ -64,10 +72,13 @@ export function sharedRouteOf(method: string, url: string): { channelId: string;
   const parts = path.split("/").filter((p) => p !== "");
   if (parts[0] !== "channels" || !parts[1] || !/^\d+$/.test(parts[1])) return null;
   const verb = method.toUpperCase();
-  // Edits (and deletes) of messages are the edit scheduler's; reads are not worth a booking.
-  if (verb === "PATCH" || verb === "GET" || verb === "DELETE") return null;
+  // Reads and deletes are not worth a booking.
+  if (verb === "GET" || verb === "DELETE") return null;
   const template = parts.map((p, i) => (i > 0 && /^\d+$/.test(p) ? ":id" : p)).join("/");
-  return { channelId: parts[1], route: `${verb} /${template}` };
+  const route = `${verb} /${template}`;
+  // Of the edits, message edits only (the answers' frames); other PATCHes are rare.
+  if (verb === "PATCH" && route !== EDIT_ROUTE) return null;
+  return { channelId: parts[1], route };
 }
 
 export class SharedRouteBudgets {
@@ -102,7 +113,18 @@ export class SharedRouteBudgets {
         });
         if (booking.booked) return { ...shared, bookingId: id, windowMs };
         retryAfterMs = booking.retryAfterMs;
+        // An edit does not wait here: the scheduler pauses the channel and then sends the newest
+        // text, as it does for a 429 (no request was sent).
+        if (shared.route === EDIT_ROUTE) {
+          throw new PlatformError(
+            "discord",
+            "ratelimited",
+            `edit message: channel bucket full (shared)`,
+            Math.max(1, retryAfterMs),
+          );
+        }
       } catch (err) {
+        if (err instanceof PlatformError) throw err;
         this.log.warn({ err, route: shared.route }, "discord route budget unavailable; sending anyway");
         return { ...shared, bookingId: null, windowMs: 0 };
       }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { PlatformError } from "../../../src/core/errors.js";
 import type { RateBudgetStore } from "../../../src/core/ports.js";
 import { silentLogger } from "../../../src/log.js";
 import { Metrics } from "../../../src/metrics.js";
@@ -55,13 +56,34 @@ describe("Discord channel buckets shared by replicas", () => {
     expect(fake.rateLimitedCount).toBe(0);
   });
 
+  it("keeps two replicas editing in one channel within its edit bucket: a full bucket is a wait, never a 429", async () => {
+    fake = await startFakeDiscord({
+      rules: { editMessage: { limit: SEND_LIMIT, windowMs: SEND_WINDOW_MS } },
+    });
+    const channel = fake.addChannel(fake.addGuild("g"), "general");
+    const budgets = createMemoryStore({ log }).budgets;
+    const [a, b] = [replica(budgets, channel.id), replica(budgets, channel.id)];
+    const ref = await a.post("v0", "streaming");
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 ? a : b).edit(ref, `v${i + 1}`, "streaming").then(
+          () => "edited",
+          (err: unknown) => (err instanceof PlatformError ? err.code : "other"),
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === "edited").length).toBeGreaterThanOrEqual(SEND_LIMIT);
+    expect(outcomes.every((o) => o === "edited" || o === "ratelimited")).toBe(true);
+    expect(fake.rateLimitedCount).toBe(0);
+  });
+
   it("draws 429s from the same burst when each replica keeps the bucket to itself", async () => {
     // The case the shared bucket exists for: without it both replicas spend the channel's sends.
     await postFromTwoReplicas(null, 12);
     expect(fake.rateLimitedCount).toBeGreaterThan(0);
   });
 
-  it("shares the channel routes with buckets of their own and leaves message edits to the scheduler", () => {
+  it("shares the channel routes with buckets of their own, message edits included", () => {
     const api = "http://127.0.0.1:1/api/v10";
     expect(sharedRouteOf("POST", `${api}/channels/123/messages`)).toEqual({
       channelId: "123",
@@ -71,7 +93,10 @@ describe("Discord channel buckets shared by replicas", () => {
     expect(sharedRouteOf("POST", `${api}/channels/123/messages/456/threads`)?.route).toBe(
       "POST /channels/:id/messages/:id/threads",
     );
-    expect(sharedRouteOf("PATCH", `${api}/channels/123/messages/456`)).toBeNull();
+    expect(sharedRouteOf("PATCH", `${api}/channels/123/messages/456`)?.route).toBe(
+      "PATCH /channels/:id/messages/:id",
+    );
+    expect(sharedRouteOf("PATCH", `${api}/channels/123`)).toBeNull();
     expect(sharedRouteOf("POST", `${api}/interactions/1/tok/callback`)).toBeNull();
   });
 });
