@@ -112,7 +112,9 @@ export class SharedRouteBudgets {
           slots: [{ name: shared.route, limit: rule.limit, windowMs, holdMs: BOOKING_HOLD_MS }],
         });
         if (booking.booked) return { ...shared, bookingId: id, windowMs };
-        retryAfterMs = booking.retryAfterMs;
+        // A slot held by a request still in flight counts until its hold ends (15 s) but is
+        // settled within a round trip, and then frees within a window: never wait longer.
+        retryAfterMs = Math.min(booking.retryAfterMs, windowMs);
         // An edit does not wait here: the scheduler pauses the channel and then sends the newest
         // text, as it does for a 429 (no request was sent).
         if (shared.route === EDIT_ROUTE) {
