@@ -23,6 +23,7 @@ import { Metrics } from "../src/metrics.js";
 import { createRedisStore, type RedisStore } from "../src/store/redis/store.js";
 import { createToolRegistry } from "../src/tools/index.js";
 import { startRedis, uniquePrefix } from "../test/support/redis.js";
+import { countingStore, type StoreCounts } from "./round-trips.js";
 import { BENCH_SETTINGS, gc, percentile, printTable, round, startChildLlm } from "./support.js";
 
 /** Turns of the throughput run, and how many run at once. */
@@ -98,6 +99,8 @@ function msg(i: number, conversation: number): IncomingMessage {
   };
 }
 const uniqueRun = Math.random().toString(36).slice(2);
+/** Store commands and round trips of the benchmark's turns (see round-trips.ts). */
+let storeCounts: StoreCounts = { commands: 0, roundTrips: 0 };
 
 /** Run `total` turns, `concurrency` at a time, over CONVERSATIONS threads; collect figures. */
 async function drive(
@@ -112,8 +115,8 @@ async function drive(
   let answered = 0;
   let platformCalls = 0;
   let next = 0;
-  const store = conversation.deps.store as RedisStore;
-  const tripsBefore = store.stats.roundTrips;
+  const tripsBefore = storeCounts.roundTrips;
+  const commandsBefore = storeCounts.commands;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
@@ -142,7 +145,8 @@ async function drive(
     overheads,
     answered,
     platformCalls,
-    roundTrips: store.stats.roundTrips - tripsBefore,
+    roundTrips: storeCounts.roundTrips - tripsBefore,
+    commands: storeCounts.commands - commandsBefore,
   };
 }
 
@@ -268,6 +272,8 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       }),
     );
   const store: RedisStore = await createRedisStore({ url: redis.url, prefix: uniquePrefix("bench"), log });
+  const counted = countingStore(store);
+  storeCounts = counted.counts;
   const env = loadConfig({}).env;
   const figures: Record<string, unknown> = {};
   try {
@@ -276,7 +282,7 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     let model = timedModel(llm.url, 30_000, 60_000);
     const make = () =>
       new Conversation({
-        store,
+        store: counted.store,
         model,
         tokens: createTokenCounter("gpt-4o-mini"),
         tools: createToolRegistry({ env, kv: store.kv, log, metrics }),
@@ -348,6 +354,7 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     figures.turns = THROUGHPUT_TURNS;
     figures.answered = fast.answered;
     figures.redisRoundTripsPerTurn = round(fast.roundTrips / THROUGHPUT_TURNS, 2);
+    figures.redisCommandsPerTurn = round(fast.commands / THROUGHPUT_TURNS, 2);
     figures.platformCallsPerAnswer = round(fast.platformCalls / THROUGHPUT_TURNS, 1);
     figures.saturatedOverheadP50Ms = round(percentile(fast.overheads, 50));
     figures.saturatedOverheadP99Ms = round(percentile(fast.overheads, 99));
@@ -449,6 +456,7 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       target: "",
     },
     { figure: "Redis round trips per turn", value: figures.redisRoundTripsPerTurn, target: "<= 4" },
+    { figure: "Redis commands per turn", value: figures.redisCommandsPerTurn, target: "" },
     { figure: "platform calls per answer", value: figures.platformCallsPerAnswer, target: "" },
     {
       figure: "heap+external per active conversation @1,000 (KB)",

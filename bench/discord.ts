@@ -190,7 +190,18 @@ function measure(
       1,
     ),
     "429s": fake.rateLimitedCount,
+    "429s by route": rateLimitedByRoute(fake),
   };
+}
+
+/** "PATCH /channels/:id/messages/:id x3, ...": which routes drew the 429s. */
+function rateLimitedByRoute(fake: FakeDiscord): string {
+  const counts = new Map<string, number>();
+  for (const r of fake.requests) {
+    if (r.status !== 429) continue;
+    counts.set(r.route, (counts.get(r.route) ?? 0) + 1);
+  }
+  return [...counts].map(([route, n]) => `${route} x${n}`).join(", ");
 }
 
 export async function runDiscordBench(): Promise<Record<string, unknown>> {

@@ -143,6 +143,10 @@ async function runOnce(run: number, llmUrl: string): Promise<Record<string, unkn
     OPENAI_BASE_URL: llmUrl,
     THROTTLE_REQUESTS: "1000000",
     DAILY_TOKEN_BUDGET: "1000000000",
+    // All BURST requests come from this one address at once (as through a load balancer): with
+    // the default 64 connections per address the server would close the rest before any ack.
+    HTTP_MAX_CONNECTIONS: String(Math.max(256, BURST * 2)),
+    HTTP_MAX_CONNECTIONS_PER_IP: String(Math.max(64, BURST * 2)),
   };
   const nodeArgs = CPU_PROF_DIR ? [`--cpu-prof`, `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
   const service = await startChild([...nodeArgs, "--import", "tsx", "src/main.ts"], env, (line) => {

@@ -12,7 +12,7 @@
  * Calls to the sink for one answer are strictly sequential (one loop), so edits never race.
  */
 import type { Logger } from "../log.js";
-import type { EditBudgets } from "./edit-budget.js";
+import type { EditBudget, EditBudgets } from "./edit-budget.js";
 import { PlatformError } from "./errors.js";
 import type { DeliveryExtras, EditBudgetChoice, MessageSink, MessageState } from "./ports.js";
 import { splitMarkdown } from "./split.js";
@@ -69,6 +69,8 @@ export class AnswerStream {
    * Made on the first wait only (an answer that fits in its first post never needs one).
    */
   private finishing: AbortController | null = null;
+  /** The final edit's grant, asked for early (see `grantFinalEarly`); used by that edit. */
+  private earlyFinal: { budget: EditBudget; granted: Promise<void> } | null = null;
   private readonly startedAt: number;
   readonly stats: AnswerStreamStats = {
     posts: 0,
@@ -119,6 +121,22 @@ export class AnswerStream {
     const waiters = this.postedWaiters;
     this.postedWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Ask now for the budget the final edit will draw on, before its text is known. The turn calls
+   * this in the same tick as its save, so the grant travels to the store in the same write as
+   * the save (one round trip instead of two in a row). The edit itself still waits for `finish`.
+   */
+  grantFinalEarly(): void {
+    if (this.finalState || this.earlyFinal || this.broken) return;
+    const texts = splitMarkdown(this.text, this.sink.limits.maxChars);
+    const part = this.parts[Math.max(texts.length - 1, 0)];
+    if (!part?.ref || part.deferred) return;
+    const choice = this.budgetFor(part.ref, true);
+    if (!choice) return;
+    const budget = this.budgets.get(choice.window);
+    this.earlyFinal = { budget, granted: budget.acquireFinalNow() };
   }
 
   append(delta: string): void {
@@ -247,6 +265,10 @@ export class AnswerStream {
               const staleSince = Number.isFinite(part.lastSendAt) ? part.lastSendAt : this.startedAt;
               const granted = budget.acquire(false, this.finishSignal(), notBefore, staleSince);
               if (!(await settle(granted))) return;
+            } else if (this.earlyFinal?.budget === budget) {
+              const early = this.earlyFinal.granted;
+              this.earlyFinal = null;
+              await early;
             } else {
               await budget.acquire(true);
             }

@@ -491,6 +491,8 @@ export class Conversation {
             )
           : store.threads.release(threadKey, owner);
       const spent = out.usage.inputTokens + out.usage.outputTokens;
+      // The final edit's budget grant goes to the store in the same write as the save.
+      answer.grantFinalEarly();
       const [saveResult, usageResult] = await Promise.allSettled([
         save,
         spent > 0 ? store.gate.recordTokens(userKey, spent) : Promise.resolve(),

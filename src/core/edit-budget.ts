@@ -48,6 +48,7 @@ export class EditBudget {
   private framesBlockedUntil = 0;
   private asking = false;
   private pumpQueued = false;
+  private pumpNow = false;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
   /** Last time anyone used this budget; idle budgets are dropped by their registry. */
@@ -72,6 +73,26 @@ export class EditBudget {
    * signal's reason if aborted first.
    */
   acquire(final: boolean, signal?: AbortSignal, notBefore = 0, staleSince = this.now()): Promise<void> {
+    return this.enqueue(final, signal, notBefore, staleSince, false);
+  }
+
+  /**
+   * A final text's grant, asked for at the end of the current microtasks rather than after the
+   * current burst of callbacks: sent in the same write as the store calls made alongside it (a
+   * turn's save), since the Redis client flushes its pipeline on the next tick. Finals asked for
+   * in the same tick still share one store call.
+   */
+  acquireFinalNow(): Promise<void> {
+    return this.enqueue(true, undefined, 0, this.now(), true);
+  }
+
+  private enqueue(
+    final: boolean,
+    signal: AbortSignal | undefined,
+    notBefore: number,
+    staleSince: number,
+    now: boolean,
+  ): Promise<void> {
     this.lastUsed = this.now();
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { final, notBefore, staleSince, resolve, reject, signal };
@@ -88,15 +109,25 @@ export class EditBudget {
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
       this.waiters.push(waiter);
-      this.pumpSoon();
+      this.pumpSoon(now);
     });
   }
 
   /**
    * Ask after the current burst of callbacks: answers that become ready together (a burst of
-   * mentions, a model chunk fanning out) share one store call instead of one each.
+   * mentions, a model chunk fanning out) share one store call instead of one each. `now`: at the
+   * end of the current microtasks instead (see `acquireFinalNow`).
    */
-  private pumpSoon(): void {
+  private pumpSoon(now: boolean): void {
+    if (now) {
+      if (this.pumpNow) return;
+      this.pumpNow = true;
+      queueMicrotask(() => {
+        this.pumpNow = false;
+        this.pump();
+      });
+      return;
+    }
     if (this.pumpQueued) return;
     this.pumpQueued = true;
     setImmediate(() => {

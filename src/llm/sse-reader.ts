@@ -8,6 +8,7 @@
  * any async iterable of bytes: undici's response body in the service, a ReadableStream in tests.
  */
 import { APIError } from "openai";
+import { textChunk } from "./text-chunk.js";
 
 export interface SseBatch {
   /** Parsed `data:` payloads, in order. */
@@ -78,6 +79,9 @@ export async function* readSseBatches(
 }
 
 function parsePayload(data: string, headers: Headers): unknown {
+  // Most chunks are a few characters of text: read those without a full parse (text-chunk.ts).
+  const text = textChunk(data);
+  if (text) return text;
   const parsed: unknown = JSON.parse(data);
   if (typeof parsed === "object" && parsed !== null && "error" in parsed && parsed.error) {
     throw new APIError(undefined, parsed.error as object, undefined, headers);

@@ -156,3 +156,36 @@ describe("AnswerStream", () => {
     expect(stats.delivered).toBe(true);
   });
 });
+
+describe("AnswerStream final grant asked early", () => {
+  it("asks for the final edit's budget in the same tick as the turn's save, and only once", async () => {
+    const sink = new RecordingSink({ scope: "ws-early", scopeEdits: 100, windowMs: 60_000 });
+    const store = createMemoryStore({ log });
+    const asks: { finals: number; frames: number; tick: number }[] = [];
+    let ticks = 0;
+    const ledger: RateBudgetStore = {
+      ...store.budgets,
+      grant: (req) => {
+        asks.push({ finals: req.finals, frames: req.frames, tick: ticks });
+        return store.budgets.grant(req);
+      },
+    };
+    const stream = new AnswerStream(sink, new EditBudgets(ledger), log);
+    stream.append("Hello");
+    await stream.posted();
+    stream.append(" world");
+    // What a turn does at its end: save, and in the same tick ask for the final edit's grant.
+    const savedInTick = ticks;
+    process.nextTick(() => ticks++);
+    stream.grantFinalEarly();
+    await tick(5);
+    const finals = asks.filter((a) => a.finals > 0);
+    expect(finals.map((a) => ({ finals: a.finals, tick: a.tick }))).toEqual([
+      { finals: 1, tick: savedInTick },
+    ]);
+    await stream.finish("done");
+    // The final edit used that grant: no second ask for a final.
+    expect(asks.filter((a) => a.finals > 0)).toHaveLength(1);
+    expect(sink.visible).toEqual([{ text: "Hello world", state: "done" }]);
+  });
+});

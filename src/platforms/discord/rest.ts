@@ -18,9 +18,9 @@
  * - Discord's global limit (50/s per bot) is one budget in the store, shared by every replica
  *   (requests are granted in arrival order, batched: one store round trip per burst); without a
  *   store (the command-registration CLI) a per-process sliding window keeps it (global-limit.ts).
- * Known gap: discord.js sends the first request after it learns a route's bucket id through a
- * fresh queue that knows nothing yet; right after start-up that one request can draw a 429
- * (counted, and handled like any other).
+ * - A channel's other buckets (message sends, typing, thread creation) are shared through the
+ *   store as well, learnt from the X-RateLimit headers (route-budgets.ts): discord.js' bucket
+ *   knowledge is per process, and two replicas posting in one channel drew 429s.
  */
 import {
   DefaultRestOptions,
@@ -41,6 +41,7 @@ import {
   DISCORD_GLOBAL_REQUESTS_PER_SECOND,
   SlidingWindowLimiter,
 } from "./global-limit.js";
+import { SharedRouteBudgets } from "./route-budgets.js";
 
 /**
  * Discord counts its global limit per second; our shared window is 50 ms longer, so requests
@@ -107,13 +108,22 @@ export function createRest(opts: {
   const local = global ? null : new SlidingWindowLimiter(perSecond, 1000);
   // Requests are "finals" to the budget: granted in arrival order while the second has room.
   const acquire = () => (global ? global.acquire(true) : (local as SlidingWindowLimiter).acquire());
+  // Channel buckets (sends, typing, threads) are shared by every replica too (route-budgets.ts).
+  const routes = opts.shared ? new SharedRouteBudgets(opts.shared.budgets, opts.log) : null;
   const rest = new REST({
     api: opts.apiUrl.replace(/\/+$/, ""),
     rejectOnRateLimit: (data: RateLimitData) =>
       !data.global && SCHEDULED_ROUTES.has(routeLabel(data.method, data.route)),
     async makeRequest(url, init) {
-      if (countsTowardsGlobalLimit(url)) await acquire();
-      return DefaultRestOptions.makeRequest(url, init);
+      const route = routes ? await routes.before(init.method ?? "GET", url, init.signal ?? undefined) : null;
+      let res: Awaited<ReturnType<typeof DefaultRestOptions.makeRequest>> | null = null;
+      try {
+        if (countsTowardsGlobalLimit(url)) await acquire();
+        res = await DefaultRestOptions.makeRequest(url, init);
+        return res;
+      } finally {
+        routes?.after(route, res?.headers ?? null);
+      }
     },
   });
   if (opts.token) rest.setToken(opts.token);

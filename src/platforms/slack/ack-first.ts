@@ -18,6 +18,12 @@ import type { SlackApi } from "./api.js";
 export const MAX_START_DELAY_MS = 1000;
 /** A burst is over when no request has arrived for this long. */
 export const QUIET_MS = 20;
+/**
+ * Starts let go per event-loop turn once the acks are out. A start is a millisecond or two of
+ * CPU before its first store call: eight keep a new request's ack from waiting more than ~15 ms
+ * behind them, and still start hundreds per second.
+ */
+export const START_SLICE = 8;
 /** Starts waiting at most (a few seconds of start-up CPU): more would start after people gave up. */
 export const MAX_WAITING_STARTS = 2000;
 
@@ -40,9 +46,19 @@ export interface Asker {
 /** How long the busy notice may take over a response_url. */
 const RESPONSE_URL_TIMEOUT_MS = 10_000;
 
+interface Waiter {
+  go: () => void;
+  counted: boolean;
+}
+
 export class AckFirst {
   private acking = 0;
-  private waiting: (() => void)[] = [];
+  private waiting: Waiter[] = [];
+  /** Released, and going START_SLICE per event-loop turn. */
+  private releasing: Waiter[] = [];
+  /** Waiting or releasing work that counts towards the limit (starts, not deferred events). */
+  private counted = 0;
+  private sliceQueued = false;
   private timer: NodeJS.Timeout | null = null;
   private quiet: NodeJS.Timeout | null = null;
   private readonly maxDelayMs: number;
@@ -53,9 +69,9 @@ export class AckFirst {
     this.maxWaitingStarts = opts.maxWaitingStarts ?? MAX_WAITING_STARTS;
   }
 
-  /** Starts waiting now. */
+  /** Starts waiting now (for the acks, or for their slice). */
   get size(): number {
-    return this.waiting.length;
+    return this.counted;
   }
 
   /** A request is being read, verified and acknowledged. */
@@ -73,11 +89,14 @@ export class AckFirst {
 
   /**
    * Resolves once no ack has been pending for QUIET_MS, or after the maximum delay; null when
-   * too many starts are waiting already.
+   * too many starts are waiting already. `uncounted` work (an acknowledged event on its way to
+   * its listener, which decides whether it starts anything) waits too but takes no start slot.
    */
-  afterAcks(): Promise<void> | null {
-    if (this.waiting.length >= this.maxWaitingStarts) return null;
-    const started = new Promise<void>((resolve) => this.waiting.push(resolve));
+  afterAcks(opts: { uncounted?: boolean } = {}): Promise<void> | null {
+    const counted = !opts.uncounted;
+    if (counted && this.counted >= this.maxWaitingStarts) return null;
+    if (counted) this.counted++;
+    const started = new Promise<void>((resolve) => this.waiting.push({ go: resolve, counted }));
     if (!this.timer) {
       this.timer = setTimeout(() => this.release(), this.maxDelayMs);
       this.timer.unref();
@@ -96,14 +115,30 @@ export class AckFirst {
     this.quiet.unref();
   }
 
+  /**
+   * Let the waiting work go, START_SLICE at a time: between two slices the event loop reads the
+   * sockets, so requests arriving meanwhile are acknowledged between slices, not after all of
+   * the starts' CPU.
+   */
   private release(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.quiet) clearTimeout(this.quiet);
     this.timer = null;
     this.quiet = null;
-    const waiting = this.waiting;
+    this.releasing.push(...this.waiting);
     this.waiting = [];
-    for (const start of waiting) start();
+    if (!this.sliceQueued) this.nextSlice();
+  }
+
+  private nextSlice(): void {
+    this.sliceQueued = false;
+    for (const waiter of this.releasing.splice(0, START_SLICE)) {
+      if (waiter.counted) this.counted--;
+      waiter.go();
+    }
+    if (this.releasing.length === 0) return;
+    this.sliceQueued = true;
+    setImmediate(() => this.nextSlice());
   }
 }
 

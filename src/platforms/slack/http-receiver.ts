@@ -2,8 +2,10 @@
  * Bolt receiver on the service's one HTTP server: `POST /slack/events` takes events, slash
  * commands and interactivity. Each request's signature is checked with Bolt's own verifier
  * (HMAC of the raw body with the signing secret, and a timestamp no older than 5 minutes);
- * anything else is a 401. Acks follow Bolt's rules (HTTPResponseAck: answered as soon as the
- * listener acks; events are acked before their listener runs).
+ * anything else is a 401. Events API deliveries are acknowledged as soon as their signature and
+ * JSON are checked, before Bolt sees them (Bolt would ack them before their listener anyway, but
+ * only after authorize, context and client set-up); slash commands and interactivity follow
+ * Bolt's rules (HTTPResponseAck: answered when the listener acks, perhaps with a body).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -30,6 +32,10 @@ const UNHANDLED_TIMEOUT_MS = 3001;
 export class SlackHttpReceiver implements Receiver {
   private app: App | undefined;
   private accepting = false;
+  /** Events acknowledged and waiting to be handed to Bolt. */
+  private readonly pending = new Set<Promise<unknown>>();
+  /** The same, until Bolt has run their listeners (which hand their work to the adapter). */
+  private readonly processing = new Set<Promise<unknown>>();
 
   constructor(
     private readonly opts: {
@@ -55,6 +61,31 @@ export class SlackHttpReceiver implements Receiver {
 
   async stop(): Promise<void> {
     this.accepting = false;
+    // Events already acknowledged are still handed to Bolt: Slack will not send them again.
+    // (What their listeners start is tracked and drained by the adapter.)
+    await Promise.allSettled([...this.pending]);
+  }
+
+  /** Resolves when every acknowledged event has been through Bolt's listeners. */
+  async settled(): Promise<void> {
+    while (this.processing.size > 0) await Promise.allSettled([...this.processing]);
+  }
+
+  /** Hand an acknowledged event to Bolt once the acks being written are out. */
+  private afterAck(app: App, event: Parameters<App["processEvent"]>[0]): void {
+    const run = () =>
+      app.processEvent(event).catch((err: unknown) => {
+        // As on the acking path: Bolt's TypeError on a signed body of the wrong shape is bad input.
+        if (err instanceof TypeError) {
+          this.opts.log.warn({ reason: err.message }, "slack request body not understood");
+          return;
+        }
+        this.opts.log.error({ err }, "slack event processing failed");
+      });
+    const later = this.opts.acks?.afterAcks({ uncounted: true });
+    // stop() waits for the hand-over only (at most MAX_START_DELAY_MS), not for the listener.
+    if (later) track(this.pending, later);
+    track(this.processing, later ? later.then(run) : run());
   }
 
   get ready(): boolean {
@@ -105,6 +136,16 @@ export class SlackHttpReceiver implements Receiver {
     if (body.ssl_check === "1") return HTTPModuleFunctions.buildSSLCheckResponse(res);
     if (body.type === "url_verification") return HTTPModuleFunctions.buildUrlVerificationResponse(res, body);
 
+    const retryNum = HTTPModuleFunctions.extractRetryNumFromHTTPRequest(req);
+    const retryReason = HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req);
+    if (acksAtOnce(body)) {
+      // The Events API wants an empty 200 and nothing else: it goes out before Bolt looks at the
+      // event, and Bolt's processing waits for the burst's other acks (ack-first.ts).
+      HTTPModuleFunctions.buildNoBodyResponse(res, 200);
+      this.afterAck(this.app, { body, ack: async () => {}, retryNum, retryReason });
+      return;
+    }
+
     const ack = new HTTPResponseAck({
       logger: this.opts.boltLogger,
       processBeforeResponse: false,
@@ -117,8 +158,8 @@ export class SlackHttpReceiver implements Receiver {
       await this.app.processEvent({
         body,
         ack: ack.bind(),
-        retryNum: HTTPModuleFunctions.extractRetryNumFromHTTPRequest(req),
-        retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
+        retryNum,
+        retryReason,
       });
     } catch (err) {
       // Bolt reads the body's fields without checking their types: a signed body of the wrong
@@ -132,6 +173,21 @@ export class SlackHttpReceiver implements Receiver {
       if (!res.headersSent) HTTPModuleFunctions.buildNoBodyResponse(res, 500);
     }
   }
+}
+
+/**
+ * An Events API delivery Bolt would acknowledge with an empty 200 before its listeners run
+ * anyway (all but `function_executed`, whose listener acks itself). Bodies without an event
+ * object go the long way, where Bolt's errors on a wrong shape still become a 400.
+ */
+function acksAtOnce(body: Record<string, unknown>): boolean {
+  if (body.type !== "event_callback" || !isObject(body.event)) return false;
+  return typeof body.event.type === "string" && body.event.type !== "function_executed";
+}
+
+function track(set: Set<Promise<unknown>>, p: Promise<unknown>): void {
+  set.add(p);
+  void p.finally(() => set.delete(p));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

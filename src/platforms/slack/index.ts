@@ -285,6 +285,8 @@ class SlackAdapterImpl implements SlackAdapter {
   }
 
   async idle(): Promise<void> {
+    // Acknowledged events reach their listeners (and so `inflight`) a little after their ack.
+    await this.httpReceiver?.settled();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
@@ -678,10 +680,9 @@ class SlackAdapterImpl implements SlackAdapter {
     work: () => Promise<unknown>,
     asker?: Asker | (() => Promise<Asker | undefined>) | typeof CLICK,
   ): void {
-    let start = this.acks.afterAcks();
-    // A click on the bot's own button (Stop, Share) is one person's and cheap: never refused, so
-    // Stop still stops an answer while the replica is at its limit of waiting starts.
-    if (!start && asker === CLICK) start = Promise.resolve();
+    // A click on the bot's own button (Stop, Share) is one person's and cheap: it neither waits
+    // nor is refused, so Stop stops an answer at once, also while a burst is being acknowledged.
+    let start = asker === CLICK ? Promise.resolve() : this.acks.afterAcks();
     if (!start) {
       this.deps.log.warn(
         {

@@ -6,7 +6,7 @@ import { StoreError } from "../../core/errors.js";
 import type { RedisClient } from "./connection.js";
 
 export interface RedisStats {
-  /** Commands and scripts sent, each one network round trip. */
+  /** Commands and scripts sent (auto-pipelining sends those issued in one tick in one write). */
   roundTrips: number;
 }
 

@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { AckFirst, MAX_START_DELAY_MS, QUIET_MS } from "../../../src/platforms/slack/ack-first.js";
+import {
+  AckFirst,
+  MAX_START_DELAY_MS,
+  QUIET_MS,
+  START_SLICE,
+} from "../../../src/platforms/slack/ack-first.js";
 
 describe("acks before the work events start", () => {
   beforeEach(() => {
@@ -64,5 +69,30 @@ describe("acks before the work events start", () => {
     expect(gate.afterAcks()).not.toBeNull();
     expect(gate.afterAcks()).toBeNull();
     expect(gate.size).toBe(2);
+  });
+
+  it("lets waiting starts go a slice per event-loop turn, so new requests are read in between", async () => {
+    const gate = new AckFirst();
+    gate.enter();
+    const started = startsOf(gate, START_SLICE * 2 + 1);
+    gate.leave();
+    await vi.advanceTimersByTimeAsync(QUIET_MS);
+    // The first slice went; the rest wait for the next turns of the loop (setImmediate).
+    expect(started.filter(Boolean)).toHaveLength(START_SLICE);
+    expect(gate.size).toBe(START_SLICE + 1);
+    await vi.advanceTimersToNextTimerAsync();
+    expect(started.filter(Boolean)).toHaveLength(START_SLICE * 2);
+    await vi.advanceTimersToNextTimerAsync();
+    expect(started.every(Boolean)).toBe(true);
+    expect(gate.size).toBe(0);
+  });
+
+  it("does not count acknowledged events on their way to a listener as waiting starts", () => {
+    const gate = new AckFirst({ maxWaitingStarts: 1 });
+    gate.enter();
+    expect(gate.afterAcks({ uncounted: true })).not.toBeNull();
+    expect(gate.afterAcks({ uncounted: true })).not.toBeNull();
+    expect(gate.afterAcks()).not.toBeNull();
+    expect(gate.afterAcks()).toBeNull();
   });
 });
