@@ -28,6 +28,7 @@ import { rateableTurn } from "./feedback/turn.js";
 import { conversationRecords, PersonalData, threadPeople } from "./forget.js";
 import { generate } from "./generate.js";
 import type { CustomerRelay } from "./handoff/ports.js";
+import type { HandoffRecord } from "./handoff/record.js";
 import { noticeFor, SUFFIX, withSuffix } from "./notices.js";
 import { type OrphanedTurn, OrphanRegistry } from "./orphans.js";
 import { type PrivateDeliveries, redactPersonalHistory } from "./personal-data.js";
@@ -226,11 +227,22 @@ export class Conversation {
 
   // -------------------------------------------------------------------------------------------
 
+  /** The conversation's active hand-off; null also when there are none or the store fails. */
+  private async handoffOf(msg: IncomingMessage, log: Logger): Promise<HandoffRecord | null> {
+    if (!this.handoffs) return null;
+    try {
+      return await this.handoffs.activeFor(msg);
+    } catch (err) {
+      log.warn({ err }, "could not check for a hand-off; answering instead");
+      return null;
+    }
+  }
+
   /** False also when the hand-off store fails: the assistant answering beats the message vanishing. */
-  private async relayedToPerson(msg: IncomingMessage, log: Logger): Promise<boolean> {
+  private async relayedToPerson(msg: IncomingMessage, active: HandoffRecord, log: Logger): Promise<boolean> {
     if (!this.handoffs) return false;
     try {
-      return await this.handoffs.relayCustomer(msg);
+      return await this.handoffs.relayCustomer(msg, active);
     } catch (err) {
       log.warn({ err }, "could not check or relay to the hand-off; answering instead");
       return false;
@@ -311,6 +323,8 @@ export class Conversation {
       historyTtlMs: settings.historyTtlMs,
     });
 
+    // Whether a person has this conversation is read alongside the admission step (one wait).
+    const handoff = this.handoffOf(msg, log);
     // 1. Dedup and throttle: one atomic step in the store.
     const admission = await admit(
       this.deps,
@@ -334,7 +348,15 @@ export class Conversation {
     if (text === "" && !msg.attachments?.length)
       return refuse("rejected", new InputError("empty_message", "empty message"));
     // While a person has the conversation, its messages go to them (after dedup: relayed once).
-    if (await this.relayedToPerson({ ...msg, text: text || "(sent a file; files are not relayed)" }, log)) {
+    const handedOff = await handoff;
+    if (
+      handedOff &&
+      (await this.relayedToPerson(
+        { ...msg, text: text || "(sent a file; files are not relayed)" },
+        handedOff,
+        log,
+      ))
+    ) {
       result.outcome = "relayed";
       return finishLog();
     }

@@ -1,10 +1,14 @@
 /** The turn's hand-off check (core/conversation.ts): relay instead of answering, after dedup. */
 import { describe, expect, it } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
+import type { HandoffRecord } from "../../src/core/handoff/record.js";
 import type { IncomingMessage } from "../../src/core/types.js";
 import { makeConversation, message } from "../support/conversation.js";
 import { RecordingSink } from "../support/recording-sink.js";
 import { reply, ScriptedModel } from "../support/scripted-model.js";
+
+/** The turn only passes the record on; its fields do not matter here. */
+const ACTIVE = { id: "h1", status: "open" } as unknown as HandoffRecord;
 
 describe("a conversation with a person", () => {
   it("passes the message on instead of answering, once per delivery", async () => {
@@ -12,6 +16,7 @@ describe("a conversation with a person", () => {
     const { conversation } = makeConversation({ model });
     const relayed: IncomingMessage[] = [];
     conversation.useHandoffs({
+      activeFor: async () => ACTIVE,
       relayCustomer: async (msg) => {
         relayed.push(msg);
         return true;
@@ -30,6 +35,7 @@ describe("a conversation with a person", () => {
     const model = new ScriptedModel(() => reply("model answer"));
     const { conversation } = makeConversation({ model });
     conversation.useHandoffs({
+      activeFor: async () => ACTIVE,
       relayCustomer: async () => {
         throw new StoreError("redis down");
       },
@@ -37,5 +43,39 @@ describe("a conversation with a person", () => {
     const result = await conversation.handle(message({ text: "hello" }), new RecordingSink());
     expect(result.outcome).toBe("answered");
     expect(result.text).toBe("model answer");
+  });
+
+  it("answers as usual when the hand-off cannot even be looked up", async () => {
+    const model = new ScriptedModel(() => reply("model answer"));
+    const { conversation } = makeConversation({ model });
+    let relayCalls = 0;
+    conversation.useHandoffs({
+      activeFor: async () => {
+        throw new StoreError("redis down");
+      },
+      relayCustomer: async () => {
+        relayCalls++;
+        return true;
+      },
+    });
+    const result = await conversation.handle(message({ text: "hello" }), new RecordingSink());
+    expect(result.outcome).toBe("answered");
+    expect(relayCalls).toBe(0);
+  });
+
+  it("answers a conversation nobody handed off without asking the relay", async () => {
+    const model = new ScriptedModel(() => reply("model answer"));
+    const { conversation } = makeConversation({ model });
+    let relayCalls = 0;
+    conversation.useHandoffs({
+      activeFor: async () => null,
+      relayCustomer: async () => {
+        relayCalls++;
+        return true;
+      },
+    });
+    const result = await conversation.handle(message({ text: "hello" }), new RecordingSink());
+    expect(result.outcome).toBe("answered");
+    expect(relayCalls).toBe(0);
   });
 });

@@ -31,6 +31,14 @@ export interface TeamDesk {
 
 /** What the turn asks before answering (core/conversation.ts): is a person handling this conversation? */
 export interface CustomerRelay {
-  /** True when the message was passed on to the team and must not be answered. */
-  relayCustomer(msg: IncomingMessage): Promise<boolean>;
+  /**
+   * The conversation's active hand-off, or null. The turn reads it alongside its admission step
+   * (pipelined with it), so a conversation nobody handed off costs no extra wait on the store.
+   */
+  activeFor(msg: IncomingMessage): Promise<HandoffRecord | null>;
+  /**
+   * True when the message was passed on to the team and must not be answered. `known`: what
+   * `activeFor` returned (null: no hand-off, nothing to read again); absent: look it up.
+   */
+  relayCustomer(msg: IncomingMessage, known?: HandoffRecord | null): Promise<boolean>;
 }

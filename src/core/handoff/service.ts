@@ -164,8 +164,12 @@ export class HandoffService implements HandoffRequests {
    * Called by the core for every admitted customer message: true when the conversation is with
    * the team (the message was relayed and must not be answered).
    */
-  async relayCustomer(msg: IncomingMessage): Promise<boolean> {
-    const rec = await this.deps.store.activeFor(threadKeyOf(msg));
+  async activeFor(msg: IncomingMessage): Promise<HandoffRecord | null> {
+    return (await this.deps.store.activeFor(threadKeyOf(msg))) ?? null;
+  }
+
+  async relayCustomer(msg: IncomingMessage, known?: HandoffRecord | null): Promise<boolean> {
+    const rec = known === undefined ? await this.deps.store.activeFor(threadKeyOf(msg)) : known;
     if (!rec) return false;
     const author = msg.userName ?? rec.userName ?? "Customer";
     await this.deps.store.appendLine(rec.id, {
