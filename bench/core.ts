@@ -12,6 +12,8 @@ import { Session } from "node:inspector";
 import { join } from "node:path";
 import { loadConfig } from "../src/config.js";
 import { Conversation } from "../src/core/conversation.js";
+import { Feedback } from "../src/core/feedback/feedback.js";
+import { HandoffService } from "../src/core/handoff/service.js";
 import type { ChatModel, MessageSink, MessageState, ModelEvent, ModelRequest } from "../src/core/ports.js";
 import type { IncomingMessage } from "../src/core/types.js";
 import { postChatCompletion } from "../src/llm/chat-request.js";
@@ -280,8 +282,15 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     // --- Overhead first (a fresh heap), then throughput -------------------------------------
     let llm = await startChildLlm({ firstTokenDelayMs: 100, tokenIntervalMs: 25, answerTokens: 60 });
     let model = timedModel(llm.url, 30_000, 60_000);
-    const make = () =>
-      new Conversation({
+    // Wired as main.ts wires it: answers remembered for feedback, the hand-off check on every turn.
+    const feedback = new Feedback({
+      store: counted.store.feedback,
+      metrics,
+      log,
+      settings: { ratingTtlMs: env.FEEDBACK_TTL_DAYS * 86_400_000, turnTtlMs: env.HISTORY_TTL_S * 1000 },
+    });
+    const make = () => {
+      const conversation: Conversation = new Conversation({
         store: counted.store,
         model,
         tokens: createTokenCounter("gpt-4o-mini"),
@@ -289,7 +298,27 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
         log,
         metrics,
         settings,
+        feedback,
       });
+      conversation.useHandoffs(
+        new HandoffService({
+          store: counted.store.handoffs,
+          threads: counted.store.threads,
+          summarize: (req) => conversation.summarize(req),
+          log,
+          metrics,
+          settings: {
+            ttlMs: env.HANDOFF_TTL_S * 1000,
+            fallbackText: env.HANDOFF_FALLBACK_TEXT,
+            teamPlatform: undefined,
+            botName: env.BOT_NAME,
+            historyMaxTurns: env.HISTORY_MAX_TURNS,
+            historyTtlMs: env.HISTORY_TTL_S * 1000,
+          },
+        }),
+      );
+      return conversation;
+    };
     let conversation = make();
 
     // Overhead: 100 conversations at once with a model that takes its time (first token 100 ms,

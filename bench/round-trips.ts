@@ -62,6 +62,13 @@ export function countingStore(store: Store): { store: Store; counts: StoreCounts
       return "";
     }),
     threads: wrap(store.threads, (_m, args) => firstString(args)),
+    // Production turns also write the answer for feedback and ask whether a person has the
+    // conversation: counted under the conversation they belong to.
+    feedback: wrap(store.feedback, (_m, args) => {
+      const turn = args[0] as { userKey?: unknown; conversation?: { threadId?: unknown } } | undefined;
+      return typeof turn?.conversation?.threadId === "string" ? turn.conversation.threadId : "";
+    }),
+    handoffs: wrap(store.handoffs, (_m, args) => firstString(args)),
     budgets: wrap(store.budgets, (_m, args) => {
       const req = args[0] as { window?: { scope: string }; scope?: string } | undefined;
       return req?.window?.scope ?? req?.scope ?? "";
