@@ -515,6 +515,14 @@ export class Conversation {
       const spent = out.usage.inputTokens + out.usage.outputTokens;
       // The final edit's budget grant goes to the store in the same write as the save.
       answer.grantFinalEarly();
+      // A finished answer can be rated: remembered (without waiting, in that same write) and
+      // shown with its buttons.
+      const rateable =
+        ending.state === "done" &&
+        this.rememberForFeedback(turnId, msg, text, result, out, {
+          model: choice.model.model,
+          ttlMs: choice.historyTtlMs,
+        });
       const [saveResult, usageResult] = await Promise.allSettled([
         save,
         spent > 0 ? store.gate.recordTokens(userKey, spent) : Promise.resolve(),
@@ -529,13 +537,6 @@ export class Conversation {
       // The lock went with the commit; do not keep renewing it while the final edit waits.
       clearInterval(keepLock);
 
-      // A finished answer can be rated: remembered (without waiting) and shown with its buttons.
-      const rateable =
-        ending.state === "done" &&
-        this.rememberForFeedback(turnId, msg, text, result, out, {
-          model: choice.model.model,
-          ttlMs: choice.historyTtlMs,
-        });
       const stats = await answer.finish(ending.state, result.text, { rateable });
       if (sink.status) sink.status("").catch(() => {});
       metrics.editsPerAnswer.observe({ platform: msg.platform }, stats.posts + stats.edits);
