@@ -24,7 +24,8 @@ export type UnreadReason =
   | "over_count"
   | "unreadable"
   | "too_many_pixels"
-  | "no_text";
+  | "no_text"
+  | "over_budget";
 
 export interface ReadFile {
   /** 1-based position in the message. */
@@ -42,6 +43,10 @@ export interface ReadFile {
   parts: ContentPart[];
   unread?: { reason: UnreadReason; label?: string | undefined } | undefined;
   cut?: { keptTokens: number; totalTokens: number } | undefined;
+  /** The text read (before any cut), so fit.ts can cut it shorter; for this turn only, never stored. */
+  source?: string | undefined;
+  /** Sent at low detail to fit the message's share of the context (fit.ts): the answer says so. */
+  lowDetail?: boolean | undefined;
 }
 
 export interface ReadContext {
@@ -141,12 +146,12 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
       }
       file.detail = `${pdf.pages} ${pdf.pages === 1 ? "page" : "pages"}`;
       if (pdf.text.trim() === "") return withHeader({ ...file, unread: { reason: "no_text" } }, settings);
-      return withText(file, pdf.text, ctx);
+      return withText(file, pdf.text, ctx.settings, ctx.counter, ctx.settings.textTokens);
     }
     case "text": {
       const lines = found.text === "" ? 0 : found.text.replace(/\r?\n$/, "").split("\n").length;
       file.detail = `${lines} ${lines === 1 ? "line" : "lines"}`;
-      return withText(file, found.text, ctx);
+      return withText(file, found.text, ctx.settings, ctx.counter, ctx.settings.textTokens);
     }
   }
 }
@@ -174,17 +179,25 @@ async function download(a: IncomingAttachment, settings: AttachmentSettings, tur
   }
 }
 
-function withText(file: ReadFile, text: string, ctx: ReadContext): ReadFile {
-  const kept = cutToTokens(text, ctx.settings.textTokens, ctx.counter);
+/** The file's text cut to `limit` tokens, with a note to the model when it was cut. */
+export function withText(
+  file: ReadFile,
+  text: string,
+  settings: AttachmentSettings,
+  counter: TokenCounter,
+  limit: number,
+): ReadFile {
+  const kept = cutToTokens(text, limit, counter);
+  file.source = text;
   file.cut = kept.cut;
   const note = kept.cut
     ? `\n[cut here: only the first ~${kept.cut.keptTokens} of ~${kept.cut.totalTokens} tokens of this file are included]`
     : "";
-  return withHeader(file, ctx.settings, { type: "text", text: `${kept.text}${note}` });
+  return withHeader(file, settings, { type: "text", text: `${kept.text}${note}` });
 }
 
 /** The file's header line first (so the model knows what follows), then its content part. */
-function withHeader(file: ReadFile, settings: AttachmentSettings, content?: ContentPart): ReadFile {
+export function withHeader(file: ReadFile, settings: AttachmentSettings, content?: ContentPart): ReadFile {
   const reason = file.unread ? `: not read, ${reasonText(file.unread, settings)}` : "";
   const header = `[${describeFile(file)}${reason}]`;
   if (!content) file.parts = [{ type: "text", text: header }];
@@ -240,5 +253,7 @@ export function reasonText(unread: NonNullable<ReadFile["unread"]>, settings: At
       return "the image has too many pixels to process";
     case "no_text":
       return "the PDF has no text to read (a scan?)";
+    case "over_budget":
+      return "this message's files are more than I can read at once (send it on its own?)";
   }
 }
