@@ -33,9 +33,13 @@ export interface ImageCodec {
 export interface PdfTextReader {
   /**
    * The text of the PDF, pages in order, stopping once `maxChars` are collected. Rejects when
-   * the bytes are not a readable PDF (damaged, encrypted).
+   * the bytes are not a readable PDF (damaged, encrypted), and as soon as `signal` aborts (a
+   * hostile PDF can take long to parse: the core aborts it after the attachment time limit).
    */
-  text(bytes: Uint8Array, limits: { maxChars: number }): Promise<{ text: string; pages: number }>;
+  text(
+    bytes: Uint8Array,
+    limits: { maxChars: number; signal?: AbortSignal | undefined },
+  ): Promise<{ text: string; pages: number }>;
 }
 
 export interface FileReaders {

@@ -25,7 +25,8 @@ export type UnreadReason =
   | "unreadable"
   | "too_many_pixels"
   | "no_text"
-  | "over_budget";
+  | "over_budget"
+  | "too_slow";
 
 export interface ReadFile {
   /** 1-based position in the message. */
@@ -139,10 +140,13 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
         return withHeader({ ...file, unread: { reason: "unsupported", label: "PDF" } }, settings);
       let pdf: { text: string; pages: number };
       try {
-        pdf = await ctx.readers.pdf.text(bytes, { maxChars: settings.textTokens * 12 });
+        // Parsing a hostile PDF can take long: it gets the download's time limit, and the turn's Stop.
+        const limit = AbortSignal.any([ctx.signal, AbortSignal.timeout(settings.timeoutMs)]);
+        pdf = await ctx.readers.pdf.text(bytes, { maxChars: settings.textTokens * 12, signal: limit });
       } catch (err) {
-        log.info({ index, err }, "PDF could not be read");
-        return withHeader({ ...file, unread: { reason: "unreadable" } }, settings);
+        const slow = err instanceof DOMException && err.name === "TimeoutError";
+        log.info({ index, err }, slow ? "PDF took too long to read" : "PDF could not be read");
+        return withHeader({ ...file, unread: { reason: slow ? "too_slow" : "unreadable" } }, settings);
       }
       file.detail = `${pdf.pages} ${pdf.pages === 1 ? "page" : "pages"}`;
       if (pdf.text.trim() === "") return withHeader({ ...file, unread: { reason: "no_text" } }, settings);
@@ -253,6 +257,8 @@ export function reasonText(unread: NonNullable<ReadFile["unread"]>, settings: At
       return "the image has too many pixels to process";
     case "no_text":
       return "the PDF has no text to read (a scan?)";
+    case "too_slow":
+      return "reading it took too long";
     case "over_budget":
       return "this message's files are more than I can read at once (send it on its own?)";
   }
