@@ -25,9 +25,13 @@ export interface ImageCodec {
    * Decode the image, turn it upright, scale it to at most `maxPixels` and re-encode it within
    * `maxBytes` (which also drops its metadata: camera, location). Rejects with
    * `ImageTooLargeError` when the image has too many pixels to decode, otherwise when the bytes
-   * are not a decodable image or it cannot be made small enough.
+   * are not a decodable image or it cannot be made small enough. A codec that limits how many
+   * images it decodes at once stops waiting for its turn when `signal` aborts.
    */
-  prepare(bytes: Uint8Array, limits: { maxPixels: number; maxBytes: number }): Promise<PreparedImage>;
+  prepare(
+    bytes: Uint8Array,
+    limits: { maxPixels: number; maxBytes: number; signal?: AbortSignal | undefined },
+  ): Promise<PreparedImage>;
 }
 
 export interface PdfTextReader {

@@ -118,10 +118,14 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
         image = await ctx.readers.images.prepare(bytes, {
           maxPixels: settings.maxImagePixels,
           maxBytes: settings.maxImageBytes,
+          // Waiting for a free decoder ends with the time limit, or the turn's Stop.
+          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(settings.timeoutMs)]),
         });
       } catch (err) {
         log.info({ index, err }, "image could not be decoded");
-        const reason = err instanceof ImageTooLargeError ? "too_many_pixels" : "unreadable";
+        const slow = err instanceof DOMException && err.name === "TimeoutError";
+        const reason =
+          err instanceof ImageTooLargeError ? "too_many_pixels" : slow ? "too_slow" : "unreadable";
         return withHeader({ ...file, unread: { reason } }, settings);
       }
       file.detail = `${image.width}x${image.height}`;
