@@ -26,7 +26,8 @@ export type UnreadReason =
   | "too_many_pixels"
   | "no_text"
   | "over_budget"
-  | "too_slow";
+  | "too_slow"
+  | "empty";
 
 export interface ReadFile {
   /** 1-based position in the message. */
@@ -92,6 +93,7 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
   // The adapter's read should stop at the cap; this holds even when it did not.
   if (bytes.length > settings.maxBytes) return unread(index, a, "too_big", settings);
 
+  if (bytes.length === 0) return withHeader({ ...unread(index, a, "empty", settings), bytes: 0 }, settings);
   const found = sniff(bytes, a.name);
   const file: ReadFile = {
     index,
@@ -261,6 +263,8 @@ export function reasonText(unread: NonNullable<ReadFile["unread"]>, settings: At
       return "the image has too many pixels to process";
     case "no_text":
       return "the PDF has no text to read (a scan?)";
+    case "empty":
+      return "the file is empty";
     case "too_slow":
       return "reading it took too long";
     case "over_budget":

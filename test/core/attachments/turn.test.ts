@@ -292,4 +292,11 @@ describe("attachments", () => {
     );
     expect(result.text).toMatch(/_Read only the first part of `a\.log`/);
   });
+
+  it("says a file is empty instead of reading nothing", async () => {
+    const { result } = await ask(conversationWith(), [
+      memoryFile("empty.log", new Uint8Array(0), "text/plain"),
+    ]);
+    expect(result.text).toContain("_Couldn't read `empty.log`: the file is empty._");
+  });
 });
