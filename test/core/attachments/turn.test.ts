@@ -265,6 +265,10 @@ describe("attachments", () => {
     ]);
     const image = answerParts().find((p) => p.type === "image_url");
     expect(image?.image_url?.detail).toBe("low");
+    // The offline demo model's report shows it too.
+    expect(result.text).toMatch(
+      /`screen\.png` \(image\/png, 64x48, [^)]*\): came as an image of [\d.]+ (bytes|KB), at low detail/,
+    );
     expect(result.text).toContain(
       "_Looked at `screen.png` at low resolution only, to stay within my limit for one message: small text in it may be unreadable._",
     );
