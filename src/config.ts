@@ -116,7 +116,8 @@ export const schema = z.object({
     .default(8000)
     .describe(
       "Tokens of system prompt + history + new message sent per request, counted with the model's " +
-        "tokenizer; the oldest turns are dropped first, and a tool call is never separated from its results.",
+        "tokenizer; the oldest turns are dropped first, and a tool call is never separated from its results. " +
+        "The files attached to one message take at most half of it (docs/attachments.md).",
     ),
   DEMO_FIRST_TOKEN_MS: int(0)
     .default(250)

@@ -382,6 +382,7 @@ export class Conversation {
         log,
         metrics,
         platform: msg.platform,
+        contextTokens: settings.contextTokenBudget,
       },
       signal,
     );

@@ -11,14 +11,25 @@ const MAX_PAGES = 100;
 export function createPdfTextReader(): PdfTextReader {
   return {
     async text(bytes, limits) {
+      const signal = limits.signal;
+      signal?.throwIfAborted();
       // PDF.js takes ownership of (detaches) the buffer it is given: hand it a copy.
-      const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, isEvalSupported: false });
+      const loading = getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, isEvalSupported: false });
+      const pdf = await unlessAborted(loading, signal).catch((err: unknown) => {
+        // Given up on while loading: free the document once PDF.js is done with it.
+        loading.then(
+          (late) => late.destroy(),
+          () => undefined,
+        );
+        throw err;
+      });
       try {
         let text = "";
         const pages = pdf.numPages;
         for (let n = 1; n <= Math.min(pages, MAX_PAGES) && text.length < limits.maxChars; n++) {
-          const page = await pdf.getPage(n);
-          const content = await page.getTextContent();
+          // Between pages (and while one is parsed) the time limit holds: a hostile PDF is dropped.
+          const page = await unlessAborted(pdf.getPage(n), signal);
+          const content = await unlessAborted(page.getTextContent(), signal);
           for (const item of content.items) {
             if (!("str" in item)) continue;
             text += item.str;
@@ -33,4 +44,15 @@ export function createPdfTextReader(): PdfTextReader {
       }
     },
   };
+}
+
+/** `work`, or a rejection the moment `signal` aborts (the work is then dropped with the document). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

@@ -3,8 +3,10 @@
  * vision guide). Two schemes:
  * - tiles (GPT-4o, GPT-4.1, GPT-4.5, GPT-5, o1, o3): at `low` detail a fixed base; at `high` the
  *   image is scaled to fit 2048 x 2048, then its shorter side to 768 px, and each 512 px tile
- *   costs a fixed amount on top of the base. 85 + 170 per tile for most; GPT-4o mini counts
- *   2,833 + 5,667 per tile (its price per token is lower by the same factor).
+ *   costs a fixed amount on top of the base: 85 + 170 per tile for GPT-4o, 4.1 and 4.5 (and
+ *   unknown models); 70 + 140 for GPT-5; 75 + 150 for o1 and o3; 65 + 129 for
+ *   computer-use-preview; GPT-4o mini counts 2,833 + 5,667 per tile (its price per token is
+ *   lower by about the same factor).
  * - patches (GPT-4.1 mini and nano, GPT-5 mini and nano, o4-mini): one token per 32 x 32 patch,
  *   at most 1,536 patches (larger images are scaled down to fit), times a per-model multiplier.
  * Other servers count differently; the tile rule keeps the context budget on the safe side for
@@ -28,6 +30,9 @@ export function imageCostFor(model: string): ImageCost {
   if (/^(gpt-4\.1-mini|gpt-5-mini)/.test(name)) return { scheme: "patches", multiplier: 1.62 };
   if (/^(gpt-4\.1-nano|gpt-5-nano)/.test(name)) return { scheme: "patches", multiplier: 2.46 };
   if (/^o4-mini/.test(name)) return { scheme: "patches", multiplier: 1.72 };
+  if (/^gpt-5/.test(name)) return { scheme: "tiles", base: 70, perTile: 140 };
+  if (/^(o1|o3)(?!-mini)/.test(name)) return { scheme: "tiles", base: 75, perTile: 150 };
+  if (/^computer-use-preview/.test(name)) return { scheme: "tiles", base: 65, perTile: 129 };
   return TILES;
 }
 

@@ -4,9 +4,14 @@
  * summary is worth; the names still tell the reader (and the model) that something was shared.
  */
 
-/** "[attached: screenshot.png, app.log]", or "" when there are no files. */
+import { safeFileName } from "../core/attachments/format.js";
+
+/**
+ * "[attached: screenshot.png, app.log]", or "" when there are no files. Names are the sender's:
+ * one line each and bounded, so a name cannot add lines (or fake speakers) to the transcript.
+ */
 export function attachedNote(names: readonly string[]): string {
-  const shown = names.filter((n) => n.trim() !== "");
+  const shown = names.filter((n) => n.trim() !== "").map(safeFileName);
   return shown.length > 0 ? `[attached: ${shown.join(", ")}]` : "";
 }
 

@@ -22,6 +22,17 @@ describe("image token cost", () => {
     expect(imageTokens(1024, 1024, "high", imageCostFor("gpt-4.1"))).toBe(765);
   });
 
+  it("counts GPT-5's and o1/o3's own tile figures, not GPT-4o's", () => {
+    // OpenAI's table: gpt-5 70 + 140 per tile; o1, o1-pro, o3 75 + 150; computer-use 65 + 129.
+    expect(imageTokens(1024, 1024, "high", imageCostFor("gpt-5"))).toBe(70 + 4 * 140);
+    expect(imageTokens(1024, 1024, "low", imageCostFor("gpt-5-chat-latest"))).toBe(70);
+    expect(imageTokens(1024, 1024, "high", imageCostFor("o3"))).toBe(75 + 4 * 150);
+    expect(imageTokens(1024, 1024, "high", imageCostFor("o1-pro"))).toBe(75 + 4 * 150);
+    expect(imageTokens(1024, 1024, "high", imageCostFor("computer-use-preview"))).toBe(65 + 4 * 129);
+    // The small GPT-5 models stay on the patch rule.
+    expect(imageTokens(1024, 1024, "high", imageCostFor("gpt-5-mini"))).toBe(Math.ceil(1024 * 1.62));
+  });
+
   it("counts an image in the context budget of a message", () => {
     const counter = createTokenCounter("gpt-4o");
     const text = counter.countMessages([{ role: "user", content: "look" }]);

@@ -35,7 +35,8 @@ async function askWithFiles(attachments: unknown[]): Promise<string> {
 
 describe("attachments in the running service", () => {
   it("reads an image and a log with the limits from the environment, and counts them", async () => {
-    service = await startService(baseEnv({ MAX_ATTACHMENTS: "2" }));
+    // Room for gpt-4o-mini's high-detail image (8,500 tokens): files take at most half the budget.
+    service = await startService(baseEnv({ MAX_ATTACHMENTS: "2", CONTEXT_TOKEN_BUDGET: "20000" }));
     const png = Buffer.from(await pngImage(50, 40)).toString("base64");
     const answer = await askWithFiles([
       { name: "screen.png", type: "image/png", size: 200, data: png },

@@ -12,6 +12,13 @@ import type { ReadFile } from "./read.js";
 
 /** Words are cheap; 60 tokens is ~40 words, room for one line and an error code. */
 const TOKENS_PER_DESCRIPTION = 60;
+/**
+ * Reasoning models (gpt-5, o1, o3, o4-mini) spend hidden reasoning tokens out of the same output
+ * cap: with 60 tokens per image they stop before writing a word, and the input is paid for
+ * nothing. This much more room lets them answer; a model that does not reason still writes its
+ * short lines and stops (and each line is cut to DESCRIPTION_MAX_CHARS).
+ */
+const REASONING_ROOM_TOKENS = 1024;
 /** A description longer than this (the model ignored the instruction) is cut. */
 const DESCRIPTION_MAX_CHARS = 200;
 
@@ -50,7 +57,7 @@ export async function describeImages(
       ],
       tools: [],
       signal,
-      maxOutputTokens: TOKENS_PER_DESCRIPTION * (parts.length / 2),
+      maxOutputTokens: TOKENS_PER_DESCRIPTION * (parts.length / 2) + REASONING_ROOM_TOKENS,
     })) {
       if (event.type === "text") text += event.delta;
       else if (event.type === "done") result.usage = event.usage;

@@ -5,7 +5,10 @@ const NAME_MAX_CHARS = 120;
 
 export function safeFileName(name: string): string {
   const cleaned = name
-    .replace(/\p{Cc}+/gu, " ")
+    // Control characters and line/paragraph separators break the one-line header; format
+    // characters (bidi overrides, zero-width) can make `invoice<RLO>fdp.exe` show as `invoiceexe.pdf`.
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, " ")
+    .replace(/\p{Cf}+/gu, "")
     .replace(/[`"]/g, "'")
     .trim();
   if (cleaned === "") return "unnamed file";

@@ -24,7 +24,10 @@ export type UnreadReason =
   | "over_count"
   | "unreadable"
   | "too_many_pixels"
-  | "no_text";
+  | "no_text"
+  | "over_budget"
+  | "too_slow"
+  | "empty";
 
 export interface ReadFile {
   /** 1-based position in the message. */
@@ -42,6 +45,10 @@ export interface ReadFile {
   parts: ContentPart[];
   unread?: { reason: UnreadReason; label?: string | undefined } | undefined;
   cut?: { keptTokens: number; totalTokens: number } | undefined;
+  /** The text read (before any cut), so fit.ts can cut it shorter; for this turn only, never stored. */
+  source?: string | undefined;
+  /** Sent at low detail to fit the message's share of the context (fit.ts): the answer says so. */
+  lowDetail?: boolean | undefined;
 }
 
 export interface ReadContext {
@@ -86,6 +93,7 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
   // The adapter's read should stop at the cap; this holds even when it did not.
   if (bytes.length > settings.maxBytes) return unread(index, a, "too_big", settings);
 
+  if (bytes.length === 0) return withHeader({ ...unread(index, a, "empty", settings), bytes: 0 }, settings);
   const found = sniff(bytes, a.name);
   const file: ReadFile = {
     index,
@@ -112,10 +120,14 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
         image = await ctx.readers.images.prepare(bytes, {
           maxPixels: settings.maxImagePixels,
           maxBytes: settings.maxImageBytes,
+          // Waiting for a free decoder ends with the time limit, or the turn's Stop.
+          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(settings.timeoutMs)]),
         });
       } catch (err) {
         log.info({ index, err }, "image could not be decoded");
-        const reason = err instanceof ImageTooLargeError ? "too_many_pixels" : "unreadable";
+        const slow = err instanceof DOMException && err.name === "TimeoutError";
+        const reason =
+          err instanceof ImageTooLargeError ? "too_many_pixels" : slow ? "too_slow" : "unreadable";
         return withHeader({ ...file, unread: { reason } }, settings);
       }
       file.detail = `${image.width}x${image.height}`;
@@ -134,19 +146,22 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
         return withHeader({ ...file, unread: { reason: "unsupported", label: "PDF" } }, settings);
       let pdf: { text: string; pages: number };
       try {
-        pdf = await ctx.readers.pdf.text(bytes, { maxChars: settings.textTokens * 12 });
+        // Parsing a hostile PDF can take long: it gets the download's time limit, and the turn's Stop.
+        const limit = AbortSignal.any([ctx.signal, AbortSignal.timeout(settings.timeoutMs)]);
+        pdf = await ctx.readers.pdf.text(bytes, { maxChars: settings.textTokens * 12, signal: limit });
       } catch (err) {
-        log.info({ index, err }, "PDF could not be read");
-        return withHeader({ ...file, unread: { reason: "unreadable" } }, settings);
+        const slow = err instanceof DOMException && err.name === "TimeoutError";
+        log.info({ index, err }, slow ? "PDF took too long to read" : "PDF could not be read");
+        return withHeader({ ...file, unread: { reason: slow ? "too_slow" : "unreadable" } }, settings);
       }
       file.detail = `${pdf.pages} ${pdf.pages === 1 ? "page" : "pages"}`;
       if (pdf.text.trim() === "") return withHeader({ ...file, unread: { reason: "no_text" } }, settings);
-      return withText(file, pdf.text, ctx);
+      return withText(file, pdf.text, ctx.settings, ctx.counter, ctx.settings.textTokens);
     }
     case "text": {
       const lines = found.text === "" ? 0 : found.text.replace(/\r?\n$/, "").split("\n").length;
       file.detail = `${lines} ${lines === 1 ? "line" : "lines"}`;
-      return withText(file, found.text, ctx);
+      return withText(file, found.text, ctx.settings, ctx.counter, ctx.settings.textTokens);
     }
   }
 }
@@ -174,17 +189,25 @@ async function download(a: IncomingAttachment, settings: AttachmentSettings, tur
   }
 }
 
-function withText(file: ReadFile, text: string, ctx: ReadContext): ReadFile {
-  const kept = cutToTokens(text, ctx.settings.textTokens, ctx.counter);
+/** The file's text cut to `limit` tokens, with a note to the model when it was cut. */
+export function withText(
+  file: ReadFile,
+  text: string,
+  settings: AttachmentSettings,
+  counter: TokenCounter,
+  limit: number,
+): ReadFile {
+  const kept = cutToTokens(text, limit, counter);
+  file.source = text;
   file.cut = kept.cut;
   const note = kept.cut
     ? `\n[cut here: only the first ~${kept.cut.keptTokens} of ~${kept.cut.totalTokens} tokens of this file are included]`
     : "";
-  return withHeader(file, ctx.settings, { type: "text", text: `${kept.text}${note}` });
+  return withHeader(file, settings, { type: "text", text: `${kept.text}${note}` });
 }
 
 /** The file's header line first (so the model knows what follows), then its content part. */
-function withHeader(file: ReadFile, settings: AttachmentSettings, content?: ContentPart): ReadFile {
+export function withHeader(file: ReadFile, settings: AttachmentSettings, content?: ContentPart): ReadFile {
   const reason = file.unread ? `: not read, ${reasonText(file.unread, settings)}` : "";
   const header = `[${describeFile(file)}${reason}]`;
   if (!content) file.parts = [{ type: "text", text: header }];
@@ -240,5 +263,11 @@ export function reasonText(unread: NonNullable<ReadFile["unread"]>, settings: At
       return "the image has too many pixels to process";
     case "no_text":
       return "the PDF has no text to read (a scan?)";
+    case "empty":
+      return "the file is empty";
+    case "too_slow":
+      return "reading it took too long";
+    case "over_budget":
+      return "this message's files are more than I can read at once (send it on its own?)";
   }
 }

@@ -9,6 +9,7 @@ import type { Metrics } from "../../metrics.js";
 import type { ChatModel, ModelUsage, TokenCounter } from "../ports.js";
 import type { HistoryEntry, IncomingAttachment, Platform } from "../types.js";
 import { describeImages, type ImageDescriptions } from "./describe.js";
+import { FILES_SHARE_OF_CONTEXT, fitAttachments } from "./fit.js";
 import { formatCount } from "./format.js";
 import type { FileReaders } from "./ports.js";
 import { describeFile, type ReadFile, readAttachments, reasonText } from "./read.js";
@@ -22,6 +23,8 @@ export interface TurnAttachmentDeps {
   log: Logger;
   metrics?: Metrics | undefined;
   platform: Platform;
+  /** CONTEXT_TOKEN_BUDGET: the message's files together take at most a share of it (fit.ts). */
+  contextTokens?: number | undefined;
 }
 
 const NONE: ImageDescriptions = { byIndex: new Map(), usage: { inputTokens: 0, outputTokens: 0 } };
@@ -59,11 +62,13 @@ export class TurnAttachments {
       signal,
       log: deps.log,
     });
+    if (deps.contextTokens !== undefined)
+      fitAttachments(files, Math.floor(deps.contextTokens * FILES_SHARE_OF_CONTEXT), deps.counter, settings);
     for (const f of files) {
       deps.metrics?.attachments.inc({
         platform: deps.platform,
         kind: f.kind ?? "unknown",
-        outcome: f.unread?.reason ?? (f.cut ? "cut" : "read"),
+        outcome: f.unread?.reason ?? (f.cut ? "cut" : f.lowDetail ? "low_detail" : "read"),
       });
     }
     deps.log.info(
@@ -146,6 +151,10 @@ export class TurnAttachments {
       else if (f.cut)
         lines.push(
           `Read only the first part of \`${f.name}\` (about ${formatCount(f.cut.keptTokens)} of ${formatCount(f.cut.totalTokens)} tokens).`,
+        );
+      else if (f.lowDetail)
+        lines.push(
+          `Looked at \`${f.name}\` at low resolution only, to stay within my limit for one message: small text in it may be unreadable.`,
         );
     }
     if (lines.length === 0) return text;

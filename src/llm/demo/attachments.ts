@@ -45,7 +45,7 @@ export function attachmentReport(messages: ChatRequestMessage[]): string | undef
     let how: string;
     if (unread) how = `not read: ${unread}`;
     else if (next?.type === "image_url" && next.image_url)
-      how = `came as an image of ${formatBytes(dataUrlBytes(next.image_url.url))}`;
+      how = `came as an image of ${formatBytes(dataUrlBytes(next.image_url.url))}, at ${next.image_url.detail ?? "auto"} detail`;
     else how = `came as ${newline < 0 ? 0 : part.text.length - newline - 1} characters of text`;
     lines.push(`- \`${name}\`${what}: ${how}`);
   });

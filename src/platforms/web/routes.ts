@@ -18,7 +18,13 @@ import type { Logger } from "../../log.js";
 import { renderChatPage } from "./page.js";
 import { SESSION_TOKEN_PATTERN, type SessionTokens } from "./session-tokens.js";
 import type { SessionHub, WebSession } from "./sessions.js";
-import { textWithFiles, toAttachments, type UploadLimits, uploadsSchema } from "./uploads.js";
+import {
+  textWithFiles,
+  toAttachments,
+  type UploadLimits,
+  UploadsInFlight,
+  uploadsSchema,
+} from "./uploads.js";
 
 /** A session token as `POST /api/sessions` issues it. */
 export const sessionIdSchema = z
@@ -162,8 +168,9 @@ export function createWebRoutes(ctx: WebRouteContext) {
     sendJson(res, 200, { sessionId: ctx.tokens.issue(), renewed: body.sessionId !== undefined });
   };
 
+  const uploading = new UploadsInFlight();
   const postMessage = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
-    const body = await readJson(req, postMessageSchema, ctx.maxMessageBytes);
+    const body = await readMessageBody(req);
     const id = verifiedSession(ctx.tokens, body.sessionId);
     if (!ctx.accepting()) throw new HttpError(503, "the chat is shutting down");
     const session = ctx.hub.open(id, remoteUserOf(req));
@@ -191,6 +198,25 @@ export function createWebRoutes(ctx: WebRouteContext) {
     ctx.hub.publish(session, { type: "user", turnId, text: shown, clientId: body.clientId });
     ctx.startTurn(session, msg, turnId);
     sendJson(res, 202, { turnId, messageId });
+  };
+
+  /** A body larger than a text message carries files: one at a time per address (uploads.ts). */
+  const readMessageBody = async (req: HttpRequest) => {
+    const declared = Number(req.headers["content-length"] ?? Number.NaN);
+    if (declared <= ctx.maxBodyBytes) return readJson(req, postMessageSchema, ctx.maxMessageBytes);
+    const release = uploading.enter(remoteUserOf(req));
+    if (!release) {
+      req.resume();
+      throw new HttpError(
+        429,
+        "another message with files is still being sent; wait a moment and send again",
+      );
+    }
+    try {
+      return await readJson(req, postMessageSchema, ctx.maxMessageBytes);
+    } finally {
+      release();
+    }
   };
 
   const events = async (req: HttpRequest, res: ServerResponse): Promise<void> => {

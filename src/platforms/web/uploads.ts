@@ -40,18 +40,57 @@ export function uploadBodyBytes(limits: UploadLimits): number {
 export function toAttachments(uploads: Upload[] | undefined): IncomingAttachment[] | undefined {
   if (!uploads || uploads.length === 0) return undefined;
   return uploads.map((upload) => {
-    const bytes = upload.data === undefined ? undefined : new Uint8Array(Buffer.from(upload.data, "base64"));
+    const sent = upload.data !== undefined;
+    let bytes = sent ? new Uint8Array(Buffer.from(upload.data ?? "", "base64")) : undefined;
     return {
       name: upload.name,
       declaredType: upload.type || undefined,
       declaredBytes: upload.size,
       async read({ maxBytes }) {
-        if (!bytes || bytes.length > maxBytes)
+        // Handed over once: the message (and so this closure) lives until its turn ends, often
+        // after waiting for the thread; the raw upload must not stay in memory all that time.
+        const held = bytes;
+        bytes = undefined;
+        if (!sent || (held && held.length > maxBytes))
           throw new AttachmentError("too_big", "upload over the size cap");
-        return bytes;
+        if (!held) throw new AttachmentError("download_failed", "upload already read");
+        return held;
       },
     };
   });
+}
+
+/**
+ * Message bodies with files being received at once, per client address and in the process: each
+ * one is held whole in memory while it is parsed (up to MAX_ATTACHMENTS x MAX_ATTACHMENT_BYTES,
+ * base64). A second upload from the same address waits for its first to be taken in (the page
+ * sends one message at a time anyway).
+ */
+export class UploadsInFlight {
+  private readonly byKey = new Map<string, number>();
+  private total = 0;
+
+  constructor(
+    readonly perKey = 1,
+    readonly perProcess = 4,
+  ) {}
+
+  /** A release function, or undefined when `key` or the process is at its limit. */
+  enter(key: string): (() => void) | undefined {
+    const mine = this.byKey.get(key) ?? 0;
+    if (mine >= this.perKey || this.total >= this.perProcess) return undefined;
+    this.byKey.set(key, mine + 1);
+    this.total++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.total--;
+      const left = (this.byKey.get(key) ?? 1) - 1;
+      if (left <= 0) this.byKey.delete(key);
+      else this.byKey.set(key, left);
+    };
+  }
 }
 
 /** The user's bubble in other tabs: the text, then a paperclip line per file. */

@@ -87,7 +87,8 @@ async function ask(conversation: Conversation, attachments: IncomingAttachment[]
 describe("attachments", () => {
   it("sends an image and a log file to the model as an image part and a text part", async () => {
     const log = "2026-12-01 10:00:01 ERROR payment E42 declined\n2026-12-01 10:00:02 INFO retry\n";
-    const { result } = await ask(conversationWith(), [
+    // Room for gpt-4o-mini's high-detail image (8,500 tokens for one tile).
+    const { result } = await ask(conversationWith({}, { contextTokenBudget: 60_000 }), [
       memoryFile("screen.png", await pngImage(64, 48), "image/png"),
       memoryFile("app.log", textBytes(log), "text/plain"),
     ]);
@@ -255,5 +256,51 @@ describe("attachments", () => {
     expect(result.text).toContain(
       "_Couldn't read `broken.png`: the file seems damaged or is not what its name says._",
     );
+  });
+
+  it("sends a screenshot at low detail, and says so, when high detail would not fit the context budget", async () => {
+    // gpt-4o-mini: 2,833 + 5,667 per tile at high detail, over half of the 8,000-token budget.
+    const { result } = await ask(conversationWith(), [
+      memoryFile("screen.png", await pngImage(64, 48), "image/png"),
+    ]);
+    const image = answerParts().find((p) => p.type === "image_url");
+    expect(image?.image_url?.detail).toBe("low");
+    // The offline demo model's report shows it too.
+    expect(result.text).toMatch(
+      /`screen\.png` \(image\/png, 64x48, [^)]*\): came as an image of [\d.]+ (bytes|KB), at low detail/,
+    );
+    expect(result.text).toContain(
+      "_Looked at `screen.png` at low resolution only, to stay within my limit for one message: small text in it may be unreadable._",
+    );
+  });
+
+  it("keeps earlier turns in the request when the files are large, leaving out what does not fit by name", async () => {
+    const conversation = conversationWith();
+    await conversation.handle(message({ text: "My order number is 7781" }), new RecordingSink());
+    const log = (tag: string) =>
+      textBytes(
+        Array.from({ length: 2000 }, (_, i) => `${tag} ${i} request handled in ${i % 97} ms`).join("\n"),
+      );
+    llm.requests.length = 0;
+    const { result } = await ask(conversation, [
+      memoryFile("a.log", log("alpha")),
+      memoryFile("b.log", log("beta")),
+    ]);
+    const request = llm.requests.find((r) => !isDescribeRequest(r))!;
+    expect(JSON.stringify(request.messages)).toContain("My order number is 7781");
+    const parts = answerParts();
+    expect(parts.some((p) => p.text?.includes("alpha 0 request"))).toBe(true);
+    expect(parts.some((p) => p.text?.includes("beta 0 request"))).toBe(false);
+    expect(result.text).toContain(
+      "_Couldn't read `b.log`: this message's files are more than I can read at once (send it on its own?)._",
+    );
+    expect(result.text).toMatch(/_Read only the first part of `a\.log`/);
+  });
+
+  it("says a file is empty instead of reading nothing", async () => {
+    const { result } = await ask(conversationWith(), [
+      memoryFile("empty.log", new Uint8Array(0), "text/plain"),
+    ]);
+    expect(result.text).toContain("_Couldn't read `empty.log`: the file is empty._");
   });
 });

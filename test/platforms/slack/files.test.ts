@@ -130,7 +130,8 @@ describe("files shared with the Slack bot", () => {
     expect(only(msg).name).toBe("error.png");
     const answer = await eventually(() => harness.fake.botMessages("C1", ts)[0]);
     await harness.adapter.idle();
-    expect(harness.fake.visibleText(answer)).toBe("Thanks, I see the error in your log.");
+    // The harness's gpt-4o-mini at the default budget looks at the image at low detail, and says so.
+    expect(harness.fake.visibleText(answer)).toMatch(/^Thanks, I see the error in your log\./);
     expect(harness.fake.botMessages("C1")).toHaveLength(1); // one answer for the two events
   });
 
