@@ -117,7 +117,16 @@ export const schema = z.object({
     .describe(
       "Tokens of system prompt + history + new message sent per request, counted with the model's " +
         "tokenizer; the oldest turns are dropped first, and a tool call is never separated from its results. " +
-        "The files attached to one message take at most half of it (docs/attachments.md).",
+        "Files attached to the message have their own allowance on top (ATTACHMENT_TOKEN_BUDGET).",
+    ),
+  ATTACHMENT_TOKEN_BUDGET: int(0)
+    .default(40_000)
+    .describe(
+      "Tokens the files attached to one message may take in a request, on top of CONTEXT_TOKEN_BUDGET " +
+        "(so a screenshot never pushes the conversation out). One high-detail 1024x768 screenshot costs " +
+        "about 765 tokens on gpt-4o and 25,500 on gpt-4o-mini (full HD: 1,105 and 36,835) (OpenAI counts that model's images higher); " +
+        "files beyond the allowance go at low detail, cut shorter, or not at all, and the answer says so. " +
+        "Counted in DAILY_TOKEN_BUDGET like any input (docs/attachments.md).",
     ),
   DEMO_FIRST_TOKEN_MS: int(0)
     .default(250)
@@ -311,7 +320,7 @@ export const schema = z.object({
   ATTACHMENT_TEXT_TOKENS: int(100, 100_000)
     .default(4_000)
     .describe(
-      "Tokens of one text file or PDF given to the model; the rest is cut, and the answer says so. Counted in CONTEXT_TOKEN_BUDGET like the message itself.",
+      "Tokens of one text file or PDF given to the model; the rest is cut, and the answer says so. Counted in ATTACHMENT_TOKEN_BUDGET with the message's other files.",
     ),
   ATTACHMENT_TIMEOUT_MS: int(1000, 300_000)
     .default(20_000)

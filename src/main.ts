@@ -158,6 +158,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       historyMaxTurns: env.HISTORY_MAX_TURNS,
       historyTtlMs: env.HISTORY_TTL_S * 1000,
       contextTokenBudget: env.CONTEXT_TOKEN_BUDGET,
+      attachmentTokenBudget: env.ATTACHMENT_TOKEN_BUDGET,
       maxOutputTokens: env.OPENAI_MAX_OUTPUT_TOKENS,
       maxInputChars: env.MAX_INPUT_CHARS,
       maxToolRounds: env.MAX_TOOL_ROUNDS,

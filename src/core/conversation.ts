@@ -65,6 +65,8 @@ export interface ConversationSettings {
   historyTtlMs: number;
   /** Tokens of system prompt + history + new message sent to the model. */
   contextTokenBudget: number;
+  /** Tokens the files of one message may take on top of `contextTokenBudget` (ATTACHMENT_TOKEN_BUDGET). */
+  attachmentTokenBudget?: number | undefined;
   maxOutputTokens: number;
   /** Longer messages are refused with a notice (not truncated: half a question gets a wrong answer). */
   maxInputChars: number;
@@ -382,7 +384,7 @@ export class Conversation {
         log,
         metrics,
         platform: msg.platform,
-        contextTokens: settings.contextTokenBudget,
+        fileTokens: settings.attachmentTokenBudget,
       },
       signal,
     );
@@ -459,7 +461,8 @@ export class Conversation {
           content: text,
           ...(msg.userName ? { name: safeName(msg.userName) } : {}),
         }),
-        budgetTokens: settings.contextTokenBudget,
+        // The conversation's budget, plus what this message's files take (their own allowance).
+        budgetTokens: settings.contextTokenBudget + attached.tokens,
         maxOutputTokens: settings.maxOutputTokens,
         maxToolRounds: settings.maxToolRounds,
         maxParallelToolCalls: settings.maxParallelToolCalls,

@@ -22,6 +22,7 @@ export const testSettings: ConversationSettings = {
   historyMaxTurns: 50,
   historyTtlMs: 3_600_000,
   contextTokenBudget: 8_000,
+  attachmentTokenBudget: 40_000,
   maxOutputTokens: 512,
   maxInputChars: 8_000,
   maxToolRounds: 3,

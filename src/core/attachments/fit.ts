@@ -1,19 +1,17 @@
 /**
- * All files of one message together take at most a share of CONTEXT_TOKEN_BUDGET, so they never
- * push the whole conversation out of the request (the new message always goes, whatever its
- * size) and one message cannot spend a day's tokens in a few requests. Files are fitted in
- * order: one that does not fit in what is left is made cheaper (an image at `low` detail, a text
- * cut shorter) and, if that does not fit either, is not sent; the answer says which, by name.
- * With the default budget (8,000) and gpt-4o-mini, whose high-detail images cost 8,500 tokens and
- * up, a screenshot goes at low detail (2,833 tokens) and the answer says so.
+ * All files of one message together take at most ATTACHMENT_TOKEN_BUDGET, an allowance of their
+ * own on top of CONTEXT_TOKEN_BUDGET: they never push the conversation out of the request, and one
+ * message cannot spend a day's tokens in a few requests. Files are fitted in order: one that does
+ * not fit in what is left is made cheaper (an image at `low` detail, a text cut shorter) and, if
+ * that does not fit either, is not sent; the answer says which, by name. With the default
+ * allowance (40,000) one high-detail full-HD screenshot fits even on gpt-4o-mini (36,835 tokens);
+ * a second one goes at low detail (2,833) and the answer says so.
  */
 import type { TokenCounter } from "../ports.js";
 import type { ContentPart } from "../types.js";
 import { type ReadFile, withHeader, withText } from "./read.js";
 import type { AttachmentSettings } from "./settings.js";
 
-/** Share of CONTEXT_TOKEN_BUDGET the files of one message may take; the rest is for the prompt, the question and history. */
-export const FILES_SHARE_OF_CONTEXT = 0.5;
 /** A text cut shorter than this many tokens is not worth sending: the file is left out instead. */
 const MIN_TEXT_TOKENS = 200;
 
@@ -57,7 +55,7 @@ export function fitAttachments(
   }
 }
 
-function partsTokens(parts: ContentPart[], counter: TokenCounter): number {
+export function partsTokens(parts: ContentPart[], counter: TokenCounter): number {
   const empty = counter.countMessages([{ role: "user", content: "" }]);
   return counter.countMessages([{ role: "user", content: "", parts }]) - empty;
 }

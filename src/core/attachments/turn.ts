@@ -9,7 +9,7 @@ import type { Metrics } from "../../metrics.js";
 import type { ChatModel, ModelUsage, TokenCounter } from "../ports.js";
 import type { HistoryEntry, IncomingAttachment, Platform } from "../types.js";
 import { describeImages, type ImageDescriptions } from "./describe.js";
-import { FILES_SHARE_OF_CONTEXT, fitAttachments } from "./fit.js";
+import { fitAttachments, partsTokens } from "./fit.js";
 import { formatCount } from "./format.js";
 import type { FileReaders } from "./ports.js";
 import { describeFile, type ReadFile, readAttachments, reasonText } from "./read.js";
@@ -23,8 +23,8 @@ export interface TurnAttachmentDeps {
   log: Logger;
   metrics?: Metrics | undefined;
   platform: Platform;
-  /** CONTEXT_TOKEN_BUDGET: the message's files together take at most a share of it (fit.ts). */
-  contextTokens?: number | undefined;
+  /** ATTACHMENT_TOKEN_BUDGET: what the message's files together may take (fit.ts). */
+  fileTokens?: number | undefined;
 }
 
 const NONE: ImageDescriptions = { byIndex: new Map(), usage: { inputTokens: 0, outputTokens: 0 } };
@@ -62,8 +62,7 @@ export class TurnAttachments {
       signal,
       log: deps.log,
     });
-    if (deps.contextTokens !== undefined)
-      fitAttachments(files, Math.floor(deps.contextTokens * FILES_SHARE_OF_CONTEXT), deps.counter, settings);
+    if (deps.fileTokens !== undefined) fitAttachments(files, deps.fileTokens, deps.counter, settings);
     for (const f of files) {
       deps.metrics?.attachments.inc({
         platform: deps.platform,
@@ -80,6 +79,11 @@ export class TurnAttachments {
       "attachments read",
     );
     return new TurnAttachments(files, settings, deps);
+  }
+
+  /** Tokens the files take in a request: added to the context budget, which is for the conversation. */
+  get tokens(): number {
+    return this.files.reduce((sum, f) => sum + partsTokens(f.parts, this.deps.counter), 0);
   }
 
   /** The user's message as the model gets it: the text, then each file's header and content. */

@@ -258,9 +258,9 @@ describe("attachments", () => {
     );
   });
 
-  it("sends a screenshot at low detail, and says so, when high detail would not fit the context budget", async () => {
-    // gpt-4o-mini: 2,833 + 5,667 per tile at high detail, over half of the 8,000-token budget.
-    const { result } = await ask(conversationWith(), [
+  it("sends a screenshot at low detail, and says so, when high detail would not fit the files' allowance", async () => {
+    // gpt-4o-mini: 2,833 + 5,667 per tile at high detail, over an ATTACHMENT_TOKEN_BUDGET of 4,000.
+    const { result } = await ask(conversationWith({}, { attachmentTokenBudget: 4_000 }), [
       memoryFile("screen.png", await pngImage(64, 48), "image/png"),
     ]);
     const image = answerParts().find((p) => p.type === "image_url");
@@ -275,7 +275,7 @@ describe("attachments", () => {
   });
 
   it("keeps earlier turns in the request when the files are large, leaving out what does not fit by name", async () => {
-    const conversation = conversationWith();
+    const conversation = conversationWith({}, { attachmentTokenBudget: 4_000 });
     await conversation.handle(message({ text: "My order number is 7781" }), new RecordingSink());
     const log = (tag: string) =>
       textBytes(
