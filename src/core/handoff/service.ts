@@ -39,6 +39,8 @@ import { HANDOFF_TEXT } from "./texts.js";
 
 /** A team message id stays "seen" this long: Slack redelivers for ~5 minutes, Discord resumes within minutes. */
 const RELAY_ONCE_TTL_MS = 60 * 60 * 1000;
+/** Who "returned" a hand-off whose team channel could not be posted to (shown on the record). */
+const UNREACHABLE_BY = "(team channel unreachable)";
 /** The summary covers the conversation's most recent turns, not a week of chat. */
 const SUMMARY_MAX_TURNS = 20;
 
@@ -168,14 +170,24 @@ export class HandoffService implements HandoffRequests {
     const rec = await this.deps.store.activeFor(threadKeyOf(msg));
     if (!rec) return false;
     const author = msg.userName ?? rec.userName ?? "Customer";
-    await this.deps.store.appendLine(rec.id, {
-      from: "customer",
-      name: author,
-      text: msg.text,
-      at: this.now(),
-    });
     const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
-    if (rec.team && desk) await desk.relay(rec.team, author, msg.text);
+    if (rec.team && desk) {
+      try {
+        await desk.relay(rec.team, author, msg.text);
+      } catch (err) {
+        // Nobody would read it (the bot was removed from the team channel, the channel is gone):
+        // give the conversation back, so the customer is answered instead of waiting on no one.
+        this.deps.log.error({ err, handoffId: rec.id }, "could not relay to the team: hand-off returned");
+        await this.close(rec.id, UNREACHABLE_BY, () => HANDOFF_TEXT.teamUnreachable);
+        return false;
+      }
+    }
+    // Kept for the history after the relay: a message the team never saw is answered, not kept twice.
+    await this.deps.store
+      .appendLine(rec.id, { from: "customer", name: author, text: msg.text, at: this.now() })
+      .catch((err: unknown) =>
+        this.deps.log.error({ err, handoffId: rec.id }, "relayed, but not kept for the history"),
+      );
     this.deps.log.info({ handoffId: rec.id, chars: msg.text.length }, "customer message relayed to the team");
     return true;
   }
@@ -221,27 +233,47 @@ export class HandoffService implements HandoffRequests {
 
   /** Return to the assistant. False when it was closed already (another replica, a second click). */
   async giveBack(id: string, by: string): Promise<boolean> {
+    return this.close(id, by, () => HANDOFF_TEXT.returned(by));
+  }
+
+  /**
+   * Close a hand-off (one replica wins) and tell the customer `told`. What was said while the team
+   * had it goes into the conversation's history, ending with what the customer was told, so the
+   * model knows the hand-off is over and does not go on as if a person still had it.
+   */
+  private async close(id: string, by: string, told: () => string): Promise<boolean> {
     const { store, threads, settings, metrics } = this.deps;
     const rec = await store.transition(id, "closed", by, this.now());
     if (!rec) return false;
     metrics.handoffs.inc({ platform: rec.conversation.platform, reason: rec.trigger, event: "closed" });
-    const lines = await store.transcript(id);
-    if (lines.length > 0) {
-      // Saved without the thread's lock (commit appends atomically): the model must see what the
-      // team said, and no turn runs in a handed-off conversation to race with.
-      await threads
-        .commit(
-          threadKeyOf(rec.conversation),
-          `handoff:${id}`,
-          { at: this.now(), entries: historyOf(lines) },
-          { maxTurns: settings.historyMaxTurns, ttlMs: settings.historyTtlMs },
-        )
-        .catch((err: unknown) =>
-          this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history"),
-        );
-    }
+    const lines = await store.transcript(id).catch((err: unknown) => {
+      this.deps.log.error({ err, handoffId: id }, "could not read what was relayed");
+      return [];
+    });
+    const text = told();
+    // Saved without the thread's lock (commit appends atomically): no turn runs in a handed-off
+    // conversation to race with. Authored by the customer and indexed for them, so `/forget`
+    // deletes what they wrote to the team with the rest of the conversation.
+    await threads
+      .commit(
+        threadKeyOf(rec.conversation),
+        `handoff:${id}`,
+        {
+          at: this.now(),
+          entries: [...historyOf(lines), { role: "assistant", content: text }],
+          author: rec.userKey,
+        },
+        {
+          maxTurns: settings.historyMaxTurns,
+          ttlMs: settings.historyTtlMs,
+          people: { userKeys: [rec.userKey], audience: "shared" },
+        },
+      )
+      .catch((err: unknown) =>
+        this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history"),
+      );
     this.deps.log.info({ handoffId: id, relayed: lines.length }, "hand-off returned to the assistant");
-    await this.posters.get(rec.conversation.platform)?.post(rec.conversation, HANDOFF_TEXT.returned(by));
+    await this.posters.get(rec.conversation.platform)?.post(rec.conversation, text);
     await this.updateDesk(rec);
     return true;
   }

@@ -9,6 +9,10 @@ export const HANDOFF_TEXT = {
   claimed: (name: string) => `${name} from the support team has joined and will answer you here.`,
   returned: (name: string) =>
     `${name} from the support team handed the conversation back to me. Ask me anything!`,
+  /** The team channel could not be posted to while a person had the conversation. */
+  teamUnreachable:
+    "I couldn't reach our support team just now, so I'll answer you myself. You can ask for a " +
+    "person again later.",
   /** A team member's reply as the customer sees it. */
   teamReply: (name: string, text: string) => `**${name}** (support team): ${text}`,
   /** In the team thread when the customer asked before saying anything else. */
