@@ -446,6 +446,7 @@ export class Conversation {
           userId: msg.userId,
           limitKey: userKey,
           askerText: askerWords(ticket.history, userKey, text),
+          question: text,
           threadKey,
           audience,
           conversation: {

@@ -8,8 +8,8 @@ import type { ConversationPoster, TeamDesk } from "../../src/core/handoff/ports.
 import type { HandoffRecord, TeamThreadRef } from "../../src/core/handoff/record.js";
 import { HandoffService } from "../../src/core/handoff/service.js";
 import { HANDOFF_TEXT } from "../../src/core/handoff/texts.js";
-import type { MessageSink, Store } from "../../src/core/ports.js";
-import { type ConversationRef, threadKeyOf, userKeyOf } from "../../src/core/types.js";
+import type { HandoffRequest, MessageSink, Store } from "../../src/core/ports.js";
+import { type ConversationRef, type TranscriptLine, threadKeyOf, userKeyOf } from "../../src/core/types.js";
 import { silentLogger } from "../../src/log.js";
 import { Metrics } from "../../src/metrics.js";
 import { createMemoryStore } from "../../src/store/memory/store.js";
@@ -57,12 +57,16 @@ afterEach(async () => {
   store = undefined;
 });
 
-async function setup() {
+async function setup(request: Partial<HandoffRequest> = {}) {
   store = createMemoryStore({ log: silentLogger() });
+  const summarized: TranscriptLine[][] = [];
   const service = new HandoffService({
     store: store.handoffs,
     threads: store.threads,
-    summarize: async () => ({ outcome: "answered", text: "summary" }) as never,
+    summarize: async (req) => {
+      summarized.push(req.lines);
+      return { outcome: "answered", text: "summary" } as never;
+    },
     log: silentLogger(),
     metrics: new Metrics(),
     settings: {
@@ -78,13 +82,20 @@ async function setup() {
   const desk = new RecordingDesk();
   service.registerPoster(poster);
   service.registerDesk(desk);
-  await service.request({ conversation, ...customer, userName: "Ana", reason: "refund", trigger: "command" });
+  await service.request({
+    conversation,
+    ...customer,
+    userName: "Ana",
+    reason: "refund",
+    trigger: "command",
+    ...request,
+  });
   await service.idle();
   const open = await service.store.activeFor(threadKeyOf(conversation));
   if (!open) throw new Error("the hand-off did not open");
   const customerSays = (text: string) =>
     service.relayCustomer(message({ ...conversation, userId: "U1", userScope: "T1", kind: "dm", text }));
-  return { service, poster, desk, id: open.id, threads: store.threads, customerSays };
+  return { service, poster, desk, id: open.id, threads: store.threads, customerSays, summarized };
 }
 
 describe("the end of a hand-off", () => {
@@ -138,5 +149,20 @@ describe("the end of a hand-off", () => {
     expect(await threads.load(threadKeyOf(conversation))).toHaveLength(1);
     await threads.forgetUser(userKeyOf(customer));
     expect(await threads.load(threadKeyOf(conversation))).toEqual([]);
+  });
+
+  it("shows the team the message the model handed off on, even when it was the customer's first", async () => {
+    const { summarized } = await setup({
+      trigger: "tool",
+      question: "I need a refund exception for order A-1002, get me a human",
+    });
+    expect(summarized).toEqual([
+      [
+        expect.objectContaining({
+          author: "Ana",
+          text: "I need a refund exception for order A-1002, get me a human",
+        }),
+      ],
+    ]);
   });
 });

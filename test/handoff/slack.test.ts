@@ -73,6 +73,12 @@ describe("hand-off from a Slack DM to a Slack team channel", () => {
         .botMessages(TEAM_CHANNEL, announcement.ts)
         .find((m) => /wants to return a blender/.test(f.visibleText(m))),
     );
+    // The summary covers the message the model handed off on, though its turn was still running.
+    const summaryAsked = model.requests.find((q) => {
+      const first = q.messages[0];
+      return first?.role === "system" && first.content.startsWith("You summarize");
+    });
+    expect(JSON.stringify(summaryAsked?.messages)).toContain("Can I talk to a person please?");
     await r.slack?.idle();
     await r.service.idle();
 

@@ -139,6 +139,7 @@ export class HandoffService implements HandoffRequests {
       openedAt: this.now(),
       ...(link ? { link } : {}),
     };
+    const question = req.question?.trim() || undefined;
     const opened = await store.open(record, settings.ttlMs);
     if (!opened.opened) {
       log.info({ handoffId: opened.active?.id }, "hand-off asked again while one is active");
@@ -159,7 +160,7 @@ export class HandoffService implements HandoffRequests {
     metrics.handoffs.inc({ platform: conv.platform, reason: req.trigger, event: "opened" });
     log.info({ handoffId: record.id, desk: desk.platform }, "hand-off opened");
     await poster?.post(conv, HANDOFF_TEXT.requested);
-    this.background(this.summarizeFor(attached, desk, team, log));
+    this.background(this.summarizeFor(attached, desk, team, log, question));
   }
 
   /**
@@ -301,6 +302,7 @@ export class HandoffService implements HandoffRequests {
     desk: TeamDesk,
     team: TeamThreadRef,
     log: Logger,
+    question: string | undefined,
   ): Promise<void> {
     const turns = await this.deps.threads.load(threadKeyOf(rec.conversation));
     const lines = transcriptOf(
@@ -308,6 +310,8 @@ export class HandoffService implements HandoffRequests {
       rec,
       this.deps.settings.botName,
     );
+    // The message the model handed off on is not in the history yet: the team must see it.
+    if (question) lines.push({ author: rec.userName ?? "Customer", text: question, at: rec.openedAt });
     if (lines.length === 0) {
       // Say so, rather than leave the team wondering whether a summary is still coming.
       await desk.note(team, HANDOFF_TEXT.noSummary);
