@@ -215,6 +215,23 @@ export class HandoffService implements HandoffRequests {
     return true;
   }
 
+  /**
+   * Whether a Claim or Return click came from the hand-off's own announcement: a button's value is
+   * only an id, and one copied onto any other message must not let its clicker take or end it.
+   */
+  async clickedOnAnnouncement(
+    id: string,
+    where: Pick<TeamThreadRef, "platform" | "channelId" | "messageId">,
+  ): Promise<boolean> {
+    const team = (await this.deps.store.get(id))?.team;
+    return (
+      team !== undefined &&
+      team.platform === where.platform &&
+      team.channelId === where.channelId &&
+      team.messageId === where.messageId
+    );
+  }
+
   /** A team member takes the hand-off. False when it was not open (claimed already, returned, gone). */
   async claim(id: string, by: string): Promise<boolean> {
     const rec = await this.deps.store.transition(id, "claimed", by, this.now());
