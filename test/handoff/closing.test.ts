@@ -27,7 +27,10 @@ const customer = { platform: "slack" as const, userScope: "T1", userId: "U1" };
 class RecordingPoster implements ConversationPoster {
   readonly platform = "slack" as const;
   readonly said: string[] = [];
+  /** Set to make posting into the customer's conversation fail (they left it). */
+  gone = false;
   async post(_conv: ConversationRef, text: string): Promise<void> {
+    if (this.gone) throw new Error("channel_not_found");
     this.said.push(text);
   }
 }
@@ -43,12 +46,18 @@ class RecordingDesk implements TeamDesk {
   summarySink(): MessageSink {
     return new RecordingSink();
   }
-  async note(): Promise<void> {}
+  readonly notes: string[] = [];
+  readonly updates: string[] = [];
+  async note(_team: TeamThreadRef, text: string): Promise<void> {
+    this.notes.push(text);
+  }
   async relay(_team: TeamThreadRef, author: string, text: string): Promise<void> {
     if (this.unreachable) throw new Error("not_in_channel");
     this.relayed.push(`${author}: ${text}`);
   }
-  async update(): Promise<void> {}
+  async update(rec: HandoffRecord): Promise<void> {
+    this.updates.push(rec.status);
+  }
 }
 
 let store: Store | undefined;
@@ -164,5 +173,25 @@ describe("the end of a hand-off", () => {
         }),
       ],
     ]);
+  });
+
+  it("tells the team when a reply cannot reach the customer, and still shows who claimed it", async () => {
+    const { service, poster, desk, id, threads } = await setup();
+    poster.gone = true;
+    expect(
+      await service.teamReply({
+        team: { platform: "slack", channelId: "CTEAM", threadId: `t-${id}` },
+        messageId: "1.1",
+        author: "Bea",
+        text: "Hi, Bea here",
+      }),
+    ).toBe(true);
+    // One for "Bea has joined", one for the reply itself.
+    expect(desk.notes.filter((n) => n === HANDOFF_TEXT.undelivered)).toHaveLength(2);
+    expect(desk.updates).toEqual(["claimed"]);
+    expect(await service.store.transcript(id)).toEqual([]);
+    await service.giveBack(id, "Bea");
+    const saved = (await threads.load(threadKeyOf(conversation))).flatMap((t) => t.entries);
+    expect(saved.map((e) => e.content).join("\n")).not.toContain("Hi, Bea here");
   });
 });

@@ -207,12 +207,32 @@ export class HandoffService implements HandoffRequests {
     }
     if (text === "") return true;
     if (rec.status === "open") await this.claim(rec.id, m.author);
+    // Kept for the history only once the customer has it: the model must not think they saw it.
+    if (!(await this.tellCustomer(rec, HANDOFF_TEXT.teamReply(m.author, text)))) return true;
     await store.appendLine(rec.id, { from: "team", name: m.author, text, at: this.now() });
-    await this.posters
-      .get(rec.conversation.platform)
-      ?.post(rec.conversation, HANDOFF_TEXT.teamReply(m.author, text));
     this.deps.log.info({ handoffId: rec.id, chars: text.length }, "team reply relayed to the customer");
     return true;
+  }
+
+  /**
+   * Post into the customer's conversation. When that fails (the customer left, the bot was removed
+   * from their channel) the team is told in the hand-off's thread, rather than talking to no one.
+   */
+  private async tellCustomer(rec: HandoffRecord, text: string): Promise<boolean> {
+    try {
+      await this.posters.get(rec.conversation.platform)?.post(rec.conversation, text);
+      return true;
+    } catch (err) {
+      this.deps.log.error({ err, handoffId: rec.id }, "could not post to the customer's conversation");
+      const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+      if (rec.team)
+        await desk
+          ?.note(rec.team, HANDOFF_TEXT.undelivered)
+          .catch((e: unknown) =>
+            this.deps.log.warn({ err: e, handoffId: rec.id }, "could not tell the team"),
+          );
+      return false;
+    }
   }
 
   /**
@@ -244,7 +264,7 @@ export class HandoffService implements HandoffRequests {
       Math.max(0, ((rec.claimedAt ?? this.now()) - rec.openedAt) / 1000),
     );
     this.deps.log.info({ handoffId: id }, "hand-off claimed");
-    await this.posters.get(platform)?.post(rec.conversation, HANDOFF_TEXT.claimed(by));
+    await this.tellCustomer(rec, HANDOFF_TEXT.claimed(by));
     await this.updateDesk(rec);
     return true;
   }
@@ -291,7 +311,7 @@ export class HandoffService implements HandoffRequests {
         this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history"),
       );
     this.deps.log.info({ handoffId: id, relayed: lines.length }, "hand-off returned to the assistant");
-    await this.posters.get(rec.conversation.platform)?.post(rec.conversation, text);
+    await this.tellCustomer(rec, text);
     await this.updateDesk(rec);
     return true;
   }

@@ -13,6 +13,10 @@ export const HANDOFF_TEXT = {
   teamUnreachable:
     "I couldn't reach our support team just now, so I'll answer you myself. You can ask for a " +
     "person again later.",
+  /** In the team thread when a message could not be posted into the customer's conversation. */
+  undelivered:
+    "_Could not deliver that to the customer: their conversation no longer takes the bot's " +
+    "messages (they left, or the bot was removed). They have not seen it._",
   /** A team member's reply as the customer sees it. */
   teamReply: (name: string, text: string) => `**${name}** (support team): ${text}`,
   /** In the team thread when the customer asked before saying anything else. */
