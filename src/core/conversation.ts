@@ -333,11 +333,6 @@ export class Conversation {
     // A file with no text is a question too ("what does this error mean?" is in the screenshot).
     if (text === "" && !msg.attachments?.length)
       return refuse("rejected", new InputError("empty_message", "empty message"));
-    // While a person has the conversation, its messages go to them (after dedup: relayed once).
-    if (await this.relayedToPerson({ ...msg, text: text || "(sent a file; files are not relayed)" }, log)) {
-      result.outcome = "relayed";
-      return finishLog();
-    }
     if (text.length > settings.maxInputChars) {
       return refuse(
         "rejected",
@@ -346,6 +341,12 @@ export class Conversation {
           limit: settings.maxInputChars,
         }),
       );
+    }
+    // While a person has the conversation, its messages go to them (after dedup: relayed once;
+    // after the length check: what reaches the team and the history later is what a turn takes).
+    if (await this.relayedToPerson({ ...msg, text: text || "(sent a file; files are not relayed)" }, log)) {
+      result.outcome = "relayed";
+      return finishLog();
     }
 
     // Attached files are downloaded before the thread is taken, so they never hold it up.
