@@ -194,4 +194,24 @@ describe("the end of a hand-off", () => {
     const saved = (await threads.load(threadKeyOf(conversation))).flatMap((t) => t.entries);
     expect(saved.map((e) => e.content).join("\n")).not.toContain("Hi, Bea here");
   });
+
+  it("opens no hand-off after hand-off when one person asks in conversation after conversation", async () => {
+    const { service, poster } = await setup();
+    const elsewhere = { ...conversation, channelId: "C2", threadId: "1700000000.000100" };
+    await service.request({ conversation: elsewhere, ...customer, reason: "again", trigger: "command" });
+    expect(poster.said.at(-1)).toBe(HANDOFF_TEXT.tooSoon);
+    expect(await service.store.activeFor(threadKeyOf(elsewhere))).toBeUndefined();
+    // Asking again where a person already has it still says so.
+    await service.request({ conversation, ...customer, reason: "again", trigger: "command" });
+    expect(poster.said.at(-1)).toBe(HANDOFF_TEXT.alreadyOpen);
+    // Someone else is not held back.
+    await service.request({
+      conversation: elsewhere,
+      ...customer,
+      userId: "U2",
+      reason: "mine",
+      trigger: "command",
+    });
+    expect(await service.store.activeFor(threadKeyOf(elsewhere))).toBeDefined();
+  });
 });

@@ -39,6 +39,12 @@ import { HANDOFF_TEXT } from "./texts.js";
 
 /** A team message id stays "seen" this long: Slack redelivers for ~5 minutes, Discord resumes within minutes. */
 const RELAY_ONCE_TTL_MS = 60 * 60 * 1000;
+/**
+ * One new hand-off per person in this window: `/handoff` in one Discord or Slack channel after
+ * another must not flood the team channel (asking again in the same conversation is answered by
+ * `alreadyOpen`, which this does not delay).
+ */
+const REQUEST_COOLDOWN_MS = 60_000;
 /** Who "returned" a hand-off whose team channel could not be posted to (shown on the record). */
 const UNREACHABLE_BY = "(team channel unreachable)";
 /** The summary covers the conversation's most recent turns, not a week of chat. */
@@ -140,7 +146,13 @@ export class HandoffService implements HandoffRequests {
       ...(link ? { link } : {}),
     };
     const question = req.question?.trim() || undefined;
-    const opened = await store.open(record, settings.ttlMs);
+    const active = await store.activeFor(threadKeyOf(conv));
+    if (!active && !(await store.once(`ask:${record.userKey}`, REQUEST_COOLDOWN_MS))) {
+      log.info("hand-off asked again within a minute in another conversation: refused");
+      await poster?.post(conv, HANDOFF_TEXT.tooSoon);
+      return;
+    }
+    const opened = active ? ({ opened: false, active } as const) : await store.open(record, settings.ttlMs);
     if (!opened.opened) {
       log.info({ handoffId: opened.active?.id }, "hand-off asked again while one is active");
       await poster?.post(conv, HANDOFF_TEXT.alreadyOpen);

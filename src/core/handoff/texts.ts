@@ -17,6 +17,9 @@ export const HANDOFF_TEXT = {
   undelivered:
     "_Could not deliver that to the customer: their conversation no longer takes the bot's " +
     "messages (they left, or the bot was removed). They have not seen it._",
+  tooSoon:
+    "You asked for a person from our support team a moment ago. If nobody has answered you " +
+    "there yet, please ask again in a minute.",
   /** A team member's reply as the customer sees it. */
   teamReply: (name: string, text: string) => `**${name}** (support team): ${text}`,
   /** In the team thread when the customer asked before saying anything else. */
