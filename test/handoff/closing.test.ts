@@ -214,4 +214,20 @@ describe("the end of a hand-off", () => {
     });
     expect(await service.store.activeFor(threadKeyOf(elsewhere))).toBeDefined();
   });
+
+  it("tells a team member who replies after Return that the customer no longer hears them", async () => {
+    const { service, poster, desk, id } = await setup();
+    await service.giveBack(id, "Bea");
+    const told = poster.said.length;
+    const late = {
+      team: { platform: "slack" as const, channelId: "CTEAM", threadId: `t-${id}` },
+      messageId: "9.9",
+      author: "Bea",
+      text: "One more thing!",
+    };
+    expect(await service.teamReply(late)).toBe(true);
+    expect(await service.teamReply(late)).toBe(true);
+    expect(poster.said.length).toBe(told);
+    expect(desk.notes.filter((n) => n === HANDOFF_TEXT.replyAfterReturn)).toHaveLength(1);
+  });
 });

@@ -176,6 +176,8 @@ describe("hand-off from the web chat", () => {
     expect((await post("/team/api/return", { id, name: "Tom" })).status).toBe(200);
     await sse.until((ev) => shown(ev).some((t) => /handed the conversation back/.test(t)));
     expect(await list()).toEqual([]);
+    // A reply sent after Return would reach no one: the page is told so.
+    expect((await post("/team/api/reply", { id, name: "Tom", text: "One more thing" })).status).toBe(409);
   });
 
   it("forgets the customer's hand-offs with the rest of their data (Forget me)", async () => {

@@ -210,8 +210,16 @@ export class HandoffService implements HandoffRequests {
     const { store } = this.deps;
     const rec = await store.forTeamThread(teamThreadKeyOf(m.team));
     if (!rec) return false;
-    if (!isActive(rec)) return true;
     if (!(await store.once(`team:${m.team.platform}:${m.messageId}`, RELAY_ONCE_TTL_MS))) return true;
+    if (!isActive(rec)) {
+      // Say so, rather than let a team member talk to a customer who no longer hears them.
+      const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+      if (rec.team && rec.team.platform !== "web")
+        await desk
+          ?.note(rec.team, HANDOFF_TEXT.replyAfterReturn)
+          .catch((err: unknown) => this.deps.log.warn({ err, handoffId: rec.id }, "could not tell the team"));
+      return true;
+    }
     const text = m.text.trim();
     if (text.toLowerCase() === HANDOFF_TEXT.doneCommand) {
       await this.giveBack(rec.id, m.author);

@@ -20,6 +20,9 @@ export const HANDOFF_TEXT = {
   tooSoon:
     "You asked for a person from our support team a moment ago. If nobody has answered you " +
     "there yet, please ask again in a minute.",
+  /** In the team thread when someone replies after the hand-off was returned. */
+  replyAfterReturn:
+    "_This hand-off was returned to the assistant: replies here no longer reach the customer._",
   /** A team member's reply as the customer sees it. */
   teamReply: (name: string, text: string) => `**${name}** (support team): ${text}`,
   /** In the team thread when the customer asked before saying anything else. */

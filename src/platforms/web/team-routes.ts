@@ -123,6 +123,12 @@ export function registerTeamPage(
     "/team/api/reply",
     async (req, res) => {
       const body = await readJson(req, replyBody, ctx.maxBodyBytes);
+      const rec = await service.store.get(body.id);
+      if (rec && rec.status === "closed")
+        throw new HttpError(
+          409,
+          "this hand-off was returned to the assistant: the customer would not see it",
+        );
       const handled = await service.teamReply({
         team: { platform: "web", channelId: "team", threadId: body.id },
         messageId: randomUUID(),
