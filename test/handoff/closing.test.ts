@@ -230,4 +230,23 @@ describe("the end of a hand-off", () => {
     expect(poster.said.length).toBe(told);
     expect(desk.notes.filter((n) => n === HANDOFF_TEXT.replyAfterReturn)).toHaveLength(1);
   });
+
+  it("makes a message that arrives as the hand-off is returned wait until the team's lines are in the history", async () => {
+    const { service, id, threads, customerSays } = await setup();
+    await customerSays("Where is my order?");
+    const key = threadKeyOf(conversation);
+    const transcript = service.store.transcript.bind(service.store);
+    let turnGotThread: boolean | undefined;
+    // A turn that starts while Return is saving the hand-off tries to take the thread.
+    service.store.transcript = async (hid) => {
+      const got = await threads.acquire(key, "a-turn", 5_000);
+      turnGotThread = got.acquired;
+      if (got.acquired) await threads.release(key, "a-turn");
+      return transcript(hid);
+    };
+    expect(await service.giveBack(id, "Bea")).toBe(true);
+    expect(turnGotThread).toBe(false);
+    // And the thread is free again afterwards.
+    expect((await threads.acquire(key, "next-turn", 5_000)).acquired).toBe(true);
+  });
 });

@@ -47,6 +47,8 @@ const RELAY_ONCE_TTL_MS = 60 * 60 * 1000;
 const REQUEST_COOLDOWN_MS = 60_000;
 /** Who "returned" a hand-off whose team channel could not be posted to (shown on the record). */
 const UNREACHABLE_BY = "(team channel unreachable)";
+/** How long closing a hand-off may hold its conversation's lock (two store round trips, normally). */
+const CLOSE_LOCK_MS = 10_000;
 /** The summary covers the conversation's most recent turns, not a week of chat. */
 const SUMMARY_MAX_TURNS = 20;
 
@@ -301,21 +303,37 @@ export class HandoffService implements HandoffRequests {
    */
   private async close(id: string, by: string, told: () => string): Promise<boolean> {
     const { store, threads, settings, metrics } = this.deps;
-    const rec = await store.transition(id, "closed", by, this.now());
-    if (!rec) return false;
+    const before = await store.get(id);
+    if (!before || !isActive(before)) return false;
+    // Hold the thread from the moment the hand-off ends until its lines are in the history: a
+    // customer message arriving meanwhile waits for the lock (as behind any turn), so its answer
+    // comes after them and knows what the team said. If a turn holds it already, save anyway.
+    const threadKey = threadKeyOf(before.conversation);
+    const owner = `handoff:${id}:${randomUUID()}`;
+    const locked = await threads
+      .acquire(threadKey, owner, CLOSE_LOCK_MS)
+      .then((r) => r.acquired)
+      .catch(() => false);
+    const rec = await store.transition(id, "closed", by, this.now()).catch(async (err: unknown) => {
+      if (locked) await threads.release(threadKey, owner).catch(() => false);
+      throw err;
+    });
+    if (!rec) {
+      if (locked) await threads.release(threadKey, owner).catch(() => false);
+      return false;
+    }
     metrics.handoffs.inc({ platform: rec.conversation.platform, reason: rec.trigger, event: "closed" });
     const lines = await store.transcript(id).catch((err: unknown) => {
       this.deps.log.error({ err, handoffId: id }, "could not read what was relayed");
       return [];
     });
     const text = told();
-    // Saved without the thread's lock (commit appends atomically): no turn runs in a handed-off
-    // conversation to race with. Authored by the customer and indexed for them, so `/forget`
-    // deletes what they wrote to the team with the rest of the conversation.
+    // The commit appends atomically and releases the lock. Authored by the customer and indexed
+    // for them, so `/forget` deletes what they wrote to the team with the rest of the conversation.
     await threads
       .commit(
-        threadKeyOf(rec.conversation),
-        `handoff:${id}`,
+        threadKey,
+        owner,
         {
           at: this.now(),
           entries: [...historyOf(lines), { role: "assistant", content: text }],
@@ -327,9 +345,10 @@ export class HandoffService implements HandoffRequests {
           people: { userKeys: [rec.userKey], audience: "shared" },
         },
       )
-      .catch((err: unknown) =>
-        this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history"),
-      );
+      .catch(async (err: unknown) => {
+        this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history");
+        if (locked) await threads.release(threadKey, owner).catch(() => false);
+      });
     this.deps.log.info({ handoffId: id, relayed: lines.length }, "hand-off returned to the assistant");
     await this.tellCustomer(rec, text);
     await this.updateDesk(rec);
