@@ -349,7 +349,17 @@ export class Conversation {
     // A file with no text is a question too ("what does this error mean?" is in the screenshot).
     if (text === "" && !msg.attachments?.length)
       return refuse("rejected", new InputError("empty_message", "empty message"));
-    // While a person has the conversation, its messages go to them (after dedup: relayed once).
+    if (text.length > settings.maxInputChars) {
+      return refuse(
+        "rejected",
+        new InputError("message_too_long", "message too long", {
+          length: text.length,
+          limit: settings.maxInputChars,
+        }),
+      );
+    }
+    // While a person has the conversation, its messages go to them (after dedup: relayed once;
+    // after the length check: what reaches the team and the history later is what a turn takes).
     const handedOff = await handoff;
     if (
       handedOff &&
@@ -361,15 +371,6 @@ export class Conversation {
     ) {
       result.outcome = "relayed";
       return finishLog();
-    }
-    if (text.length > settings.maxInputChars) {
-      return refuse(
-        "rejected",
-        new InputError("message_too_long", "message too long", {
-          length: text.length,
-          limit: settings.maxInputChars,
-        }),
-      );
     }
 
     // Attached files are downloaded before the thread is taken, so they never hold it up.
@@ -472,6 +473,7 @@ export class Conversation {
           userId: msg.userId,
           limitKey: userKey,
           askerText: askerWords(ticket.history, userKey, text),
+          question: text,
           threadKey,
           audience,
           conversation: {

@@ -212,6 +212,11 @@ export interface HandoffRequest {
   /** In the customer's or the model's words ("asked for a person", "answer was not helpful"). */
   reason: string;
   trigger: "tool" | "button" | "command";
+  /**
+   * The customer's message the model handed off on: its turn is saved after the hand-off starts,
+   * so the team's summary would miss it (often the whole request).
+   */
+  question?: string | undefined;
 }
 
 /**
@@ -334,6 +339,8 @@ export interface ToolContext {
    * a tool spending the asker's allowance acts only on details found here.
    */
   askerText: string;
+  /** The message this turn answers (not in the history yet while the turn runs). */
+  question?: string | undefined;
   threadKey: string;
   /**
    * Who can read the conversation. In a `shared` one, tools must not act on the asker's linked

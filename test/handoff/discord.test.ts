@@ -145,6 +145,11 @@ describe("hand-off from Discord", () => {
     await eventually(() => fake.channel(announcement.id));
     await r.service.idle();
 
+    // The customer replays the hand-off's buttons on a message in their DM: nothing changes.
+    const inDm = await eventually(() => fake.botMessages(dmChannel)[0]);
+    const forged = fake.clickButton(alice, inDm, handoffCustomId("return", id));
+    await eventually(() => forged.callbacks.length > 0);
+    await r.service.idle();
     fake.clickButton(bob, announcement, handoffCustomId("claim", id));
     await eventually(() => texts(fake, dmChannel).some((t) => /has joined/.test(t)));
     await eventually(
@@ -162,6 +167,7 @@ describe("hand-off from Discord", () => {
     fake.clickButton(bob, announcement, handoffCustomId("return", id));
     await eventually(() => texts(fake, dmChannel).some((t) => /handed the conversation back/.test(t)));
     await eventually(() => (fake.message(announcement.id)?.components.length ?? 1) === 0);
+    expect(texts(fake, dmChannel).filter((t) => /handed the conversation back/.test(t))).toHaveLength(1);
     // Checked after later events went through: the redeliveries came (in order) before them.
     expect(texts(fake, dmChannel).filter((t) => /I can help/.test(t))).toHaveLength(1);
     expect(texts(fake, announcement.id).filter((t) => /Thank you!/.test(t))).toHaveLength(1);

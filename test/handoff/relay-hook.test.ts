@@ -78,4 +78,20 @@ describe("a conversation with a person", () => {
     expect(result.outcome).toBe("answered");
     expect(relayCalls).toBe(0);
   });
+
+  it("refuses a message too long for a turn instead of relaying it to the team", async () => {
+    const model = new ScriptedModel(() => reply("model answer"));
+    const { conversation } = makeConversation({ model, settings: { maxInputChars: 20 } });
+    const relayed: IncomingMessage[] = [];
+    conversation.useHandoffs({
+      activeFor: async () => ACTIVE,
+      relayCustomer: async (msg) => {
+        relayed.push(msg);
+        return true;
+      },
+    });
+    const result = await conversation.handle(message({ text: "x".repeat(21) }), new RecordingSink());
+    expect(result.outcome).toBe("rejected");
+    expect(relayed).toEqual([]);
+  });
 });

@@ -73,6 +73,12 @@ describe("hand-off from a Slack DM to a Slack team channel", () => {
         .botMessages(TEAM_CHANNEL, announcement.ts)
         .find((m) => /wants to return a blender/.test(f.visibleText(m))),
     );
+    // The summary covers the message the model handed off on, though its turn was still running.
+    const summaryAsked = model.requests.find((q) => {
+      const first = q.messages[0];
+      return first?.role === "system" && first.content.startsWith("You summarize");
+    });
+    expect(JSON.stringify(summaryAsked?.messages)).toContain("Can I talk to a person please?");
     await r.slack?.idle();
     await r.service.idle();
 
@@ -150,6 +156,32 @@ describe("hand-off from a Slack DM to a Slack team channel", () => {
       .filter((m) => /\(customer\): Hello team/.test(f.visibleText(m)));
     expect(inDm).toHaveLength(1);
     expect(inTeam).toHaveLength(1);
+  });
+
+  it("ignores Claim and Return clicks that do not come from the hand-off's own announcement", async () => {
+    const { f, r, delivery } = await setup();
+    await delivery.event(dm(f, "Get me a human"));
+    const announcement = await eventually(() =>
+      f.botMessages(TEAM_CHANNEL).find((m) => m.threadTs === undefined),
+    );
+    await r.slack?.idle();
+    await r.service.idle();
+    const id = f.buttons(announcement).at(-1)?.value ?? "";
+    const inDm = await eventually(() => f.botMessages("D1").at(-1));
+    // The customer replays the hand-off's id as a button value on a message in their own DM.
+    for (const actionId of [HANDOFF_RETURN_ACTION_ID, HANDOFF_CLAIM_ACTION_ID]) {
+      await delivery.action(
+        buttonClick({ fake: f, channel: "D1", user: "U1", messageTs: inDm.ts, actionId, value: id }),
+      );
+    }
+    await r.slack?.idle();
+    expect((await r.service.store.get(id))?.status).toBe("open");
+    expect(
+      f
+        .botMessages("D1")
+        .map((m) => f.visibleText(m))
+        .join("\n"),
+    ).not.toMatch(/joined|handed/);
   });
 
   it("hands off with /handoff, and `done` in the team thread gives the conversation back", async () => {

@@ -128,6 +128,24 @@ describe("hand-off from the web chat", () => {
     expect(shown(sse.events).at(-1)).toMatch(/I can see 1 team message/);
   });
 
+  it("does not let the local team page claim, answer or return a hand-off that went to the Slack team channel", async () => {
+    fake = await fakeSlackForHandoffs();
+    const { r, base, post, say } = await setup(slackEnv(fake));
+    const f = fake;
+    await say("I want to talk to a person");
+    await eventually(() => f.botMessages(TEAM_CHANNEL).find((m) => m.threadTs === undefined));
+    await r.service.idle();
+    const [open] = await r.service.store.listActive(10);
+    const id = open?.id ?? "";
+    expect(open?.team?.platform).toBe("slack");
+    expect((await post("/team/api/claim", { id, name: "Eve" })).status).toBe(404);
+    expect((await post("/team/api/reply", { id, name: "Eve", text: "hi" })).status).toBe(404);
+    expect((await post("/team/api/return", { id, name: "Eve" })).status).toBe(404);
+    expect((await r.service.store.get(id))?.status).toBe("open");
+    const listed = (await (await fetch(`${base}/team/api/handoffs`)).json()) as { handoffs: unknown[] };
+    expect(listed.handoffs).toEqual([]);
+  });
+
   it("goes to the local team page when no team channel is set: claim, reply, return", async () => {
     const { base, post, session, sse, say } = await setup({});
     await say("hello");
@@ -158,6 +176,8 @@ describe("hand-off from the web chat", () => {
     expect((await post("/team/api/return", { id, name: "Tom" })).status).toBe(200);
     await sse.until((ev) => shown(ev).some((t) => /handed the conversation back/.test(t)));
     expect(await list()).toEqual([]);
+    // A reply sent after Return would reach no one: the page is told so.
+    expect((await post("/team/api/reply", { id, name: "Tom", text: "One more thing" })).status).toBe(409);
   });
 
   it("forgets the customer's hand-offs with the rest of their data (Forget me)", async () => {

@@ -39,6 +39,16 @@ import { HANDOFF_TEXT } from "./texts.js";
 
 /** A team message id stays "seen" this long: Slack redelivers for ~5 minutes, Discord resumes within minutes. */
 const RELAY_ONCE_TTL_MS = 60 * 60 * 1000;
+/**
+ * One new hand-off per person in this window: `/handoff` in one Discord or Slack channel after
+ * another must not flood the team channel (asking again in the same conversation is answered by
+ * `alreadyOpen`, which this does not delay).
+ */
+const REQUEST_COOLDOWN_MS = 60_000;
+/** Who "returned" a hand-off whose team channel could not be posted to (shown on the record). */
+const UNREACHABLE_BY = "(team channel unreachable)";
+/** How long closing a hand-off may hold its conversation's lock (two store round trips, normally). */
+const CLOSE_LOCK_MS = 10_000;
 /** The summary covers the conversation's most recent turns, not a week of chat. */
 const SUMMARY_MAX_TURNS = 20;
 
@@ -137,7 +147,14 @@ export class HandoffService implements HandoffRequests {
       openedAt: this.now(),
       ...(link ? { link } : {}),
     };
-    const opened = await store.open(record, settings.ttlMs);
+    const question = req.question?.trim() || undefined;
+    const active = await store.activeFor(threadKeyOf(conv));
+    if (!active && !(await store.once(`ask:${record.userKey}`, REQUEST_COOLDOWN_MS))) {
+      log.info("hand-off asked again within a minute in another conversation: refused");
+      await poster?.post(conv, HANDOFF_TEXT.tooSoon);
+      return;
+    }
+    const opened = active ? ({ opened: false, active } as const) : await store.open(record, settings.ttlMs);
     if (!opened.opened) {
       log.info({ handoffId: opened.active?.id }, "hand-off asked again while one is active");
       await poster?.post(conv, HANDOFF_TEXT.alreadyOpen);
@@ -157,7 +174,7 @@ export class HandoffService implements HandoffRequests {
     metrics.handoffs.inc({ platform: conv.platform, reason: req.trigger, event: "opened" });
     log.info({ handoffId: record.id, desk: desk.platform }, "hand-off opened");
     await poster?.post(conv, HANDOFF_TEXT.requested);
-    this.background(this.summarizeFor(attached, desk, team, log));
+    this.background(this.summarizeFor(attached, desk, team, log, question));
   }
 
   /**
@@ -172,14 +189,24 @@ export class HandoffService implements HandoffRequests {
     const rec = known === undefined ? await this.deps.store.activeFor(threadKeyOf(msg)) : known;
     if (!rec) return false;
     const author = msg.userName ?? rec.userName ?? "Customer";
-    await this.deps.store.appendLine(rec.id, {
-      from: "customer",
-      name: author,
-      text: msg.text,
-      at: this.now(),
-    });
     const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
-    if (rec.team && desk) await desk.relay(rec.team, author, msg.text);
+    if (rec.team && desk) {
+      try {
+        await desk.relay(rec.team, author, msg.text);
+      } catch (err) {
+        // Nobody would read it (the bot was removed from the team channel, the channel is gone):
+        // give the conversation back, so the customer is answered instead of waiting on no one.
+        this.deps.log.error({ err, handoffId: rec.id }, "could not relay to the team: hand-off returned");
+        await this.close(rec.id, UNREACHABLE_BY, () => HANDOFF_TEXT.teamUnreachable);
+        return false;
+      }
+    }
+    // Kept for the history after the relay: a message the team never saw is answered, not kept twice.
+    await this.deps.store
+      .appendLine(rec.id, { from: "customer", name: author, text: msg.text, at: this.now() })
+      .catch((err: unknown) =>
+        this.deps.log.error({ err, handoffId: rec.id }, "relayed, but not kept for the history"),
+      );
     this.deps.log.info({ handoffId: rec.id, chars: msg.text.length }, "customer message relayed to the team");
     return true;
   }
@@ -189,8 +216,16 @@ export class HandoffService implements HandoffRequests {
     const { store } = this.deps;
     const rec = await store.forTeamThread(teamThreadKeyOf(m.team));
     if (!rec) return false;
-    if (!isActive(rec)) return true;
     if (!(await store.once(`team:${m.team.platform}:${m.messageId}`, RELAY_ONCE_TTL_MS))) return true;
+    if (!isActive(rec)) {
+      // Say so, rather than let a team member talk to a customer who no longer hears them.
+      const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+      if (rec.team && rec.team.platform !== "web")
+        await desk
+          ?.note(rec.team, HANDOFF_TEXT.replyAfterReturn)
+          .catch((err: unknown) => this.deps.log.warn({ err, handoffId: rec.id }, "could not tell the team"));
+      return true;
+    }
     const text = m.text.trim();
     if (text.toLowerCase() === HANDOFF_TEXT.doneCommand) {
       await this.giveBack(rec.id, m.author);
@@ -198,12 +233,49 @@ export class HandoffService implements HandoffRequests {
     }
     if (text === "") return true;
     if (rec.status === "open") await this.claim(rec.id, m.author);
+    // Kept for the history only once the customer has it: the model must not think they saw it.
+    if (!(await this.tellCustomer(rec, HANDOFF_TEXT.teamReply(m.author, text)))) return true;
     await store.appendLine(rec.id, { from: "team", name: m.author, text, at: this.now() });
-    await this.posters
-      .get(rec.conversation.platform)
-      ?.post(rec.conversation, HANDOFF_TEXT.teamReply(m.author, text));
     this.deps.log.info({ handoffId: rec.id, chars: text.length }, "team reply relayed to the customer");
     return true;
+  }
+
+  /**
+   * Post into the customer's conversation. When that fails (the customer left, the bot was removed
+   * from their channel) the team is told in the hand-off's thread, rather than talking to no one.
+   */
+  private async tellCustomer(rec: HandoffRecord, text: string): Promise<boolean> {
+    try {
+      await this.posters.get(rec.conversation.platform)?.post(rec.conversation, text);
+      return true;
+    } catch (err) {
+      this.deps.log.error({ err, handoffId: rec.id }, "could not post to the customer's conversation");
+      const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+      if (rec.team)
+        await desk
+          ?.note(rec.team, HANDOFF_TEXT.undelivered)
+          .catch((e: unknown) =>
+            this.deps.log.warn({ err: e, handoffId: rec.id }, "could not tell the team"),
+          );
+      return false;
+    }
+  }
+
+  /**
+   * Whether a Claim or Return click came from the hand-off's own announcement: a button's value is
+   * only an id, and one copied onto any other message must not let its clicker take or end it.
+   */
+  async clickedOnAnnouncement(
+    id: string,
+    where: Pick<TeamThreadRef, "platform" | "channelId" | "messageId">,
+  ): Promise<boolean> {
+    const team = (await this.deps.store.get(id))?.team;
+    return (
+      team !== undefined &&
+      team.platform === where.platform &&
+      team.channelId === where.channelId &&
+      team.messageId === where.messageId
+    );
   }
 
   /** A team member takes the hand-off. False when it was not open (claimed already, returned, gone). */
@@ -218,34 +290,71 @@ export class HandoffService implements HandoffRequests {
       Math.max(0, ((rec.claimedAt ?? this.now()) - rec.openedAt) / 1000),
     );
     this.deps.log.info({ handoffId: id }, "hand-off claimed");
-    await this.posters.get(platform)?.post(rec.conversation, HANDOFF_TEXT.claimed(by));
+    await this.tellCustomer(rec, HANDOFF_TEXT.claimed(by));
     await this.updateDesk(rec);
     return true;
   }
 
   /** Return to the assistant. False when it was closed already (another replica, a second click). */
   async giveBack(id: string, by: string): Promise<boolean> {
+    return this.close(id, by, () => HANDOFF_TEXT.returned(by));
+  }
+
+  /**
+   * Close a hand-off (one replica wins) and tell the customer `told`. What was said while the team
+   * had it goes into the conversation's history, ending with what the customer was told, so the
+   * model knows the hand-off is over and does not go on as if a person still had it.
+   */
+  private async close(id: string, by: string, told: () => string): Promise<boolean> {
     const { store, threads, settings, metrics } = this.deps;
-    const rec = await store.transition(id, "closed", by, this.now());
-    if (!rec) return false;
-    metrics.handoffs.inc({ platform: rec.conversation.platform, reason: rec.trigger, event: "closed" });
-    const lines = await store.transcript(id);
-    if (lines.length > 0) {
-      // Saved without the thread's lock (commit appends atomically): the model must see what the
-      // team said, and no turn runs in a handed-off conversation to race with.
-      await threads
-        .commit(
-          threadKeyOf(rec.conversation),
-          `handoff:${id}`,
-          { at: this.now(), entries: historyOf(lines) },
-          { maxTurns: settings.historyMaxTurns, ttlMs: settings.historyTtlMs },
-        )
-        .catch((err: unknown) =>
-          this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history"),
-        );
+    const before = await store.get(id);
+    if (!before || !isActive(before)) return false;
+    // Hold the thread from the moment the hand-off ends until its lines are in the history: a
+    // customer message arriving meanwhile waits for the lock (as behind any turn), so its answer
+    // comes after them and knows what the team said. If a turn holds it already, save anyway.
+    const threadKey = threadKeyOf(before.conversation);
+    const owner = `handoff:${id}:${randomUUID()}`;
+    const locked = await threads
+      .acquire(threadKey, owner, CLOSE_LOCK_MS)
+      .then((r) => r.acquired)
+      .catch(() => false);
+    const rec = await store.transition(id, "closed", by, this.now()).catch(async (err: unknown) => {
+      if (locked) await threads.release(threadKey, owner).catch(() => false);
+      throw err;
+    });
+    if (!rec) {
+      if (locked) await threads.release(threadKey, owner).catch(() => false);
+      return false;
     }
+    metrics.handoffs.inc({ platform: rec.conversation.platform, reason: rec.trigger, event: "closed" });
+    const lines = await store.transcript(id).catch((err: unknown) => {
+      this.deps.log.error({ err, handoffId: id }, "could not read what was relayed");
+      return [];
+    });
+    const text = told();
+    // The commit appends atomically and releases the lock. Authored by the customer and indexed
+    // for them, so `/forget` deletes what they wrote to the team with the rest of the conversation.
+    await threads
+      .commit(
+        threadKey,
+        owner,
+        {
+          at: this.now(),
+          entries: [...historyOf(lines), { role: "assistant", content: text }],
+          author: rec.userKey,
+        },
+        {
+          maxTurns: settings.historyMaxTurns,
+          ttlMs: settings.historyTtlMs,
+          people: { userKeys: [rec.userKey], audience: "shared" },
+        },
+      )
+      .catch(async (err: unknown) => {
+        this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history");
+        if (locked) await threads.release(threadKey, owner).catch(() => false);
+      });
     this.deps.log.info({ handoffId: id, relayed: lines.length }, "hand-off returned to the assistant");
-    await this.posters.get(rec.conversation.platform)?.post(rec.conversation, HANDOFF_TEXT.returned(by));
+    await this.tellCustomer(rec, text);
     await this.updateDesk(rec);
     return true;
   }
@@ -273,6 +382,7 @@ export class HandoffService implements HandoffRequests {
     desk: TeamDesk,
     team: TeamThreadRef,
     log: Logger,
+    question: string | undefined,
   ): Promise<void> {
     const turns = await this.deps.threads.load(threadKeyOf(rec.conversation));
     const lines = transcriptOf(
@@ -280,6 +390,8 @@ export class HandoffService implements HandoffRequests {
       rec,
       this.deps.settings.botName,
     );
+    // The message the model handed off on is not in the history yet: the team must see it.
+    if (question) lines.push({ author: rec.userName ?? "Customer", text: question, at: rec.openedAt });
     if (lines.length === 0) {
       // Say so, rather than leave the team wondering whether a summary is still coming.
       await desk.note(team, HANDOFF_TEXT.noSummary);

@@ -9,6 +9,20 @@ export const HANDOFF_TEXT = {
   claimed: (name: string) => `${name} from the support team has joined and will answer you here.`,
   returned: (name: string) =>
     `${name} from the support team handed the conversation back to me. Ask me anything!`,
+  /** The team channel could not be posted to while a person had the conversation. */
+  teamUnreachable:
+    "I couldn't reach our support team just now, so I'll answer you myself. You can ask for a " +
+    "person again later.",
+  /** In the team thread when a message could not be posted into the customer's conversation. */
+  undelivered:
+    "_Could not deliver that to the customer: their conversation no longer takes the bot's " +
+    "messages (they left, or the bot was removed). They have not seen it._",
+  tooSoon:
+    "You asked for a person from our support team a moment ago. If nobody has answered you " +
+    "there yet, please ask again in a minute.",
+  /** In the team thread when someone replies after the hand-off was returned. */
+  replyAfterReturn:
+    "_This hand-off was returned to the assistant: replies here no longer reach the customer._",
   /** A team member's reply as the customer sees it. */
   teamReply: (name: string, text: string) => `**${name}** (support team): ${text}`,
   /** In the team thread when the customer asked before saying anything else. */

@@ -183,7 +183,15 @@ export async function onTeamMessage(
 
 /** Claim / Return on an announcement. False when the button is not a hand-off's. */
 export async function onHandoffButton(
-  click: { interactionId: string; token: string; customId: string; userName: string },
+  click: {
+    interactionId: string;
+    token: string;
+    customId: string;
+    userName: string;
+    /** Where the button was clicked: a hand-off's buttons act only on its own announcement. */
+    channelId: string | null;
+    messageId: string | undefined;
+  },
   deps: { rest: DiscordRest; service: HandoffService; log: Logger },
 ): Promise<boolean> {
   const parsed = parseHandoffCustomId(click.customId);
@@ -195,6 +203,17 @@ export async function onHandoffButton(
       body: { type: CALLBACK.deferredUpdateMessage },
     }),
   );
+  const where =
+    click.channelId && click.messageId
+      ? { platform: "discord" as const, channelId: click.channelId, messageId: click.messageId }
+      : undefined;
+  if (!where || !(await deps.service.clickedOnAnnouncement(parsed.id, where))) {
+    deps.log.warn(
+      { handoffId: parsed.id, act: parsed.act },
+      "hand-off button not on its announcement: ignored",
+    );
+    return true;
+  }
   const changed =
     parsed.act === "claim"
       ? await deps.service.claim(parsed.id, click.userName)

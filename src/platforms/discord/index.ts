@@ -261,7 +261,11 @@ class DiscordAdapter implements PlatformAdapter {
           interaction.member && "displayName" in interaction.member
             ? interaction.member.displayName
             : interaction.user.displayName;
-        if (service && (await onHandoffButton({ ...click, userName }, { rest, service, log: this.log })))
+        const clickedOn = { channelId: interaction.channelId, messageId: interaction.message.id };
+        if (
+          service &&
+          (await onHandoffButton({ ...click, ...clickedOn, userName }, { rest, service, log: this.log }))
+        )
           return;
         if (await handleForgetClick({ ...click, guildId: interaction.guildId }, forget)) return;
         const handled = await handleStopClick(click, {

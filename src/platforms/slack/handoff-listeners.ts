@@ -65,6 +65,14 @@ function actionValue(action: unknown): string {
   return typeof v === "string" ? v : "";
 }
 
+/** The message a button was clicked on: its channel and ts. */
+function clickedMessage(body: unknown): { channelId: string; messageId: string } | undefined {
+  const c = (body as { container?: { channel_id?: unknown; message_ts?: unknown } }).container;
+  return typeof c?.channel_id === "string" && typeof c.message_ts === "string"
+    ? { channelId: c.channel_id, messageId: c.message_ts }
+    : undefined;
+}
+
 export function registerSlackHandoffs<W extends HandoffWorkspace>(ctx: SlackHandoffContext<W>): void {
   const { app, service } = ctx;
   service.registerPoster(
@@ -108,9 +116,14 @@ export function registerSlackHandoffs<W extends HandoffWorkspace>(ctx: SlackHand
       await ack();
       const id = actionValue(action);
       const userId = body.user.id;
+      const where = clickedMessage(body);
       const ws = await ctx.workspaceOf(context);
       if (!ws) return;
       ctx.track(ws, async () => {
+        if (!where || !(await service.clickedOnAnnouncement(id, { platform: "slack", ...where }))) {
+          ctx.log.warn({ handoffId: id, act, userId }, "hand-off button not on its announcement: ignored");
+          return;
+        }
         const name = await nameOf(ws, userId);
         const changed = act === "claim" ? await service.claim(id, name) : await service.giveBack(id, name);
         if (!changed) ctx.log.info({ handoffId: id, act }, "hand-off button: nothing to change");

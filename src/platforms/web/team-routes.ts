@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage as HttpRequest, ServerResponse } from "node:http";
 import { z } from "zod";
+import type { HandoffRecord } from "../../core/handoff/record.js";
 import type { HandoffService } from "../../core/handoff/service.js";
 import { placeOf } from "../../core/handoff/texts.js";
 import { HttpError, type HttpServer, sendJson } from "../../http/server.js";
@@ -21,6 +22,11 @@ const MAX_REPLY_CHARS = 4000;
 const nameSchema = z.string().trim().min(1).max(60);
 const idBody = z.object({ id: z.string().min(1).max(100), name: nameSchema });
 const replyBody = idBody.extend({ text: z.string().trim().min(1).max(MAX_REPLY_CHARS) });
+
+/** A hand-off of the local desk: announced on the team page (or being announced there). */
+function isLocal(rec: HandoffRecord): boolean {
+  return rec.team ? rec.team.platform === "web" : rec.conversation.platform === "web";
+}
 
 export function registerTeamPage(
   http: HttpServer,
@@ -66,9 +72,7 @@ export function registerTeamPage(
     "GET",
     "/team/api/handoffs",
     async (_req, res) => {
-      const records = (await service.store.listActive(MAX_LISTED)).filter(
-        (r) => !r.team || r.team.platform === "web",
-      );
+      const records = (await service.store.listActive(MAX_LISTED)).filter(isLocal);
       const handoffs = await Promise.all(
         records.map(async (r) => ({
           id: r.id,
@@ -95,6 +99,10 @@ export function registerTeamPage(
     ) =>
     async (req: HttpRequest, res: ServerResponse) => {
       const body = await readJson(req, schema, ctx.maxBodyBytes);
+      // Only the local desk's hand-offs: one announced in a team channel is claimed and returned
+      // there, by the people of that channel, not by whoever can reach this page.
+      const rec = await service.store.get(body.id);
+      if (!rec || !isLocal(rec)) throw new HttpError(404, "no such hand-off");
       if (!(await act(body))) throw new HttpError(409, "this hand-off is not open for that any more");
       sendJson(res, 200, { ok: true });
     };
@@ -115,6 +123,12 @@ export function registerTeamPage(
     "/team/api/reply",
     async (req, res) => {
       const body = await readJson(req, replyBody, ctx.maxBodyBytes);
+      const rec = await service.store.get(body.id);
+      if (rec && rec.status === "closed")
+        throw new HttpError(
+          409,
+          "this hand-off was returned to the assistant: the customer would not see it",
+        );
       const handled = await service.teamReply({
         team: { platform: "web", channelId: "team", threadId: body.id },
         messageId: randomUUID(),

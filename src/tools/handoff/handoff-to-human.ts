@@ -39,6 +39,7 @@ export function createHandoffTool(handoffs: HandoffRequests) {
         userName: ctx.userName,
         reason: args.reason,
         trigger: "tool",
+        question: ctx.question,
       });
       return {
         handedOff: true,
