@@ -45,6 +45,8 @@ export class SlackHttpReceiver implements Receiver {
       boltLogger: BoltLogger;
       /** Counts the requests being acknowledged, so started work can wait for them. */
       acks?: AckFirst;
+      /** Real waits are divided by this (tests run a scaled fake). */
+      timeScale?: number;
     },
   ) {}
 
@@ -73,15 +75,33 @@ export class SlackHttpReceiver implements Receiver {
 
   /** Hand an acknowledged event to Bolt once the acks being written are out. */
   private afterAck(app: App, event: Parameters<App["processEvent"]>[0]): void {
-    const run = () =>
-      app.processEvent(event).catch((err: unknown) => {
-        // As on the acking path: Bolt's TypeError on a signed body of the wrong shape is bad input.
-        if (err instanceof TypeError) {
-          this.opts.log.warn({ reason: err.message }, "slack request body not understood");
+    const run = async (): Promise<void> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await app.processEvent(event);
+          return;
+        } catch (err) {
+          // As on the acking path: Bolt's TypeError on a signed body of the wrong shape is bad input.
+          if (err instanceof TypeError) {
+            this.opts.log.warn({ reason: err.message }, "slack request body not understood");
+            return;
+          }
+          // The workspace's installation could not be read (the store is down): Slack will not
+          // deliver this acknowledged event again, so it is tried again here, a few times.
+          const delay = AUTHORIZE_RETRY_DELAYS_MS[attempt];
+          if (isAuthorizationError(err) && delay !== undefined && this.accepting) {
+            this.opts.log.warn(
+              { attempt: attempt + 1, delayMs: delay },
+              "slack event authorization failed: retrying",
+            );
+            await new Promise((resolve) => setTimeout(resolve, delay / (this.opts.timeScale ?? 1)).unref());
+            continue;
+          }
+          this.opts.log.error({ err }, "slack event processing failed");
           return;
         }
-        this.opts.log.error({ err }, "slack event processing failed");
-      });
+      }
+    };
     const later = this.opts.acks?.afterAcks({ uncounted: true });
     // stop() waits for the hand-over only (at most MAX_START_DELAY_MS), not for the listener.
     if (later) track(this.pending, later);
@@ -183,6 +203,17 @@ export class SlackHttpReceiver implements Receiver {
 function acksAtOnce(body: Record<string, unknown>): boolean {
   if (body.type !== "event_callback" || !isObject(body.event)) return false;
   return typeof body.event.type === "string" && body.event.type !== "function_executed";
+}
+
+/**
+ * An acknowledged event whose installation lookup failed (not "not installed": Bolt's error
+ * handler drops those quietly) is tried again after these delays, like Slack's own redelivery
+ * (1 min, 5 min) would for an event that was not acknowledged, but sooner.
+ */
+const AUTHORIZE_RETRY_DELAYS_MS = [1_000, 5_000, 30_000];
+
+function isAuthorizationError(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "slack_bolt_authorization_error";
 }
 
 function track(set: Set<Promise<unknown>>, p: Promise<unknown>): void {

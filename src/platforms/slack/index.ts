@@ -141,6 +141,7 @@ class SlackAdapterImpl implements SlackAdapter {
         log,
         boltLogger: logger,
         acks: this.acks,
+        timeScale: this.timeScale,
       });
       receiver = this.httpReceiver;
     }
