@@ -115,11 +115,15 @@ function action(name: string | undefined): string {
   }
 }
 
-/** `{"error": "..."}`, `{"error": {"message": "..."}}` or `{"ok": false, "message": "..."}`. */
+/**
+ * `{"error": "...", "message"?: "..."}`, `{"error": {"message": "..."}}` or `{"ok": false,
+ * "message": "..."}`. A tool failure's message ("Could not reach Open-Meteo.") wins over its
+ * code ("backend_error"), which means nothing to the person reading the answer.
+ */
 function errorMessage(data: unknown): string | undefined {
   if (!isRecord(data)) return undefined;
   const err = data.error;
-  if (typeof err === "string") return err;
+  if (typeof err === "string") return typeof data.message === "string" && data.message ? data.message : err;
   if (isRecord(err)) return String(err.message ?? err.code ?? "unknown error");
   if (err === true || data.ok === false) return String(data.message ?? data.reason ?? "unknown error");
   return undefined;
