@@ -116,4 +116,7 @@ export const FEEDBACK_STYLE = `
   background: var(--panel); color: var(--text); resize: vertical;
 }
 .feedback-reason .thanks { color: var(--muted); font-size: 13px; }
+.feedback-reason { flex-wrap: wrap; }
+.feedback-reason form { min-width: 14em; }
+.feedback-reason button { white-space: nowrap; }
 `;
