@@ -100,7 +100,9 @@ function openReason(entry, handoff) {
   }
   f.form = box;
   entry.row.appendChild(box);
-  field.focus();
+  // Under the last answer the box opens below the fold (a phone's screen): bring all of it in.
+  field.focus({ preventScroll: true });
+  box.scrollIntoView({ block: "nearest" });
 }
 `;
 

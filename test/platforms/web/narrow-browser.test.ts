@@ -72,5 +72,9 @@ describe("web chat on a phone-sized screen", requires("chromium"), () => {
       expect(where.oneLine).toBe(true);
       expect(where.right).toBeLessThanOrEqual(WIDTH);
     }
+    // The box opened in view: its last button is above the bottom of the scrolled log.
+    const logBottom = await page.locator("#log").evaluate((el) => el.getBoundingClientRect().bottom);
+    const talkBottom = await talk.evaluate((el) => el.getBoundingClientRect().bottom);
+    expect(talkBottom).toBeLessThanOrEqual(logBottom);
   });
 });
