@@ -15,7 +15,8 @@ export const OFFLINE_ANSWER = [
   '- Products: "Do you have wireless headphones under $100?"',
   '- Orders: "Where is my order 1042? My email is ana@example.com"',
   '- Help center: "How do I return an item?"',
-  "- Summaries: the `/summarize` command.",
+  "- Files: attach a screenshot, a log or a PDF and I'll say what reached me.",
+  "- Summaries: the `/summarize` command in Slack and Discord.",
 ].join("\n");
 
 /** Sentences cycled to stretch the plain answer to `answerTokens` chunks (load tests want long streams). */

@@ -193,7 +193,7 @@ export function renderChatPage(opts: {
 <main id="log" aria-live="polite">
   <div id="empty" class="column">
     <h2>How can I help?</h2>
-    <div>Ask about products, your orders or the weather.</div>
+    <div>Ask about products, your orders, returns and refunds, or the weather.</div>
   </div>
 </main>
 <footer>
