@@ -20,6 +20,7 @@ describe("hand-off in a browser: the chat's button and the team page", requires(
   let browser: Browser;
   let customer: Page;
   let team: Page;
+  const teamErrors: string[] = [];
 
   beforeAll(async () => {
     store = createMemoryStore({ log: silentLogger() });
@@ -32,6 +33,10 @@ describe("hand-off in a browser: the chat's button and the team page", requires(
     browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
     customer = await browser.newPage();
     team = await browser.newPage();
+    team.on("console", (m) => {
+      if (m.type() === "error") teamErrors.push(m.text());
+    });
+    team.on("pageerror", (e) => teamErrors.push(e.message));
     await customer.goto(`http://127.0.0.1:${replica.port}/`);
     await customer.locator("#conn.online").waitFor();
   });
@@ -87,5 +92,34 @@ describe("hand-off in a browser: the chat's button and the team page", requires(
     await customerSees(/handed the conversation back to me/);
     await team.locator("#none").waitFor({ state: "visible", timeout: 20_000 });
     expect(await team.locator(".handoff").count()).toBe(0);
+  });
+
+  it("shows the team a reply sent with the Send button, a summary without markdown marks, and no errors", async () => {
+    await customer.locator("#input").fill("My toaster is broken too");
+    await customer.locator("#input").press("Enter");
+    await customer.locator(".msg.bot[data-state=done]").nth(1).waitFor({ timeout: 20_000 });
+    await customer.locator("#handoff").click();
+
+    const card = team.locator(".handoff").first();
+    await card.waitFor({ timeout: 20_000 });
+    await expect.poll(() => card.locator(".summary").textContent(), { timeout: 20_000 }).toMatch(/Ana wants/);
+    const summary = (await card.locator(".summary").textContent()) ?? "";
+    expect(summary).toContain("Summary of the customer's conversation with the assistant");
+    expect(summary).not.toContain("**");
+
+    // A click (not Enter) leaves the focus on the Send button: the page must still redraw.
+    await card.locator("form.reply input").fill("Which toaster model is it?");
+    await card.locator("form.reply button.send").click();
+    await customerSees(/\(support team\): Which toaster model is it\?/);
+    await expect
+      .poll(async () => (await team.locator(".handoff .line.team").allTextContents()).join("\n"), {
+        timeout: 20_000,
+      })
+      .toMatch(/Which toaster model is it\?/);
+    expect(await team.locator(".handoff form.reply input").inputValue()).toBe("");
+
+    await team.locator(".handoff button.return").click();
+    await team.locator("#none").waitFor({ state: "visible", timeout: 20_000 });
+    expect(teamErrors).toEqual([]);
   });
 });

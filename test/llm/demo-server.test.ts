@@ -217,6 +217,29 @@ describe("demo model", () => {
     expect(text).toContain("No order 1042 was found");
   });
 
+  it("says why a tool failed in words, not with the failure's code", async () => {
+    const model = await demo();
+    const messages: ModelMessage[] = [
+      SYSTEM,
+      { role: "user", content: "What's the weather in Paris?" },
+      {
+        role: "assistant",
+        content: null,
+        toolCalls: [{ id: "call_w", name: "get_weather", arguments: '{"location":"Paris"}' }],
+      },
+      {
+        role: "tool",
+        toolCallId: "call_w",
+        name: "get_weather",
+        // What the tool registry sends back when Open-Meteo cannot be reached.
+        content: JSON.stringify({ error: "backend_error", message: "Could not reach Open-Meteo." }),
+      },
+    ];
+    const { text } = await collect(model.stream(request(messages)));
+    expect(text).toContain("Sorry, I couldn't get the weather: Could not reach Open-Meteo.");
+    expect(text).not.toContain("backend_error");
+  });
+
   it("writes the real tools' results as sentences a person would read", async () => {
     const model = await demo();
     const call = (id: string, name: string) => ({ id, name, arguments: "{}" });

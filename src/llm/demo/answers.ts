@@ -15,7 +15,8 @@ export const OFFLINE_ANSWER = [
   '- Products: "Do you have wireless headphones under $100?"',
   '- Orders: "Where is my order 1042? My email is ana@example.com"',
   '- Help center: "How do I return an item?"',
-  "- Summaries: the `/summarize` command.",
+  "- Files: attach a screenshot, a log or a PDF and I'll say what reached me.",
+  "- Summaries: the `/summarize` command in Slack and Discord.",
 ].join("\n");
 
 /** Sentences cycled to stretch the plain answer to `answerTokens` chunks (load tests want long streams). */
@@ -115,11 +116,15 @@ function action(name: string | undefined): string {
   }
 }
 
-/** `{"error": "..."}`, `{"error": {"message": "..."}}` or `{"ok": false, "message": "..."}`. */
+/**
+ * `{"error": "...", "message"?: "..."}`, `{"error": {"message": "..."}}` or `{"ok": false,
+ * "message": "..."}`. A tool failure's message ("Could not reach Open-Meteo.") wins over its
+ * code ("backend_error"), which means nothing to the person reading the answer.
+ */
 function errorMessage(data: unknown): string | undefined {
   if (!isRecord(data)) return undefined;
   const err = data.error;
-  if (typeof err === "string") return err;
+  if (typeof err === "string") return typeof data.message === "string" && data.message ? data.message : err;
   if (isRecord(err)) return String(err.message ?? err.code ?? "unknown error");
   if (err === true || data.ok === false) return String(data.message ?? data.reason ?? "unknown error");
   return undefined;

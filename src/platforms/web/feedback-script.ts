@@ -21,6 +21,16 @@ function postFeedback(path, body) {
   });
 }
 
+// The tab remembers its ratings (sessionStorage, like its session), so a reload that rebuilds
+// the answers from the server shows the chosen thumb still pressed.
+var RATING_KEY = "chatbot.rating.";
+function storedRating(turnId) {
+  try { return sessionStorage.getItem(RATING_KEY + turnId); } catch (e) { return null; }
+}
+function storeRating(turnId, rating) {
+  try { sessionStorage.setItem(RATING_KEY + turnId, rating); } catch (e) { /* private mode */ }
+}
+
 function renderFeedback(entry) {
   if (!entry.rateable || entry.state !== "done") return;
   if (!entry.feedback) {
@@ -38,7 +48,7 @@ function renderFeedback(entry) {
     down.setAttribute("data-rating", "down");
     bar.appendChild(up);
     bar.appendChild(down);
-    entry.feedback = { bar: bar, up: up, down: down, rating: null, form: null };
+    entry.feedback = { bar: bar, up: up, down: down, rating: storedRating(entry.turnId), form: null };
     up.addEventListener("click", function () { rate(entry, "up"); });
     down.addEventListener("click", function () { rate(entry, "down"); });
     entry.row.appendChild(bar);
@@ -53,6 +63,7 @@ function rate(entry, rating) {
   postFeedback("api/feedback", { sessionId: sessionId, turnId: entry.turnId, rating: rating })
     .then(function (data) {
       f.rating = rating;
+      storeRating(entry.turnId, rating);
       renderFeedback(entry);
       if (rating === "down") openReason(entry, data.handoff === true);
       else closeReason(entry);
@@ -100,7 +111,9 @@ function openReason(entry, handoff) {
   }
   f.form = box;
   entry.row.appendChild(box);
-  field.focus();
+  // Under the last answer the box opens below the fold (a phone's screen): bring all of it in.
+  field.focus({ preventScroll: true });
+  box.scrollIntoView({ block: "nearest" });
 }
 `;
 
@@ -116,4 +129,7 @@ export const FEEDBACK_STYLE = `
   background: var(--panel); color: var(--text); resize: vertical;
 }
 .feedback-reason .thanks { color: var(--muted); font-size: 13px; }
+.feedback-reason { flex-wrap: wrap; }
+.feedback-reason form { min-width: 14em; }
+.feedback-reason button { white-space: nowrap; }
 `;

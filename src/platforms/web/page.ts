@@ -58,6 +58,15 @@ button {
   color: var(--text); padding: 7px 14px; cursor: pointer;
 }
 button:hover { border-color: var(--accent); }
+/* A phone's width: the header's buttons go to a second row instead of off the screen. */
+header { flex-wrap: wrap; }
+header button { white-space: nowrap; }
+@media (max-width: 600px) {
+  header { padding: 8px 12px; gap: 8px; }
+  header h1 { flex-basis: calc(100% - 120px); }
+  header button { flex: 1; padding: 6px 8px; }
+  #input::placeholder { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+}
 button:disabled { opacity: 0.5; cursor: default; }
 main { flex: 1; overflow-y: auto; padding: 24px 16px 8px; }
 .column { max-width: 800px; margin: 0 auto; }
@@ -184,7 +193,7 @@ export function renderChatPage(opts: {
 <main id="log" aria-live="polite">
   <div id="empty" class="column">
     <h2>How can I help?</h2>
-    <div>Ask about products, your orders or the weather.</div>
+    <div>Ask about products, your orders, returns and refunds, or the weather.</div>
   </div>
 </main>
 <footer>

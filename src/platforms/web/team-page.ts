@@ -27,6 +27,12 @@ function el(tag, className, text) {
   return node;
 }
 
+// The summary is written in markdown for Slack and Discord; this page shows text, so the
+// emphasis markers go (they would show as literal asterisks).
+function plain(md) {
+  return md.replace(/\*\*([^*\n]+)\*\*/g, "$1").replace(/__([^_\n]+)__/g, "$1");
+}
+
 function post(path, body) {
   return fetch(path, {
     method: "POST",
@@ -49,7 +55,7 @@ function render(items) {
     card.appendChild(el("h2", "", (h.userName || "A customer") + " \u2014 " + h.place));
     card.appendChild(el("div", "meta", "Reason: " + h.reason + " \u00b7 " +
       (h.status === "claimed" ? "claimed by " + h.claimedBy : "waiting for a person")));
-    if (h.summary) card.appendChild(el("div", "summary", h.summary));
+    if (h.summary) card.appendChild(el("div", "summary", plain(h.summary)));
     var lines = el("div", "lines");
     h.lines.forEach(function (l) {
       lines.appendChild(el("div", "line " + l.from, (l.name || (l.from === "team" ? "Team" : "Customer")) + ": " + l.text));
@@ -67,6 +73,7 @@ function render(items) {
       var text = input.value.trim();
       if (!text) return;
       delete drafts[h.id];
+      input.value = "";
       input.blur();
       post("team/api/reply", { id: h.id, name: who(), text: text });
     });
@@ -88,8 +95,10 @@ function render(items) {
 }
 
 function refresh() {
-  // Do not redraw under someone typing a reply.
-  if (document.activeElement && document.activeElement.closest && document.activeElement.closest("form.reply")) return;
+  // Do not redraw under someone typing a reply. Only the reply box counts: the Send button
+  // keeps the focus after a click, and the page must still show the reply that was just sent.
+  var active = document.activeElement;
+  if (active && active.matches && active.matches("form.reply input")) return;
   fetch("team/api/handoffs").then(function (res) { return res.json(); }).then(function (body) {
     render(body.handoffs || []);
   }).catch(function () { /* the server restarts: the next poll catches up */ });

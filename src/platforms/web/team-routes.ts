@@ -54,6 +54,8 @@ export function registerTeamPage(
           "default-src 'none'",
           `script-src 'nonce-${nonce}'`,
           "style-src 'unsafe-inline'",
+          // The page's empty favicon (`data:,`), which keeps the browser from asking for one.
+          "img-src data:",
           "connect-src 'self'",
           "base-uri 'none'",
           "form-action 'none'",

@@ -84,4 +84,26 @@ describe("web chat feedback in a browser", requires("chromium"), () => {
       trigger: "button",
     });
   });
+
+  it("still shows the chosen thumb pressed after the page is reloaded", async () => {
+    await page.locator("#input").fill("Hello again");
+    await page.locator("#input").press("Enter");
+    const second = page.locator(".msg.bot[data-state=done]").nth(1);
+    await second.waitFor({ timeout: 20_000 });
+    const up = second.getByRole("button", { name: "This answer helped" });
+    await up.click();
+    await expect.poll(() => up.getAttribute("aria-pressed")).toBe("true");
+
+    await page.reload();
+    await page.locator("#conn.online").waitFor();
+    const first = page.locator(".msg.bot[data-state=done]").first();
+    const again = page.locator(".msg.bot[data-state=done]").nth(1);
+    await again.waitFor({ timeout: 20_000 });
+    await expect
+      .poll(() => again.getByRole("button", { name: "This answer helped" }).getAttribute("aria-pressed"))
+      .toBe("true");
+    expect(
+      await first.getByRole("button", { name: "This answer did not help" }).getAttribute("aria-pressed"),
+    ).toBe("true");
+  });
 });
