@@ -40,9 +40,9 @@ import { HANDOFF_TEXT } from "./texts.js";
 /** A team message id stays "seen" this long: Slack redelivers for ~5 minutes, Discord resumes within minutes. */
 const RELAY_ONCE_TTL_MS = 60 * 60 * 1000;
 /**
- * One new hand-off per person in this window: `/handoff` in one Discord or Slack channel after
- * another must not flood the team channel (asking again in the same conversation is answered by
- * `alreadyOpen`, which this does not delay).
+ * One new hand-off per person in this window by `/handoff`: the command in one Discord or Slack
+ * channel after another must not flood the team channel (asking again in the same conversation is
+ * answered by `alreadyOpen`, which this does not delay).
  */
 const REQUEST_COOLDOWN_MS = 60_000;
 /** Who "returned" a hand-off whose team channel could not be posted to (shown on the record). */
@@ -149,7 +149,11 @@ export class HandoffService implements HandoffRequests {
     };
     const question = req.question?.trim() || undefined;
     const active = await store.activeFor(threadKeyOf(conv));
-    if (!active && !(await store.once(`ask:${record.userKey}`, REQUEST_COOLDOWN_MS))) {
+    // Every new ask starts the person's minute; only `/handoff` is held to it: it is what opens a
+    // new thread (and a new announcement) in channel after channel. The button and the tool come
+    // from inside a conversation the customer is already in (asking again after a Return is fine).
+    const fresh = active !== undefined || (await store.once(`ask:${record.userKey}`, REQUEST_COOLDOWN_MS));
+    if (!fresh && req.trigger === "command") {
       log.info("hand-off asked again within a minute in another conversation: refused");
       await poster?.post(conv, HANDOFF_TEXT.tooSoon);
       return;
