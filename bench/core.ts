@@ -232,24 +232,38 @@ async function transportRun(
  * is written to dir/<name>.cpuprofile, for `node --cpu-prof`-style analysis of one phase.
  */
 async function profiled<T>(name: string, body: () => Promise<T>): Promise<T> {
-  const dir = process.env.BENCH_CPU_PROFILE;
+  const heapDir = process.env.BENCH_HEAP_PROFILE;
+  const dir = process.env.BENCH_CPU_PROFILE ?? heapDir;
   if (!dir) return body();
+  // BENCH_HEAP_PROFILE=dir instead: a sampling allocation profile (what the collector has to clear).
+  const heap = heapDir !== undefined && process.env.BENCH_CPU_PROFILE === undefined;
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
     new Promise<unknown>((resolve, reject) =>
       session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
     );
-  await post("Profiler.enable");
-  await post("Profiler.setSamplingInterval", { interval: 500 });
-  await post("Profiler.start");
+  if (heap) {
+    await post("HeapProfiler.enable");
+    await post("HeapProfiler.startSampling", {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  } else {
+    await post("Profiler.enable");
+    await post("Profiler.setSamplingInterval", { interval: 500 });
+    await post("Profiler.start");
+  }
   try {
     return await body();
   } finally {
-    const { profile } = (await post("Profiler.stop")) as { profile: object };
+    const { profile } = (await post(heap ? "HeapProfiler.stopSampling" : "Profiler.stop")) as {
+      profile: object;
+    };
     session.disconnect();
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    writeFileSync(join(dir, `${name}.${heap ? "heapprofile" : "cpuprofile"}`), JSON.stringify(profile));
   }
 }
 

@@ -106,6 +106,18 @@ export class AnswerStream {
    */
   posted(): Promise<void> {
     if (this.allPosted()) return Promise.resolve();
+    return this.waitPosted();
+  }
+
+  /**
+   * Like `posted`, but null when everything is posted already: the usual case, in which the turn
+   * then builds no promise, race and timer for the wait.
+   */
+  postedOrNull(): Promise<void> | null {
+    return this.allPosted() ? null : this.waitPosted();
+  }
+
+  private waitPosted(): Promise<void> {
     return new Promise((resolve) => this.postedWaiters.push(resolve));
   }
 

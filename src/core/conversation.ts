@@ -500,7 +500,8 @@ export class Conversation {
 
       // 4. Once the answer's messages exist (so the thread's next answer lands below them),
       // save what the user saw and count the tokens, in parallel (two round trips at most).
-      await atMost(answer.posted(), POSTED_WAIT_MAX_MS);
+      const posting = answer.postedOrNull();
+      if (posting) await atMost(posting, POSTED_WAIT_MAX_MS);
       const shown = answer.current.trim() !== "";
       const entries = await attached.forHistory(closeTurn(out.entries, answer.current));
       await attached.addUsageTo(out.usage);

@@ -14,7 +14,8 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { postChatCompletion } from "./chat-request.js";
 import { classifyError } from "./llm-errors.js";
-import { toOpenAiMessages, toOpenAiTools } from "./openai-messages.js";
+import { toOpenAiMessages } from "./openai-messages.js";
+import { requestBodyJson } from "./request-body.js";
 import { backoffDelayMs, DEFAULT_RETRY_TUNING, type RetryTuning } from "./retry.js";
 import { readSseBatches } from "./sse-reader.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
@@ -89,7 +90,14 @@ export class OpenAIChatModel implements ChatModel {
     let firstTokenTimer: NodeJS.Timeout | undefined;
 
     const body = this.requestBody(req);
-    const bodyJson = JSON.stringify(body);
+    // The tools' definitions are serialized once per process, not in every request (request-body.ts).
+    const bodyJson = requestBodyJson(
+      body,
+      req.tools,
+      req.maxOutputTokens === undefined
+        ? undefined
+        : { param: this.tokenLimitParam, value: req.maxOutputTokens },
+    );
     let attempts = 0;
     let shown = false;
     let firstTokenSeen = false;
@@ -213,17 +221,14 @@ export class OpenAIChatModel implements ChatModel {
     }
   }
 
+  /** The body without its tools and length limit: requestBodyJson adds those to the JSON. */
   private requestBody(req: ModelRequest): ChatCompletionCreateParamsStreaming {
-    const body: ChatCompletionCreateParamsStreaming = {
+    return {
       model: this.model,
       messages: toOpenAiMessages(req.messages),
       stream: true,
       stream_options: { include_usage: true },
     };
-    // OpenAI rejects an empty `tools` array, so it is left out when there are none.
-    if (req.tools.length > 0) body.tools = toOpenAiTools(req.tools);
-    if (req.maxOutputTokens !== undefined) body[this.tokenLimitParam] = req.maxOutputTokens;
-    return body;
   }
 
   /** How long to wait before the next attempt, or undefined to give up with `error`. */

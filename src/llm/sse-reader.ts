@@ -35,36 +35,54 @@ export async function* readSseBatches(
   for (;;) {
     const { value, done } = await reads.next();
     if (done) break;
-    const text = pending + decoder.decode(value, { stream: true });
+    const chunk = decoder.decode(value, STREAM);
     const events: unknown[] = [];
+    let text = chunk;
     let start = 0;
-    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-      let end = nl;
-      if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
-      if (end === start) {
-        // A blank line ends an event.
-        if (data !== undefined) {
-          if (data === "[DONE]") {
-            yield { events, done: true };
-            return;
-          }
-          const payload = data;
-          data = undefined;
-          try {
-            events.push(parsePayload(payload, headers));
-          } catch (err) {
-            // What came before the bad event was fine: the caller gets it, then the error.
-            if (events.length > 0) yield { events, done: false };
-            throw err;
-          }
-        }
-      } else if (text.startsWith("data:", start)) {
-        const from = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
-        const line = text.slice(from, end);
-        data = data === undefined ? line : `${data}\n${line}`;
+    // A line split between two reads is joined on its own: `pending + chunk` would be copied
+    // whole (a read holds many events) by the first search in it.
+    let straddling = pending !== "";
+    const joinedTo = straddling ? chunk.indexOf("\n") + 1 : 0;
+    if (straddling) {
+      if (joinedTo === 0) {
+        pending += chunk;
+        continue;
       }
-      // Other fields (event:, id:, retry:) and comments (": keep-alive") carry nothing for us.
-      start = nl + 1;
+      text = pending + chunk.slice(0, joinedTo);
+    }
+    for (;;) {
+      for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
+        let end = nl;
+        if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
+        if (end === start) {
+          // A blank line ends an event.
+          if (data !== undefined) {
+            if (data === "[DONE]") {
+              yield { events, done: true };
+              return;
+            }
+            const payload = data;
+            data = undefined;
+            try {
+              events.push(parsePayload(payload, headers));
+            } catch (err) {
+              // What came before the bad event was fine: the caller gets it, then the error.
+              if (events.length > 0) yield { events, done: false };
+              throw err;
+            }
+          }
+        } else if (text.startsWith("data:", start)) {
+          const from = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
+          const line = text.slice(from, end);
+          data = data === undefined ? line : `${data}\n${line}`;
+        }
+        // Other fields (event:, id:, retry:) and comments (": keep-alive") carry nothing for us.
+        start = nl + 1;
+      }
+      if (!straddling) break;
+      straddling = false;
+      text = chunk;
+      start = joinedTo;
     }
     pending = text.slice(start);
     if (events.length > 0) yield { events, done: false };
@@ -77,6 +95,9 @@ export async function* readSseBatches(
   }
   if (data !== undefined && data !== "[DONE]") yield { events: [parsePayload(data, headers)], done: false };
 }
+
+/** Options of every read's decode (one object, not one per read). */
+const STREAM: TextDecodeOptions = { stream: true };
 
 function parsePayload(data: string, headers: Headers): unknown {
   // Most chunks are a few characters of text: read those without a full parse (text-chunk.ts).

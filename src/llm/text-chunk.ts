@@ -48,7 +48,7 @@ export function textChunk(data: string): TextChunk | null {
     escaped = true;
     end = data.indexOf('"', end + 1);
   }
-  const ending = ENDINGS.find((e) => data.startsWith(e, end));
+  const ending = endingAt(data, end);
   if (!ending || !isPlainTail(data, end + ending.length)) return null;
   let content: string;
   const backslash = escaped ? from : data.indexOf("\\", from);
@@ -65,6 +65,12 @@ export function textChunk(data: string): TextChunk | null {
 }
 
 /** After the choices: `}`, or `,"usage":null` and/or `,"obfuscation":"<letters>"`, then `}`. */
+/** Which of ENDINGS starts at `at` (a loop, not `find`: no closure per chunk). */
+function endingAt(data: string, at: number): string | undefined {
+  for (const ending of ENDINGS) if (data.startsWith(ending, at)) return ending;
+  return undefined;
+}
+
 function isPlainTail(data: string, at: number): boolean {
   let i = at;
   if (data.startsWith(USAGE_NULL, i)) i += USAGE_NULL.length;

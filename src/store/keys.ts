@@ -85,9 +85,16 @@ export function markerBody(stored: string): string | undefined {
   return bar >= 0 && bar < stored.length - 1 ? stored.slice(bar + 1) : undefined;
 }
 
+/** The last day stamped: every turn stamps its day two or three times (a Date and 3 strings each). */
+let stamped = { day: Number.NaN, stamp: "" };
+
 /** `YYYYMMDD` of the UTC day containing `nowMs`. */
 export function utcDayStamp(nowMs: number): string {
-  return new Date(nowMs).toISOString().slice(0, 10).replaceAll("-", "");
+  const day = Math.floor(nowMs / DAY_MS);
+  if (day !== stamped.day) {
+    stamped = { day, stamp: new Date(nowMs).toISOString().slice(0, 10).replaceAll("-", "") };
+  }
+  return stamped.stamp;
 }
 
 /** Milliseconds from `nowMs` to the next UTC midnight (1 ms at the earliest, a day at most). */

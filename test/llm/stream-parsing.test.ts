@@ -34,6 +34,18 @@ describe("SSE reader", () => {
     expect(events).toEqual([{ t: "héllo" }, { t: 2 }]);
   });
 
+  it("reads the same events wherever the network splits the stream, even a line over three reads", async () => {
+    const stream =
+      ': hi\r\n\r\ndata: {"a":\r\ndata: 1}\r\n\r\ndata: {"t":"héllo"}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n';
+    const bytes = new TextEncoder().encode(stream);
+    const expected = [{ a: 1 }, { t: "héllo" }, { b: 2 }];
+    for (let i = 1; i < bytes.length; i++) {
+      const j = Math.min(bytes.length, i + 3);
+      const { events } = await readAll(body(bytes.slice(0, i), bytes.slice(i, j), bytes.slice(j)));
+      expect(events, `split at ${i} and ${j}`).toEqual(expected);
+    }
+  });
+
   it("understands CRLF, comments, other fields and multi-line data", async () => {
     const { events } = await readAll(
       body(': keep-alive\r\n\r\nevent: message\r\nid: 7\r\ndata: {"a":\r\ndata: 1}\r\n\r\ndata:{"b":2}\n\n'),
