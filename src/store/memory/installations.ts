@@ -53,6 +53,10 @@ export function createMemoryWorkspaceThreads(
       const left = space.ttl(index);
       if (left === -1 || left < ttl) space.expire(index, ttl);
     },
+    async list(scope) {
+      ensureOpen();
+      return (space.zset(keys.workspaceThreads(scope)) ?? []).map((m) => m.member);
+    },
     async forgetAll(scope) {
       ensureOpen();
       const index = keys.workspaceThreads(scope);

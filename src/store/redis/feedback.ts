@@ -7,6 +7,7 @@
 import { parseRecord, parseTurn, ratedRecord } from "../../core/feedback/record-schema.js";
 import type { FeedbackStore, RateRequest, RateResult } from "../../core/feedback/store.js";
 import type { FeedbackRecord, RateableTurn } from "../../core/feedback/types.js";
+import { workspaceKeyOf } from "../../core/workspace-records.js";
 import type { Logger } from "../../log.js";
 import { EXPORT_PAGE, exportMember, feedbackKeys, parseExportMember } from "../feedback-keys.js";
 import { wholeMs } from "../keys.js";
@@ -30,6 +31,31 @@ export function createRedisFeedback(
 ): FeedbackStore {
   const keys = feedbackKeys(prefix);
 
+  /**
+   * Note a record in its workspace's index (for uninstalls). Another slot than the person's
+   * records, so it is its own MULTI, sent in the same tick as theirs: the client auto-pipelines
+   * both into one write, and the caller still waits one round trip.
+   */
+  const noteInWorkspace = async (
+    workspaceKey: string,
+    userKey: string,
+    turnId: string,
+    ttl: number,
+    now: number,
+  ) => {
+    const index = keys.workspace(workspaceKey);
+    checkExec(
+      "feedback.workspace",
+      await client
+        .multi()
+        .zadd(index, now + ttl, exportMember(userKey, turnId))
+        .zremrangebyscore(index, "-inf", now)
+        .pexpire(index, ttl, "GT")
+        .pexpire(index, ttl, "NX")
+        .exec(),
+    );
+  };
+
   return {
     kind: "ratings",
 
@@ -38,9 +64,8 @@ export function createRedisFeedback(
       const index = keys.userIndex(turn.userKey);
       await caller.run("feedback.rememberTurn", async () => {
         const now = Date.now();
-        checkExec(
-          "feedback.rememberTurn",
-          await client
+        const [replies] = await Promise.all([
+          client
             .multi()
             .set(keys.turn(turn.userKey, turn.turnId), JSON.stringify(turn), "PX", ttl)
             .zadd(index, now + ttl, `turn:${turn.turnId}`)
@@ -48,7 +73,9 @@ export function createRedisFeedback(
             .pexpire(index, ttl, "GT")
             .pexpire(index, ttl, "NX")
             .exec(),
-        );
+          noteInWorkspace(workspaceKeyOf(turn.conversation), turn.userKey, turn.turnId, ttl, now),
+        ]);
+        checkExec("feedback.rememberTurn", replies);
       });
     },
 
@@ -86,16 +113,17 @@ export function createRedisFeedback(
         replaced = typeof previous === "string" ? previous : null;
       });
       await caller.run("feedback.index", async () => {
-        checkExec(
-          "feedback.index",
-          await client
+        const [replies] = await Promise.all([
+          client
             .multi()
             .zadd(keys.all, req.now, exportMember(req.userKey, req.turnId))
             .zremrangebyscore(keys.all, "-inf", req.now - ttl)
             .pexpire(keys.all, ttl, "GT")
             .pexpire(keys.all, ttl, "NX")
             .exec(),
-        );
+          noteInWorkspace(workspaceKeyOf(turn.conversation), req.userKey, req.turnId, ttl, req.now),
+        ]);
+        checkExec("feedback.index", replies);
       });
       return { record, previous: parseRecord(replaced)?.rating ?? null };
     },
@@ -155,6 +183,36 @@ export function createRedisFeedback(
         );
       }
       return deleted;
+    },
+
+    async forgetWorkspace(workspaceKey: string): Promise<number> {
+      const name = keys.workspace(workspaceKey);
+      const members = await caller.run("feedback.forgetWorkspace.index", () =>
+        client.zrange(name, "0", "-1"),
+      );
+      const byUser = new Map<string, string[]>();
+      for (const member of members) {
+        const ref = parseExportMember(member);
+        if (ref) byUser.set(ref.userKey, [...(byUser.get(ref.userKey) ?? []), ref.turnId]);
+      }
+      // One MULTI per person (their records share a slot), all sent at once.
+      const counts = await caller.run("feedback.forgetWorkspace", () =>
+        Promise.all(
+          [...byUser].map(async ([userKey, turnIds]) => {
+            const tx = client.multi();
+            for (const id of turnIds) tx.del(keys.rating(userKey, id));
+            for (const id of turnIds) tx.del(keys.turn(userKey, id));
+            tx.zrem(keys.userIndex(userKey), ...turnIds.flatMap((id) => [`rating:${id}`, `turn:${id}`]));
+            const replies = checkExec("feedback.forgetWorkspace", await tx.exec());
+            return replies.slice(0, turnIds.length).reduce<number>((n, r) => n + Number(r), 0);
+          }),
+        ),
+      );
+      if (members.length > 0) {
+        await caller.run("feedback.forgetWorkspace.export", () => client.zrem(keys.all, ...members));
+      }
+      await caller.run("feedback.forgetWorkspace.drop", () => client.del(name));
+      return counts.reduce((n, c) => n + c, 0);
     },
   };
 }

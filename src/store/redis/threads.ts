@@ -8,6 +8,7 @@ import { type Caller, unexpectedReply } from "./caller.js";
 import type { RedisClient } from "./connection.js";
 import { forgetIndexedThreads, indexThreadCalls } from "./people.js";
 import type { ScriptCommands } from "./scripts.js";
+import { forgetWorkspacePeople } from "./workspace-people.js";
 
 export function createRedisThreads(
   client: RedisClient,
@@ -101,6 +102,10 @@ export function createRedisThreads(
 
     forgetUser(userKey: string): Promise<number> {
       return forgetIndexedThreads(client, scripts, keys, caller, userKey);
+    },
+
+    forgetWorkspace(workspaceKey: string): Promise<number> {
+      return forgetWorkspacePeople(client, keys, caller, workspaceKey);
     },
   };
 }
