@@ -148,6 +148,8 @@ export interface KeyValueStore {
    * created. Returns the new value.
    */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
+  /** Delete these keys (an uninstall's channel switches and thread marks); returns how many existed. */
+  delete?(keys: readonly string[]): Promise<number>;
 }
 
 /**
@@ -268,6 +270,8 @@ export interface WorkspaceThreads {
   list(scope: string): Promise<string[]>;
   /** Delete the history of every thread noted for `scope`, and the index; returns how many threads. */
   forgetAll(scope: string): Promise<number>;
+  /** Delete the index of `scope` alone (one whose members are not threads: channel switches). */
+  drop(scope: string): Promise<void>;
 }
 
 export interface Store {

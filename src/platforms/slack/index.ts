@@ -201,7 +201,8 @@ class SlackAdapterImpl implements SlackAdapter {
     });
     this.workspaceData = new WorkspaceData({
       threads: deps.store.workspaceThreads,
-      records: workspaceRecordsOf(deps.store),
+      kv: deps.store.kv,
+      records: [...workspaceRecordsOf(deps.store), ...(deps.replies ? [deps.replies.switches] : [])],
       recordsTtlMs: Math.max(env.FEEDBACK_TTL_DAYS * 24 * 3_600_000, env.HANDOFF_TTL_S * 1000),
       workspaces: this.workspaces,
       installations: this.installations,

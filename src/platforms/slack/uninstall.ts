@@ -11,9 +11,10 @@
  * REMEMBER_EVERY_MS and gives the index that much extra lifetime beyond the history's TTL: the
  * index always outlives the histories it points to.
  */
-import type { Store, WorkspaceThreads } from "../../core/ports.js";
+import type { KeyValueStore, Store, WorkspaceThreads } from "../../core/ports.js";
 import { type WorkspaceRecords, workspaceKeyOf } from "../../core/workspace-records.js";
 import type { Logger } from "../../log.js";
+import { botThreadKey } from "./events.js";
 import type { SlackInstallations } from "./installations.js";
 import type { SlackWorkspaces } from "./workspaces.js";
 
@@ -55,6 +56,8 @@ export class WorkspaceData {
   constructor(
     private readonly deps: {
       threads: WorkspaceThreads;
+      /** Where the bot's thread marks live (`botThreadKey`): deleted with their threads. */
+      kv?: KeyValueStore | undefined;
       /** Records kept per workspace (`workspaceRecordsOf`). */
       records?: WorkspaceRecords[] | undefined;
       /**
@@ -154,16 +157,19 @@ export class WorkspaceData {
     }
     const removed = installations ? await installations.remove(installation.id) : false;
     workspaces.drop(installation.id);
-    const teams = await this.teamsOf(installation.id, installation.teamId);
+    const threadKeys = await threads.list(installation.id);
+    const teams = await this.teamsOf(installation.id, installation.teamId, threadKeys);
+    const marks = await this.forgetThreadMarks(threadKeys);
     const deleted = await threads.forgetAll(installation.id);
     const records = await this.forgetRecords(teams);
-    if (installation.id.startsWith("E:")) await threads.forgetAll(teamsScope(installation.id));
+    if (installation.id.startsWith("E:")) await threads.drop(teamsScope(installation.id));
     for (const key of this.noted.keys()) if (key.startsWith(`${installation.id}|`)) this.noted.delete(key);
     log.info(
       {
         installation: installation.id,
         removed,
         histories: deleted,
+        threadMarks: marks,
         workspaces: teams.length,
         ...records,
         reason,
@@ -173,18 +179,39 @@ export class WorkspaceData {
   }
 
   /** The workspace keys an installation served: its own team, or the teams noted for an org. */
-  private async teamsOf(installId: string, teamId: string | undefined): Promise<string[]> {
+  private async teamsOf(
+    installId: string,
+    teamId: string | undefined,
+    threadKeys: readonly string[],
+  ): Promise<string[]> {
     const keys = new Set<string>();
     if (teamId) keys.add(workspaceKeyOf({ platform: "slack", workspaceId: teamId }));
     if (installId.startsWith("E:")) {
       for (const key of await this.deps.threads.list(teamsScope(installId))) keys.add(key);
       // Threads name their team too (`slack:T:C:ts`): covers threads noted before teams were.
-      for (const threadKey of await this.deps.threads.list(installId)) {
+      for (const threadKey of threadKeys) {
         const [platform, team] = threadKey.split(":");
         if (platform === "slack" && team) keys.add(workspaceKeyOf({ platform, workspaceId: team }));
       }
     }
     return [...keys];
+  }
+
+  /** Delete the marks of the bot's threads (`slack:T:C:ts` -> botThreadKey); how many existed. */
+  private async forgetThreadMarks(threadKeys: readonly string[]): Promise<number> {
+    const kv = this.deps.kv;
+    if (!kv?.delete) return 0;
+    const marks = threadKeys.flatMap((threadKey) => {
+      const [platform, team, channel, ...ts] = threadKey.split(":");
+      return platform === "slack" && team && channel && ts.length > 0
+        ? [botThreadKey(team, channel, ts.join(":"))]
+        : [];
+    });
+    if (marks.length === 0) return 0;
+    return kv.delete(marks).catch((err: unknown) => {
+      this.deps.log.error({ err }, "slack uninstall: could not delete the bot's thread marks");
+      return 0;
+    });
   }
 
   /**

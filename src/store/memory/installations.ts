@@ -65,5 +65,9 @@ export function createMemoryWorkspaceThreads(
       space.delete(index);
       return threads.length;
     },
+    async drop(scope) {
+      ensureOpen();
+      space.delete(keys.workspaceThreads(scope));
+    },
   };
 }

@@ -91,5 +91,8 @@ export function createRedisWorkspaceThreads(
       await caller.run("workspaceThreads.drop", () => client.del(index));
       return threads.length;
     },
+    async drop(scope) {
+      await caller.run("workspaceThreads.drop", () => client.del(keys.workspaceThreads(scope)));
+    },
   };
 }
