@@ -20,6 +20,12 @@ export function inWorkspace(threadKey: string, workspaceKey: string): boolean {
   return threadKey.startsWith(`${workspaceKey}:`);
 }
 
+/** The workspace key of a thread key (`threadKeyOf`): its first two parts; null when malformed. */
+export function workspaceKeyOfThread(threadKey: string): string | null {
+  const [platform, workspaceId] = threadKey.split(":");
+  return platform && workspaceId ? `${platform}:${workspaceId}` : null;
+}
+
 export interface WorkspaceRecords {
   /** What these records are, for the uninstall's log line ("ratings", "hand-offs"). */
   readonly kind: string;

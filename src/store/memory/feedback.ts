@@ -102,6 +102,12 @@ export function createMemoryFeedback(
       const members = [...(space.zset(name) ?? [])];
       let ratings = 0;
       for (const { member } of members) {
+        // Out of its workspace's index too (uninstalls): the record names its conversation.
+        const id = member.slice(member.indexOf(":") + 1);
+        const record =
+          parseRecord(space.getString(keys.rating(userKey, id))) ??
+          parseTurn(space.getString(keys.turn(userKey, id)));
+        if (record) zrem(keys.workspace(workspaceKeyOf(record.conversation)), exportMember(userKey, id));
         if (member.startsWith("rating:")) {
           const turnId = member.slice("rating:".length);
           if (space.delete(keys.rating(userKey, turnId))) ratings++;

@@ -161,6 +161,7 @@ export function createMemoryHandoffs(
           const convKey = keys.conversation(threadKeyOf(rec.conversation));
           if (space.getString(convKey) === id) space.delete(convKey);
           if (rec.team) space.delete(keys.team(teamThreadKeyOf(rec.team)));
+          removeMember(keys.workspace(workspaceKeyOf(rec.conversation)), id);
           deleted += 1;
         }
         space.delete(keys.record(id));

@@ -1,7 +1,7 @@
 /** An uninstall's part of the per-person conversation index (store/people.ts) over the memory keyspace. */
 import { inWorkspace } from "../../core/workspace-records.js";
 import type { StoreKeys } from "../keys.js";
-import { parsePeopleMember } from "../people.js";
+import { parsePeopleMember, workspacesOf } from "../people.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
 /**
@@ -26,4 +26,15 @@ export function forgetWorkspacePeople(space: MemoryKeyspace, keys: StoreKeys, wo
   }
   space.delete(peopleKey);
   return removed;
+}
+
+/** `/forget`: take the person out of the people index of every workspace their index names. */
+export function unlistPerson(space: MemoryKeyspace, keys: StoreKeys, userKey: string): void {
+  for (const workspaceKey of workspacesOf((space.zset(keys.people(userKey)) ?? []).map((m) => m.member))) {
+    const name = keys.workspacePeople(workspaceKey);
+    const members = space.zset(name);
+    const at = members?.findIndex((m) => m.member === userKey) ?? -1;
+    if (members && at >= 0) members.splice(at, 1);
+    if (members?.length === 0) space.delete(name);
+  }
 }

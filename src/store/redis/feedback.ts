@@ -168,6 +168,21 @@ export function createRedisFeedback(
       const members = await caller.run("feedback.forget.index", () => client.zrange(index, "0", "-1"));
       const ratings = members.filter((m) => m.startsWith("rating:")).map((m) => m.slice("rating:".length));
       const turns = members.filter((m) => m.startsWith("turn:")).map((m) => m.slice("turn:".length));
+      const ids = [...new Set([...ratings, ...turns])];
+      // Out of their workspaces' indexes too (uninstalls): each record names its conversation.
+      const raws =
+        ids.length > 0
+          ? await caller.run("feedback.forget.read", () =>
+              client.mget(...ids.flatMap((id) => [keys.rating(userKey, id), keys.turn(userKey, id)])),
+            )
+          : [];
+      const byWorkspace = new Map<string, string[]>();
+      ids.forEach((id, i) => {
+        const record = parseRecord(raws[2 * i] ?? null) ?? parseTurn(raws[2 * i + 1] ?? null);
+        if (!record) return;
+        const name = keys.workspace(workspaceKeyOf(record.conversation));
+        byWorkspace.set(name, [...(byWorkspace.get(name) ?? []), exportMember(userKey, id)]);
+      });
       let deleted = 0;
       await caller.run("feedback.forget", async () => {
         const tx = client.multi();
@@ -177,11 +192,14 @@ export function createRedisFeedback(
         const replies = checkExec("feedback.forget", await tx.exec());
         deleted = replies.slice(0, ratings.length).reduce<number>((n, r) => n + Number(r), 0);
       });
-      if (ratings.length > 0) {
-        await caller.run("feedback.forget.export", () =>
-          client.zrem(keys.all, ...ratings.map((id) => exportMember(userKey, id))),
-        );
-      }
+      await caller.run("feedback.forget.export", () =>
+        Promise.all([
+          ...(ratings.length > 0
+            ? [client.zrem(keys.all, ...ratings.map((id) => exportMember(userKey, id)))]
+            : []),
+          ...[...byWorkspace].map(([name, refs]) => client.zrem(name, ...refs)),
+        ]),
+      );
       return deleted;
     },
 

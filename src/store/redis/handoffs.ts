@@ -252,19 +252,22 @@ export function createRedisHandoffs(
       if (ids.length === 0) return 0;
       const raws = await caller.run("handoff.records", () => client.mget(ids.map((id) => keys.record(id))));
       const doomed: string[] = [keys.user(userKey)];
+      const unlisted: [string, string][] = [];
       let deleted = 0;
       ids.forEach((id, i) => {
         const rec = parseHandoff(raws[i] ?? null);
         doomed.push(keys.record(id), keys.lines(id));
         if (!rec) return;
         deleted += 1;
+        unlisted.push([keys.workspace(workspaceKeyOf(rec.conversation)), id]);
         if (isActive(rec)) doomed.push(keys.conversation(threadKeyOf(rec.conversation)));
         if (rec.team) doomed.push(keys.team(teamThreadKeyOf(rec.team)));
       });
+      const tx = client.multi();
+      for (const [name, id] of unlisted) tx.zrem(name, id);
       // One slot ({handoffs}): a MULTI is atomic on a Cluster too.
       await caller.run("handoff.forget", () =>
-        client
-          .multi()
+        tx
           .del(...doomed)
           .zrem(keys.active, ...ids)
           .exec(),

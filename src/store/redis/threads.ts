@@ -8,7 +8,7 @@ import { type Caller, unexpectedReply } from "./caller.js";
 import type { RedisClient } from "./connection.js";
 import { forgetIndexedThreads, indexThreadCalls } from "./people.js";
 import type { ScriptCommands } from "./scripts.js";
-import { forgetWorkspacePeople } from "./workspace-people.js";
+import { forgetWorkspacePeople, unlistPerson } from "./workspace-people.js";
 
 export function createRedisThreads(
   client: RedisClient,
@@ -100,7 +100,8 @@ export function createRedisThreads(
       return claimed;
     },
 
-    forgetUser(userKey: string): Promise<number> {
+    async forgetUser(userKey: string): Promise<number> {
+      await unlistPerson(client, keys, caller, userKey);
       return forgetIndexedThreads(client, scripts, keys, caller, userKey);
     },
 

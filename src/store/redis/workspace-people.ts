@@ -6,7 +6,7 @@
  */
 import { inWorkspace } from "../../core/workspace-records.js";
 import type { StoreKeys } from "../keys.js";
-import { parsePeopleMember } from "../people.js";
+import { parsePeopleMember, workspacesOf } from "../people.js";
 import type { Caller } from "./caller.js";
 import type { RedisClient } from "./connection.js";
 
@@ -33,4 +33,22 @@ export async function forgetWorkspacePeople(
   );
   await caller.run("forgetWorkspace: drop people", () => client.del(peopleKey));
   return counts.reduce((n, c) => n + c, 0);
+}
+
+/**
+ * `/forget`: take the person out of the people index of every workspace their index names (read
+ * the index, then one ZREM per workspace, sent at once). Run before their index is deleted.
+ */
+export async function unlistPerson(
+  client: RedisClient,
+  keys: StoreKeys,
+  caller: Caller,
+  userKey: string,
+): Promise<void> {
+  const members = await caller.run("forget: workspaces", () =>
+    client.zrange(keys.people(userKey), "0", "-1"),
+  );
+  await caller.run("forget: unlist", () =>
+    Promise.all(workspacesOf(members).map((w) => client.zrem(keys.workspacePeople(w), userKey))),
+  );
 }
