@@ -20,7 +20,7 @@ import { FAKE_BOT_USER_ID, type FakeMessage } from "../../fakes/slack-api.js";
 import { eventEnvelope, mentionEvents } from "../../fakes/slack-events.js";
 import { feedbackButtonClick } from "../../fakes/slack-views.js";
 import { reply, ScriptedModel } from "../../support/scripted-model.js";
-import { eventually } from "./harness.js";
+import { eventually, startHarness } from "./harness.js";
 import { install, type OAuthHarness, startOAuthHarness } from "./oauth-harness.js";
 
 let h: OAuthHarness | undefined;
@@ -37,6 +37,7 @@ async function ask(
   harness: OAuthHarness,
   teamId: string,
   channel: string,
+  org: { enterpriseId?: string; orgWide?: boolean } = {},
 ): Promise<{ ts: string; msg: FakeMessage }> {
   const ts = harness.fake.nextTs();
   const { appMention } = mentionEvents({
@@ -48,9 +49,17 @@ async function ask(
   await harness.service.delivery.event({
     ...eventEnvelope({ ...appMention, team: teamId }),
     team_id: teamId,
+    ...(org.enterpriseId ? { enterprise_id: org.enterpriseId } : {}),
     authorizations: [
-      { team_id: teamId, user_id: FAKE_BOT_USER_ID, is_bot: true, is_enterprise_install: false },
+      {
+        team_id: org.orgWide ? null : teamId,
+        enterprise_id: org.enterpriseId ?? null,
+        user_id: FAKE_BOT_USER_ID,
+        is_bot: true,
+        is_enterprise_install: org.orgWide === true,
+      },
     ],
+    ...(org.orgWide ? { is_enterprise_install: true } : {}),
   });
   const msg = await eventually(() => {
     const m = harness.fake.botMessages(channel, ts)[0];
@@ -127,12 +136,6 @@ describe("uninstall deletes the workspace's data (OAuth)", () => {
     }
     await eventually(async () => (await ratings(h!)).length === 2);
     // A hand-off in each workspace, and an admin's switch on each channel.
-    const where = (team: string, channel: string, ts: string): ConversationRef => ({
-      platform: "slack",
-      workspaceId: team,
-      channelId: channel,
-      threadId: ts,
-    });
     const handoffA = handoffIn(where("T1", "CA", a.ts));
     const handoffB = handoffIn(where("T2", "CB", b.ts));
     await store.handoffs.open(handoffA, 3_600_000);
@@ -163,12 +166,129 @@ describe("uninstall deletes the workspace's data (OAuth)", () => {
   });
 });
 
-function uninstalled(teamId: string) {
+describe("uninstall deletes the workspace's data (org-wide install on Enterprise Grid)", () => {
+  it("removes the answers waiting to be rated, hand-offs and person-index entries of every workspace of the org", async () => {
+    const log = silentLogger();
+    const store = createMemoryStore({ log });
+    h = await startOAuthHarness({ model: answering(), store, feedback: true });
+    const { fake } = h;
+    fake.oauth.installables.set("E1", { enterpriseId: "E1", enterpriseName: "Big Org", orgWide: true });
+    fake.addChannel({ id: "CX", name: "x" });
+    fake.addChannel({ id: "CY", name: "y" });
+    await install(h.service.baseUrl, "E1");
+    const asked: { ts: string; msg: FakeMessage }[] = [];
+    for (const [team, channel] of [
+      ["T3", "CX"],
+      ["T4", "CY"],
+    ] as const) {
+      asked.push(await ask(h, team, channel, { enterpriseId: "E1", orgWide: true }));
+    }
+    const turnIds = asked.map((a) => (JSON.parse(ratingValue(a.msg) ?? "{}") as { t?: string }).t ?? "");
+    expect(turnIds.every((t) => t !== "")).toBe(true);
+    const handoffs = [
+      { ...handoffIn(where("T3", "CX", asked[0]?.ts ?? "")), userKey: "slack:E1:UANA" },
+      { ...handoffIn(where("T4", "CY", asked[1]?.ts ?? "")), userKey: "slack:E1:UANA" },
+    ];
+    for (const handoff of handoffs) await store.handoffs.open(handoff, 3_600_000);
+    const keys = storeKeys("chatbot:");
+    const indexOf = (userKey: string) =>
+      (store.keyspace.zset(keys.people(userKey)) ?? []).map((m) => m.member);
+    expect(indexOf("slack:E1:UANA")).toHaveLength(2);
+
+    expect((await h.service.delivery.event(uninstalled("T3", "E1"))).status).toBe(200);
+    await h.service.adapter.idle();
+
+    expect(await store.installations.ids()).toEqual([]);
+    for (const turnId of turnIds) {
+      const late = await store.feedback.rate({
+        userKey: "slack:E1:UANA",
+        turnId,
+        rating: "up",
+        now: Date.now(),
+        ttlMs: 3_600_000,
+      });
+      expect(late).toBeNull();
+    }
+    for (const handoff of handoffs) expect(await store.handoffs.get(handoff.id)).toBeUndefined();
+    expect(indexOf("slack:E1:UANA")).toEqual([]);
+  });
+});
+
+describe("uninstall deletes the workspace's data (single-workspace mode)", () => {
+  it("removes the workspace's ratings, hand-offs, person-index entries and channel switches", async () => {
+    const log = silentLogger();
+    const store = createMemoryStore({ log });
+    const policy = setUpPolicy(null, loadConfig({}).env, store, log);
+    const single = await startHarness({ model: answering(), store, feedback: true, policy });
+    try {
+      const ts = single.fake.nextTs();
+      const { appMention } = mentionEvents({
+        channel: "C1",
+        user: "UANA",
+        text: `<@${FAKE_BOT_USER_ID}> hi`,
+        ts,
+      });
+      await single.delivery.event(eventEnvelope(appMention));
+      const msg = await eventually(() => {
+        const m = single.fake.botMessages("C1", ts)[0];
+        return m && ratingValue(m) ? m : undefined;
+      });
+      await single.adapter.idle();
+      await single.delivery.action(
+        feedbackButtonClick({
+          responseUrl: single.fake.newResponseUrl(),
+          teamId: "T0FAKE",
+          channel: "C1",
+          user: "UANA",
+          messageTs: msg.ts,
+          threadTs: ts,
+          actionId: FEEDBACK_ACTION_ID,
+          value: ratingValue(msg) ?? "",
+        }),
+      );
+      const rated = async () => {
+        const out: FeedbackRecord[] = [];
+        for await (const r of store.feedback.all()) out.push(r);
+        return out;
+      };
+      await eventually(async () => (await rated()).length === 1);
+      const handoff = handoffIn(where("T0FAKE", "C1", ts));
+      await store.handoffs.open(handoff, 3_600_000);
+      const place = { platform: "slack" as const, workspaceId: "T0FAKE", channelId: "C1" };
+      await policy.replies.switches.set(place, "on");
+
+      expect((await single.delivery.event(uninstalled("T0FAKE"))).status).toBe(200);
+      await single.adapter.idle();
+
+      expect(await rated()).toEqual([]);
+      expect(await store.handoffs.get(handoff.id)).toBeUndefined();
+      expect(store.keyspace.zset(storeKeys("chatbot:").people("slack:T0FAKE:UANA"))).toBeUndefined();
+      expect(await policy.replies.switches.get(place, { fresh: true })).toBeNull();
+      expect(await store.threads.load(`slack:T0FAKE:C1:${ts}`)).toEqual([]);
+    } finally {
+      await single.close();
+    }
+  });
+});
+
+function where(team: string, channel: string, ts: string): ConversationRef {
+  return { platform: "slack", workspaceId: team, channelId: channel, threadId: ts };
+}
+
+function uninstalled(teamId: string, enterpriseId?: string) {
+  const orgWide = enterpriseId !== undefined;
   return {
     ...eventEnvelope({ type: "app_uninstalled", event_ts: String(Date.now() / 1000) }),
     team_id: teamId,
+    ...(orgWide ? { enterprise_id: enterpriseId } : {}),
     authorizations: [
-      { team_id: teamId, user_id: FAKE_BOT_USER_ID, is_bot: true, is_enterprise_install: false },
+      {
+        team_id: orgWide ? null : teamId,
+        enterprise_id: enterpriseId ?? null,
+        user_id: FAKE_BOT_USER_ID,
+        is_bot: true,
+        is_enterprise_install: orgWide,
+      },
     ],
   };
 }
