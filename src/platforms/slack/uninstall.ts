@@ -9,7 +9,8 @@
  *
  * Noting costs a store round trip, so this process notes each thread at most once per
  * REMEMBER_EVERY_MS and gives the index that much extra lifetime beyond the history's TTL: the
- * index always outlives the histories it points to.
+ * index always outlives the histories it points to. The other per-workspace indexes are written
+ * by the store parts themselves, with their records (core/workspace-records.ts).
  */
 import type { KeyValueStore, Store, WorkspaceThreads } from "../../core/ports.js";
 import { type WorkspaceRecords, workspaceKeyOf } from "../../core/workspace-records.js";
@@ -89,7 +90,7 @@ export class WorkspaceData {
     const key = `${installId}|${threadKey}`;
     const teamKey = `${installId}|team|${teamId}`;
     const noteThread = !this.recent(key, now);
-    const noteTeam = teamId !== undefined && installId !== `T:${teamId}` && !this.recent(teamKey, now);
+    const noteTeam = teamId !== undefined && installId.startsWith("E:") && !this.recent(teamKey, now);
     if (!noteThread && !noteTeam) return;
     if (this.noted.size >= MAX_NOTED) this.noted.clear();
     const { threads } = this.deps;
@@ -115,8 +116,8 @@ export class WorkspaceData {
   }
 
   /**
-   * The app left a workspace or org: delete its installation and every noted thread's history.
-   * `botUserIds`, for tokens_revoked: only act when the installation's bot is among them.
+   * The app left a workspace or org: delete its installation, every noted thread's history and
+   * thread mark, and every per-workspace record of the workspaces it served. `botUserIds`, for tokens_revoked: only act when the installation's bot is among them.
    */
   async uninstalled(
     where: UninstallWhere,
