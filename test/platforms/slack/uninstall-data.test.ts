@@ -214,6 +214,32 @@ describe("uninstall deletes the workspace's data (org-wide install on Enterprise
   });
 });
 
+describe("an org-wide install remembers the workspaces it served", () => {
+  it("finds a workspace's records after its threads have left the installation's thread index", async () => {
+    const store = createMemoryStore({ log: silentLogger() });
+    h = await startOAuthHarness({ model: answering(), store, feedback: true });
+    h.fake.oauth.installables.set("E1", { enterpriseId: "E1", enterpriseName: "Big Org", orgWide: true });
+    h.fake.addChannel({ id: "CX", name: "x" });
+    await install(h.service.baseUrl, "E1");
+    const asked = await ask(h, "T3", "CX", { enterpriseId: "E1", orgWide: true });
+    const turnId = (JSON.parse(ratingValue(asked.msg) ?? "{}") as { t?: string }).t ?? "";
+    // The thread index lives an hour past the histories; a rating lives FEEDBACK_TTL_DAYS.
+    await store.workspaceThreads.drop("E:E1");
+
+    expect((await h.service.delivery.event(uninstalled("T3", "E1"))).status).toBe(200);
+    await h.service.adapter.idle();
+
+    const late = await store.feedback.rate({
+      userKey: "slack:E1:UANA",
+      turnId,
+      rating: "up",
+      now: Date.now(),
+      ttlMs: 3_600_000,
+    });
+    expect(late).toBeNull();
+  });
+});
+
 describe("uninstall deletes the workspace's data (single-workspace mode)", () => {
   it("removes the workspace's ratings, hand-offs, person-index entries and channel switches", async () => {
     const log = silentLogger();
