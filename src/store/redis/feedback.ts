@@ -2,7 +2,9 @@
  * Feedback on Redis. A person's records share one hash tag (feedback-keys.ts), so each step on
  * them is one MULTI in one slot; the export index is a separate key and gets its own command.
  * Remembering a turn: one round trip. A click: three (read turn + earlier rating; write rating,
- * reading back the one it replaced, + index; export index). Forgetting: three (read index; delete; export index).
+ * reading back the one it replaced, + index; export and workspace indexes). Forgetting: four (read
+ * index; read the records, for their workspaces; delete; export and workspace indexes). Each
+ * record is also noted in its workspace's index, in the same tick as its own write.
  */
 import { parseRecord, parseTurn, ratedRecord } from "../../core/feedback/record-schema.js";
 import type { FeedbackStore, RateRequest, RateResult } from "../../core/feedback/store.js";
