@@ -51,6 +51,7 @@ import {
   threadKeyOf,
   userKeyOf,
 } from "./types.js";
+import { workspaceKeyOf } from "./workspace-records.js";
 
 export interface ConversationSettings {
   botName: string;
@@ -515,7 +516,7 @@ export class Conversation {
                 maxTurns: settings.historyMaxTurns,
                 ttlMs: choice.historyTtlMs,
                 // The per-person index for /forget goes out with the commit, in its round trip.
-                people: threadPeople(ticket.history, userKey, audience),
+                people: threadPeople(ticket.history, userKey, audience, workspaceKeyOf(msg)),
               },
             )
           : store.threads.release(threadKey, owner);

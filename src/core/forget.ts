@@ -74,10 +74,15 @@ export function conversationRecords(threads: ThreadStore): PersonalRecords {
  * shared thread every earlier author still in it (their index entry must live as long as the
  * history their turns are in, which this commit extends).
  */
-export function threadPeople(history: StoredTurn[], userKey: string, audience: Audience): ThreadPeople {
-  if (audience === "private") return { userKeys: [userKey], audience };
+export function threadPeople(
+  history: StoredTurn[],
+  userKey: string,
+  audience: Audience,
+  workspace?: string,
+): ThreadPeople {
+  if (audience === "private") return { userKeys: [userKey], audience, workspace };
   const earlier = history.flatMap((t) => (t.author ? [t.author] : []));
-  return { userKeys: [...new Set([...earlier, userKey])], audience };
+  return { userKeys: [...new Set([...earlier, userKey])], audience, workspace };
 }
 
 /** The confirmation the person reads: what was deleted, and what could not be. */

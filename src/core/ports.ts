@@ -15,6 +15,11 @@ export interface ThreadPeople {
   userKeys: string[];
   /** `private`: the whole history is the person's; `shared`: only their own turns are. */
   audience: Audience;
+  /**
+   * The thread's `workspaceKeyOf`: the people are also noted in that workspace's index (same
+   * round trip), so an uninstall finds their index entries for its threads (workspace-records.ts).
+   */
+  workspace?: string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,6 +131,12 @@ export interface ThreadStore {
    * conversations lost something.
    */
   forgetUser(userKey: string): Promise<number>;
+  /**
+   * The workspace leaves: remove its threads from the per-person index of everyone noted in the
+   * workspace's people index (not the histories: `WorkspaceThreads.forgetAll` deletes those), and
+   * that people index. Returns how many person-index entries were removed.
+   */
+  forgetWorkspace(workspaceKey: string): Promise<number>;
 }
 
 /** Small shared state for tools: caches with a TTL and expiring counters. */
@@ -137,6 +148,8 @@ export interface KeyValueStore {
    * created. Returns the new value.
    */
   increment(key: string, ttlMs: number, by?: number): Promise<number>;
+  /** Delete these keys (an uninstall's channel switches and thread marks); returns how many existed. */
+  delete?(keys: readonly string[]): Promise<number>;
 }
 
 /**
@@ -253,8 +266,12 @@ export interface InstallationRecords {
 export interface WorkspaceThreads {
   /** Note a thread of `scope`; the index then lives at least `ttlMs` more (never less than before). */
   remember(scope: string, threadKey: string, ttlMs: number): Promise<void>;
+  /** Every thread noted for `scope` (an uninstall learns an org's workspaces from it). */
+  list(scope: string): Promise<string[]>;
   /** Delete the history of every thread noted for `scope`, and the index; returns how many threads. */
   forgetAll(scope: string): Promise<number>;
+  /** Delete the index of `scope` alone (one whose members are not threads: channel switches). */
+  drop(scope: string): Promise<void>;
 }
 
 export interface Store {

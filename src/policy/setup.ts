@@ -43,7 +43,7 @@ export function setUpPolicy(
     | "HISTORY_TTL_S"
     | "SLACK_THREAD_FOLLOWUPS"
   >,
-  store: Pick<Store, "kv">,
+  store: Pick<Store, "kv"> & Partial<Pick<Store, "workspaceThreads">>,
   log: Logger,
 ): PolicySetup {
   const policies = new Policies(watcher ?? NO_FILE, {
@@ -55,7 +55,10 @@ export function setUpPolicy(
     historyTtlMs: env.HISTORY_TTL_S * 1000,
     followups: { slack: env.SLACK_THREAD_FOLLOWUPS, discord: "any", web: "any" },
   });
-  const replies = new ReplyRules(policies, new ChannelSwitches(store.kv, log));
+  const replies = new ReplyRules(
+    policies,
+    new ChannelSwitches(store.kv, log, Date.now, store.workspaceThreads),
+  );
   watcher?.start();
   if (watcher) log.info({ path: watcher.path }, "policy file loaded");
   return { policies, replies, watcher, stop: () => watcher?.stop() };

@@ -12,6 +12,11 @@ export interface FeedbackKeys {
   userIndex(userKey: string): string;
   /** Sorted set: member `exportMember(userKey, turnId)`, score = when it was rated (epoch ms). */
   all: string;
+  /**
+   * Sorted set of one workspace's (`workspaceKeyOf`) records: member `exportMember(userKey,
+   * turnId)`, score = when its last record expires (epoch ms). What an uninstall deletes.
+   */
+  workspace(workspaceKey: string): string;
   /** Whether a key is an answer waiting to be rated (under this prefix). */
   isTurn(key: string): boolean;
 }
@@ -23,6 +28,7 @@ export function feedbackKeys(prefix: string): FeedbackKeys {
     rating: (userKey, turnId) => `${tag(userKey)}:rating:${turnId}`,
     userIndex: (userKey) => `${tag(userKey)}:index`,
     all: `${prefix}feedback:ratings`,
+    workspace: (workspaceKey) => `${prefix}{fbws:${workspaceKey}}:index`,
     isTurn: (key) => key.startsWith(`${prefix}{fb:`) && key.includes("}:turn:"),
   };
 }

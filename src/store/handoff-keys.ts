@@ -12,6 +12,8 @@ export interface HandoffKeys {
   team(teamKey: string): string;
   /** Ids of one person's hand-offs (what /forget deletes). */
   user(userKey: string): string;
+  /** Ids of one workspace's (`workspaceKeyOf`) hand-offs (what an uninstall deletes). */
+  workspace(workspaceKey: string): string;
   /** Relayed lines of one hand-off (a list of JSON). */
   lines(id: string): string;
   /** Active hand-offs: a sorted set scored by opening time. */
@@ -27,6 +29,7 @@ export function handoffKeys(prefix: string): HandoffKeys {
     conversation: (threadKey) => `${tag}:conv:${threadKey}`,
     team: (teamKey) => `${tag}:team:${teamKey}`,
     user: (userKey) => `${tag}:user:${userKey}`,
+    workspace: (workspaceKey) => `${tag}:ws:${workspaceKey}`,
     lines: (id) => `${tag}:lines:${id}`,
     active: `${tag}:active`,
     once: (key) => `${tag}:once:${key}`,

@@ -54,6 +54,11 @@ export interface StoreKeys {
   installationIndex: string;
   /** The thread keys of one installation (sorted set scored by last use). */
   workspaceThreads(scope: string): string;
+  /**
+   * The people (user keys) with conversations in one workspace (`workspaceKeyOf`), scored by when
+   * their last one there expires: an uninstall removes those threads from their indexes.
+   */
+  workspacePeople(workspaceKey: string): string;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -76,6 +81,7 @@ export function storeKeys(prefix: string): StoreKeys {
     installation: (id) => `${prefix}{installations}:${id}`,
     installationIndex: `${prefix}{installations}:index`,
     workspaceThreads: (scope) => `${prefix}{workspace:${scope}}:threads`,
+    workspacePeople: (workspaceKey) => `${prefix}{ws:${workspaceKey}}:people`,
   };
 }
 

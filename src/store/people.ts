@@ -7,6 +7,7 @@
  * set of live conversations and never outlives them.
  */
 import type { Audience, StoredTurn } from "../core/types.js";
+import { workspaceKeyOfThread } from "../core/workspace-records.js";
 
 export function peopleMember(audience: Audience, threadKey: string): string {
   return `${audience === "private" ? "p" : "s"}|${threadKey}`;
@@ -34,4 +35,15 @@ export function authoredBy(raw: string, userKey: string): boolean {
 /** The distinct people to index for a thread: everyone whose turn it holds, then the asker. */
 export function uniquePeople(userKeys: readonly string[]): string[] {
   return [...new Set(userKeys.filter((k) => k !== ""))];
+}
+
+/** The distinct workspaces of a person's index members. */
+export function workspacesOf(members: readonly string[]): string[] {
+  const found = new Set<string>();
+  for (const member of members) {
+    const entry = parsePeopleMember(member);
+    const key = entry ? workspaceKeyOfThread(entry.threadKey) : null;
+    if (key) found.add(key);
+  }
+  return [...found];
 }

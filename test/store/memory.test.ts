@@ -10,6 +10,7 @@ import { forgetContract } from "./forget-contract.js";
 import { handoffContract } from "./handoff-contract.js";
 import { installationsContract } from "./installations-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
+import { workspaceRecordsContract } from "./workspace-records-contract.js";
 
 const PREFIX = "chatbot:";
 
@@ -49,6 +50,7 @@ feedbackContract("memory", memoryFixture());
 installationsContract("memory", memoryFixture());
 forgetContract("memory", memoryFixture());
 handoffContract("memory", memoryFixture());
+workspaceRecordsContract("memory", memoryFixture());
 // Eviction must not weaken any guarantee: the same contract on a keyspace already at its cap, so
 // every key a test creates first evicts an old conversation (the fillers, least recently used).
 const CAP = 200;

@@ -13,6 +13,7 @@ import { forgetContract } from "./forget-contract.js";
 import { handoffContract } from "./handoff-contract.js";
 import { installationsContract } from "./installations-contract.js";
 import { captureLog } from "./log-capture.js";
+import { workspaceRecordsContract } from "./workspace-records-contract.js";
 
 // A cluster needs redis-server and redis-cli themselves; REDIS_URL cannot stand in.
 const needsRedisServer = requires("redis-server");
@@ -56,6 +57,7 @@ feedbackContract("redis cluster", openCluster, needsRedisServer);
 installationsContract("redis cluster", openCluster, needsRedisServer);
 forgetContract("redis cluster", openCluster, needsRedisServer);
 handoffContract("redis cluster", openCluster, needsRedisServer);
+workspaceRecordsContract("redis cluster", openCluster, needsRedisServer);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };

@@ -20,6 +20,7 @@ import { forgetContract } from "./forget-contract.js";
 import { handoffContract } from "./handoff-contract.js";
 import { installationsContract } from "./installations-contract.js";
 import { captureLog, WARN } from "./log-capture.js";
+import { workspaceRecordsContract } from "./workspace-records-contract.js";
 
 // Skipped (or, under CI=true, failed) without redis-server and REDIS_URL.
 const needsRedis = requires("redis");
@@ -75,6 +76,7 @@ feedbackContract("redis", openRedis, needsRedis);
 installationsContract("redis", openRedis, needsRedis);
 forgetContract("redis", openRedis, needsRedis);
 handoffContract("redis", openRedis, needsRedis);
+workspaceRecordsContract("redis", openRedis, needsRedis);
 
 const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };

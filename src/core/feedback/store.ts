@@ -7,6 +7,7 @@
  * deletes them without scanning the store (PersonalRecords, docs/privacy.md).
  */
 import type { PersonalRecords } from "../ports.js";
+import type { WorkspaceRecords } from "../workspace-records.js";
 import type { FeedbackRecord, RateableTurn, Rating } from "./types.js";
 
 export interface RateRequest {
@@ -36,7 +37,11 @@ export interface RateResult {
   previous: FeedbackRecord["rating"] | null;
 }
 
-export interface FeedbackStore extends PersonalRecords {
+/**
+ * Records are also indexed by their conversation's workspace (`workspaceKeyOf`), written in the
+ * same round trip as the record, so an uninstall deletes them without a scan.
+ */
+export interface FeedbackStore extends PersonalRecords, WorkspaceRecords {
   /**
    * Keep an answered turn for `ttlMs` so its asker can rate it. One round trip; the turn does
    * not wait for it.

@@ -4,13 +4,15 @@
  * redelivery) never open, claim, close or relay the same thing twice.
  */
 import type { PersonalRecords } from "../ports.js";
+import type { WorkspaceRecords } from "../workspace-records.js";
 import type { HandoffRecord, RelayedLine, TeamThreadRef } from "./record.js";
 
 export type OpenResult =
   | { opened: true; record: HandoffRecord }
   | { opened: false; active: HandoffRecord | undefined };
 
-export interface HandoffStore extends PersonalRecords {
+/** Hand-offs are also indexed by their conversation's workspace (in the opening step), for uninstalls. */
+export interface HandoffStore extends PersonalRecords, WorkspaceRecords {
   /**
    * Open `record` unless its conversation already has an active (open or claimed) hand-off.
    * Every key of the hand-off expires `ttlMs` after its last change.

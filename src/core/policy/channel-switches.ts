@@ -3,11 +3,14 @@
  * policy file for that channel, lives in the store (every replica sees it, it survives restarts)
  * and is cached per process for CACHE_MS, so routing a message costs a store round trip at most
  * once per channel per CACHE_MS. The replica where the switch is set sees it at once; the others
- * within CACHE_MS.
+ * within CACHE_MS. With an index (store `workspaceThreads`, scope "switches|<workspaceKeyOf>"),
+ * each switch set is noted for its workspace in the same tick as the write (one round trip), so an
+ * uninstall deletes the workspace's switches without a scan (`forgetWorkspace`).
  */
 import type { Logger } from "../../log.js";
-import type { KeyValueStore } from "../ports.js";
+import type { KeyValueStore, WorkspaceThreads } from "../ports.js";
 import type { Platform } from "../types.js";
+import { type WorkspaceRecords, workspaceKeyOf } from "../workspace-records.js";
 
 export type ChannelSwitch = "on" | "off";
 
@@ -33,13 +36,20 @@ export function switchKey(place: ChannelPlace): string {
   return `policy:switch:${place.platform}:${place.workspaceId}:${place.channelId}`;
 }
 
-export class ChannelSwitches {
+/** The index scope of one workspace's switches. */
+function indexScope(workspaceKey: string): string {
+  return `switches|${workspaceKey}`;
+}
+
+export class ChannelSwitches implements WorkspaceRecords {
+  readonly kind = "channel switches";
   private readonly cache = new Map<string, { value: ChannelSwitch | null; at: number }>();
 
   constructor(
     private readonly kv: KeyValueStore,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    private readonly index?: WorkspaceThreads,
   ) {}
 
   /**
@@ -67,8 +77,22 @@ export class ChannelSwitches {
   /** Set (or with null clear) the channel's switch; this process sees it at once. */
   async set(place: ChannelPlace, value: ChannelSwitch | null): Promise<void> {
     const key = switchKey(place);
-    await this.kv.set(key, value ?? CLEARED, SWITCH_TTL_MS);
+    await Promise.all([
+      this.kv.set(key, value ?? CLEARED, SWITCH_TTL_MS),
+      this.index?.remember(indexScope(workspaceKeyOf(place)), key, SWITCH_TTL_MS),
+    ]);
     this.remember(key, value);
+  }
+
+  /** The workspace left: delete every switch set in it (this process forgets them at once). */
+  async forgetWorkspace(workspaceKey: string): Promise<number> {
+    if (!this.index) return 0;
+    const scope = indexScope(workspaceKey);
+    const keys = await this.index.list(scope);
+    const deleted = keys.length > 0 && this.kv.delete ? await this.kv.delete(keys) : 0;
+    await this.index.drop(scope);
+    for (const key of keys) this.cache.delete(key);
+    return deleted;
   }
 
   private remember(key: string, value: ChannelSwitch | null): void {

@@ -48,7 +48,7 @@ import { SHARE_ACTION_ID, STOP_ACTION_ID } from "./render.js";
 import { handleStopClick, stopButtonValue, stopRequestKey } from "./stop-button.js";
 import { parseSummarizeArgs } from "./summarize-args.js";
 import { ackText, runSummarize, shareSummary } from "./summarize-command.js";
-import { WorkspaceData } from "./uninstall.js";
+import { WorkspaceData, workspaceRecordsOf } from "./uninstall.js";
 import { type SlackWorkspace, SlackWorkspaces, workspaceHelpers } from "./workspaces.js";
 
 /** chat.update is Tier 3; SLACK_CHAT_UPDATE_PER_MINUTE is its budget per this window. */
@@ -201,6 +201,9 @@ class SlackAdapterImpl implements SlackAdapter {
     });
     this.workspaceData = new WorkspaceData({
       threads: deps.store.workspaceThreads,
+      kv: deps.store.kv,
+      records: [...workspaceRecordsOf(deps.store), ...(deps.replies ? [deps.replies.switches] : [])],
+      recordsTtlMs: Math.max(env.FEEDBACK_TTL_DAYS * 24 * 3_600_000, env.HANDOFF_TTL_S * 1000),
       workspaces: this.workspaces,
       installations: this.installations,
       historyTtlMs: env.HISTORY_TTL_S * 1000,
@@ -543,7 +546,12 @@ class SlackAdapterImpl implements SlackAdapter {
     }
     // Uninstalling deletes the histories of the threads noted here (uninstall.ts).
     await this.workspaceData
-      .remember(ws.installId, threadKeyOf(msg), this.deps.replies?.policies.forTurn(msg)?.historyTtlMs)
+      .remember(
+        ws.installId,
+        threadKeyOf(msg),
+        this.deps.replies?.policies.forTurn(msg)?.historyTtlMs,
+        msg.workspaceId,
+      )
       .catch((err: unknown) => log.warn({ err }, "could not note the thread for its workspace"));
     const assistantThread =
       msg.kind === "dm" &&

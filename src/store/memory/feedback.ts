@@ -2,10 +2,12 @@
 import { parseRecord, parseTurn, ratedRecord } from "../../core/feedback/record-schema.js";
 import type { FeedbackStore, RateRequest, RateResult } from "../../core/feedback/store.js";
 import type { FeedbackRecord, RateableTurn } from "../../core/feedback/types.js";
+import { workspaceKeyOf } from "../../core/workspace-records.js";
 import type { Logger } from "../../log.js";
 import { exportMember, feedbackKeys, parseExportMember } from "../feedback-keys.js";
 import { wholeMs } from "../keys.js";
 import type { MemoryKeyspace } from "./keyspace.js";
+import { noteExpiring } from "./people.js";
 
 export function createMemoryFeedback(
   space: MemoryKeyspace,
@@ -42,6 +44,12 @@ export function createMemoryFeedback(
       const ttl = wholeMs("ttlMs", ttlMs);
       space.setString(keys.turn(turn.userKey, turn.turnId), JSON.stringify(turn), ttl);
       index(turn.userKey, `turn:${turn.turnId}`, ttl);
+      noteExpiring(
+        space,
+        keys.workspace(workspaceKeyOf(turn.conversation)),
+        exportMember(turn.userKey, turn.turnId),
+        ttl,
+      );
     },
 
     async rate(req: RateRequest): Promise<RateResult | null> {
@@ -55,6 +63,12 @@ export function createMemoryFeedback(
       const record = ratedRecord(turn, earlier, req);
       space.setString(ratingKey, JSON.stringify(record), ttl);
       index(req.userKey, `rating:${req.turnId}`, ttl);
+      noteExpiring(
+        space,
+        keys.workspace(workspaceKeyOf(turn.conversation)),
+        exportMember(req.userKey, req.turnId),
+        ttl,
+      );
       const all = keys.all;
       space.zadd(all, req.now, exportMember(req.userKey, req.turnId));
       const members = space.zset(all) ?? [];
@@ -88,6 +102,12 @@ export function createMemoryFeedback(
       const members = [...(space.zset(name) ?? [])];
       let ratings = 0;
       for (const { member } of members) {
+        // Out of its workspace's index too (uninstalls): the record names its conversation.
+        const id = member.slice(member.indexOf(":") + 1);
+        const record =
+          parseRecord(space.getString(keys.rating(userKey, id))) ??
+          parseTurn(space.getString(keys.turn(userKey, id)));
+        if (record) zrem(keys.workspace(workspaceKeyOf(record.conversation)), exportMember(userKey, id));
         if (member.startsWith("rating:")) {
           const turnId = member.slice("rating:".length);
           if (space.delete(keys.rating(userKey, turnId))) ratings++;
@@ -95,6 +115,23 @@ export function createMemoryFeedback(
         } else if (member.startsWith("turn:")) {
           space.delete(keys.turn(userKey, member.slice("turn:".length)));
         }
+      }
+      space.delete(name);
+      return ratings;
+    },
+
+    async forgetWorkspace(workspaceKey: string): Promise<number> {
+      ensureOpen();
+      const name = keys.workspace(workspaceKey);
+      let ratings = 0;
+      for (const { member } of [...(space.zset(name) ?? [])]) {
+        const ref = parseExportMember(member);
+        if (!ref) continue;
+        if (space.delete(keys.rating(ref.userKey, ref.turnId))) ratings++;
+        space.delete(keys.turn(ref.userKey, ref.turnId));
+        zrem(keys.userIndex(ref.userKey), `rating:${ref.turnId}`);
+        zrem(keys.userIndex(ref.userKey), `turn:${ref.turnId}`);
+        zrem(keys.all, member);
       }
       space.delete(name);
       return ratings;

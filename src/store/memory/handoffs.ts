@@ -13,6 +13,7 @@ import {
 } from "../../core/handoff/record.js";
 import { type HandoffStore, MAX_RELAYED_LINES, type OpenResult } from "../../core/handoff/store.js";
 import { threadKeyOf } from "../../core/types.js";
+import { workspaceKeyOf } from "../../core/workspace-records.js";
 import type { Logger } from "../../log.js";
 import { type HandoffKeys, handoffKeys } from "../handoff-keys.js";
 import { wholeMs } from "../keys.js";
@@ -62,6 +63,10 @@ export function createMemoryHandoffs(
       }
       space.zadd(keys.user(record.userKey), record.openedAt, record.id);
       space.zadd(keys.active, record.openedAt, record.id);
+      const wsKey = keys.workspace(workspaceKeyOf(record.conversation));
+      space.zadd(wsKey, record.openedAt, record.id);
+      const left = space.ttl(wsKey);
+      if (left === -1 || left < ttl) space.expire(wsKey, ttl);
       write(record, ttl);
       return { opened: true, record };
     },
@@ -156,6 +161,7 @@ export function createMemoryHandoffs(
           const convKey = keys.conversation(threadKeyOf(rec.conversation));
           if (space.getString(convKey) === id) space.delete(convKey);
           if (rec.team) space.delete(keys.team(teamThreadKeyOf(rec.team)));
+          removeMember(keys.workspace(workspaceKeyOf(rec.conversation)), id);
           deleted += 1;
         }
         space.delete(keys.record(id));
@@ -163,6 +169,27 @@ export function createMemoryHandoffs(
         removeMember(keys.active, id);
       }
       space.delete(keys.user(userKey));
+      return deleted;
+    },
+
+    async forgetWorkspace(workspaceKey: string): Promise<number> {
+      ensureOpen();
+      const wsKey = keys.workspace(workspaceKey);
+      let deleted = 0;
+      for (const { member: id } of [...(space.zset(wsKey) ?? [])]) {
+        const rec = read(id);
+        if (rec) {
+          const convKey = keys.conversation(threadKeyOf(rec.conversation));
+          if (space.getString(convKey) === id) space.delete(convKey);
+          if (rec.team) space.delete(keys.team(teamThreadKeyOf(rec.team)));
+          removeMember(keys.user(rec.userKey), id);
+          deleted += 1;
+        }
+        space.delete(keys.record(id));
+        space.delete(keys.lines(id));
+        removeMember(keys.active, id);
+      }
+      space.delete(wsKey);
       return deleted;
     },
   };

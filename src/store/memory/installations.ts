@@ -53,6 +53,10 @@ export function createMemoryWorkspaceThreads(
       const left = space.ttl(index);
       if (left === -1 || left < ttl) space.expire(index, ttl);
     },
+    async list(scope) {
+      ensureOpen();
+      return (space.zset(keys.workspaceThreads(scope)) ?? []).map((m) => m.member);
+    },
     async forgetAll(scope) {
       ensureOpen();
       const index = keys.workspaceThreads(scope);
@@ -60,6 +64,10 @@ export function createMemoryWorkspaceThreads(
       for (const threadKey of threads) space.delete(keys.history(threadKey));
       space.delete(index);
       return threads.length;
+    },
+    async drop(scope) {
+      ensureOpen();
+      space.delete(keys.workspaceThreads(scope));
     },
   };
 }

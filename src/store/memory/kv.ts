@@ -28,5 +28,10 @@ export function createMemoryKv(
       if (space.ttl(name) === -1) space.expire(name, ttl);
       return value;
     },
+
+    async delete(names: readonly string[]): Promise<number> {
+      ensureOpen();
+      return names.filter((key) => space.delete(keys.kv(key))).length;
+    },
   };
 }

@@ -14,7 +14,9 @@ export function indexThread(
 ): void {
   const now = space.now();
   const member = peopleMember(people.audience, threadKey);
+  const workspace = people.workspace;
   for (const userKey of uniquePeople(people.userKeys)) {
+    if (workspace) noteExpiring(space, keys.workspacePeople(workspace), userKey, ttlMs);
     const key = keys.people(userKey);
     space.zadd(key, now + ttlMs, member);
     const members = space.zset(key) ?? [];
@@ -23,6 +25,17 @@ export function indexThread(
     const last = members[members.length - 1];
     if (last) space.expire(key, Math.max(1, last.score - now));
   }
+}
+
+/** Add `member` to a sorted set scored by expiry, drop expired members, let the set expire with its last. */
+export function noteExpiring(space: MemoryKeyspace, key: string, member: string, ttlMs: number): void {
+  const now = space.now();
+  space.zadd(key, now + ttlMs, member);
+  const members = space.zset(key) ?? [];
+  const live = members.findIndex((m) => m.score > now);
+  if (live > 0) members.splice(0, live);
+  const last = members[members.length - 1];
+  if (last) space.expire(key, Math.max(1, last.score - now));
 }
 
 /** Delete what the person's index points at; returns how many conversations lost something. */

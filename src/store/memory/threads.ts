@@ -6,6 +6,7 @@ import { decodeHistory, encodeTurn } from "../history.js";
 import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 import { forgetIndexedThreads, indexThread } from "./people.js";
+import { forgetWorkspacePeople, unlistPerson } from "./workspace-people.js";
 
 export function createMemoryThreads(
   space: MemoryKeyspace,
@@ -84,7 +85,13 @@ export function createMemoryThreads(
 
     async forgetUser(userKey: string): Promise<number> {
       ensureOpen();
+      unlistPerson(space, keys, userKey);
       return forgetIndexedThreads(space, keys, userKey);
+    },
+
+    async forgetWorkspace(workspaceKey: string): Promise<number> {
+      ensureOpen();
+      return forgetWorkspacePeople(space, keys, workspaceKey);
     },
   };
 

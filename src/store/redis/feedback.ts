@@ -1,14 +1,26 @@
 /**
  * Feedback on Redis. A person's records share one hash tag (feedback-keys.ts), so each step on
  * them is one MULTI in one slot; the export index is a separate key and gets its own command.
- * Remembering a turn: one script (not a MULTI: a transaction is written to the socket on its own,
- * while a script rides in the write that auto-pipelining shares with the turn's save; the MULTI's
- * own socket write was 16% of the core's CPU in `bench -- core`). A click: three (read turn + earlier rating; write rating,
- * reading back the one it replaced, + index; export index). Forgetting: three (read index; delete; export index).
+      const now = Date.now();
+      // Both in the same tick: two scripts (two slots), one write of the auto-pipeline.
+      await caller.run("feedback.rememberTurn", () =>
+        Promise.all([
+          scripts.chatbotFeedbackRemember(
+            keys.turn(turn.userKey, turn.turnId),
+            index,
+            JSON.stringify(turn),
+            ttl,
+            now,
+            `turn:${turn.turnId}`,
+          ),
+          noteInWorkspace(workspaceKeyOf(turn.conversation), turn.userKey, turn.turnId, ttl, now),
+        ]),
+      );
  */
 import { parseRecord, parseTurn, ratedRecord } from "../../core/feedback/record-schema.js";
 import type { FeedbackStore, RateRequest, RateResult } from "../../core/feedback/store.js";
 import type { FeedbackRecord, RateableTurn } from "../../core/feedback/types.js";
+import { workspaceKeyOf } from "../../core/workspace-records.js";
 import type { Logger } from "../../log.js";
 import { EXPORT_PAGE, exportMember, feedbackKeys, parseExportMember } from "../feedback-keys.js";
 import { wholeMs } from "../keys.js";
@@ -20,6 +32,21 @@ import type { RedisClient } from "./connection.js";
  * the index older than now are dropped, and the index lives as long as its newest entry.
  * KEYS: turn record, the person's index. ARGV: record JSON, ttlMs, now (ms), index member.
  */
+/**
+ * Lua: note a record in an index that lives as long as its newest entry (older entries dropped).
+ * A script, not a MULTI: ioredis writes a transaction on its own, outside the auto-pipeline.
+ * KEYS: the index. ARGV: member, ttlMs, now (ms).
+ */
+const INDEX_NOTE = `
+local ttl = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('PEXPIRE', KEYS[1], ttl, 'GT')
+redis.call('PEXPIRE', KEYS[1], ttl, 'NX')
+return 1
+`;
+
 const REMEMBER_TURN = `
 local ttl = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
@@ -40,10 +67,12 @@ interface FeedbackScripts {
     now: number,
     member: string,
   ): Promise<unknown>;
+  chatbotIndexNote(index: string, member: string, ttlMs: number, now: number): Promise<unknown>;
 }
 
 function defineFeedbackScripts(client: RedisClient): FeedbackScripts {
   client.defineCommand("chatbotFeedbackRemember", { numberOfKeys: 2, lua: REMEMBER_TURN });
+  client.defineCommand("chatbotIndexNote", { numberOfKeys: 1, lua: INDEX_NOTE });
   // defineCommand adds the methods at run time; this is their typed view.
   return client as unknown as FeedbackScripts;
 }
@@ -66,21 +95,41 @@ export function createRedisFeedback(
   const keys = feedbackKeys(prefix);
   const scripts = defineFeedbackScripts(client);
 
+  /**
+   * Note a record in its workspace's index (for uninstalls). Another slot than the person's
+   * records, so it is its own script, sent in the same tick as theirs: the client auto-pipelines
+   * both into one write, and the caller still waits one round trip.
+   */
+  const noteInWorkspace = async (
+    workspaceKey: string,
+    userKey: string,
+    turnId: string,
+    ttl: number,
+    now: number,
+  ) => {
+    await scripts.chatbotIndexNote(keys.workspace(workspaceKey), exportMember(userKey, turnId), ttl, now);
+  };
+
   return {
     kind: "ratings",
 
     async rememberTurn(turn: RateableTurn, ttlMs: number): Promise<void> {
       const ttl = wholeMs("ttlMs", ttlMs);
       const index = keys.userIndex(turn.userKey);
+      const now = Date.now();
+      // Both in the same tick: two scripts (two slots), one write of the auto-pipeline.
       await caller.run("feedback.rememberTurn", () =>
-        scripts.chatbotFeedbackRemember(
-          keys.turn(turn.userKey, turn.turnId),
-          index,
-          JSON.stringify(turn),
-          ttl,
-          Date.now(),
-          `turn:${turn.turnId}`,
-        ),
+        Promise.all([
+          scripts.chatbotFeedbackRemember(
+            keys.turn(turn.userKey, turn.turnId),
+            index,
+            JSON.stringify(turn),
+            ttl,
+            now,
+            `turn:${turn.turnId}`,
+          ),
+          noteInWorkspace(workspaceKeyOf(turn.conversation), turn.userKey, turn.turnId, ttl, now),
+        ]),
       );
     },
 
@@ -118,16 +167,17 @@ export function createRedisFeedback(
         replaced = typeof previous === "string" ? previous : null;
       });
       await caller.run("feedback.index", async () => {
-        checkExec(
-          "feedback.index",
-          await client
+        const [replies] = await Promise.all([
+          client
             .multi()
             .zadd(keys.all, req.now, exportMember(req.userKey, req.turnId))
             .zremrangebyscore(keys.all, "-inf", req.now - ttl)
             .pexpire(keys.all, ttl, "GT")
             .pexpire(keys.all, ttl, "NX")
             .exec(),
-        );
+          noteInWorkspace(workspaceKeyOf(turn.conversation), req.userKey, req.turnId, ttl, req.now),
+        ]);
+        checkExec("feedback.index", replies);
       });
       return { record, previous: parseRecord(replaced)?.rating ?? null };
     },
@@ -172,6 +222,21 @@ export function createRedisFeedback(
       const members = await caller.run("feedback.forget.index", () => client.zrange(index, "0", "-1"));
       const ratings = members.filter((m) => m.startsWith("rating:")).map((m) => m.slice("rating:".length));
       const turns = members.filter((m) => m.startsWith("turn:")).map((m) => m.slice("turn:".length));
+      const ids = [...new Set([...ratings, ...turns])];
+      // Out of their workspaces' indexes too (uninstalls): each record names its conversation.
+      const raws =
+        ids.length > 0
+          ? await caller.run("feedback.forget.read", () =>
+              client.mget(...ids.flatMap((id) => [keys.rating(userKey, id), keys.turn(userKey, id)])),
+            )
+          : [];
+      const byWorkspace = new Map<string, string[]>();
+      ids.forEach((id, i) => {
+        const record = parseRecord(raws[2 * i] ?? null) ?? parseTurn(raws[2 * i + 1] ?? null);
+        if (!record) return;
+        const name = keys.workspace(workspaceKeyOf(record.conversation));
+        byWorkspace.set(name, [...(byWorkspace.get(name) ?? []), exportMember(userKey, id)]);
+      });
       let deleted = 0;
       await caller.run("feedback.forget", async () => {
         const tx = client.multi();
@@ -181,12 +246,45 @@ export function createRedisFeedback(
         const replies = checkExec("feedback.forget", await tx.exec());
         deleted = replies.slice(0, ratings.length).reduce<number>((n, r) => n + Number(r), 0);
       });
-      if (ratings.length > 0) {
-        await caller.run("feedback.forget.export", () =>
-          client.zrem(keys.all, ...ratings.map((id) => exportMember(userKey, id))),
-        );
-      }
+      await caller.run("feedback.forget.export", () =>
+        Promise.all([
+          ...(ratings.length > 0
+            ? [client.zrem(keys.all, ...ratings.map((id) => exportMember(userKey, id)))]
+            : []),
+          ...[...byWorkspace].map(([name, refs]) => client.zrem(name, ...refs)),
+        ]),
+      );
       return deleted;
+    },
+
+    async forgetWorkspace(workspaceKey: string): Promise<number> {
+      const name = keys.workspace(workspaceKey);
+      const members = await caller.run("feedback.forgetWorkspace.index", () =>
+        client.zrange(name, "0", "-1"),
+      );
+      const byUser = new Map<string, string[]>();
+      for (const member of members) {
+        const ref = parseExportMember(member);
+        if (ref) byUser.set(ref.userKey, [...(byUser.get(ref.userKey) ?? []), ref.turnId]);
+      }
+      // One MULTI per person (their records share a slot), all sent at once.
+      const counts = await caller.run("feedback.forgetWorkspace", () =>
+        Promise.all(
+          [...byUser].map(async ([userKey, turnIds]) => {
+            const tx = client.multi();
+            for (const id of turnIds) tx.del(keys.rating(userKey, id));
+            for (const id of turnIds) tx.del(keys.turn(userKey, id));
+            tx.zrem(keys.userIndex(userKey), ...turnIds.flatMap((id) => [`rating:${id}`, `turn:${id}`]));
+            const replies = checkExec("feedback.forgetWorkspace", await tx.exec());
+            return replies.slice(0, turnIds.length).reduce<number>((n, r) => n + Number(r), 0);
+          }),
+        ),
+      );
+      if (members.length > 0) {
+        await caller.run("feedback.forgetWorkspace.export", () => client.zrem(keys.all, ...members));
+      }
+      await caller.run("feedback.forgetWorkspace.drop", () => client.del(name));
+      return counts.reduce((n, c) => n + c, 0);
     },
   };
 }

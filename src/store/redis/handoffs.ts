@@ -22,6 +22,7 @@ import {
 } from "../../core/handoff/record.js";
 import { type HandoffStore, MAX_RELAYED_LINES, type OpenResult } from "../../core/handoff/store.js";
 import { threadKeyOf } from "../../core/types.js";
+import { workspaceKeyOf } from "../../core/workspace-records.js";
 import type { Logger } from "../../log.js";
 import { type HandoffKeys, handoffKeys } from "../handoff-keys.js";
 import { wholeMs } from "../keys.js";
@@ -29,7 +30,8 @@ import { type Caller, unexpectedReply } from "./caller.js";
 import type { RedisClient } from "./connection.js";
 
 /**
- * KEYS: conversation index, record, user index, active set. ARGV: id, record JSON, ttlMs, openedAt.
+ * KEYS: conversation index, record, user index, active set, workspace index.
+ * ARGV: id, record JSON, ttlMs, openedAt.
  * Reply: {1, id} when opened, {0, active id} when the conversation has one already.
  */
 const OPEN = `
@@ -40,6 +42,8 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+if redis.call('PTTL', KEYS[5]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[5], ARGV[3]) end
 return {1, ARGV[1]}
 `;
 
@@ -78,6 +82,7 @@ interface HandoffScripts {
     record: string,
     user: string,
     active: string,
+    workspace: string,
     ...argv: (string | number)[]
   ): Promise<unknown>;
   chatbotHandoffUpdate(
@@ -91,7 +96,7 @@ interface HandoffScripts {
 }
 
 function defineHandoffScripts(client: Redis | Cluster): HandoffScripts {
-  client.defineCommand("chatbotHandoffOpen", { numberOfKeys: 4, lua: OPEN });
+  client.defineCommand("chatbotHandoffOpen", { numberOfKeys: 5, lua: OPEN });
   client.defineCommand("chatbotHandoffUpdate", { numberOfKeys: 4, lua: UPDATE });
   client.defineCommand("chatbotHandoffAppend", { numberOfKeys: 2, lua: APPEND });
   // defineCommand adds the methods at run time; this is their typed view.
@@ -162,6 +167,7 @@ export function createRedisHandoffs(
           keys.record(record.id),
           keys.user(record.userKey),
           keys.active,
+          keys.workspace(workspaceKeyOf(record.conversation)),
           record.id,
           JSON.stringify(record),
           ttl,
@@ -246,19 +252,49 @@ export function createRedisHandoffs(
       if (ids.length === 0) return 0;
       const raws = await caller.run("handoff.records", () => client.mget(ids.map((id) => keys.record(id))));
       const doomed: string[] = [keys.user(userKey)];
+      const unlisted: [string, string][] = [];
       let deleted = 0;
       ids.forEach((id, i) => {
         const rec = parseHandoff(raws[i] ?? null);
         doomed.push(keys.record(id), keys.lines(id));
         if (!rec) return;
         deleted += 1;
+        unlisted.push([keys.workspace(workspaceKeyOf(rec.conversation)), id]);
+        if (isActive(rec)) doomed.push(keys.conversation(threadKeyOf(rec.conversation)));
+        if (rec.team) doomed.push(keys.team(teamThreadKeyOf(rec.team)));
+      });
+      const tx = client.multi();
+      for (const [name, id] of unlisted) tx.zrem(name, id);
+      // One slot ({handoffs}): a MULTI is atomic on a Cluster too.
+      await caller.run("handoff.forget", () =>
+        tx
+          .del(...doomed)
+          .zrem(keys.active, ...ids)
+          .exec(),
+      );
+      return deleted;
+    },
+
+    async forgetWorkspace(workspaceKey: string): Promise<number> {
+      const wsKey = keys.workspace(workspaceKey);
+      const ids = await caller.run("handoff.workspaceIndex", () => client.zrange(wsKey, "0", "-1"));
+      if (ids.length === 0) return 0;
+      const raws = await caller.run("handoff.records", () => client.mget(ids.map((id) => keys.record(id))));
+      const doomed: string[] = [wsKey];
+      const tx = client.multi();
+      let deleted = 0;
+      ids.forEach((id, i) => {
+        const rec = parseHandoff(raws[i] ?? null);
+        doomed.push(keys.record(id), keys.lines(id));
+        if (!rec) return;
+        deleted += 1;
+        tx.zrem(keys.user(rec.userKey), id);
         if (isActive(rec)) doomed.push(keys.conversation(threadKeyOf(rec.conversation)));
         if (rec.team) doomed.push(keys.team(teamThreadKeyOf(rec.team)));
       });
       // One slot ({handoffs}): a MULTI is atomic on a Cluster too.
-      await caller.run("handoff.forget", () =>
-        client
-          .multi()
+      await caller.run("handoff.forgetWorkspace", () =>
+        tx
           .del(...doomed)
           .zrem(keys.active, ...ids)
           .exec(),

@@ -72,6 +72,11 @@ export function createRedisWorkspaceThreads(
         client.eval(REMEMBER_SCRIPT, 1, index, String(Date.now()), threadKey, String(ttl)),
       );
     },
+    async list(scope) {
+      return caller.run("workspaceThreads.list", () =>
+        client.zrange(keys.workspaceThreads(scope), "0", "-1"),
+      );
+    },
     async forgetAll(scope) {
       const index = keys.workspaceThreads(scope);
       const threads = await caller.run("workspaceThreads.list", () => client.zrange(index, "0", "-1"));
@@ -85,6 +90,9 @@ export function createRedisWorkspaceThreads(
       }
       await caller.run("workspaceThreads.drop", () => client.del(index));
       return threads.length;
+    },
+    async drop(scope) {
+      await caller.run("workspaceThreads.drop", () => client.del(keys.workspaceThreads(scope)));
     },
   };
 }

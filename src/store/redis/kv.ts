@@ -29,5 +29,13 @@ export function createRedisKv(
       if (typeof reply !== "number") throw unexpectedReply("kv.increment", reply);
       return reply;
     },
+
+    async delete(names: readonly string[]): Promise<number> {
+      // One DEL per key, all sent at once: on a Cluster the keys live in different slots.
+      const replies = await caller.run("kv.delete", () =>
+        Promise.all(names.map((key) => client.del(keys.kv(key)))),
+      );
+      return replies.reduce((n, r) => n + r, 0);
+    },
   };
 }

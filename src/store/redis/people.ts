@@ -24,9 +24,12 @@ export function indexThreadCalls(
 ): Promise<unknown>[] {
   if (!people) return [];
   const member = peopleMember(people.audience, threadKey);
-  return uniquePeople(people.userKeys).map((userKey) =>
+  const workspace = people.workspace;
+  return uniquePeople(people.userKeys).flatMap((userKey) => [
     scripts.chatbotIndexThread(keys.people(userKey), member, ttlMs),
-  );
+    // The workspace's people index (for uninstalls) rides along the same way.
+    ...(workspace ? [scripts.chatbotIndexThread(keys.workspacePeople(workspace), userKey, ttlMs)] : []),
+  ]);
 }
 
 /**

@@ -8,6 +8,7 @@ import { type Caller, unexpectedReply } from "./caller.js";
 import type { RedisClient } from "./connection.js";
 import { forgetIndexedThreads, indexThreadCalls } from "./people.js";
 import type { ScriptCommands } from "./scripts.js";
+import { forgetWorkspacePeople, unlistPerson } from "./workspace-people.js";
 
 export function createRedisThreads(
   client: RedisClient,
@@ -99,8 +100,13 @@ export function createRedisThreads(
       return claimed;
     },
 
-    forgetUser(userKey: string): Promise<number> {
+    async forgetUser(userKey: string): Promise<number> {
+      await unlistPerson(client, keys, caller, userKey);
       return forgetIndexedThreads(client, scripts, keys, caller, userKey);
+    },
+
+    forgetWorkspace(workspaceKey: string): Promise<number> {
+      return forgetWorkspacePeople(client, keys, caller, workspaceKey);
     },
   };
 }

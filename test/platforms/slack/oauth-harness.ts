@@ -10,6 +10,7 @@ import type { ChatModel, Store } from "../../../src/core/ports.js";
 import { HttpServer } from "../../../src/http/server.js";
 import { silentLogger } from "../../../src/log.js";
 import { createSlackAdapter, type SlackAdapter } from "../../../src/platforms/slack/index.js";
+import type { PolicySetup } from "../../../src/policy/setup.js";
 import { FakeSlack } from "../../fakes/slack-api.js";
 import { FAKE_SIGNING_SECRET, HttpDelivery } from "../../fakes/slack-events.js";
 import { makeConversation } from "../../support/conversation.js";
@@ -46,6 +47,10 @@ export async function startOAuthHarness(opts: {
   store?: Store;
   secretsKey?: string;
   timeScale?: number;
+  /** Thumbs up / down on answers; off when absent. */
+  feedback?: boolean;
+  /** The policy and the admins' channel switches (uninstall deletes the switches). */
+  policy?: PolicySetup;
 }): Promise<OAuthHarness> {
   const timeScale = opts.timeScale ?? 10;
   const fake = await new FakeSlack({ timeScale }).start();
@@ -67,9 +72,23 @@ export async function startOAuthHarness(opts: {
       SLACK_API_URL: fake.apiUrl,
       ...env,
     });
-    const { conversation, metrics } = makeConversation({ model: opts.model, store });
+    const { conversation, metrics, feedback } = makeConversation({
+      model: opts.model,
+      store,
+      ...(opts.feedback ? { feedback: true } : {}),
+    });
+    const policy = opts.policy ? { admins: opts.policy.policies, replies: opts.policy.replies } : {};
     const adapter = createSlackAdapter(
-      { env: config.env, conversation, http, store, log, metrics },
+      {
+        env: config.env,
+        conversation,
+        http,
+        store,
+        log,
+        metrics,
+        ...(feedback ? { feedback } : {}),
+        ...policy,
+      },
       { timeScale },
     );
     const service: OAuthService = {
