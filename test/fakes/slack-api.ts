@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
+import { SLACK_BOT_SCOPES } from "../../src/platforms/slack/install-routes.js";
 import { FakeSlackFiles } from "./slack-files.js";
 import { type ApiArgs, handleMethod } from "./slack-methods.js";
 import { FakeOAuth } from "./slack-oauth.js";
@@ -24,21 +25,7 @@ export const FAKE_BOT_TOKEN = "xoxb-fake-bot-token";
 export const FAKE_APP_TOKEN = "xapp-fake-app-token";
 
 /** Every scope the manifest grants; tests remove some to provoke `missing_scope`. */
-export const ALL_SCOPES = [
-  "app_mentions:read",
-  "assistant:write",
-  "channels:history",
-  "channels:read",
-  "chat:write",
-  "commands",
-  "files:read",
-  "groups:history",
-  "groups:read",
-  "im:history",
-  "im:write",
-  "im:read",
-  "users:read",
-];
+export const ALL_SCOPES: readonly string[] = SLACK_BOT_SCOPES;
 
 export interface FakeChannel {
   id: string;
