@@ -11,9 +11,9 @@
  * Granting, in order:
  * 1. final texts take any free slot (they may use the reserve);
  * 2. intermediate frames take free slots outside the reserve, burst-aware. Grants are spaced
- *    `horizon / min(frame slots, 2 * free slots)`: a quiet window is spent evenly over the horizon
- *    (`horizonMs`, or an eighth of how long the window has been in use if longer) until half of
- *    it is gone, then ever more slowly, so it never runs dry in a burst. k ready frames may all
+ *    `horizon / min(frame slots, EVEN_SHARE_FACTOR * free slots)`: a quiet window is spent evenly
+ *    over the horizon (`horizonMs`, or an eighth of how long the window has been in use if longer)
+ *    until three quarters of it are gone, then ever more slowly, so it never runs dry in a burst. k ready frames may all
  *    go at once when the last grant is k spacings old. Under sustained load (the oldest entry a
  *    window old) this settles near even pacing, about 94% of `limit / windowMs`.
  */
@@ -85,6 +85,15 @@ function lastGrantAt(entries: WindowEntry[], now: number): number | undefined {
  */
 export const HORIZON_AGE_SHARE = 1 / 8;
 
+/**
+ * Frames are spaced evenly until the free slots are 1/EVEN_SHARE_FACTOR of the frames' share,
+ * then ever more slowly. 4 (three quarters at an even pace): with 2, a burst of 20 streams got
+ * half of the appends in its first 1.5 s and the rest so slowly that the last third of each
+ * answer waited up to 1.5 s per word (test/core/stream-burst.test.ts). The Lua in
+ * store/redis/budget-scripts.ts has the same number.
+ */
+export const EVEN_SHARE_FACTOR = 4;
+
 function effectiveHorizon(entries: WindowEntry[], now: number, horizonMs: number): number {
   const oldest = entries[0]?.score;
   const age = oldest === undefined ? 0 : Math.max(0, now - oldest);
@@ -111,7 +120,7 @@ export function grantIn(entries: WindowEntry[], now: number, ask: GrantAsk, nonc
       retryAfterMs = retryAfterMs > 0 ? Math.min(retryAfterMs, wait) : wait;
     } else {
       const horizon = effectiveHorizon(entries, now, ask.horizonMs);
-      const spacingAt = (left: number) => horizon / Math.min(frameLimit, 2 * left);
+      const spacingAt = (left: number) => horizon / Math.min(frameLimit, EVEN_SHARE_FACTOR * left);
       const spacing = spacingAt(free);
       const last = lastGrantAt(entries, now);
       const since = last === undefined ? Number.POSITIVE_INFINITY : now - last;

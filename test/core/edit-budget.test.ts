@@ -56,6 +56,25 @@ describe("EditBudget", () => {
     await Promise.all([...frames, final]);
   });
 
+  it("gives frames every slot of a budget whose final texts are booked elsewhere (no reserve)", async () => {
+    const store = createMemoryStore({ log: silentLogger() });
+    const window: RateWindow = {
+      scope: "T1",
+      name: "chat.appendStream",
+      limit: 10,
+      windowMs: MINUTE,
+      reserve: 0,
+    };
+    const budget = new EditBudgets(store.budgets).get(window);
+    let granted = 0;
+    const frames = Array.from({ length: 12 }, () => budget.acquire(false).then(() => granted++));
+    await vi.advanceTimersByTimeAsync(5000);
+    // All ten slots went to frames (with the default reserve, nine: see above).
+    expect(granted).toBe(10);
+    await vi.advanceTimersByTimeAsync(2 * MINUTE);
+    await Promise.all(frames);
+  });
+
   it("spends a quiet window at once when a burst of answers starts, in one grant", async () => {
     const { budget } = setup(100);
     let granted = 0;

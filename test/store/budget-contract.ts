@@ -90,6 +90,32 @@ export function budgetContract(name: string, open: OpenStore, options: TestOptio
       expect(final.finals).toBe(1);
     });
 
+    it("keeps frames at an even pace until three quarters of their share is spent", async (ctx) => {
+      const { store } = await setup(ctx);
+      const w = window(100);
+      // A quiet window: 60 frames at once; 40 of the 100 slots are left.
+      const burst = await store.budgets.grant({
+        window: w,
+        reserve: 0,
+        horizonMs: MINUTE,
+        finals: 0,
+        frames: 60,
+      });
+      expect(burst.frames).toBe(60);
+      // With a quarter or more left the pace is still the even one, a minute / 100 = 600 ms
+      // (slowing down from half, it was a minute / 80 = 750 ms).
+      const next = await store.budgets.grant({
+        window: w,
+        reserve: 0,
+        horizonMs: MINUTE,
+        finals: 0,
+        frames: 1,
+      });
+      expect(next.frames).toBe(0);
+      expect(next.retryAfterMs).toBeGreaterThan(400);
+      expect(next.retryAfterMs).toBeLessThanOrEqual(600);
+    });
+
     it("shares one window between replicas", async (ctx) => {
       const fixture = await setup(ctx);
       const other = await fixture.replica();

@@ -1,6 +1,6 @@
 /**
  * Lua for the platform rate budgets: the steps of core/rate-window.ts (its HORIZON_AGE_SHARE is
- * the `/ 8` below), atomically on the server
+ * the `/ 8` below, its EVEN_SHARE_FACTOR the `4 * k`), atomically on the server
  * with the server's clock (TIME), so replicas with skewed clocks share one window. Every key of a
  * call carries the scope's hash tag, so the scripts run on Redis Cluster too.
  */
@@ -59,7 +59,7 @@ if askFrames > 0 then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     local h = horizon
     if oldest[2] then h = math.max(horizon, math.max(0, now - tonumber(oldest[2])) / 8) end
-    local function spacingAt(k) return h / math.min(frameLimit, 2 * k) end
+    local function spacingAt(k) return h / math.min(frameLimit, 4 * k) end
     local spacing = spacingAt(free)
     local last = redis.call('ZREVRANGEBYSCORE', key, now, '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
     local since = math.huge
