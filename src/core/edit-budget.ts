@@ -7,7 +7,7 @@
  *   answers are ready, so a grant costs at most one round trip however many answers wait.
  * - Allocation: final texts first (they may use the reserve), then the frames whose visible text
  *   is the most stale. The store decides how many: a quiet window is spent at once (few, short
- *   answers get every edit the platform allows), then ever more slowly (core/rate-window.ts).
+ *   answers get every edit the platform allows), sustained load falls back to even pacing.
  * - A platform 429 pauses this process's use of the budget for its Retry-After.
  * - If the store fails, final texts go ahead (the platform's 429 is the backstop) and frames
  *   wait for the store to answer again: an outage costs freshness, never an answer.

@@ -106,6 +106,12 @@ describe("EditBudget", () => {
     const lastMinute = grants.filter((t) => t >= start + 4 * MINUTE && t < start + 5 * MINUTE).length;
     expect(lastMinute).toBeGreaterThanOrEqual(75);
     expect(lastMinute).toBeLessThanOrEqual(90);
+    // ...and evenly: every 5 s of it get their share (before the window remembered that it had
+    // been found full: 73, 17, then nothing for 50 s, as each freed cluster was spent at once).
+    for (let k = 0; k < 12; k++) {
+      const from = start + 4 * MINUTE + k * 5000;
+      expect(grants.filter((t) => t >= from && t < from + 5000).length).toBeGreaterThanOrEqual(5);
+    }
     await vi.advanceTimersByTimeAsync(2 * MINUTE);
     await Promise.race([Promise.all(answers), Promise.resolve()]);
   });
