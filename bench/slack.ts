@@ -1,7 +1,7 @@
 /**
  * Slack benchmark: 1, 20, 40 and 100 answers at once in one workspace, with one replica (memory
  * store) and with two replicas sharing one Redis (each mention delivered to either replica), plus
- * a sustained run (an answer starting every 200 ms for 2 minutes). Real adapter (Bolt receiver
+ * a sustained run (an answer starting every 200 ms for 2 minutes) with each replica count. Real adapter (Bolt receiver
  * over HTTP, signed events) and real core, into the fake Slack Web API in its own process
  * enforcing Slack's documented per-method limits (test/fakes/slack-rate.ts): chat.postMessage
  * 1/s per channel, chat.update 50/min (Tier 3), chat.appendStream 100/min (Tier 4),
@@ -125,7 +125,9 @@ async function startReplica(apiUrl: string, store: Store, model: ChatModel): Pro
     metrics,
     settings: { ...BENCH_SETTINGS, maxToolRounds: 2 },
   });
-  const http = new HttpServer(log);
+  // The bench sends every mention of a level at once from one address: above the service's
+  // default per-address connection limit (64), which would reset the rest.
+  const http = new HttpServer(log, { maxConnections: 1024, maxConnectionsPerIp: 1024 });
   const port = await http.listen(0, "127.0.0.1");
   const adapter = createSlackAdapter(
     { env, conversation, http, store, log, metrics },
@@ -333,7 +335,9 @@ export async function runSlackBench(): Promise<Record<string, unknown>> {
   }
   if (SUSTAINED_S > 0) {
     const answers = Math.round((SUSTAINED_S * 1000) / SUSTAINED_EVERY_MS);
-    plans.push({ label: `sustained ${SUSTAINED_S}s`, answers, replicas: 1, everyMs: SUSTAINED_EVERY_MS });
+    for (const replicas of REPLICAS) {
+      plans.push({ label: `sustained ${SUSTAINED_S}s`, answers, replicas, everyMs: SUSTAINED_EVERY_MS });
+    }
   }
   const redis = REPLICAS.some((n) => n > 1) ? await startRedis() : null;
   const runs: Record<string, unknown>[] = [];

@@ -144,6 +144,8 @@ export class EditBudget {
 
   /** Slots only final texts may use. */
   private get reserve(): number {
+    if (this.window.reserve !== undefined)
+      return Math.max(0, Math.min(this.window.limit, this.window.reserve));
     return this.window.limit >= 10 ? Math.ceil(this.window.limit * FINAL_RESERVE) : 0;
   }
 
@@ -242,7 +244,12 @@ export class EditBudgets {
   get(window: RateWindow): EditBudget {
     const id = `${window.scope}\u0000${window.name}`;
     let budget = this.budgets.get(id);
-    if (!budget || budget.window.limit !== window.limit || budget.window.windowMs !== window.windowMs) {
+    if (
+      !budget ||
+      budget.window.limit !== window.limit ||
+      budget.window.windowMs !== window.windowMs ||
+      budget.window.reserve !== window.reserve
+    ) {
       budget = new EditBudget(window, this.store, this.log, this.now);
       this.budgets.set(id, budget);
     }

@@ -171,6 +171,11 @@ export interface RateWindow {
   name: string;
   limit: number;
   windowMs: number;
+  /**
+   * Slots only final texts may use. Default: a tenth of budgets of 10 or more. 0 where final texts
+   * never draw on this budget (a Slack stream's final text is its booked chat.stopStream).
+   */
+  reserve?: number;
 }
 
 /**

@@ -11,11 +11,15 @@
  * Granting, in order:
  * 1. final texts take any free slot (they may use the reserve);
  * 2. intermediate frames take free slots outside the reserve, burst-aware. Grants are spaced
- *    `horizon / min(frame slots, 2 * free slots)`: a quiet window is spent evenly over the horizon
- *    (`horizonMs`, or an eighth of how long the window has been in use if longer) until half of
- *    it is gone, then ever more slowly, so it never runs dry in a burst. k ready frames may all
- *    go at once when the last grant is k spacings old. Under sustained load (the oldest entry a
- *    window old) this settles near even pacing, about 94% of `limit / windowMs`.
+ *    `horizon / min(frame slots, EVEN_SHARE_FACTOR * free slots)`: a quiet window is spent evenly
+ *    over the horizon (`horizonMs`, or an eighth of how long the window has been in use if longer)
+ *    until three quarters of it are gone, then ever more slowly, so it never runs dry in a burst.
+ *    k ready frames may all go at once when the last grant is k spacings old.
+ * 3. sustained load: once frames have found the frames' share full, the store remembers it for a
+ *    window (`saturatedAt`, renewed while frames keep waiting on the pace) and frames are then
+ *    granted one at a time, `windowMs / frame slots` apart: even pacing at the full share.
+ *    Without it, each cluster of grants that left the window was granted again at once, and
+ *    grants came in clusters for good (90 of 90 in the first 10 s of each minute).
  */
 
 export interface WindowEntry {
@@ -39,6 +43,14 @@ export interface GrantAnswer {
   frames: number;
   /** When more was asked than granted: ms until asking again may succeed (0 otherwise). */
   retryAfterMs: number;
+}
+
+export interface GrantOutcome extends GrantAnswer {
+  /**
+   * Frames found the frames' share of the window full. Remembered for a window by the store:
+   * meanwhile the window is under sustained load and frames are paced over the whole window.
+   */
+  saturated: boolean;
 }
 
 export interface BookingSlot {
@@ -79,11 +91,19 @@ function lastGrantAt(entries: WindowEntry[], now: number): number | undefined {
 
 /**
  * The horizon grows with how long the window has been in use (an eighth of its oldest entry's
- * age): a fresh burst spends the window within seconds, while under sustained load (the oldest
- * entry a window old) the spacing settles near even pacing instead of spending each freed
- * cluster of slots at once.
+ * age): a fresh burst spends the window within seconds, a window in use for longer more slowly.
+ * Sustained load is recognised otherwise (see the header, step 3).
  */
 export const HORIZON_AGE_SHARE = 1 / 8;
+
+/**
+ * Frames are spaced evenly until the free slots are 1/EVEN_SHARE_FACTOR of the frames' share,
+ * then ever more slowly. 4 (three quarters at an even pace): with 2, a burst of 20 streams got
+ * half of the appends in its first 1.5 s and the rest so slowly that the last third of each
+ * answer waited up to 1.5 s per word (test/core/stream-burst.test.ts). The Lua in
+ * store/redis/budget-scripts.ts has the same number.
+ */
+export const EVEN_SHARE_FACTOR = 4;
 
 function effectiveHorizon(entries: WindowEntry[], now: number, horizonMs: number): number {
   const oldest = entries[0]?.score;
@@ -92,7 +112,14 @@ function effectiveHorizon(entries: WindowEntry[], now: number, horizonMs: number
 }
 
 /** Grant what the window allows now; the grants are entered at `now` with ids `${nonce}:${i}`. */
-export function grantIn(entries: WindowEntry[], now: number, ask: GrantAsk, nonce: string): GrantAnswer {
+export function grantIn(
+  entries: WindowEntry[],
+  now: number,
+  ask: GrantAsk,
+  nonce: string,
+  /** When frames last found the frames' share full (see `GrantOutcome.saturated`). */
+  saturatedAt?: number,
+): GrantOutcome {
   let count = prune(entries, now, ask.windowMs);
   let retryAfterMs = 0;
   const add = (i: number) => insertSorted(entries, { score: now, member: `${now}:${nonce}:${i}` });
@@ -103,24 +130,31 @@ export function grantIn(entries: WindowEntry[], now: number, ask: GrantAsk, nonc
   if (finals < ask.finals) retryAfterMs = freesIn(entries, count - ask.limit, now, ask.windowMs);
 
   let frames = 0;
+  let saturated = false;
   if (ask.frames > 0) {
     const frameLimit = ask.limit - ask.reserve;
     const free = frameLimit - count;
     if (free <= 0) {
+      saturated = true;
       const wait = freesIn(entries, count - frameLimit, now, ask.windowMs);
       retryAfterMs = retryAfterMs > 0 ? Math.min(retryAfterMs, wait) : wait;
     } else {
-      const horizon = effectiveHorizon(entries, now, ask.horizonMs);
-      const spacingAt = (left: number) => horizon / Math.min(frameLimit, 2 * left);
+      const sustained = saturatedAt !== undefined && now - saturatedAt < ask.windowMs;
+      const horizon = sustained ? ask.windowMs : effectiveHorizon(entries, now, ask.horizonMs);
+      const spacingAt = (left: number) =>
+        horizon / (sustained ? frameLimit : Math.min(frameLimit, EVEN_SHARE_FACTOR * left));
       const spacing = spacingAt(free);
       const last = lastGrantAt(entries, now);
       const since = last === undefined ? Number.POSITIVE_INFINITY : now - last;
       if (since >= spacing) {
-        const accrued = spacing > 0 ? Math.floor(since / spacing) : free;
+        // Under sustained load one at a time: a pause is not made up for with a cluster.
+        const accrued = sustained ? 1 : spacing > 0 ? Math.floor(since / spacing) : free;
         frames = Math.min(ask.frames, free, Math.max(1, accrued));
         for (let i = 0; i < frames; i++) add(finals + i);
       }
       if (frames < ask.frames) {
+        // Still more frames waiting than the even pace gives: the load is still sustained.
+        if (sustained) saturated = true;
         const left = free - frames;
         const wait =
           left > 0
@@ -130,7 +164,7 @@ export function grantIn(entries: WindowEntry[], now: number, ask: GrantAsk, nonc
       }
     }
   }
-  return { finals, frames, retryAfterMs };
+  return { finals, frames, retryAfterMs, saturated };
 }
 
 /**

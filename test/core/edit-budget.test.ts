@@ -56,6 +56,25 @@ describe("EditBudget", () => {
     await Promise.all([...frames, final]);
   });
 
+  it("gives frames every slot of a budget whose final texts are booked elsewhere (no reserve)", async () => {
+    const store = createMemoryStore({ log: silentLogger() });
+    const window: RateWindow = {
+      scope: "T1",
+      name: "chat.appendStream",
+      limit: 10,
+      windowMs: MINUTE,
+      reserve: 0,
+    };
+    const budget = new EditBudgets(store.budgets).get(window);
+    let granted = 0;
+    const frames = Array.from({ length: 12 }, () => budget.acquire(false).then(() => granted++));
+    await vi.advanceTimersByTimeAsync(5000);
+    // All ten slots went to frames (with the default reserve, nine: see above).
+    expect(granted).toBe(10);
+    await vi.advanceTimersByTimeAsync(2 * MINUTE);
+    await Promise.all(frames);
+  });
+
   it("spends a quiet window at once when a burst of answers starts, in one grant", async () => {
     const { budget } = setup(100);
     let granted = 0;
@@ -87,6 +106,12 @@ describe("EditBudget", () => {
     const lastMinute = grants.filter((t) => t >= start + 4 * MINUTE && t < start + 5 * MINUTE).length;
     expect(lastMinute).toBeGreaterThanOrEqual(75);
     expect(lastMinute).toBeLessThanOrEqual(90);
+    // ...and evenly: every 5 s of it get their share (before the window remembered that it had
+    // been found full: 73, 17, then nothing for 50 s, as each freed cluster was spent at once).
+    for (let k = 0; k < 12; k++) {
+      const from = start + 4 * MINUTE + k * 5000;
+      expect(grants.filter((t) => t >= from && t < from + 5000).length).toBeGreaterThanOrEqual(5);
+    }
     await vi.advanceTimersByTimeAsync(2 * MINUTE);
     await Promise.race([Promise.all(answers), Promise.resolve()]);
   });

@@ -90,6 +90,58 @@ export function budgetContract(name: string, open: OpenStore, options: TestOptio
       expect(final.finals).toBe(1);
     });
 
+    it("keeps frames at an even pace until three quarters of their share is spent", async (ctx) => {
+      const { store } = await setup(ctx);
+      const w = window(100);
+      // A quiet window: 60 frames at once; 40 of the 100 slots are left.
+      const burst = await store.budgets.grant({
+        window: w,
+        reserve: 0,
+        horizonMs: MINUTE,
+        finals: 0,
+        frames: 60,
+      });
+      expect(burst.frames).toBe(60);
+      // With a quarter or more left the pace is still the even one, a minute / 100 = 600 ms
+      // (slowing down from half, it was a minute / 80 = 750 ms).
+      const next = await store.budgets.grant({
+        window: w,
+        reserve: 0,
+        horizonMs: MINUTE,
+        finals: 0,
+        frames: 1,
+      });
+      expect(next.frames).toBe(0);
+      expect(next.retryAfterMs).toBeGreaterThan(400);
+      expect(next.retryAfterMs).toBeLessThanOrEqual(600);
+    });
+
+    it("paces frames evenly over the whole window once they have found it full (sustained load)", async (ctx) => {
+      const { store } = await setup(ctx);
+      const w = window(10);
+      const quiet = window(10);
+      const paced = { reserve: 0, horizonMs: 0, finals: 0 };
+      // A booking holds one slot of each window; frames take the other nine at once (no horizon).
+      for (const win of [w, quiet]) {
+        const slot = { name: win.name, limit: 10, windowMs: MINUTE, holdMs: MINUTE };
+        expect((await store.budgets.book({ scope: win.scope, id: "b", slots: [slot] })).booked).toBe(true);
+        expect((await store.budgets.grant({ window: win, ...paced, frames: 9 })).frames).toBe(9);
+      }
+      // More frames come while `w` is full: it is under sustained load from now on.
+      expect((await store.budgets.grant({ window: w, ...paced, frames: 1 })).frames).toBe(0);
+      // A slot frees in both windows (the booking given up).
+      for (const win of [w, quiet]) {
+        await store.budgets.settle({ scope: win.scope, name: win.name, id: "b", used: false });
+      }
+      // The window that was never found full still grants at once...
+      expect((await store.budgets.grant({ window: quiet, ...paced, frames: 1 })).frames).toBe(1);
+      // ...the sustained one paces: one frame per window / limit (6 s), not a cluster.
+      const sustained = await store.budgets.grant({ window: w, ...paced, frames: 1 });
+      expect(sustained.frames).toBe(0);
+      expect(sustained.retryAfterMs).toBeGreaterThan(5000);
+      expect(sustained.retryAfterMs).toBeLessThanOrEqual(6000);
+    });
+
     it("shares one window between replicas", async (ctx) => {
       const fixture = await setup(ctx);
       const other = await fixture.replica();

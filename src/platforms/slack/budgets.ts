@@ -59,6 +59,8 @@ export class SlackBudgets {
       name: method,
       limit: this.limits.perMinute[method] ?? USERS_INFO_PER_MINUTE,
       windowMs: (TIER_WINDOW_MS * JITTER_MARGIN) / this.timeScale,
+      // A stream's final text is its booked chat.stopStream: no append is kept back for it.
+      ...(method === "chat.appendStream" ? { reserve: 0 } : {}),
     };
   }
 

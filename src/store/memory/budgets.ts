@@ -22,7 +22,9 @@ export function createMemoryBudgets(
       const key = keys.budget(req.window.scope, req.window.name);
       const entries = space.zsetOrCreate(key);
       const now = space.now();
-      const answer = grantIn(
+      const saturatedKey = `${key}:saturated`;
+      const saturatedAt = space.getString(saturatedKey);
+      const { saturated, ...answer } = grantIn(
         entries,
         now,
         {
@@ -34,7 +36,9 @@ export function createMemoryBudgets(
           frames: Math.max(0, Math.floor(req.frames)),
         },
         randomUUID(),
+        saturatedAt === null ? undefined : Number(saturatedAt),
       );
+      if (saturated) space.setString(saturatedKey, String(now), windowMs);
       space.expire(key, windowTtlMs(entries, now, windowMs));
       return answer;
     },

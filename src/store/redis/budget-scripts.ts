@@ -1,6 +1,6 @@
 /**
  * Lua for the platform rate budgets: the steps of core/rate-window.ts (its HORIZON_AGE_SHARE is
- * the `/ 8` below), atomically on the server
+ * the `/ 8` below, its EVEN_SHARE_FACTOR the `4 * k`), atomically on the server
  * with the server's clock (TIME), so replicas with skewed clocks share one window. Every key of a
  * call carries the scope's hash tag, so the scripts run on Redis Cluster too.
  */
@@ -22,7 +22,8 @@ end
 `;
 
 /**
- * KEYS: the window. ARGV: limit, windowMs, reserve, horizonMs, finals, frames, nonce.
+ * KEYS: the window, its saturation marker (when frames last found the window full: see
+ * GrantOutcome.saturated). ARGV: limit, windowMs, reserve, horizonMs, finals, frames, nonce.
  * Reply: {finals granted, frames granted, retryAfterMs}.
  */
 export const GRANT = `${NOW}${KEEP_UNTIL_NEWEST_LEAVES}
@@ -49,30 +50,41 @@ end
 count = count + finals
 if finals < askFinals then retry = freesIn(count - limit) end
 local frames = 0
+local saturated = false
 if askFrames > 0 then
   local frameLimit = limit - reserve
   local free = frameLimit - count
   local wait = nil
   if free <= 0 then
+    saturated = true
     wait = freesIn(count - frameLimit)
   else
-    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    local h = horizon
-    if oldest[2] then h = math.max(horizon, math.max(0, now - tonumber(oldest[2])) / 8) end
-    local function spacingAt(k) return h / math.min(frameLimit, 2 * k) end
+    local satAt = tonumber(redis.call('GET', KEYS[2]))
+    local sustained = satAt ~= nil and now - satAt < window
+    local h = window
+    if not sustained then
+      local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      h = horizon
+      if oldest[2] then h = math.max(horizon, math.max(0, now - tonumber(oldest[2])) / 8) end
+    end
+    local function spacingAt(k)
+      if sustained then return h / frameLimit end
+      return h / math.min(frameLimit, 4 * k)
+    end
     local spacing = spacingAt(free)
     local last = redis.call('ZREVRANGEBYSCORE', key, now, '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
     local since = math.huge
     if last[2] then since = now - tonumber(last[2]) end
     if since >= spacing then
       local accrued = free
-      if spacing > 0 then accrued = math.floor(since / spacing) end
+      if sustained then accrued = 1 elseif spacing > 0 then accrued = math.floor(since / spacing) end
       frames = math.min(askFrames, free, math.max(1, accrued))
       for i = 0, frames - 1 do
         redis.call('ZADD', key, now, now .. ':' .. ARGV[7] .. ':' .. (finals + i))
       end
     end
     if frames < askFrames then
+      if sustained then saturated = true end
       local left = free - frames
       if left > 0 then
         if frames > 0 then
@@ -89,6 +101,7 @@ if askFrames > 0 then
     if retry > 0 then retry = math.min(retry, wait) else retry = wait end
   end
 end
+if saturated then redis.call('SET', KEYS[2], now, 'PX', window) end
 keep(key, window)
 return {finals, frames, retry}
 `;

@@ -12,9 +12,11 @@ export function createRedisBudgets(
 ): RateBudgetStore {
   return {
     async grant(req) {
+      const key = keys.budget(req.window.scope, req.window.name);
       const reply = await caller.run("grant", () =>
         scripts.chatbotGrant(
-          keys.budget(req.window.scope, req.window.name),
+          key,
+          `${key}:saturated`,
           positiveCount("window.limit", req.window.limit),
           wholeMs("window.windowMs", req.window.windowMs),
           Math.max(0, Math.floor(req.reserve)),

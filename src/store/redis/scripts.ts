@@ -277,7 +277,7 @@ const SCRIPTS = {
   chatbotCommit: { numberOfKeys: 3, lua: COMMIT },
   chatbotClaimOrphan: { numberOfKeys: 2, lua: CLAIM_ORPHAN },
   chatbotIncrement: { numberOfKeys: 1, lua: INCREMENT },
-  chatbotGrant: { numberOfKeys: 1, lua: GRANT },
+  chatbotGrant: { numberOfKeys: 2, lua: GRANT },
   // A booking touches one window per slot: the key count is passed first.
   chatbotBook: { lua: BOOK },
   chatbotSettle: { numberOfKeys: 1, lua: SETTLE },
@@ -306,7 +306,7 @@ export interface ScriptCommands {
   chatbotCommit(lock: string, history: string, turn: string, ...argv: Arg[]): Promise<unknown>;
   chatbotClaimOrphan(lock: string, turn: string): Promise<unknown>;
   chatbotIncrement(counter: string, ...argv: Arg[]): Promise<unknown>;
-  chatbotGrant(window: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotGrant(window: string, saturated: string, ...argv: Arg[]): Promise<unknown>;
   chatbotBook(numberOfKeys: number, ...keysThenArgv: Arg[]): Promise<unknown>;
   chatbotSettle(window: string, ...argv: Arg[]): Promise<unknown>;
   chatbotIndexThread(index: string, ...argv: Arg[]): Promise<unknown>;
