@@ -18,6 +18,7 @@ import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import type { SummarizeRequest, TurnResult } from "../conversation.js";
 import type { HandoffRequest, HandoffRequests, ThreadStore } from "../ports.js";
+import { ThreadQueue, type ThreadTicket } from "../thread-queue.js";
 import {
   type HistoryEntry,
   type IncomingMessage,
@@ -26,6 +27,7 @@ import {
   threadKeyOf,
   userKeyOf,
 } from "../types.js";
+import { isExpired } from "./expiry.js";
 import type { ConversationPoster, TeamDesk } from "./ports.js";
 import {
   type HandoffRecord,
@@ -47,8 +49,14 @@ const RELAY_ONCE_TTL_MS = 60 * 60 * 1000;
 const REQUEST_COOLDOWN_MS = 60_000;
 /** Who "returned" a hand-off whose team channel could not be posted to (shown on the record). */
 const UNREACHABLE_BY = "(team channel unreachable)";
-/** How long closing a hand-off may hold its conversation's lock (two store round trips, normally). */
+/** How long closing a hand-off or relaying a team reply may hold its conversation's lock. */
 const CLOSE_LOCK_MS = 10_000;
+/** How long they wait for it (behind a turn still answering, or each other) before going ahead unlocked. */
+const LOCK_WAIT_MS = 15_000;
+/** Expired hand-offs stay readable this long (the sweep's window; "already returned" for late replies). */
+const EXPIRED_KEPT_MS = 60 * 60 * 1000;
+/** Who "returned" a hand-off that reached HANDOFF_TTL_S (shown on the record). */
+const EXPIRED_BY = "(expired)";
 /** The summary covers the conversation's most recent turns, not a week of chat. */
 const SUMMARY_MAX_TURNS = 20;
 
@@ -87,9 +95,12 @@ export class HandoffService implements HandoffRequests {
   private readonly desks = new Map<TeamThreadRef["platform"], TeamDesk>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly now: () => number;
+  /** Return and team replies take the conversation's lock in turn: the customer sees them in history order. */
+  private readonly queue: ThreadQueue;
 
   constructor(private readonly deps: HandoffServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.queue = new ThreadQueue(deps.threads, this.now);
   }
 
   /** Each adapter registers how to post into its conversations. */
@@ -154,7 +165,11 @@ export class HandoffService implements HandoffRequests {
       await poster?.post(conv, HANDOFF_TEXT.tooSoon);
       return;
     }
-    const opened = active ? ({ opened: false, active } as const) : await store.open(record, settings.ttlMs);
+    // Kept past its deadline, so the expiry sweep can hand it back (expiry.ts) and late team
+    // replies still hear that it was.
+    const opened = active
+      ? ({ opened: false, active } as const)
+      : await store.open(record, settings.ttlMs + EXPIRED_KEPT_MS);
     if (!opened.opened) {
       log.info({ handoffId: opened.active?.id }, "hand-off asked again while one is active");
       await poster?.post(conv, HANDOFF_TEXT.alreadyOpen);
@@ -188,6 +203,11 @@ export class HandoffService implements HandoffRequests {
   async relayCustomer(msg: IncomingMessage, known?: HandoffRecord | null): Promise<boolean> {
     const rec = known === undefined ? await this.deps.store.activeFor(threadKeyOf(msg)) : known;
     if (!rec) return false;
+    if (isExpired(rec, this.deps.settings.ttlMs, this.now())) {
+      // Nobody took it in time: hand it back now rather than relay into a thread nobody reads.
+      await this.expire(rec);
+      return false;
+    }
     const author = msg.userName ?? rec.userName ?? "Customer";
     const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
     if (rec.team && desk) {
@@ -214,30 +234,105 @@ export class HandoffService implements HandoffRequests {
   /** A team member wrote in a team thread. True when it belonged to a hand-off (relayed or not). */
   async teamReply(m: TeamMessage): Promise<boolean> {
     const { store } = this.deps;
-    const rec = await store.forTeamThread(teamThreadKeyOf(m.team));
-    if (!rec) return false;
+    const found = await store.forTeamThread(teamThreadKeyOf(m.team));
+    if (!found) return false;
     if (!(await store.once(`team:${m.team.platform}:${m.messageId}`, RELAY_ONCE_TTL_MS))) return true;
-    if (!isActive(rec)) {
-      // Say so, rather than let a team member talk to a customer who no longer hears them.
-      const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
-      if (rec.team && rec.team.platform !== "web")
-        await desk
-          ?.note(rec.team, HANDOFF_TEXT.replyAfterReturn)
-          .catch((err: unknown) => this.deps.log.warn({ err, handoffId: rec.id }, "could not tell the team"));
+    if (isActive(found) && isExpired(found, this.deps.settings.ttlMs, this.now())) await this.expire(found);
+    const seen = isActive(found) ? ((await store.get(found.id)) ?? found) : found;
+    if (!isActive(seen)) {
+      await this.toldReturned(seen);
       return true;
     }
     const text = m.text.trim();
     if (text.toLowerCase() === HANDOFF_TEXT.doneCommand) {
-      await this.giveBack(rec.id, m.author);
+      await this.giveBack(found.id, m.author);
       return true;
     }
     if (text === "") return true;
-    if (rec.status === "open") await this.claim(rec.id, m.author);
-    // Kept for the history only once the customer has it: the model must not think they saw it.
-    if (!(await this.tellCustomer(rec, HANDOFF_TEXT.teamReply(m.author, text)))) return true;
-    await store.appendLine(rec.id, { from: "team", name: m.author, text, at: this.now() });
-    this.deps.log.info({ handoffId: rec.id, chars: text.length }, "team reply relayed to the customer");
+    // In turn with Return (which holds the same lock): a reply either reaches the customer and the
+    // history before "handed back", or finds the hand-off returned. Never after, never lost.
+    const lock = await this.lockConversation(found);
+    try {
+      const rec = (await store.get(found.id)) ?? found;
+      if (!isActive(rec)) {
+        await this.toldReturned(rec);
+        return true;
+      }
+      if (rec.status === "open") await this.claim(rec.id, m.author);
+      // Kept for the history only once the customer has it: the model must not think they saw it.
+      if (!(await this.tellCustomer(rec, HANDOFF_TEXT.teamReply(m.author, text)))) return true;
+      await store.appendLine(rec.id, { from: "team", name: m.author, text, at: this.now() });
+      this.deps.log.info({ handoffId: rec.id, chars: text.length }, "team reply relayed to the customer");
+      return true;
+    } finally {
+      await lock.unlock();
+    }
+  }
+
+  /** Say so, rather than let a team member talk to a customer who no longer hears them. */
+  private async toldReturned(rec: HandoffRecord): Promise<void> {
+    const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+    if (rec.team && rec.team.platform !== "web")
+      await desk
+        ?.note(rec.team, HANDOFF_TEXT.replyAfterReturn)
+        .catch((err: unknown) => this.deps.log.warn({ err, handoffId: rec.id }, "could not tell the team"));
+  }
+
+  /**
+   * Hand back a hand-off nobody finished within HANDOFF_TTL_S, telling the customer and the team
+   * thread. The record's compare-and-set picks one caller across replicas; false for the others.
+   */
+  async expire(rec: HandoffRecord): Promise<boolean> {
+    if (!(await this.close(rec.id, EXPIRED_BY, () => HANDOFF_TEXT.expired))) return false;
+    this.deps.log.info(
+      { handoffId: rec.id, status: rec.status },
+      "hand-off expired: back with the assistant",
+    );
+    const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+    if (rec.team)
+      await desk
+        ?.note(rec.team, HANDOFF_TEXT.expiredTeam)
+        .catch((err: unknown) => this.deps.log.warn({ err, handoffId: rec.id }, "could not tell the team"));
     return true;
+  }
+
+  /** Hand back every active hand-off past its deadline (the periodic sweep, expiry.ts). */
+  async expireDue(limit: number): Promise<number> {
+    const due = (await this.deps.store.listActive(limit)).filter((r) =>
+      isExpired(r, this.deps.settings.ttlMs, this.now()),
+    );
+    let expired = 0;
+    for (const rec of due) if (await this.expire(rec)) expired += 1;
+    return expired;
+  }
+
+  /**
+   * The conversation's lock, waited for; when it cannot be had (a turn keeps it, the store
+   * fails), go ahead without it rather than drop a reply or a Return.
+   */
+  private async lockConversation(
+    rec: HandoffRecord,
+  ): Promise<{ locked: boolean; owner: string; threadKey: string; unlock: () => Promise<void> }> {
+    const threadKey = threadKeyOf(rec.conversation);
+    const owner = `handoff:${rec.id}:${randomUUID()}`;
+    let ticket: ThreadTicket | undefined;
+    try {
+      ticket = await this.queue.enter(threadKey, owner, { ttlMs: CLOSE_LOCK_MS, waitMs: LOCK_WAIT_MS });
+    } catch (err) {
+      this.deps.log.warn({ err, handoffId: rec.id }, "conversation stayed locked: going ahead without it");
+    }
+    let done = false;
+    return {
+      locked: ticket !== undefined,
+      owner,
+      threadKey,
+      unlock: async () => {
+        if (done || !ticket) return;
+        done = true;
+        await this.deps.threads.release(threadKey, owner).catch(() => false);
+        ticket.leave();
+      },
+    };
   }
 
   /**
@@ -309,35 +404,30 @@ export class HandoffService implements HandoffRequests {
     const { store, threads, settings, metrics } = this.deps;
     const before = await store.get(id);
     if (!before || !isActive(before)) return false;
-    // Hold the thread from the moment the hand-off ends until its lines are in the history: a
-    // customer message arriving meanwhile waits for the lock (as behind any turn), so its answer
-    // comes after them and knows what the team said. If a turn holds it already, save anyway.
-    const threadKey = threadKeyOf(before.conversation);
-    const owner = `handoff:${id}:${randomUUID()}`;
-    const locked = await threads
-      .acquire(threadKey, owner, CLOSE_LOCK_MS)
-      .then((r) => r.acquired)
-      .catch(() => false);
-    const rec = await store.transition(id, "closed", by, this.now()).catch(async (err: unknown) => {
-      if (locked) await threads.release(threadKey, owner).catch(() => false);
-      throw err;
-    });
-    if (!rec) {
-      if (locked) await threads.release(threadKey, owner).catch(() => false);
-      return false;
+    // Hold the thread from the moment the hand-off ends until its lines are in the history and
+    // the customer was told: a customer message or a team reply arriving meanwhile waits for the
+    // lock (as behind any turn), so it comes after them. If it cannot be had, close anyway.
+    const lock = await this.lockConversation(before);
+    let rec: HandoffRecord | undefined;
+    try {
+      rec = await store.transition(id, "closed", by, this.now());
+    } finally {
+      if (!rec) await lock.unlock();
     }
+    if (!rec) return false;
     metrics.handoffs.inc({ platform: rec.conversation.platform, reason: rec.trigger, event: "closed" });
     const lines = await store.transcript(id).catch((err: unknown) => {
       this.deps.log.error({ err, handoffId: id }, "could not read what was relayed");
       return [];
     });
     const text = told();
+    await this.tellCustomer(rec, text);
     // The commit appends atomically and releases the lock. Authored by the customer and indexed
     // for them, so `/forget` deletes what they wrote to the team with the rest of the conversation.
     await threads
       .commit(
-        threadKey,
-        owner,
+        lock.threadKey,
+        lock.owner,
         {
           at: this.now(),
           entries: [...historyOf(lines), { role: "assistant", content: text }],
@@ -349,12 +439,11 @@ export class HandoffService implements HandoffRequests {
           people: { userKeys: [rec.userKey], audience: "shared" },
         },
       )
-      .catch(async (err: unknown) => {
+      .catch((err: unknown) => {
         this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history");
-        if (locked) await threads.release(threadKey, owner).catch(() => false);
       });
+    await lock.unlock();
     this.deps.log.info({ handoffId: id, relayed: lines.length }, "hand-off returned to the assistant");
-    await this.tellCustomer(rec, text);
     await this.updateDesk(rec);
     return true;
   }
