@@ -160,7 +160,7 @@ export class HandoffService implements HandoffRequests {
     };
     const question = req.question?.trim() || undefined;
     const active = await store.activeFor(threadKeyOf(conv));
-    if (!active && !(await store.once(`ask:${record.userKey}`, REQUEST_COOLDOWN_MS))) {
+    if (!active && !req.allowanceTaken && !(await this.allowNew(req))) {
       log.info("hand-off asked again within a minute in another conversation: refused");
       await poster?.post(conv, HANDOFF_TEXT.tooSoon);
       return;
@@ -190,6 +190,20 @@ export class HandoffService implements HandoffRequests {
     log.info({ handoffId: record.id, desk: desk.platform }, "hand-off opened");
     await poster?.post(conv, HANDOFF_TEXT.requested);
     this.background(this.summarizeFor(attached, desk, team, log, question));
+  }
+
+  /**
+   * Take the person's allowance of one new hand-off a minute: false when they asked for one
+   * elsewhere within the minute. An adapter that must post to open a conversation for the
+   * hand-off (`/handoff` in a channel) asks this first, then passes `allowanceTaken`.
+   */
+  async allowNew(who: Pick<HandoffRequest, "conversation" | "userScope" | "userId">): Promise<boolean> {
+    const userKey = userKeyOf({
+      platform: who.conversation.platform,
+      userScope: who.userScope,
+      userId: who.userId,
+    });
+    return this.deps.store.once(`ask:${userKey}`, REQUEST_COOLDOWN_MS);
   }
 
   /**
