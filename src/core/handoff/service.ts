@@ -90,6 +90,13 @@ export interface TeamMessage {
   text: string;
 }
 
+/**
+ * relayed: the customer has it; undelivered: their conversation would not take it (the team was
+ * told); returned: the hand-off is over; done: the reply handed it back; duplicate: seen already
+ * or empty; unknown: not a hand-off's thread.
+ */
+export type TeamReplyOutcome = "relayed" | "undelivered" | "returned" | "done" | "duplicate" | "unknown";
+
 export class HandoffService implements HandoffRequests {
   private readonly posters = new Map<Platform, ConversationPoster>();
   private readonly desks = new Map<TeamThreadRef["platform"], TeamDesk>();
@@ -247,22 +254,27 @@ export class HandoffService implements HandoffRequests {
 
   /** A team member wrote in a team thread. True when it belonged to a hand-off (relayed or not). */
   async teamReply(m: TeamMessage): Promise<boolean> {
+    return (await this.teamReplyOutcome(m)) !== "unknown";
+  }
+
+  /** What became of a team member's message (the local team page answers with it). */
+  async teamReplyOutcome(m: TeamMessage): Promise<TeamReplyOutcome> {
     const { store } = this.deps;
     const found = await store.forTeamThread(teamThreadKeyOf(m.team));
-    if (!found) return false;
-    if (!(await store.once(`team:${m.team.platform}:${m.messageId}`, RELAY_ONCE_TTL_MS))) return true;
+    if (!found) return "unknown";
+    if (!(await store.once(`team:${m.team.platform}:${m.messageId}`, RELAY_ONCE_TTL_MS))) return "duplicate";
     if (isActive(found) && isExpired(found, this.deps.settings.ttlMs, this.now())) await this.expire(found);
     const seen = isActive(found) ? ((await store.get(found.id)) ?? found) : found;
     if (!isActive(seen)) {
       await this.toldReturned(seen);
-      return true;
+      return "returned";
     }
     const text = m.text.trim();
     if (text.toLowerCase() === HANDOFF_TEXT.doneCommand) {
       await this.giveBack(found.id, m.author);
-      return true;
+      return "done";
     }
-    if (text === "") return true;
+    if (text === "") return "duplicate";
     // In turn with Return (which holds the same lock): a reply either reaches the customer and the
     // history before "handed back", or finds the hand-off returned. Never after, never lost.
     const lock = await this.lockConversation(found);
@@ -270,14 +282,14 @@ export class HandoffService implements HandoffRequests {
       const rec = (await store.get(found.id)) ?? found;
       if (!isActive(rec)) {
         await this.toldReturned(rec);
-        return true;
+        return "returned";
       }
       if (rec.status === "open") await this.claim(rec.id, m.author);
       // Kept for the history only once the customer has it: the model must not think they saw it.
-      if (!(await this.tellCustomer(rec, HANDOFF_TEXT.teamReply(m.author, text)))) return true;
+      if (!(await this.tellCustomer(rec, HANDOFF_TEXT.teamReply(m.author, text)))) return "undelivered";
       await store.appendLine(rec.id, { from: "team", name: m.author, text, at: this.now() });
       this.deps.log.info({ handoffId: rec.id, chars: text.length }, "team reply relayed to the customer");
-      return true;
+      return "relayed";
     } finally {
       await lock.unlock();
     }
