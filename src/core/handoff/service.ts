@@ -18,24 +18,12 @@ import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import type { SummarizeRequest, TurnResult } from "../conversation.js";
 import type { HandoffRequest, HandoffRequests, ThreadStore } from "../ports.js";
-import { ThreadQueue, type ThreadTicket } from "../thread-queue.js";
-import {
-  type HistoryEntry,
-  type IncomingMessage,
-  type Platform,
-  type TranscriptLine,
-  threadKeyOf,
-  userKeyOf,
-} from "../types.js";
+import { type IncomingMessage, type Platform, threadKeyOf, userKeyOf } from "../types.js";
+import { ConversationLocks } from "./conversation-lock.js";
 import { isExpired } from "./expiry.js";
+import { historyOf, transcriptOf } from "./history.js";
 import type { ConversationPoster, TeamDesk } from "./ports.js";
-import {
-  type HandoffRecord,
-  isActive,
-  type RelayedLine,
-  type TeamThreadRef,
-  teamThreadKeyOf,
-} from "./record.js";
+import { type HandoffRecord, isActive, type TeamThreadRef, teamThreadKeyOf } from "./record.js";
 import type { HandoffStore } from "./store.js";
 import { HANDOFF_TEXT } from "./texts.js";
 
@@ -49,10 +37,6 @@ const RELAY_ONCE_TTL_MS = 60 * 60 * 1000;
 const REQUEST_COOLDOWN_MS = 60_000;
 /** Who "returned" a hand-off whose team channel could not be posted to (shown on the record). */
 const UNREACHABLE_BY = "(team channel unreachable)";
-/** How long closing a hand-off or relaying a team reply may hold its conversation's lock. */
-const CLOSE_LOCK_MS = 10_000;
-/** How long they wait for it (behind a turn still answering, or each other) before going ahead unlocked. */
-const LOCK_WAIT_MS = 15_000;
 /** Expired hand-offs stay readable this long (the sweep's window; "already returned" for late replies). */
 const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 /** Who "returned" a hand-off that reached HANDOFF_TTL_S (shown on the record). */
@@ -103,11 +87,11 @@ export class HandoffService implements HandoffRequests {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly now: () => number;
   /** Return and team replies take the conversation's lock in turn: the customer sees them in history order. */
-  private readonly queue: ThreadQueue;
+  private readonly locks: ConversationLocks;
 
   constructor(private readonly deps: HandoffServiceDeps) {
     this.now = deps.now ?? Date.now;
-    this.queue = new ThreadQueue(deps.threads, this.now);
+    this.locks = new ConversationLocks(deps.threads, deps.log, this.now);
   }
 
   /** Each adapter registers how to post into its conversations. */
@@ -277,7 +261,7 @@ export class HandoffService implements HandoffRequests {
     if (text === "") return "duplicate";
     // In turn with Return (which holds the same lock): a reply either reaches the customer and the
     // history before "handed back", or finds the hand-off returned. Never after, never lost.
-    const lock = await this.lockConversation(found);
+    const lock = await this.locks.lock(found);
     try {
       const rec = (await store.get(found.id)) ?? found;
       if (!isActive(rec)) {
@@ -330,35 +314,6 @@ export class HandoffService implements HandoffRequests {
     let expired = 0;
     for (const rec of due) if (await this.expire(rec)) expired += 1;
     return expired;
-  }
-
-  /**
-   * The conversation's lock, waited for; when it cannot be had (a turn keeps it, the store
-   * fails), go ahead without it rather than drop a reply or a Return.
-   */
-  private async lockConversation(
-    rec: HandoffRecord,
-  ): Promise<{ locked: boolean; owner: string; threadKey: string; unlock: () => Promise<void> }> {
-    const threadKey = threadKeyOf(rec.conversation);
-    const owner = `handoff:${rec.id}:${randomUUID()}`;
-    let ticket: ThreadTicket | undefined;
-    try {
-      ticket = await this.queue.enter(threadKey, owner, { ttlMs: CLOSE_LOCK_MS, waitMs: LOCK_WAIT_MS });
-    } catch (err) {
-      this.deps.log.warn({ err, handoffId: rec.id }, "conversation stayed locked: going ahead without it");
-    }
-    let done = false;
-    return {
-      locked: ticket !== undefined,
-      owner,
-      threadKey,
-      unlock: async () => {
-        if (done || !ticket) return;
-        done = true;
-        await this.deps.threads.release(threadKey, owner).catch(() => false);
-        ticket.leave();
-      },
-    };
   }
 
   /**
@@ -433,7 +388,7 @@ export class HandoffService implements HandoffRequests {
     // Hold the thread from the moment the hand-off ends until its lines are in the history and
     // the customer was told: a customer message or a team reply arriving meanwhile waits for the
     // lock (as behind any turn), so it comes after them. If it cannot be had, close anyway.
-    const lock = await this.lockConversation(before);
+    const lock = await this.locks.lock(before);
     let rec: HandoffRecord | undefined;
     try {
       rec = await store.transition(id, "closed", by, this.now());
@@ -531,28 +486,4 @@ export class HandoffService implements HandoffRequests {
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
   }
-}
-
-/** The conversation as the summary reads it: what the customer and the assistant said. */
-function transcriptOf(entries: HistoryEntry[], rec: HandoffRecord, botName: string): TranscriptLine[] {
-  const lines: TranscriptLine[] = [];
-  for (const e of entries) {
-    if (e.role === "user")
-      lines.push({ author: e.name ?? rec.userName ?? "Customer", text: e.content, at: rec.openedAt });
-    else if (e.role === "assistant" && e.content)
-      lines.push({ author: botName, text: e.content, at: rec.openedAt });
-  }
-  return lines;
-}
-
-/** What was said while the team had it, as history: customer lines as the user, team lines as the assistant's side. */
-export function historyOf(lines: RelayedLine[]): HistoryEntry[] {
-  return lines.map((l) =>
-    l.from === "customer"
-      ? { role: "user", content: l.text }
-      : {
-          role: "assistant",
-          content: `[${l.name ?? "Support team"}, a person from the support team, wrote:] ${l.text}`,
-        },
-  );
 }
