@@ -3,7 +3,7 @@
  * (core/handoff/service.ts, core/handoff/expiry.ts), against the memory store with a controlled
  * clock and a customer conversation whose posts can be held.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ConversationPoster, TeamDesk } from "../../src/core/handoff/ports.js";
 import type { HandoffRecord, TeamThreadRef } from "../../src/core/handoff/record.js";
 import { HandoffService } from "../../src/core/handoff/service.js";
@@ -13,8 +13,17 @@ import { type ConversationRef, threadKeyOf } from "../../src/core/types.js";
 import { silentLogger } from "../../src/log.js";
 import { Metrics } from "../../src/metrics.js";
 import { createMemoryStore } from "../../src/store/memory/store.js";
+import { createRedisStore } from "../../src/store/redis/store.js";
+import { requires } from "../support/binaries.js";
 import { message, testSettings } from "../support/conversation.js";
 import { RecordingSink } from "../support/recording-sink.js";
+import {
+  deleteKeys,
+  startRedis,
+  type TestRedis,
+  uniquePrefix,
+  usingExternalRedis,
+} from "../support/redis.js";
 
 const conversation: ConversationRef = {
   platform: "slack",
@@ -68,19 +77,24 @@ class RecordingDesk implements TeamDesk {
 }
 
 let store: Store | undefined;
+const others: Store[] = [];
 afterEach(async () => {
+  for (const s of others.splice(0)) await s.close();
   await store?.close();
   store = undefined;
 });
 
-async function setup() {
-  store = createMemoryStore({ log: silentLogger() });
+/** Two replicas: on one memory store, or (`second`) each on its own connection to one Redis. */
+async function setup(second?: () => Promise<Store>, first?: Store) {
+  store = first ?? createMemoryStore({ log: silentLogger() });
+  const secondStore = second ? await second() : store;
+  if (secondStore !== store) others.push(secondStore);
   let now = 1_000_000;
   const clock = { advance: (ms: number) => (now += ms) };
-  const replica = () =>
+  const replica = (on: Store) =>
     new HandoffService({
-      store: (store as Store).handoffs,
-      threads: (store as Store).threads,
+      store: on.handoffs,
+      threads: on.threads,
       summarize: async () => ({ outcome: "answered", text: "summary" }) as never,
       log: silentLogger(),
       metrics: new Metrics(),
@@ -96,8 +110,8 @@ async function setup() {
     });
   const poster = new HoldablePoster();
   const desk = new RecordingDesk();
-  const one = replica();
-  const two = replica();
+  const one = replica(store);
+  const two = replica(secondStore);
   for (const s of [one, two]) {
     s.registerPoster(poster);
     s.registerDesk(desk);
@@ -194,5 +208,31 @@ describe("a team reply that crosses Return", () => {
       "[Bea, a person from the support team, wrote:] On its way, sorry!",
       HANDOFF_TEXT.returned("Bea"),
     ]);
+  });
+});
+
+describe("a hand-off nobody finishes in time, two replicas on one Redis", requires("redis"), () => {
+  let redis: TestRedis;
+  let prefix = "";
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  afterEach(async () => {
+    if (usingExternalRedis()) await deleteKeys(redis.url, prefix);
+  });
+
+  it("goes back to the assistant once when both replicas sweep at the same moment", async () => {
+    prefix = uniquePrefix("handoff-expiry");
+    const connect = () => createRedisStore({ url: redis.url, prefix, log: silentLogger() });
+    const { one, two, poster, desk, id, clock } = await setup(connect, await connect());
+    clock.advance(TTL_MS);
+    const swept = await Promise.all([one.expireDue(50), two.expireDue(50)]);
+    expect(swept[0] + swept[1]).toBe(1);
+    expect(poster.said.filter((t) => t === HANDOFF_TEXT.expired)).toHaveLength(1);
+    expect(desk.notes.filter((t) => t === HANDOFF_TEXT.expiredTeam)).toHaveLength(1);
+    expect((await one.store.get(id))?.status).toBe("closed");
   });
 });
