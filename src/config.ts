@@ -540,7 +540,9 @@ export const schema = z.object({
     ),
   HANDOFF_TTL_S: int(60)
     .default(7 * 24 * 3600)
-    .describe("Seconds a hand-off record (status, team thread, relayed messages) is kept after it opens."),
+    .describe(
+      "Seconds a hand-off may stay open or claimed: after that it goes back to the assistant, telling the customer and the team thread. Its record (status, team thread, relayed messages) is kept one hour longer.",
+    ),
 });
 
 /**

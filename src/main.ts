@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { Conversation } from "./core/conversation.js";
 import { Feedback } from "./core/feedback/feedback.js";
+import { startExpirySweep } from "./core/handoff/expiry.js";
 import { HandoffService } from "./core/handoff/service.js";
 import type { ChatModel, Store } from "./core/ports.js";
 import { attachmentSettings, createFileReaders } from "./files/index.js";
@@ -211,6 +212,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
   for (const adapter of adapters) await adapter.start();
   // Any replica may finalize a message whose answering process died (see core/orphans.ts).
   const stopSweeping = conversation.orphans.startSweeping(store.threads, env.ORPHAN_SWEEP_INTERVAL_MS);
+  // Any replica may hand back a hand-off that reached HANDOFF_TTL_S (see core/handoff/expiry.ts).
+  const stopExpiry = startExpirySweep(handoffs, log);
   const port = await http.listen(env.PORT, config.host);
   log.info(
     {
@@ -236,6 +239,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
         "shutting down",
       );
       stopSweeping();
+      stopExpiry();
       await Promise.allSettled(adapters.map((a) => a.stop()));
       const closingHttp = http.close();
       // Running answers get the deadline; events an adapter acknowledged just before the signal

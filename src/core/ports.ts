@@ -235,6 +235,11 @@ export interface HandoffRequest {
    * so the team's summary would miss it (often the whole request).
    */
   question?: string | undefined;
+  /**
+   * The adapter took the person's new-hand-off allowance already (`HandoffService.allowNew`),
+   * before posting anything to open a conversation for it (`/handoff` in a channel).
+   */
+  allowanceTaken?: boolean | undefined;
 }
 
 /**

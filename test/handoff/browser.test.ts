@@ -4,7 +4,7 @@
  * local team page, and each side sees the other.
  */
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Store } from "../../src/core/ports.js";
 import { silentLogger } from "../../src/log.js";
 import { createWebChatAdapter } from "../../src/platforms/web/index.js";
@@ -22,7 +22,10 @@ describe("hand-off in a browser: the chat's button and the team page", requires(
   let team: Page;
   const teamErrors: string[] = [];
 
-  beforeAll(async () => {
+  // Each test is a fresh customer: on one machine every web chat session is the same person,
+  // who may open one new hand-off a minute.
+  beforeEach(async () => {
+    teamErrors.length = 0;
     store = createMemoryStore({ log: silentLogger() });
     replica = await startReplica({
       store,
@@ -41,7 +44,7 @@ describe("hand-off in a browser: the chat's button and the team page", requires(
     await customer.locator("#conn.online").waitFor();
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await browser?.close();
     replica?.http.server.closeAllConnections();
     await replica?.close();
@@ -97,8 +100,9 @@ describe("hand-off in a browser: the chat's button and the team page", requires(
   it("shows the team a reply sent with the Send button, a summary without markdown marks, and no errors", async () => {
     await customer.locator("#input").fill("My toaster is broken too");
     await customer.locator("#input").press("Enter");
-    await customer.locator(".msg.bot[data-state=done]").nth(1).waitFor({ timeout: 20_000 });
+    await customer.locator(".msg.bot[data-state=done]").first().waitFor({ timeout: 20_000 });
     await customer.locator("#handoff").click();
+    await team.goto(`http://127.0.0.1:${replica.port}/team`);
 
     const card = team.locator(".handoff").first();
     await card.waitFor({ timeout: 20_000 });

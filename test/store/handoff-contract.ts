@@ -94,6 +94,17 @@ export function handoffContract(name: string, open: OpenStore, options: TestOpti
       expect((await f.store.handoffs.listActive(100)).map((r) => r.id)).toContain(rec.id);
     });
 
+    it("keeps the bot's note to the team beside the summary, not over it", async (ctx) => {
+      const f = await setup(ctx);
+      const rec = record();
+      await f.store.handoffs.open(rec, HOUR);
+      await f.store.handoffs.setSummary(rec.id, "Ana wants a refund.");
+      await f.store.handoffs.setNote(rec.id, "Could not deliver that to the customer.");
+      const kept = await f.store.handoffs.get(rec.id);
+      expect(kept?.summary).toBe("Ana wants a refund.");
+      expect(kept?.note).toBe("Could not deliver that to the customer.");
+    });
+
     it("marks a relayed message once across replicas", async (ctx) => {
       const f = await setup(ctx);
       const other = await f.replica();

@@ -47,6 +47,8 @@ export interface HandoffRecord {
   link?: string | undefined;
   /** The conversation summary the team got (kept for the local team page). */
   summary?: string | undefined;
+  /** The bot's latest note to the team (the local team page shows it beside the summary). */
+  note?: string | undefined;
 }
 
 const platform = z.enum(["slack", "discord", "web"]) satisfies z.ZodType<Platform>;
@@ -87,6 +89,7 @@ export const handoffRecordSchema = z.object({
   closedAt: z.number().optional(),
   link: z.string().optional(),
   summary: z.string().optional(),
+  note: z.string().optional(),
 });
 
 /** A stored record, or undefined when the stored text is not one (logged by the caller). */

@@ -18,22 +18,12 @@ import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import type { SummarizeRequest, TurnResult } from "../conversation.js";
 import type { HandoffRequest, HandoffRequests, ThreadStore } from "../ports.js";
-import {
-  type HistoryEntry,
-  type IncomingMessage,
-  type Platform,
-  type TranscriptLine,
-  threadKeyOf,
-  userKeyOf,
-} from "../types.js";
+import { type IncomingMessage, type Platform, threadKeyOf, userKeyOf } from "../types.js";
+import { ConversationLocks } from "./conversation-lock.js";
+import { isExpired } from "./expiry.js";
+import { historyOf, transcriptOf } from "./history.js";
 import type { ConversationPoster, TeamDesk } from "./ports.js";
-import {
-  type HandoffRecord,
-  isActive,
-  type RelayedLine,
-  type TeamThreadRef,
-  teamThreadKeyOf,
-} from "./record.js";
+import { type HandoffRecord, isActive, type TeamThreadRef, teamThreadKeyOf } from "./record.js";
 import type { HandoffStore } from "./store.js";
 import { HANDOFF_TEXT } from "./texts.js";
 
@@ -47,8 +37,10 @@ const RELAY_ONCE_TTL_MS = 60 * 60 * 1000;
 const REQUEST_COOLDOWN_MS = 60_000;
 /** Who "returned" a hand-off whose team channel could not be posted to (shown on the record). */
 const UNREACHABLE_BY = "(team channel unreachable)";
-/** How long closing a hand-off may hold its conversation's lock (two store round trips, normally). */
-const CLOSE_LOCK_MS = 10_000;
+/** Expired hand-offs stay readable this long (the sweep's window; "already returned" for late replies). */
+const EXPIRED_KEPT_MS = 60 * 60 * 1000;
+/** Who "returned" a hand-off that reached HANDOFF_TTL_S (shown on the record). */
+const EXPIRED_BY = "(expired)";
 /** The summary covers the conversation's most recent turns, not a week of chat. */
 const SUMMARY_MAX_TURNS = 20;
 
@@ -82,14 +74,24 @@ export interface TeamMessage {
   text: string;
 }
 
+/**
+ * relayed: the customer has it; undelivered: their conversation would not take it (the team was
+ * told); returned: the hand-off is over; done: the reply handed it back; duplicate: seen already
+ * or empty; unknown: not a hand-off's thread.
+ */
+export type TeamReplyOutcome = "relayed" | "undelivered" | "returned" | "done" | "duplicate" | "unknown";
+
 export class HandoffService implements HandoffRequests {
   private readonly posters = new Map<Platform, ConversationPoster>();
   private readonly desks = new Map<TeamThreadRef["platform"], TeamDesk>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly now: () => number;
+  /** Return and team replies take the conversation's lock in turn: the customer sees them in history order. */
+  private readonly locks: ConversationLocks;
 
   constructor(private readonly deps: HandoffServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.locks = new ConversationLocks(deps.threads, deps.log, this.now);
   }
 
   /** Each adapter registers how to post into its conversations. */
@@ -152,13 +154,17 @@ export class HandoffService implements HandoffRequests {
     // Every new ask starts the person's minute; only `/handoff` is held to it: it is what opens a
     // new thread (and a new announcement) in channel after channel. The button and the tool come
     // from inside a conversation the customer is already in (asking again after a Return is fine).
-    const fresh = active !== undefined || (await store.once(`ask:${record.userKey}`, REQUEST_COOLDOWN_MS));
+    const fresh = active !== undefined || req.allowanceTaken === true || (await this.allowNew(req));
     if (!fresh && req.trigger === "command") {
       log.info("hand-off asked again within a minute in another conversation: refused");
       await poster?.post(conv, HANDOFF_TEXT.tooSoon);
       return;
     }
-    const opened = active ? ({ opened: false, active } as const) : await store.open(record, settings.ttlMs);
+    // Kept past its deadline, so the expiry sweep can hand it back (expiry.ts) and late team
+    // replies still hear that it was.
+    const opened = active
+      ? ({ opened: false, active } as const)
+      : await store.open(record, settings.ttlMs + EXPIRED_KEPT_MS);
     if (!opened.opened) {
       log.info({ handoffId: opened.active?.id }, "hand-off asked again while one is active");
       await poster?.post(conv, HANDOFF_TEXT.alreadyOpen);
@@ -182,6 +188,20 @@ export class HandoffService implements HandoffRequests {
   }
 
   /**
+   * Take the person's allowance of one new hand-off a minute: false when they asked for one
+   * elsewhere within the minute. An adapter that must post to open a conversation for the
+   * hand-off (`/handoff` in a channel) asks this first, then passes `allowanceTaken`.
+   */
+  async allowNew(who: Pick<HandoffRequest, "conversation" | "userScope" | "userId">): Promise<boolean> {
+    const userKey = userKeyOf({
+      platform: who.conversation.platform,
+      userScope: who.userScope,
+      userId: who.userId,
+    });
+    return this.deps.store.once(`ask:${userKey}`, REQUEST_COOLDOWN_MS);
+  }
+
+  /**
    * Called by the core for every admitted customer message: true when the conversation is with
    * the team (the message was relayed and must not be answered).
    */
@@ -192,6 +212,11 @@ export class HandoffService implements HandoffRequests {
   async relayCustomer(msg: IncomingMessage, known?: HandoffRecord | null): Promise<boolean> {
     const rec = known === undefined ? await this.deps.store.activeFor(threadKeyOf(msg)) : known;
     if (!rec) return false;
+    if (isExpired(rec, this.deps.settings.ttlMs, this.now())) {
+      // Nobody took it in time: hand it back now rather than relay into a thread nobody reads.
+      await this.expire(rec);
+      return false;
+    }
     const author = msg.userName ?? rec.userName ?? "Customer";
     const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
     if (rec.team && desk) {
@@ -217,31 +242,82 @@ export class HandoffService implements HandoffRequests {
 
   /** A team member wrote in a team thread. True when it belonged to a hand-off (relayed or not). */
   async teamReply(m: TeamMessage): Promise<boolean> {
+    return (await this.teamReplyOutcome(m)) !== "unknown";
+  }
+
+  /** What became of a team member's message (the local team page answers with it). */
+  async teamReplyOutcome(m: TeamMessage): Promise<TeamReplyOutcome> {
     const { store } = this.deps;
-    const rec = await store.forTeamThread(teamThreadKeyOf(m.team));
-    if (!rec) return false;
-    if (!(await store.once(`team:${m.team.platform}:${m.messageId}`, RELAY_ONCE_TTL_MS))) return true;
-    if (!isActive(rec)) {
-      // Say so, rather than let a team member talk to a customer who no longer hears them.
-      const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
-      if (rec.team && rec.team.platform !== "web")
-        await desk
-          ?.note(rec.team, HANDOFF_TEXT.replyAfterReturn)
-          .catch((err: unknown) => this.deps.log.warn({ err, handoffId: rec.id }, "could not tell the team"));
-      return true;
+    const found = await store.forTeamThread(teamThreadKeyOf(m.team));
+    if (!found) return "unknown";
+    if (!(await store.once(`team:${m.team.platform}:${m.messageId}`, RELAY_ONCE_TTL_MS))) return "duplicate";
+    if (isActive(found) && isExpired(found, this.deps.settings.ttlMs, this.now())) await this.expire(found);
+    const seen = isActive(found) ? ((await store.get(found.id)) ?? found) : found;
+    if (!isActive(seen)) {
+      await this.toldReturned(seen);
+      return "returned";
     }
     const text = m.text.trim();
     if (text.toLowerCase() === HANDOFF_TEXT.doneCommand) {
-      await this.giveBack(rec.id, m.author);
-      return true;
+      await this.giveBack(found.id, m.author);
+      return "done";
     }
-    if (text === "") return true;
-    if (rec.status === "open") await this.claim(rec.id, m.author);
-    // Kept for the history only once the customer has it: the model must not think they saw it.
-    if (!(await this.tellCustomer(rec, HANDOFF_TEXT.teamReply(m.author, text)))) return true;
-    await store.appendLine(rec.id, { from: "team", name: m.author, text, at: this.now() });
-    this.deps.log.info({ handoffId: rec.id, chars: text.length }, "team reply relayed to the customer");
+    if (text === "") return "duplicate";
+    // In turn with Return (which holds the same lock): a reply either reaches the customer and the
+    // history before "handed back", or finds the hand-off returned. Never after, never lost.
+    const lock = await this.locks.lock(found);
+    try {
+      const rec = (await store.get(found.id)) ?? found;
+      if (!isActive(rec)) {
+        await this.toldReturned(rec);
+        return "returned";
+      }
+      if (rec.status === "open") await this.claim(rec.id, m.author);
+      // Kept for the history only once the customer has it: the model must not think they saw it.
+      if (!(await this.tellCustomer(rec, HANDOFF_TEXT.teamReply(m.author, text)))) return "undelivered";
+      await store.appendLine(rec.id, { from: "team", name: m.author, text, at: this.now() });
+      this.deps.log.info({ handoffId: rec.id, chars: text.length }, "team reply relayed to the customer");
+      return "relayed";
+    } finally {
+      await lock.unlock();
+    }
+  }
+
+  /** Say so, rather than let a team member talk to a customer who no longer hears them. */
+  private async toldReturned(rec: HandoffRecord): Promise<void> {
+    const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+    if (rec.team && rec.team.platform !== "web")
+      await desk
+        ?.note(rec.team, HANDOFF_TEXT.replyAfterReturn)
+        .catch((err: unknown) => this.deps.log.warn({ err, handoffId: rec.id }, "could not tell the team"));
+  }
+
+  /**
+   * Hand back a hand-off nobody finished within HANDOFF_TTL_S, telling the customer and the team
+   * thread. The record's compare-and-set picks one caller across replicas; false for the others.
+   */
+  async expire(rec: HandoffRecord): Promise<boolean> {
+    if (!(await this.close(rec.id, EXPIRED_BY, () => HANDOFF_TEXT.expired))) return false;
+    this.deps.log.info(
+      { handoffId: rec.id, status: rec.status },
+      "hand-off expired: back with the assistant",
+    );
+    const desk = rec.team ? this.desks.get(rec.team.platform) : undefined;
+    if (rec.team)
+      await desk
+        ?.note(rec.team, HANDOFF_TEXT.expiredTeam)
+        .catch((err: unknown) => this.deps.log.warn({ err, handoffId: rec.id }, "could not tell the team"));
     return true;
+  }
+
+  /** Hand back every active hand-off past its deadline (the periodic sweep, expiry.ts). */
+  async expireDue(limit: number): Promise<number> {
+    const due = (await this.deps.store.listActive(limit)).filter((r) =>
+      isExpired(r, this.deps.settings.ttlMs, this.now()),
+    );
+    let expired = 0;
+    for (const rec of due) if (await this.expire(rec)) expired += 1;
+    return expired;
   }
 
   /**
@@ -313,35 +389,30 @@ export class HandoffService implements HandoffRequests {
     const { store, threads, settings, metrics } = this.deps;
     const before = await store.get(id);
     if (!before || !isActive(before)) return false;
-    // Hold the thread from the moment the hand-off ends until its lines are in the history: a
-    // customer message arriving meanwhile waits for the lock (as behind any turn), so its answer
-    // comes after them and knows what the team said. If a turn holds it already, save anyway.
-    const threadKey = threadKeyOf(before.conversation);
-    const owner = `handoff:${id}:${randomUUID()}`;
-    const locked = await threads
-      .acquire(threadKey, owner, CLOSE_LOCK_MS)
-      .then((r) => r.acquired)
-      .catch(() => false);
-    const rec = await store.transition(id, "closed", by, this.now()).catch(async (err: unknown) => {
-      if (locked) await threads.release(threadKey, owner).catch(() => false);
-      throw err;
-    });
-    if (!rec) {
-      if (locked) await threads.release(threadKey, owner).catch(() => false);
-      return false;
+    // Hold the thread from the moment the hand-off ends until its lines are in the history and
+    // the customer was told: a customer message or a team reply arriving meanwhile waits for the
+    // lock (as behind any turn), so it comes after them. If it cannot be had, close anyway.
+    const lock = await this.locks.lock(before);
+    let rec: HandoffRecord | undefined;
+    try {
+      rec = await store.transition(id, "closed", by, this.now());
+    } finally {
+      if (!rec) await lock.unlock();
     }
+    if (!rec) return false;
     metrics.handoffs.inc({ platform: rec.conversation.platform, reason: rec.trigger, event: "closed" });
     const lines = await store.transcript(id).catch((err: unknown) => {
       this.deps.log.error({ err, handoffId: id }, "could not read what was relayed");
       return [];
     });
     const text = told();
+    await this.tellCustomer(rec, text);
     // The commit appends atomically and releases the lock. Authored by the customer and indexed
     // for them, so `/forget` deletes what they wrote to the team with the rest of the conversation.
     await threads
       .commit(
-        threadKey,
-        owner,
+        lock.threadKey,
+        lock.owner,
         {
           at: this.now(),
           entries: [...historyOf(lines), { role: "assistant", content: text }],
@@ -353,12 +424,11 @@ export class HandoffService implements HandoffRequests {
           people: { userKeys: [rec.userKey], audience: "shared" },
         },
       )
-      .catch(async (err: unknown) => {
+      .catch((err: unknown) => {
         this.deps.log.error({ err, handoffId: id }, "could not save the hand-off to the history");
-        if (locked) await threads.release(threadKey, owner).catch(() => false);
       });
+    await lock.unlock();
     this.deps.log.info({ handoffId: id, relayed: lines.length }, "hand-off returned to the assistant");
-    await this.tellCustomer(rec, text);
     await this.updateDesk(rec);
     return true;
   }
@@ -420,28 +490,4 @@ export class HandoffService implements HandoffRequests {
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
   }
-}
-
-/** The conversation as the summary reads it: what the customer and the assistant said. */
-function transcriptOf(entries: HistoryEntry[], rec: HandoffRecord, botName: string): TranscriptLine[] {
-  const lines: TranscriptLine[] = [];
-  for (const e of entries) {
-    if (e.role === "user")
-      lines.push({ author: e.name ?? rec.userName ?? "Customer", text: e.content, at: rec.openedAt });
-    else if (e.role === "assistant" && e.content)
-      lines.push({ author: botName, text: e.content, at: rec.openedAt });
-  }
-  return lines;
-}
-
-/** What was said while the team had it, as history: customer lines as the user, team lines as the assistant's side. */
-export function historyOf(lines: RelayedLine[]): HistoryEntry[] {
-  return lines.map((l) =>
-    l.from === "customer"
-      ? { role: "user", content: l.text }
-      : {
-          role: "assistant",
-          content: `[${l.name ?? "Support team"}, a person from the support team, wrote:] ${l.text}`,
-        },
-  );
 }

@@ -27,6 +27,8 @@ export interface HandoffStore extends PersonalRecords, WorkspaceRecords {
   attachTeam(id: string, team: TeamThreadRef): Promise<HandoffRecord | undefined>;
   /** Keep the summary the team was shown. */
   setSummary(id: string, summary: string): Promise<void>;
+  /** Keep the bot's latest note to the team (the local team page, which has no thread to post in). */
+  setNote(id: string, note: string): Promise<void>;
   /**
    * open -> claimed (`by`), or open|claimed -> closed (`by`). Returns the changed record when this
    * call made the change, undefined when the record is missing or already there (so exactly one

@@ -20,6 +20,13 @@ export const HANDOFF_TEXT = {
   tooSoon:
     "You asked for a person from our support team a moment ago. If nobody has answered you " +
     "there yet, please ask again in a minute.",
+  /** To the customer when a hand-off reached HANDOFF_TTL_S without being returned. */
+  expired:
+    "Nobody from our support team picked this up in time, so I'm back to help. Ask me anything, " +
+    "or ask for a person again later.",
+  /** In the team thread when the hand-off expired. */
+  expiredTeam:
+    "_This hand-off expired and went back to the assistant: replies here no longer reach the customer._",
   /** In the team thread when someone replies after the hand-off was returned. */
   replyAfterReturn:
     "_This hand-off was returned to the assistant: replies here no longer reach the customer._",

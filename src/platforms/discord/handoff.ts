@@ -11,7 +11,7 @@ import { ChannelType, type ChatInputCommandInteraction, type Message, Routes } f
 import type { ConversationPoster, TeamDesk } from "../../core/handoff/ports.js";
 import type { HandoffRecord, TeamThreadRef } from "../../core/handoff/record.js";
 import type { HandoffService } from "../../core/handoff/service.js";
-import { placeOf, statusLine } from "../../core/handoff/texts.js";
+import { HANDOFF_TEXT, placeOf, statusLine } from "../../core/handoff/texts.js";
 import type { KeyValueStore, MessageSink } from "../../core/ports.js";
 import type { ConversationRef } from "../../core/types.js";
 import type { Logger } from "../../log.js";
@@ -255,8 +255,22 @@ export async function onHandoffCommand(
     };
   }
   const inTextChannel = !conversation && interaction.inGuild() && channel?.type === ChannelType.GuildText;
-  const reply =
-    conversation || inTextChannel
+  // Checked before the post and thread below: a refused request leaves nothing in the channel.
+  const tooSoon =
+    inTextChannel &&
+    interaction.inGuild() &&
+    !(await deps.service.allowNew({
+      conversation: {
+        platform: "discord",
+        workspaceId: interaction.guildId,
+        channelId: interaction.channelId,
+        threadId: interaction.channelId,
+      },
+      userId: interaction.user.id,
+    }));
+  const reply = tooSoon
+    ? HANDOFF_TEXT.tooSoon
+    : conversation || inTextChannel
       ? "Asking a person from the support team to join..."
       : "Use /handoff in a direct message with me, in a text channel, or in a thread where I answered you.";
   await call("handoff ack", () =>
@@ -268,6 +282,7 @@ export async function onHandoffCommand(
       },
     }),
   );
+  if (tooSoon) return;
   if (inTextChannel && interaction.inGuild()) {
     const post = await call<{ id: string }>("handoff post", () =>
       deps.rest.post(Routes.channelMessages(interaction.channelId), {
@@ -299,5 +314,6 @@ export async function onHandoffCommand(
     userName,
     reason,
     trigger: "command",
+    allowanceTaken: inTextChannel,
   });
 }

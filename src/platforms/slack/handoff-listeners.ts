@@ -6,6 +6,7 @@
  */
 import type { App, Context } from "@slack/bolt";
 import type { HandoffService } from "../../core/handoff/service.js";
+import { HANDOFF_TEXT } from "../../core/handoff/texts.js";
 import type { MessageSink } from "../../core/ports.js";
 import type { ConversationRef } from "../../core/types.js";
 import type { Logger } from "../../log.js";
@@ -132,7 +133,7 @@ export function registerSlackHandoffs<W extends HandoffWorkspace>(ctx: SlackHand
   app.action(HANDOFF_CLAIM_ACTION_ID, onButton("claim"));
   app.action(HANDOFF_RETURN_ACTION_ID, onButton("return"));
 
-  app.command("/handoff", async ({ command, ack, context }) => {
+  app.command("/handoff", async ({ command, ack, context, respond }) => {
     await ack(
       outgoing({
         response_type: "ephemeral" as const,
@@ -150,6 +151,15 @@ export function registerSlackHandoffs<W extends HandoffWorkspace>(ctx: SlackHand
         channelId: command.channel_id,
         threadId: DM_MAIN_THREAD,
       };
+      const userScope = command.enterprise_id || command.team_id;
+      const allowanceTaken = !command.channel_id.startsWith("D");
+      if (allowanceTaken && !(await service.allowNew({ conversation, userScope, userId: command.user_id }))) {
+        // Checked before the post below: a refused request leaves nothing in the channel.
+        await respond(outgoing({ response_type: "ephemeral" as const, text: HANDOFF_TEXT.tooSoon })).catch(
+          (err: unknown) => ctx.log.warn({ err }, "could not tell the person to wait before asking again"),
+        );
+        return;
+      }
       if (!command.channel_id.startsWith("D")) {
         // A channel has no conversation of its own: the hand-off gets a thread under a new post,
         // and the bot keeps following that thread (so the customer's replies are relayed).
@@ -166,10 +176,11 @@ export function registerSlackHandoffs<W extends HandoffWorkspace>(ctx: SlackHand
       await service.request({
         conversation,
         userId: command.user_id,
-        userScope: command.enterprise_id || command.team_id,
+        userScope,
         userName,
         reason,
         trigger: "command",
+        allowanceTaken,
       });
     });
   });

@@ -65,10 +65,10 @@ export class LocalTeamDesk implements TeamDesk {
     };
   }
 
-  /** The page shows the summary field: the note goes there. */
+  /** The page shows the latest note beside the summary (which it keeps). */
   async note(team: TeamThreadRef, text: string): Promise<void> {
     // The page shows plain text: no Markdown emphasis around a note.
-    await this.store.setSummary(team.threadId, text.replace(/^_(.*)_$/s, "$1"));
+    await this.store.setNote(team.threadId, text.replace(/^_(.*)_$/s, "$1"));
   }
 
   /** The service keeps every relayed line with the record: the page shows them from there. */

@@ -110,7 +110,8 @@ class WebChatAdapter implements PlatformAdapter {
         createHandoffRoute({ tokens, handoffs: service, maxBodyBytes }),
         only,
       );
-      registerTeamPage(http, { service, botName: env.BOT_NAME, maxBodyBytes, ...only });
+      const scripts = assets.map((asset) => asset.path);
+      registerTeamPage(http, { service, botName: env.BOT_NAME, maxBodyBytes, scripts, ...only });
     }
     const forget = createForgetRoute({
       hub: this.hub,

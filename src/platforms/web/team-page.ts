@@ -1,10 +1,12 @@
 /**
  * The local team page (`GET /team`): open hand-offs from the web chat, each with who, why, the
  * conversation summary and what was said since; a person claims one, replies, and returns it to
- * the assistant. Plain DOM (all text through textContent), polling the JSON API every
- * `POLL_MS`: a handful of people on one machine, so simple beats clever. No backticks or
- * dollar-brace in the script.
+ * the assistant. Plain DOM (all text through textContent; the summary, written in Markdown, goes
+ * through the chat page's renderer: marked + DOMPurify, markdown-script.ts), polling the JSON API
+ * every `POLL_MS`: a handful of people on one machine, so simple beats clever. Light and dark like
+ * the chat page. No backticks or dollar-brace in the script.
  */
+import { MARKDOWN_SCRIPT } from "./markdown-script.js";
 
 const TEAM_SCRIPT = String.raw`
 var POLL_MS = 1500;
@@ -27,10 +29,12 @@ function el(tag, className, text) {
   return node;
 }
 
-// The summary is written in markdown for Slack and Discord; this page shows text, so the
-// emphasis markers go (they would show as literal asterisks).
-function plain(md) {
-  return md.replace(/\*\*([^*\n]+)\*\*/g, "$1").replace(/__([^_\n]+)__/g, "$1");
+// The summary is written in Markdown (for Slack and Discord too): rendered and sanitized as the
+// chat renders answers, so lists are lists and no marker shows.
+function summaryOf(md) {
+  var node = el("div", "summary md");
+  node.innerHTML = renderMarkdown(md);
+  return node;
 }
 
 function post(path, body) {
@@ -55,7 +59,8 @@ function render(items) {
     card.appendChild(el("h2", "", (h.userName || "A customer") + " \u2014 " + h.place));
     card.appendChild(el("div", "meta", "Reason: " + h.reason + " \u00b7 " +
       (h.status === "claimed" ? "claimed by " + h.claimedBy : "waiting for a person")));
-    if (h.summary) card.appendChild(el("div", "summary", plain(h.summary)));
+    if (h.summary) card.appendChild(summaryOf(h.summary));
+    if (h.note) card.appendChild(el("div", "note", h.note));
     var lines = el("div", "lines");
     h.lines.forEach(function (l) {
       lines.appendChild(el("div", "line " + l.from, (l.name || (l.from === "team" ? "Team" : "Customer")) + ": " + l.text));
@@ -108,23 +113,43 @@ refresh();
 setInterval(refresh, POLL_MS);
 `;
 
+/** The chat page's palette (page.ts), light and dark. */
 const STYLE = `
-body { font: 15px/1.5 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d2330; }
-header { display: flex; gap: 12px; align-items: center; padding: 10px 20px; background: #fff; border-bottom: 1px solid #e3e6ec; }
+:root {
+  --bg: #f6f7f9; --panel: #ffffff; --text: #1d2330; --muted: #6b7384; --border: #e3e6ec;
+  --accent: #3b5bdb; --code-bg: #f1f3f7; --notice-bg: #fff6e0; --notice-text: #7a5200;
+  color-scheme: light dark;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #15181e; --panel: #1d2129; --text: #e6e8ee; --muted: #9aa2b1; --border: #2c313c;
+    --accent: #5c7cfa; --code-bg: #262b35; --notice-bg: #3a3020; --notice-text: #f3d28b;
+  }
+}
+body { font: 15px/1.5 system-ui, sans-serif; margin: 0; background: var(--bg); color: var(--text); }
+header { display: flex; gap: 12px; align-items: center; padding: 10px 20px; background: var(--panel); border-bottom: 1px solid var(--border); }
 header h1 { font-size: 16px; margin: 0; flex: 1; }
 main { max-width: 860px; margin: 0 auto; padding: 16px; }
-.handoff { background: #fff; border: 1px solid #e3e6ec; border-radius: 12px; padding: 12px 16px; margin-bottom: 14px; }
+.handoff { background: var(--panel); border: 1px solid var(--border); border-radius: 12px; padding: 12px 16px; margin-bottom: 14px; }
 .handoff h2 { font-size: 15px; margin: 0 0 4px; }
-.meta { color: #6b7384; font-size: 13px; }
-.summary { white-space: pre-wrap; background: #f1f3f7; border-radius: 8px; padding: 8px; margin: 8px 0; }
-.line { margin: 2px 0; } .line.team { color: #3b5bdb; }
-form.reply { display: flex; gap: 8px; margin: 8px 0; } form.reply input { flex: 1; padding: 6px 8px; }
+.meta { color: var(--muted); font-size: 13px; }
+.summary { background: var(--code-bg); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }
+.summary > :first-child { margin-top: 0; } .summary > :last-child { margin-bottom: 0; }
+.summary ul, .summary ol { padding-left: 20px; }
+.summary a { color: var(--accent); }
+.note { background: var(--notice-bg); color: var(--notice-text); border-radius: 8px; padding: 6px 10px; margin: 8px 0; }
+.line { margin: 2px 0; } .line.team { color: var(--accent); }
+form.reply { display: flex; gap: 8px; margin: 8px 0; }
+input { font: inherit; color: var(--text); background: var(--panel); border: 1px solid var(--border); border-radius: 8px; padding: 6px 8px; }
+form.reply input { flex: 1; }
 .actions { display: flex; gap: 8px; }
-button { font: inherit; border-radius: 8px; border: 1px solid #e3e6ec; background: #fff; padding: 5px 12px; cursor: pointer; }
+button { font: inherit; color: var(--text); border-radius: 8px; border: 1px solid var(--border); background: var(--panel); padding: 5px 12px; cursor: pointer; }
+button:hover { border-color: var(--accent); }
 `;
 
-export function renderTeamPage(opts: { botName: string; nonce: string }): string {
-  const name = opts.botName.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export function renderTeamPage(opts: { botName: string; nonce: string; scripts: string[] }): string {
+  const esc = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const name = esc(opts.botName);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -143,9 +168,11 @@ export function renderTeamPage(opts: { botName: string; nonce: string }): string
   <p id="none">No open hand-offs. When a customer presses &ldquo;Talk to a person&rdquo; (or the assistant hands over), it shows up here.</p>
   <div id="handoffs"></div>
 </main>
+${opts.scripts.map((src) => `<script nonce="${opts.nonce}" src="${esc(src)}"></script>`).join("\n")}
 <script nonce="${opts.nonce}">
 (function () {
 "use strict";
+${MARKDOWN_SCRIPT}
 ${TEAM_SCRIPT}
 })();
 </script>

@@ -34,6 +34,8 @@ export function registerTeamPage(
     service: HandoffService;
     botName: string;
     maxBodyBytes: number;
+    /** The chat page's library scripts (marked, DOMPurify): the summary is rendered the same way. */
+    scripts: string[];
     allowHost: (host: string | undefined) => boolean;
   },
 ): void {
@@ -45,7 +47,7 @@ export function registerTeamPage(
     "/team",
     async (_req, res) => {
       const nonce = randomBytes(16).toString("base64");
-      const html = renderTeamPage({ botName: ctx.botName, nonce });
+      const html = renderTeamPage({ botName: ctx.botName, nonce, scripts: ctx.scripts });
       res.writeHead(200, {
         "content-type": "text/html; charset=utf-8",
         "content-length": Buffer.byteLength(html),
@@ -85,6 +87,7 @@ export function registerTeamPage(
           openedAt: r.openedAt,
           claimedBy: r.claimedBy,
           summary: r.summary,
+          note: r.note,
           lines: await service.store.transcript(r.id),
         })),
       );
@@ -131,13 +134,21 @@ export function registerTeamPage(
           409,
           "this hand-off was returned to the assistant: the customer would not see it",
         );
-      const handled = await service.teamReply({
+      const outcome = await service.teamReplyOutcome({
         team: { platform: "web", channelId: "team", threadId: body.id },
         messageId: randomUUID(),
         author: body.name,
         text: body.text,
       });
-      if (!handled) throw new HttpError(404, "no such hand-off");
+      if (outcome === "unknown") throw new HttpError(404, "no such hand-off");
+      if (outcome === "returned")
+        throw new HttpError(
+          409,
+          "this hand-off was returned to the assistant: the customer would not see it",
+        );
+      // The person typing must know the customer never saw it (the page shows this, and the note).
+      if (outcome === "undelivered")
+        throw new HttpError(502, "could not deliver that to the customer: their page cannot be reached");
       sendJson(res, 200, { ok: true });
     },
     only,

@@ -104,6 +104,12 @@ export function createMemoryHandoffs(
       if (rec) write({ ...rec, summary }, ttlOf(id));
     },
 
+    async setNote(id: string, note: string): Promise<void> {
+      ensureOpen();
+      const rec = read(id);
+      if (rec) write({ ...rec, note }, ttlOf(id));
+    },
+
     async transition(id: string, to: "claimed" | "closed", by: string, at: number) {
       ensureOpen();
       const rec = read(id);

@@ -200,6 +200,10 @@ export function createRedisHandoffs(
       await update(id, (rec) => ({ ...rec, summary }));
     },
 
+    async setNote(id: string, note: string): Promise<void> {
+      await update(id, (rec) => ({ ...rec, note }));
+    },
+
     transition: (id: string, to: "claimed" | "closed", by: string, at: number) =>
       update(id, (rec) => {
         if (rec.status === "closed" || (to === "claimed" && rec.status !== "open")) return undefined;
