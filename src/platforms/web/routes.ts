@@ -7,7 +7,7 @@
  * failures) key on the address, so opening new sessions does not reset them. Behind a reverse
  * proxy every user shares the proxy's address, and with it one allowance: the chat is for local use.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage as HttpRequest, ServerResponse } from "node:http";
 import { z } from "zod";
 import { type Conversation, turnIdOf } from "../../core/conversation.js";
@@ -16,6 +16,7 @@ import { clientKeyOf } from "../../http/client-address.js";
 import { HttpError, readBody, sendJson } from "../../http/server.js";
 import type { Logger } from "../../log.js";
 import { renderChatPage } from "./page.js";
+import { pageNonce, sendPage } from "./page-response.js";
 import { SESSION_TOKEN_PATTERN, type SessionTokens } from "./session-tokens.js";
 import type { SessionHub, WebSession } from "./sessions.js";
 import {
@@ -136,27 +137,12 @@ export async function readJson<T>(req: HttpRequest, schema: z.ZodType<T>, maxByt
 
 export function createWebRoutes(ctx: WebRouteContext) {
   const page = async (_req: HttpRequest, res: ServerResponse): Promise<void> => {
-    const nonce = randomBytes(16).toString("base64");
-    const html = renderChatPage({ botName: ctx.botName, nonce, scripts: ctx.scripts, uploads: ctx.uploads });
-    res.writeHead(200, {
-      "content-type": "text/html; charset=utf-8",
-      "content-length": Buffer.byteLength(html),
-      "cache-control": "no-store",
-      "content-security-policy": [
-        "default-src 'none'",
-        `script-src 'nonce-${nonce}'`,
-        "style-src 'unsafe-inline'",
-        "connect-src 'self'",
-        "img-src 'self' data:",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-      ].join("; "),
-      "x-content-type-options": "nosniff",
-      "x-frame-options": "DENY",
-      "referrer-policy": "no-referrer",
-    });
-    res.end(html);
+    const nonce = pageNonce();
+    sendPage(
+      res,
+      renderChatPage({ botName: ctx.botName, nonce, scripts: ctx.scripts, uploads: ctx.uploads }),
+      nonce,
+    );
   };
 
   const openSession = async (req: HttpRequest, res: ServerResponse): Promise<void> => {

@@ -4,13 +4,14 @@
  * the hand-offs of the local desk (web chat hand-offs while no team channel is set) and hand
  * clicks and replies to the hand-off service.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage as HttpRequest, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { HandoffRecord } from "../../core/handoff/record.js";
 import type { HandoffService } from "../../core/handoff/service.js";
 import { placeOf } from "../../core/handoff/texts.js";
 import { HttpError, type HttpServer, sendJson } from "../../http/server.js";
+import { pageNonce, sendPage } from "./page-response.js";
 import { readJson } from "./routes.js";
 import { renderTeamPage } from "./team-page.js";
 
@@ -46,28 +47,8 @@ export function registerTeamPage(
     "GET",
     "/team",
     async (_req, res) => {
-      const nonce = randomBytes(16).toString("base64");
-      const html = renderTeamPage({ botName: ctx.botName, nonce, scripts: ctx.scripts });
-      res.writeHead(200, {
-        "content-type": "text/html; charset=utf-8",
-        "content-length": Buffer.byteLength(html),
-        "cache-control": "no-store",
-        "content-security-policy": [
-          "default-src 'none'",
-          `script-src 'nonce-${nonce}'`,
-          "style-src 'unsafe-inline'",
-          // The page's empty favicon (`data:,`), which keeps the browser from asking for one.
-          "img-src data:",
-          "connect-src 'self'",
-          "base-uri 'none'",
-          "form-action 'none'",
-          "frame-ancestors 'none'",
-        ].join("; "),
-        "x-content-type-options": "nosniff",
-        "x-frame-options": "DENY",
-        "referrer-policy": "no-referrer",
-      });
-      res.end(html);
+      const nonce = pageNonce();
+      sendPage(res, renderTeamPage({ botName: ctx.botName, nonce, scripts: ctx.scripts }), nonce);
     },
     only,
   );
