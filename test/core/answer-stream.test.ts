@@ -49,12 +49,21 @@ describe("AnswerStream", () => {
     );
     // The budget's own ledger: the store decides each grant at the time its clock reads, so the
     // window is checked on those times, not on when a busy machine got round to the edit call.
+    // The clock holds still within one synchronous step (a grant reads it several times: expiry
+    // checks, the decision, the new expiry), so the time recorded is the one the grant used.
     let clockRead = 0;
+    let holding = false;
     const store = createMemoryStore({
       log,
       keyspace: new MemoryKeyspace({
         now: () => {
-          clockRead = Date.now();
+          if (!holding) {
+            clockRead = Date.now();
+            holding = true;
+            queueMicrotask(() => {
+              holding = false;
+            });
+          }
           return clockRead;
         },
       }),
