@@ -12,7 +12,7 @@
  * Calls to the sink for one answer are strictly sequential (one loop), so edits never race.
  */
 import type { Logger } from "../log.js";
-import type { EditBudget, EditBudgets } from "./edit-budget.js";
+import type { EditBudgets, RateBudget } from "./edit-budget.js";
 import { PlatformError } from "./errors.js";
 import type { DeliveryExtras, EditBudgetChoice, MessageSink, MessageState } from "./ports.js";
 import { splitMarkdown } from "./split.js";
@@ -70,7 +70,7 @@ export class AnswerStream {
    */
   private finishing: AbortController | null = null;
   /** The final edit's grant, asked for early (see `grantFinalEarly`); used by that edit. */
-  private earlyFinal: { budget: EditBudget; granted: Promise<void> } | null = null;
+  private earlyFinal: { budget: RateBudget; granted: Promise<void> } | null = null;
   private readonly startedAt: number;
   readonly stats: AnswerStreamStats = {
     posts: 0,
@@ -326,7 +326,13 @@ export class AnswerStream {
     if (this.sink.editBudget) return this.sink.editBudget(ref, final);
     const limits = this.sink.limits;
     return {
-      window: { scope: limits.scope, name: "edits", limit: limits.scopeEdits, windowMs: limits.windowMs },
+      window: {
+        scope: limits.scope,
+        name: "edits",
+        limit: limits.scopeEdits,
+        windowMs: limits.windowMs,
+        ...(limits.local ? { local: true } : {}),
+      },
       minEditIntervalMs: limits.minEditIntervalMs,
     };
   }

@@ -1,7 +1,9 @@
 /**
  * One platform budget as this process's answers see it (chat.update of a Slack workspace, the
  * edits of a Discord channel): a queue of answers waiting to send, in front of the window that
- * lives in the store and is shared by every replica (core/rate-window.ts has the rules).
+ * lives in the store and is shared by every replica (core/rate-window.ts has the rules). A web
+ * chat session's budget is this process's own and is a plain token bucket here
+ * (`ProcessEditBudget`): no store round trip, nothing allocated per grant.
  *
  * - Batching: at most one store call per budget is in flight; it asks for as many grants as
  *   answers are ready, so a grant costs at most one round trip however many answers wait.
@@ -14,6 +16,7 @@
  */
 import type { Logger } from "../log.js";
 import type { RateBudgetStore, RateWindow } from "./ports.js";
+import { sleep } from "./timers.js";
 
 interface Waiter {
   final: boolean;
@@ -41,7 +44,19 @@ const HORIZON_SHARE = 1 / 20;
 /** After the store failed, frames ask again this much later. */
 const STORE_RETRY_MS = 1000;
 
-export class EditBudget {
+/** What an answer uses of a budget, shared or this process's own. */
+export interface RateBudget {
+  readonly window: RateWindow;
+  /** Calls waiting for this budget now. */
+  readonly pending: number;
+  /** Last time anyone used this budget; idle budgets are dropped by their registry. */
+  lastUsed: number;
+  acquire(final: boolean, signal?: AbortSignal, notBefore?: number, staleSince?: number): Promise<void>;
+  acquireFinalNow(): Promise<void>;
+  pause(retryAfterMs: number): void;
+}
+
+export class EditBudget implements RateBudget {
   private readonly waiters: Waiter[] = [];
   private pausedUntil = 0;
   /** The store said no frame before this time: frames alone do not ask again sooner. */
@@ -144,9 +159,7 @@ export class EditBudget {
 
   /** Slots only final texts may use. */
   private get reserve(): number {
-    if (this.window.reserve !== undefined)
-      return Math.max(0, Math.min(this.window.limit, this.window.reserve));
-    return this.window.limit >= 10 ? Math.ceil(this.window.limit * FINAL_RESERVE) : 0;
+    return reserveOf(this.window);
   }
 
   private pump(): void {
@@ -230,9 +243,79 @@ export class EditBudget {
   }
 }
 
+/**
+ * A budget that is this process's alone (`RateWindow.local`: a web chat session, whose page is
+ * connected to this replica and has no platform quota behind it). The same sliding window as the
+ * store's, kept as the times of the last `limit` grants in a ring (nothing allocated per grant):
+ * a call goes when fewer than `limit` grants lie in the window (frames: fewer than `limit` minus
+ * the reserve) and not before its message's own interval, else it waits on one timer. No store,
+ * no queue: a session streams one answer at a time, so there is no one to order it against.
+ */
+export class ProcessEditBudget implements RateBudget {
+  /** When the last `limit` grants were made, oldest at `next`. */
+  private readonly times: Float64Array;
+  private next = 0;
+  private pausedUntil = 0;
+  pending = 0;
+  lastUsed: number;
+
+  constructor(
+    readonly window: RateWindow,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.times = new Float64Array(Math.max(1, window.limit)).fill(Number.NEGATIVE_INFINITY);
+    this.lastUsed = now();
+  }
+
+  async acquire(final: boolean, signal?: AbortSignal, notBefore = 0): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const now = this.now();
+      const wait = Math.max(notBefore - now, this.waitMs(final, now));
+      if (wait <= 0) {
+        this.times[this.next] = now;
+        this.next = (this.next + 1) % this.times.length;
+        this.lastUsed = now;
+        return;
+      }
+      this.pending++;
+      try {
+        await sleep(wait, signal);
+      } finally {
+        this.pending--;
+      }
+    }
+  }
+
+  acquireFinalNow(): Promise<void> {
+    return this.acquire(true);
+  }
+
+  pause(retryAfterMs: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
+  }
+
+  /** Ms until a call of this kind may go (0: now). */
+  private waitMs(final: boolean, now: number): number {
+    if (now < this.pausedUntil) return this.pausedUntil - now;
+    const slots = this.times.length;
+    // Room for one more call: the grant `allowed` calls back has left the window.
+    const allowed = final ? slots : slots - reserveOf(this.window);
+    if (allowed <= 0) return this.window.windowMs;
+    const grant = this.times[(this.next - allowed + slots) % slots] ?? Number.NEGATIVE_INFINITY;
+    return Math.max(0, Math.ceil(grant + this.window.windowMs - now));
+  }
+}
+
+/** Slots only final texts may use: the window's own, else a tenth of budgets of 10 or more. */
+function reserveOf(window: RateWindow): number {
+  if (window.reserve !== undefined) return Math.max(0, Math.min(window.limit, window.reserve));
+  return window.limit >= 10 ? Math.ceil(window.limit * FINAL_RESERVE) : 0;
+}
+
 /** Budgets by scope and name, created on first use and dropped after they have been idle a while. */
 export class EditBudgets {
-  private readonly budgets = new Map<string, EditBudget>();
+  private readonly budgets = new Map<string, RateBudget>();
   private sweeps = 0;
 
   constructor(
@@ -241,16 +324,19 @@ export class EditBudgets {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get(window: RateWindow): EditBudget {
+  get(window: RateWindow): RateBudget {
     const id = `${window.scope}\u0000${window.name}`;
     let budget = this.budgets.get(id);
     if (
       !budget ||
       budget.window.limit !== window.limit ||
       budget.window.windowMs !== window.windowMs ||
-      budget.window.reserve !== window.reserve
+      budget.window.reserve !== window.reserve ||
+      budget.window.local !== window.local
     ) {
-      budget = new EditBudget(window, this.store, this.log, this.now);
+      budget = window.local
+        ? new ProcessEditBudget(window, this.now)
+        : new EditBudget(window, this.store, this.log, this.now);
       this.budgets.set(id, budget);
     }
     if (++this.sweeps % 256 === 0) this.sweep();

@@ -176,6 +176,11 @@ export interface RateWindow {
    * never draw on this budget (a Slack stream's final text is its booked chat.stopStream).
    */
   reserve?: number;
+  /**
+   * The budget is this process's alone (a web chat session: its page is connected to this
+   * replica and no platform quota stands behind it): granted in-process, never in the store.
+   */
+  local?: boolean;
 }
 
 /**
@@ -431,6 +436,8 @@ export interface SinkLimits {
   windowMs: number;
   /** Minimum time between two edits of one message. */
   minEditIntervalMs: number;
+  /** The scope's budget is this process's alone (see `RateWindow.local`). */
+  local?: boolean;
 }
 
 export interface EditBudgetChoice {

@@ -154,3 +154,90 @@ describe("EditBudget", () => {
     expectWithinWindow(grants, 20, MINUTE);
   });
 });
+
+describe("a web chat session's budget (local: this process's own)", () => {
+  /** A store that fails the test if it is asked: a local budget never goes to the store. */
+  function localOnly(limit: number, windowMs = 1000) {
+    const store = createMemoryStore({ log: silentLogger() });
+    let asked = 0;
+    const budgets = new EditBudgets({
+      grant: async (req) => {
+        asked++;
+        return store.budgets.grant(req);
+      },
+      book: async (req) => {
+        asked++;
+        return store.budgets.book(req);
+      },
+      settle: async (req) => {
+        asked++;
+        return store.budgets.settle(req);
+      },
+    });
+    const window: RateWindow = { scope: "web:s1", name: "edits", limit, windowMs, local: true };
+    return { budget: budgets.get(window), asked: () => asked };
+  }
+
+  it("grants without the store, never more than its limit in any window, finals included", async () => {
+    const { budget, asked } = localOnly(10);
+    const grants: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 35 }, (_, i) => budget.acquire(i % 3 === 0).then(() => grants.push(Date.now()))),
+    );
+    await vi.advanceTimersByTimeAsync(5000);
+    await all;
+    expect(grants).toHaveLength(35);
+    expectWithinWindow(grants, 10, 1000);
+    expect(asked()).toBe(0);
+  });
+
+  it("keeps a reserve for the final text and waits for a message's own interval", async () => {
+    const { budget } = localOnly(10);
+    const order: string[] = [];
+    for (let i = 0; i < 9; i++) await budget.acquire(false);
+    // The tenth token is the reserve: a frame waits for the bucket to refill, a final goes now.
+    const frame = budget.acquire(false).then(() => order.push("frame"));
+    const final = budget.acquire(true).then(() => order.push("final"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(order).toEqual(["final"]);
+    await vi.advanceTimersByTimeAsync(1000);
+    await frame;
+    expect(order).toEqual(["final", "frame"]);
+
+    // A frame asked for before its message's interval is up goes no sooner than that.
+    const asked = Date.now();
+    await vi.advanceTimersByTimeAsync(5000);
+    let sentAt = 0;
+    const next = budget.acquire(false, undefined, Date.now() + 50).then(() => {
+      sentAt = Date.now();
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    await next;
+    expect(sentAt - asked - 5000).toBe(50);
+    await final;
+  });
+
+  it("drops a waiting frame when its signal aborts (the answer finished meanwhile)", async () => {
+    const { budget } = localOnly(10);
+    const finishing = new AbortController();
+    const frame = budget.acquire(false, finishing.signal, Date.now() + 1000);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(budget.pending).toBe(1);
+    finishing.abort("finished");
+    await expect(frame).rejects.toBe("finished");
+    expect(budget.pending).toBe(0);
+  });
+
+  it("honours a platform pause for final texts too", async () => {
+    const { budget } = localOnly(10);
+    budget.pause(2000);
+    let sentAt = 0;
+    const started = Date.now();
+    const final = budget.acquire(true).then(() => {
+      sentAt = Date.now();
+    });
+    await vi.advanceTimersByTimeAsync(2500);
+    await final;
+    expect(sentAt - started).toBe(2000);
+  });
+});

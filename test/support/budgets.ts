@@ -1,5 +1,5 @@
 /** Edit budgets over a fresh memory store: the in-process path, as a one-replica deployment has it. */
-import { type EditBudget, EditBudgets } from "../../src/core/edit-budget.js";
+import { EditBudgets, type RateBudget } from "../../src/core/edit-budget.js";
 import { silentLogger } from "../../src/log.js";
 import { createMemoryStore } from "../../src/store/memory/store.js";
 
@@ -7,6 +7,6 @@ export function localBudgets(): EditBudgets {
   return new EditBudgets(createMemoryStore({ log: silentLogger() }).budgets);
 }
 
-export function localBudget(limit: number, windowMs: number, scope = "test"): EditBudget {
+export function localBudget(limit: number, windowMs: number, scope = "test"): RateBudget {
   return localBudgets().get({ scope, name: "edits", limit, windowMs });
 }

@@ -4,7 +4,7 @@
  * yet is fetched in the background for the next message. Summaries resolve their authors up front.
  */
 
-import type { EditBudget } from "../../core/edit-budget.js";
+import type { RateBudget } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import type { KeyValueStore } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
@@ -33,7 +33,7 @@ export class UserNames {
      * The workspace's users.info budget (Tier 4), shared by every replica. Background lookups
      * take paced grants and leave a reserve; a summary's lookups go first.
      */
-    private readonly budget?: () => EditBudget,
+    private readonly budget?: () => RateBudget,
   ) {}
 
   /** The cached name, or undefined (and a background lookup for next time). */

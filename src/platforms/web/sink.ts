@@ -21,6 +21,8 @@ export function webSinkLimits(sessionId: string): SinkLimits {
     scopeEdits: WEB_EDITS_PER_SECOND,
     windowMs: 1000,
     minEditIntervalMs: WEB_MIN_EDIT_INTERVAL_MS,
+    // The page is connected to this replica: its budget needs no store round trip per edit.
+    local: true,
   };
 }
 
