@@ -120,6 +120,10 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
           out.usage.outputTokens += event.usage.outputTokens;
           out.finishReason = event.finishReason;
           usageSeen = true;
+          // The server counted the answer: saving the turn need not count it again. Not when
+          // the model saw placeholders (redaction): the saved text is not what it counted.
+          if (event.textTokens !== undefined && model === input.model)
+            input.counter.remember?.(roundText, event.textTokens);
         }
       }
     } catch (err) {

@@ -331,7 +331,16 @@ export type ModelEvent =
   | { type: "text"; delta: string }
   /** All tool calls of the round, fully assembled (emitted once, before `done`). */
   | { type: "tool_calls"; calls: ToolCall[] }
-  | { type: "done"; finishReason: FinishReason; usage: ModelUsage };
+  | {
+      type: "done";
+      finishReason: FinishReason;
+      usage: ModelUsage;
+      /**
+       * Tokens of the round's visible text by the server's own count (its usage, without
+       * reasoning tokens), when the server reported usage; the core then need not count them.
+       */
+      textTokens?: number;
+    };
 
 export interface ModelRequest {
   messages: ModelMessage[];
@@ -351,6 +360,11 @@ export interface ChatModel {
 
 export interface TokenCounter {
   count(text: string): number;
+  /**
+   * What `count(text)` is, when something else already counted it (the model server's usage of
+   * an answer): kept so that counting the text later costs nothing.
+   */
+  remember?(text: string, tokens: number): void;
   /** Tokens the messages take in a chat request, including per-message overhead. */
   countMessages(messages: ModelMessage[]): number;
 }

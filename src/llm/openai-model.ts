@@ -123,6 +123,8 @@ export class OpenAIChatModel implements ChatModel {
         const calls = new ToolCallAssembler();
         let finish: string | undefined;
         let usage: ModelUsage | undefined;
+        /** Of the usage's output tokens, those the model spent thinking (not in the text). */
+        let reasoningTokens = 0;
         let outChars = 0;
         try {
           // HTTP errors arrive as the SDK's APIError (chat-request.ts); the body is read by
@@ -133,12 +135,21 @@ export class OpenAIChatModel implements ChatModel {
             // that is one chunk anyway, and a fast local server does not cost a yield per token.
             let batchText = "";
             for (const event of batch.events) {
+              if (typeof event === "string") {
+                // A plain text chunk, read without a full parse (sse-reader.ts).
+                if (event !== "") {
+                  markFirstToken();
+                  batchText += event;
+                }
+                continue;
+              }
               const chunk = event as ChatCompletionChunk;
               if (chunk.usage) {
                 usage = {
                   inputTokens: chunk.usage.prompt_tokens,
                   outputTokens: chunk.usage.completion_tokens,
                 };
+                reasoningTokens = chunk.usage.completion_tokens_details?.reasoning_tokens ?? 0;
               }
               const choice = chunk.choices?.[0];
               if (!choice) continue;
@@ -176,6 +187,14 @@ export class OpenAIChatModel implements ChatModel {
           metrics.tokens.inc({ direction: "in" }, finalUsage.inputTokens);
           metrics.tokens.inc({ direction: "out" }, finalUsage.outputTokens);
           outcome = { finishReason, usage: finalUsage };
+          // The server's count of the text, when it sent one and the round was text alone.
+          if (usage && toolCalls.length === 0 && Number.isInteger(usage.outputTokens)) {
+            const textTokens = usage.outputTokens - reasoningTokens;
+            if (textTokens > 0) {
+              yield { type: "done", finishReason, usage: finalUsage, textTokens };
+              return;
+            }
+          }
           yield { type: "done", finishReason, usage: finalUsage };
           return;
         } catch (err) {

@@ -7,11 +7,15 @@
  * completed. The body is
  * any async iterable of bytes: undici's response body in the service, a ReadableStream in tests.
  */
+import { StringDecoder } from "node:string_decoder";
 import { APIError } from "openai";
 import { textChunk } from "./text-chunk.js";
 
 export interface SseBatch {
-  /** Parsed `data:` payloads, in order. */
+  /**
+   * Parsed `data:` payloads, in order. A plain text chunk (text-chunk.ts) comes as its text, a
+   * string; every other payload as JSON.parse gives it.
+   */
   events: unknown[];
   /** `data: [DONE]` was seen: nothing after it matters. */
   done: boolean;
@@ -29,13 +33,22 @@ export async function* readSseBatches(
   // Not `for await`: leaving that loop at [DONE] would destroy the body, and with it a keep-alive
   // connection the server was about to hand back. Whoever stops early aborts the request.
   const reads = body[Symbol.asyncIterator]();
-  const decoder = new TextDecoder();
+  // Node's StringDecoder, not TextDecoder: the same UTF-8 (characters split between two reads
+  // are joined) at a third of the CPU per read (`TextDecoder.decode(..., { stream: true })` was
+  // ~5% of the core's CPU per turn).
+  const decoder = new StringDecoder("utf8");
+  let first = true;
   let pending = "";
   let data: string | undefined;
   for (;;) {
     const { value, done } = await reads.next();
     if (done) break;
-    const chunk = decoder.decode(value, STREAM);
+    let chunk = decoder.write(value);
+    if (first && chunk !== "") {
+      first = false;
+      // A byte order mark before the stream is not part of it (TextDecoder dropped it too).
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    }
     const events: unknown[] = [];
     let text = chunk;
     let start = 0;
@@ -88,7 +101,7 @@ export async function* readSseBatches(
     if (events.length > 0) yield { events, done: false };
   }
   // A final event without its blank line (or even its newline) still counts.
-  const rest = (pending + decoder.decode()).trimEnd();
+  const rest = (pending + decoder.end()).trimEnd();
   if (rest.startsWith("data:")) {
     const line = rest.slice(rest.charCodeAt(5) === 32 ? 6 : 5);
     data = data === undefined ? line : `${data}\n${line}`;
@@ -96,13 +109,10 @@ export async function* readSseBatches(
   if (data !== undefined && data !== "[DONE]") yield { events: [parsePayload(data, headers)], done: false };
 }
 
-/** Options of every read's decode (one object, not one per read). */
-const STREAM: TextDecodeOptions = { stream: true };
-
 function parsePayload(data: string, headers: Headers): unknown {
   // Most chunks are a few characters of text: read those without a full parse (text-chunk.ts).
   const text = textChunk(data);
-  if (text) return text;
+  if (text !== null) return text;
   const parsed: unknown = JSON.parse(data);
   if (typeof parsed === "object" && parsed !== null && "error" in parsed && parsed.error) {
     throw new APIError(undefined, parsed.error as object, undefined, headers);

@@ -3,7 +3,8 @@
  * a piece of text. JSON-parsing every chunk was the largest item in the core's CPU profile
  * (17-23%), most of it building the id, model and fingerprint strings and the objects around a
  * few characters of text, all garbage a moment later. This recognises that exact shape with a
- * few native string searches and builds only what the reader needs; anything else (the first
+ * few native string searches and hands back the text alone (no objects around it); anything
+ * else (the first
  * chunk with the role, tool calls, refusals, reasoning, the finish, usage, errors, any layout it
  * does not know) returns null and is JSON-parsed as before.
  *
@@ -12,11 +13,6 @@
  * valid JSON it matches only the chunk's own `choices` array. What follows the text is checked
  * to the last character, so a second choice, usage or any field we do not know means null.
  */
-
-/** What the reader's consumer reads from a text chunk (see openai-model.ts). */
-export interface TextChunk {
-  choices: [{ index: 0; delta: { content: string }; finish_reason: null }];
-}
 
 const MARKER = ',"choices":[{"index":0,"delta":{"content":"';
 /** What may follow the text: the rest of the one choice, with no finish reason. */
@@ -30,7 +26,7 @@ const USAGE_NULL = ',"usage":null';
 const OBFUSCATION = ',"obfuscation":"';
 
 /** The chunk's text when `data` is a plain text chunk in a layout we know, else null. */
-export function textChunk(data: string): TextChunk | null {
+export function textChunk(data: string): string | null {
   // An object whose first key is the id (an error payload starts with "error"), and whole, as
   // JSON.parse would insist (a truncated payload still throws there).
   if (!data.startsWith('{"id":"') || data.charCodeAt(data.length - 1) !== 125 /* } */) return null;
@@ -50,18 +46,13 @@ export function textChunk(data: string): TextChunk | null {
   }
   const ending = endingAt(data, end);
   if (!ending || !isPlainTail(data, end + ending.length)) return null;
-  let content: string;
   const backslash = escaped ? from : data.indexOf("\\", from);
-  if (backslash !== -1 && backslash < end) {
-    try {
-      content = JSON.parse(data.slice(from - 1, end + 1)) as string;
-    } catch {
-      return null;
-    }
-  } else {
-    content = data.slice(from, end);
+  if (backslash === -1 || backslash >= end) return data.slice(from, end);
+  try {
+    return JSON.parse(data.slice(from - 1, end + 1)) as string;
+  } catch {
+    return null;
   }
-  return { choices: [{ index: 0, delta: { content }, finish_reason: null }] };
 }
 
 /** After the choices: `}`, or `,"usage":null` and/or `,"obfuscation":"<letters>"`, then `}`. */

@@ -82,6 +82,22 @@ export function createTokenCounter(model: string): CountingTokenCounter {
     return encoder.encode_ordinary(text).length;
   };
 
+  const remember = (text: string, tokens: number): void => {
+    if (text.length < CACHE_MIN_CHARS || text.length > CACHE_MAX_CHARS / 4 || cache.has(text)) return;
+    cache.set(text, tokens);
+    cachedChars += text.length;
+    trim();
+  };
+
+  /** Drop the least recently used entries while the cache is over its bounds. */
+  const trim = (): void => {
+    for (const oldest of cache.keys()) {
+      if (cache.size <= CACHE_MAX_ENTRIES && cachedChars <= CACHE_MAX_CHARS) break;
+      cache.delete(oldest);
+      cachedChars -= oldest.length;
+    }
+  };
+
   const count = (text: string): number => {
     if (text.length < CACHE_MIN_CHARS) {
       if (text === "") return 0;
@@ -103,11 +119,7 @@ export function createTokenCounter(model: string): CountingTokenCounter {
     if (text.length <= CACHE_MAX_CHARS / 4) {
       cache.set(text, tokens);
       cachedChars += text.length;
-      for (const oldest of cache.keys()) {
-        if (cache.size <= CACHE_MAX_ENTRIES && cachedChars <= CACHE_MAX_CHARS) break;
-        cache.delete(oldest);
-        cachedChars -= oldest.length;
-      }
+      trim();
     }
     return tokens;
   };
@@ -142,5 +154,5 @@ export function createTokenCounter(model: string): CountingTokenCounter {
     return total;
   };
 
-  return { encoding, count, countMessages };
+  return { encoding, count, countMessages, remember };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { LlmError, StoreError } from "../../src/core/errors.js";
 import type { Store } from "../../src/core/ports.js";
+import { threadKeyOf } from "../../src/core/types.js";
+import { createTokenCounter } from "../../src/llm/tokens.js";
 import { silentLogger } from "../../src/log.js";
 import { createMemoryStore } from "../../src/store/memory/store.js";
 import { makeConversation, message } from "../support/conversation.js";
@@ -30,6 +32,23 @@ describe("Conversation.handle", () => {
     const second = model.requests[1]!;
     expect(second.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
     expect(second.messages[2]).toMatchObject({ role: "assistant", content: "You said: my name is Ana" });
+  });
+
+  it("saves an answer's tokens as the model server counted them, and counts them itself without", async () => {
+    const answer = "A reply whose tokens the server counts differently from our tokenizer.";
+    const withCount = new ScriptedModel(() =>
+      reply(answer).map((step) => (step.type === "done" ? { ...step, textTokens: 500 } : step)),
+    );
+    const counted = makeConversation({ model: withCount });
+    await counted.conversation.handle(message({ text: "hi", threadId: "t-counted" }), new RecordingSink());
+    const withoutCount = makeConversation({ model: new ScriptedModel(() => reply(answer)) });
+    await withoutCount.conversation.handle(message({ text: "hi", threadId: "t-own" }), new RecordingSink());
+
+    const [saved] = await counted.store.threads.load(threadKeyOf(message({ threadId: "t-counted" })));
+    const [own] = await withoutCount.store.threads.load(threadKeyOf(message({ threadId: "t-own" })));
+    // The same turn: only the answer's count differs, by what the server said it was.
+    expect(own?.tokens).toBeLessThan(100);
+    expect(saved?.tokens).toBe((own?.tokens ?? 0) - createTokenCounter("gpt-4o-mini").count(answer) + 500);
   });
 
   it("keeps other threads separate", async () => {

@@ -34,16 +34,48 @@ describe("OpenAIChatModel streaming", () => {
 
     expect(error).toBeUndefined();
     expect(text).toBe("Hello, world!");
+    // The server's count of the text comes along, so the core need not count it again.
     expect(events.at(-1)).toEqual({
       type: "done",
       finishReason: "stop",
       usage: { inputTokens: 21, outputTokens: 4 },
+      textTokens: 4,
     });
     const tokens = await metrics.tokens.get();
     expect(tokens.values.map((v) => [v.labels.direction, v.value]).sort()).toEqual([
       ["in", 21],
       ["out", 4],
     ]);
+  });
+
+  it("counts a reasoning model's thinking in the usage but not in the text's own tokens", async () => {
+    server = await startFakeLlm({
+      respond: scripted(
+        llm.text(["Forty-two."], {
+          usage: {
+            prompt_tokens: 30,
+            completion_tokens: 120,
+            completion_tokens_details: { reasoning_tokens: 116 },
+          },
+        }),
+      ),
+    });
+    const { model } = createTestModel(server.url);
+
+    const { events } = await collect(model.stream(request(ask("answer?"))));
+
+    expect(events.at(-1)).toMatchObject({ usage: { inputTokens: 30, outputTokens: 120 }, textTokens: 4 });
+  });
+
+  it("gives no count of the text when the server sends no usage (the estimate is not a count)", async () => {
+    server = await startFakeLlm({ respond: scripted(llm.text(["Hello there"], { usage: null })) });
+    const { model } = createTestModel(server.url);
+
+    const { events } = await collect(model.stream(request(ask("hi"))));
+
+    const done = events.at(-1) as { type: string; textTokens?: number };
+    expect(done.type).toBe("done");
+    expect(done.textTokens).toBeUndefined();
   });
 
   it("hands text on as it arrives, before the stream has ended", async () => {

@@ -46,6 +46,12 @@ describe("SSE reader", () => {
     }
   });
 
+  it("skips a byte order mark before the stream, even one split across reads", async () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('data: {"a":1}\n\n')]);
+    expect((await readAll(body(bytes))).events).toEqual([{ a: 1 }]);
+    expect((await readAll(body(bytes.slice(0, 2), bytes.slice(2)))).events).toEqual([{ a: 1 }]);
+  });
+
   it("understands CRLF, comments, other fields and multi-line data", async () => {
     const { events } = await readAll(
       body(': keep-alive\r\n\r\nevent: message\r\nid: 7\r\ndata: {"a":\r\ndata: 1}\r\n\r\ndata:{"b":2}\n\n'),

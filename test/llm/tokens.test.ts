@@ -66,6 +66,18 @@ describe("token counter", () => {
     );
   });
 
+  it("takes a count made elsewhere (the model server's) for a text, and uses it from then on", () => {
+    const fresh = createTokenCounter("gpt-4o-mini");
+    const answer = "An answer the server counted as a different number of tokens than we would.";
+    fresh.remember?.(answer, 99);
+    expect(fresh.count(answer)).toBe(99);
+    // A text counted already keeps its own count.
+    const known = "A text this counter has already counted itself, once.";
+    const own = fresh.count(known);
+    fresh.remember?.(known, own + 50);
+    expect(fresh.count(known)).toBe(own);
+  });
+
   it("gives the same counts when a long history is counted again (cached)", () => {
     const history: ModelMessage[] = Array.from({ length: 200 }, (_, i) => ({
       role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),

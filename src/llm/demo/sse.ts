@@ -53,7 +53,10 @@ export class ChunkFormatter {
   }
 
   usage(u: UsageBody): string {
-    return `${this.head}],"usage":{"prompt_tokens":${u.prompt_tokens},"completion_tokens":${u.completion_tokens},"total_tokens":${u.prompt_tokens + u.completion_tokens}}}\n\n`;
+    const details = u.completion_tokens_details
+      ? `,"completion_tokens_details":{"reasoning_tokens":${u.completion_tokens_details.reasoning_tokens}}`
+      : "";
+    return `${this.head}],"usage":{"prompt_tokens":${u.prompt_tokens},"completion_tokens":${u.completion_tokens},"total_tokens":${u.prompt_tokens + u.completion_tokens}${details}}}\n\n`;
   }
 }
 

@@ -35,6 +35,8 @@ export interface ChatRequestBody {
 export interface UsageBody {
   prompt_tokens: number;
   completion_tokens: number;
+  /** A reasoning model's thinking, counted in `completion_tokens` (OpenAI's layout). */
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 /** One chunk of a scripted stream. */
