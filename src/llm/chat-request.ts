@@ -151,7 +151,10 @@ class ChatHandler implements Dispatcher.DispatchHandler {
       return;
     }
     const failed = this.failed;
-    if (!failed) return this.fail(new Error("the response ended before its status"));
+    if (!failed) {
+      this.fail(new Error("the response ended before its status"));
+      return;
+    }
     // As the SDK does: the body as JSON if it is JSON, else its text as the message.
     const text = failed.text + failed.decoder.decode();
     const json = safeJson(text);
