@@ -1,7 +1,15 @@
 /**
  * Every Redis command the store sends goes through `run`: it refuses at once while the client is
  * not connected (no offline queue), counts the round trip, and turns any failure into a StoreError.
+ *
+ * Commands sent in the same tick share one socket write: the first corks the connection and the
+ * end of the tick uncorks it, so a turn's save, token count and final edit's grant (and other
+ * turns' commands of that moment) leave in one `writev` and are answered in one round trip,
+ * without waiting for any earlier command's replies. (ioredis's auto-pipelining batches too, but
+ * sends nothing new while a batch is in flight: see connection.ts.) On a Cluster each command
+ * is written to its node's connection as it comes.
  */
+import type { Socket } from "node:net";
 import { StoreError } from "../../core/errors.js";
 import type { RedisClient } from "./connection.js";
 
@@ -21,6 +29,7 @@ export function createCaller(client: RedisClient, target: string, stats: RedisSt
         throw new StoreError(`redis ${op} failed: not connected to ${target} (${client.status})`);
       }
       stats.roundTrips++;
+      corkForThisTick(client);
       try {
         return await send();
       } catch (err) {
@@ -29,6 +38,19 @@ export function createCaller(client: RedisClient, target: string, stats: RedisSt
       }
     },
   };
+}
+
+/** Hold the single node's socket writes until the end of this tick (see the header). */
+function corkForThisTick(client: RedisClient): void {
+  if (client.isCluster) return;
+  const socket = (client as { stream?: Socket }).stream;
+  if (!socket || socket.writableCorked > 0 || socket.destroyed) return;
+  socket.cork();
+  process.nextTick(uncork, socket);
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
 }
 
 /** A reply that does not have the shape our own script returns: a bug or a foreign key. */
