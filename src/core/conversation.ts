@@ -230,6 +230,51 @@ export class Conversation {
 
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * Enter the thread's queue before the admission step has answered (see runTurn). `abandon`
+   * gives the place back: a wait still going is stopped, a lock already taken is released (and
+   * an orphan its acquiring found is still finalized).
+   */
+  private enterEarly(
+    threadKey: string,
+    owner: string,
+    marker: string,
+    signal: AbortSignal,
+    log: Logger,
+  ): { ticket: Promise<ThreadTicket>; abandoned: boolean; abandon(): void } {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const ticket = this.queue.enter(threadKey, owner, {
+      ttlMs: this.deps.settings.lockTtlMs,
+      waitMs: this.deps.settings.lockWaitMs,
+      signal: stop.signal,
+      marker,
+    });
+    const settled = () => signal.removeEventListener("abort", onAbort);
+    ticket.then(settled, settled);
+    const early = {
+      ticket,
+      abandoned: false,
+      abandon: () => {
+        if (early.abandoned) return;
+        early.abandoned = true;
+        stop.abort("abandoned");
+        ticket.then(
+          (taken) => {
+            if (taken.orphan) void this.orphans.finalize(taken.orphan);
+            this.deps.store.threads
+              .release(threadKey, owner)
+              .catch((err: unknown) => log.warn({ err }, "could not give back a thread not answered"))
+              .finally(() => taken.leave());
+          },
+          () => {},
+        );
+      },
+    };
+    return early;
+  }
+
   /** The conversation's active hand-off; null also when there are none or the store fails. */
   private async handoffOf(msg: IncomingMessage, log: Logger): Promise<HandoffRecord | null> {
     if (!this.handoffs) return null;
@@ -328,6 +373,24 @@ export class Conversation {
 
     // Whether a person has this conversation is read alongside the admission step (one wait).
     const handoff = this.handoffOf(msg, log);
+    const owner = randomUUID();
+    const marker = JSON.stringify({
+      turnId,
+      platform: msg.platform,
+      workspaceId: msg.workspaceId,
+      channelId: msg.channelId,
+      threadId: msg.threadId,
+      messageId: msg.messageId,
+      startedAt: started,
+    } satisfies OrphanedTurn);
+    // A message that will surely be answered if admitted (text only, of an allowed length) asks
+    // for its thread in the same tick as the admission, so both cost one round trip instead of
+    // two in a row. If it is not admitted after all (a duplicate, throttled, handed off), the
+    // thread is given back at once.
+    const early =
+      text !== "" && text.length <= settings.maxInputChars && !msg.attachments?.length
+        ? this.enterEarly(threadKey, owner, marker, signal, log)
+        : null;
     // 1. Dedup and throttle: one atomic step in the store.
     const admission = await admit(
       this.deps,
@@ -339,6 +402,7 @@ export class Conversation {
       },
       log,
     );
+    if (admission.kind !== "ok") early?.abandon();
     if (admission.kind === "duplicate") {
       result.outcome = "duplicate";
       metrics.turns.inc({ platform: msg.platform, kind: msg.kind, outcome: "duplicate" });
@@ -362,6 +426,7 @@ export class Conversation {
     // While a person has the conversation, its messages go to them (after dedup: relayed once;
     // after the length check: what reaches the team and the history later is what a turn takes).
     const handedOff = await handoff;
+    if (handedOff) early?.abandon();
     if (
       handedOff &&
       (await this.relayedToPerson(
@@ -393,22 +458,15 @@ export class Conversation {
 
     // 2. Wait for the thread: one turn at a time, in order.
     let ticket: ThreadTicket | null = null;
-    const owner = randomUUID();
     try {
-      ticket = await this.queue.enter(threadKey, owner, {
-        ttlMs: settings.lockTtlMs,
-        waitMs: settings.lockWaitMs,
-        signal,
-        marker: JSON.stringify({
-          turnId,
-          platform: msg.platform,
-          workspaceId: msg.workspaceId,
-          channelId: msg.channelId,
-          threadId: msg.threadId,
-          messageId: msg.messageId,
-          startedAt: started,
-        } satisfies OrphanedTurn),
-      });
+      ticket = await (early && !early.abandoned
+        ? early.ticket
+        : this.queue.enter(threadKey, owner, {
+            ttlMs: settings.lockTtlMs,
+            waitMs: settings.lockWaitMs,
+            signal,
+            marker,
+          }));
       if (ticket.orphan) void this.orphans.finalize(ticket.orphan);
     } catch (err) {
       if (err instanceof BusyError) return refuse("busy", err);

@@ -4,6 +4,7 @@ import type { Store } from "../../src/core/ports.js";
 import { threadKeyOf } from "../../src/core/types.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
 import { silentLogger } from "../../src/log.js";
+import { MemoryKeyspace } from "../../src/store/memory/keyspace.js";
 import { createMemoryStore } from "../../src/store/memory/store.js";
 import { makeConversation, message } from "../support/conversation.js";
 import { RecordingSink } from "../support/recording-sink.js";
@@ -335,6 +336,64 @@ describe("Conversation.handle", () => {
     expect(await conversation.orphans.sweepOnce(store.threads)).toBe(1);
     expect(await conversation.orphans.sweepOnce(store.threads)).toBe(0);
     expect(finalized).toEqual(["web:dead-1", "web:dead-2"]);
+  });
+
+  it("asks for the thread in the same round trip as the admission, and gives it back when the message is refused", async () => {
+    const model = new ScriptedModel(() => reply("ok"));
+    // The store's clock is the test's: a dead turn's lock lapses when the test says so.
+    let clock = Date.now();
+    const store = createMemoryStore({
+      log: silentLogger(),
+      keyspace: new MemoryKeyspace({ now: () => clock }),
+    });
+    const events: string[] = [];
+    const admit = store.gate.admit.bind(store.gate);
+    store.gate.admit = async (req) => {
+      events.push("admit sent");
+      const decision = await admit(req);
+      events.push("admit answered");
+      return decision;
+    };
+    const acquire = store.threads.acquire.bind(store.threads);
+    store.threads.acquire = async (...args) => {
+      events.push("thread asked for");
+      return acquire(...args);
+    };
+    const { conversation } = makeConversation({
+      model,
+      store,
+      settings: { throttle: { requests: 1, windowMs: 60_000, dailyTokens: 1_000_000 } },
+    });
+    const finalized: string[] = [];
+    conversation.orphans.register("web", async (orphan) => {
+      finalized.push(orphan.turnId);
+    });
+
+    const first = await conversation.handle(message({ threadId: "first" }), new RecordingSink());
+    expect(first.outcome).toBe("answered");
+    // Both requests went out before either answer was awaited.
+    expect(events.indexOf("thread asked for")).toBeLessThan(events.indexOf("admit answered"));
+    expect(events.indexOf("admit sent")).toBeLessThan(events.indexOf("admit answered"));
+
+    // A thread whose last turn died mid-answer: its lock lapses, its marker is left.
+    const dead = threadKeyOf(message({ threadId: "dead" }));
+    const marker = JSON.stringify({
+      turnId: "web:dead-1",
+      platform: "web",
+      workspaceId: "local",
+      channelId: "c1",
+      threadId: "dead",
+      messageId: "x",
+      startedAt: 1,
+    });
+    expect((await acquire(dead, "gone", 1000, marker)).acquired).toBe(true);
+    clock += 2000;
+
+    // The user is over the limit: refused; the thread is given back and the dead turn finalized.
+    const refused = await conversation.handle(message({ threadId: "dead" }), new RecordingSink());
+    expect(refused.outcome).toBe("throttled");
+    await vi.waitFor(() => expect(finalized).toEqual(["web:dead-1"]));
+    await vi.waitFor(async () => expect((await acquire(dead, "probe", 60_000)).acquired).toBe(true));
   });
 
   it("counts the tokens of a stopped answer against the daily budget", async () => {
