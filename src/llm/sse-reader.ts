@@ -9,7 +9,7 @@
  */
 import { StringDecoder } from "node:string_decoder";
 import { APIError } from "openai";
-import { textChunk } from "./text-chunk.js";
+import { CHUNK_START, TEXT_MARKER, textAfterMarker, textChunk } from "./text-chunk.js";
 
 export interface SseBatch {
   /**
@@ -40,6 +40,13 @@ export async function* readSseBatches(
   let first = true;
   let pending = "";
   let data: string | undefined;
+  /**
+   * Where the text marker sits in this stream's text chunks, from the payload's start: the id,
+   * object, created and model before it are the same in every chunk of one answer. Once known,
+   * a one-line text chunk is read in place (one comparison finds its text; nothing is cut out of
+   * the read first); -1 until the first text chunk has been read the long way.
+   */
+  let markerAt = -1;
   for (;;) {
     const { value, done } = await reads.next();
     if (done) break;
@@ -77,7 +84,9 @@ export async function* readSseBatches(
             const payload = data;
             data = undefined;
             try {
-              events.push(parsePayload(payload, headers));
+              const event = parsePayload(payload, headers);
+              if (markerAt < 0 && typeof event === "string") markerAt = payload.indexOf(TEXT_MARKER);
+              events.push(event);
             } catch (err) {
               // What came before the bad event was fine: the caller gets it, then the error.
               if (events.length > 0) yield { events, done: false };
@@ -86,6 +95,20 @@ export async function* readSseBatches(
           }
         } else if (text.startsWith("data:", start)) {
           const from = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
+          if (
+            markerAt > 0 &&
+            data === undefined &&
+            text.charCodeAt(nl + 1) === 10 && // its blank line follows: a one-line event
+            text.startsWith(TEXT_MARKER, from + markerAt) &&
+            text.startsWith(CHUNK_START, from)
+          ) {
+            const piece = textAfterMarker(text, from + markerAt + TEXT_MARKER.length, end);
+            if (piece !== null) {
+              events.push(piece);
+              start = nl + 2;
+              continue;
+            }
+          }
           const line = text.slice(from, end);
           data = data === undefined ? line : `${data}\n${line}`;
         }

@@ -4,9 +4,8 @@
  * (17-23%), most of it building the id, model and fingerprint strings and the objects around a
  * few characters of text, all garbage a moment later. This recognises that exact shape with a
  * few native string searches and hands back the text alone (no objects around it); anything
- * else (the first
- * chunk with the role, tool calls, refusals, reasoning, the finish, usage, errors, any layout it
- * does not know) returns null and is JSON-parsed as before.
+ * else (the first chunk with the role, tool calls, refusals, reasoning, the finish, usage,
+ * errors, any layout it does not know) returns null and is JSON-parsed as before.
  *
  * Why the search is safe: inside a JSON string every `"` is preceded by a backslash, so the
  * marker below (`,"choices":[{...`: a comma right before a quote) cannot match inside one; in
@@ -25,51 +24,72 @@ const ENDINGS = [
 const USAGE_NULL = ',"usage":null';
 const OBFUSCATION = ',"obfuscation":"';
 
+/** How every chunk we read this way starts: an object whose first key is the id. */
+export const CHUNK_START = '{"id":"';
+/** Where a text chunk's text begins (the one choice's delta); see the header for why it is safe. */
+export const TEXT_MARKER = MARKER;
+
 /** The chunk's text when `data` is a plain text chunk in a layout we know, else null. */
 export function textChunk(data: string): string | null {
-  // An object whose first key is the id (an error payload starts with "error"), and whole, as
-  // JSON.parse would insist (a truncated payload still throws there).
-  if (!data.startsWith('{"id":"') || data.charCodeAt(data.length - 1) !== 125 /* } */) return null;
+  // An object whose first key is the id (an error payload starts with "error").
+  if (!data.startsWith(CHUNK_START)) return null;
   const at = data.indexOf(MARKER);
   if (at === -1) return null;
-  const from = at + MARKER.length;
+  return textAfterMarker(data, at + MARKER.length, data.length);
+}
+
+/**
+ * The text of a chunk that lies in `source` up to `end` (exclusive) and whose marker ends at
+ * `from`: what the reader uses to read a chunk in place, without cutting it out of the read
+ * first. Null when what follows is not exactly the rest of a plain text chunk.
+ */
+export function textAfterMarker(source: string, from: number, end: number): string | null {
+  // Whole, as JSON.parse would insist (a truncated payload still throws there).
+  if (source.charCodeAt(end - 1) !== 125 /* } */) return null;
   // The closing quote: the first one not escaped (an even run of backslashes before it).
-  let end = data.indexOf('"', from);
+  let close = source.indexOf('"', from);
   let escaped = false;
   for (;;) {
-    if (end === -1) return null;
+    if (close === -1 || close >= end) return null;
     let slashes = 0;
-    while (data.charCodeAt(end - 1 - slashes) === 92 /* \ */) slashes++;
+    while (source.charCodeAt(close - 1 - slashes) === 92 /* \ */) slashes++;
     if (slashes % 2 === 0) break;
     escaped = true;
-    end = data.indexOf('"', end + 1);
+    close = source.indexOf('"', close + 1);
   }
-  const ending = endingAt(data, end);
-  if (!ending || !isPlainTail(data, end + ending.length)) return null;
-  const backslash = escaped ? from : data.indexOf("\\", from);
-  if (backslash === -1 || backslash >= end) return data.slice(from, end);
+  const ending = endingAt(source, close);
+  if (!ending || !isPlainTail(source, close + ending.length, end)) return null;
+  if (!escaped && !hasBackslash(source, from, close)) return source.slice(from, close);
   try {
-    return JSON.parse(data.slice(from - 1, end + 1)) as string;
+    return JSON.parse(source.slice(from - 1, close + 1)) as string;
   } catch {
     return null;
   }
 }
 
-/** After the choices: `}`, or `,"usage":null` and/or `,"obfuscation":"<letters>"`, then `}`. */
 /** Which of ENDINGS starts at `at` (a loop, not `find`: no closure per chunk). */
 function endingAt(data: string, at: number): string | undefined {
   for (const ending of ENDINGS) if (data.startsWith(ending, at)) return ending;
   return undefined;
 }
 
-function isPlainTail(data: string, at: number): boolean {
+/** After the choices: `}`, or `,"usage":null` and/or `,"obfuscation":"<letters>"`, then `}`. */
+function isPlainTail(data: string, at: number, end: number): boolean {
   let i = at;
   if (data.startsWith(USAGE_NULL, i)) i += USAGE_NULL.length;
   if (data.startsWith(OBFUSCATION, i)) {
     const close = data.indexOf('"', i + OBFUSCATION.length);
-    const backslash = data.indexOf("\\", i);
-    if (close === -1 || (backslash !== -1 && backslash < close)) return false;
+    if (close === -1 || close >= end || hasBackslash(data, i, close)) return false;
     i = close + 1;
   }
-  return i === data.length - 1;
+  return i === end - 1;
+}
+
+/**
+ * Whether a backslash lies in [from, to). A loop over a few characters, not `indexOf`: that would
+ * search on to the end of the whole network read when the text has none, for every chunk in it.
+ */
+function hasBackslash(source: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (source.charCodeAt(i) === 92) return true;
+  return false;
 }

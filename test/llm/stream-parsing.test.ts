@@ -1,5 +1,6 @@
 import { APIError } from "openai";
 import { describe, expect, it } from "vitest";
+import { ChunkFormatter } from "../../src/llm/demo/sse.js";
 import { retryAfterMsFrom } from "../../src/llm/retry.js";
 import { readSseBatches } from "../../src/llm/sse-reader.js";
 import { ToolCallAssembler } from "../../src/llm/tool-call-assembler.js";
@@ -50,6 +51,28 @@ describe("SSE reader", () => {
     const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('data: {"a":1}\n\n')]);
     expect((await readAll(body(bytes))).events).toEqual([{ a: 1 }]);
     expect((await readAll(body(bytes.slice(0, 2), bytes.slice(2)))).events).toEqual([{ a: 1 }]);
+  });
+
+  it("reads an answer's text chunks in place the same wherever the network splits them", async () => {
+    const fmt = new ChunkFormatter("chatcmpl-1", 1_700_000_000, "gpt-4o-mini");
+    const pieces = [" Hello", ' "quoted"', " back\\slash", " line\nbreak", " 🎉", " end"];
+    let stream = fmt.role();
+    for (const [i, piece] of pieces.entries()) {
+      stream += fmt.content(JSON.stringify(piece));
+      // A chunk of another shape in the middle: the full parser reads it, the text path resumes.
+      if (i === 2) stream += fmt.toolCall({ index: 0, id: "call_1", name: "f", arguments: "{}" });
+    }
+    stream += `${fmt.finish("stop")}data: [DONE]\n\n`;
+    const bytes = new TextEncoder().encode(stream);
+    const textsOf = (events: unknown[]) => events.filter((e): e is string => typeof e === "string");
+    const whole = await readAll(body(bytes));
+    expect(textsOf(whole.events)).toEqual(pieces);
+    expect(whole.events).toHaveLength(pieces.length + 3); // + the role, the tool call and the finish
+    for (let i = 1; i < bytes.length; i += 7) {
+      const { events } = await readAll(body(bytes.slice(0, i), bytes.slice(i)));
+      expect(textsOf(events), `split at ${i}`).toEqual(pieces);
+      expect(events, `split at ${i}`).toHaveLength(pieces.length + 3);
+    }
   });
 
   it("understands CRLF, comments, other fields and multi-line data", async () => {
