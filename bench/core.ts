@@ -63,7 +63,9 @@ class CountingSink implements MessageSink {
 /**
  * Attributes the time spent inside model streams to the turn that made the request, found by the
  * turn's (unique) question text. (AsyncLocalStorage would do it too, but its promise hooks slow
- * every promise in the process and would inflate the very overhead being measured.)
+ * every promise in the process and would inflate the very overhead being measured.) The stream is
+ * wrapped by hand, not by an async generator: another generator's hops on every chunk would be
+ * the benchmark's own cost counted as the core's.
  */
 class TimedModel implements ChatModel {
   readonly turns = new Map<string, { modelMs: number }>();
@@ -72,20 +74,26 @@ class TimedModel implements ChatModel {
   get model() {
     return this.inner.model;
   }
-  async *stream(req: ModelRequest): AsyncIterable<ModelEvent> {
+  stream(req: ModelRequest): AsyncIterable<ModelEvent> {
     const question = [...req.messages].reverse().find((m) => m.role === "user");
     const record = question ? this.turns.get(String(question.content)) : undefined;
     this.started++;
-    let mark = performance.now();
-    try {
-      for await (const event of this.inner.stream(req)) {
-        if (record) record.modelMs += performance.now() - mark;
-        yield event;
-        mark = performance.now();
-      }
-    } finally {
-      if (record) record.modelMs += performance.now() - mark;
-    }
+    const events = this.inner.stream(req)[Symbol.asyncIterator]();
+    const timed = <T>(step: Promise<T>): Promise<T> => {
+      if (!record) return step;
+      const from = performance.now();
+      const add = () => {
+        record.modelMs += performance.now() - from;
+      };
+      step.then(add, add);
+      return step;
+    };
+    const iterator: AsyncIterator<ModelEvent> = {
+      next: () => timed(events.next()),
+      return: (value?: unknown) =>
+        timed(events.return ? events.return(value) : Promise.resolve({ done: true, value: undefined })),
+    };
+    return { [Symbol.asyncIterator]: () => iterator };
   }
 }
 
