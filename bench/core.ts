@@ -178,9 +178,10 @@ interface RunFigures {
  * machine in the same run, so its share is the figure that travels between machines (the absolute
  * turns/s halve on a busy or slower machine). Three clients:
  * - `fetch`: a bare fetch reading the bytes (the OpenAI SDK's HTTP stack; the first baseline);
- * - `request`: a bare undici request() reading the bytes (the core's HTTP stack since it left fetch);
- * - `request+parse`: the core's own request and SSE reader, every chunk JSON-parsed: the least any
- *   client that shows the answer must do, so the fairest baseline.
+ * - `request`: the core's own HTTP client (chat-request.ts: undici's dispatcher and a chunk queue)
+ *   reading the bytes, nothing parsed;
+ * - `request+parse`: the core's own request and SSE reader, every chunk read (text chunks by the
+ *   fast path, the rest JSON-parsed): the least any client that shows the answer must do.
  */
 async function transportRun(
   baseURL: string,
@@ -470,17 +471,17 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     },
     { figure: "core's share of the transport limit", value: figures.coreShareOfTransport, target: ">= 0.7" },
     {
-      figure: "transport, bare undici request() client (turns/s, same run)",
+      figure: "transport, the core's HTTP client alone, no parse (turns/s, same run)",
       value: figures.requestTransportTurnsPerSecond,
       target: "",
     },
     {
-      figure: "core's share of the request() transport",
+      figure: "core's share of its HTTP client alone",
       value: figures.coreShareOfRequestTransport,
       target: "",
     },
     {
-      figure: "request() + SSE parse: the core's request and reader, no core (turns/s, same run)",
+      figure: "the core's HTTP client + SSE reader, no core (turns/s, same run)",
       value: figures.parsedTransportTurnsPerSecond,
       target: "",
     },
@@ -488,17 +489,21 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     { figure: "CPU per turn, core (µs, this process)", value: figures.cpuUsPerTurn, target: "" },
     { figure: "CPU per turn, bare fetch transport (µs)", value: figures.transportCpuUsPerTurn, target: "" },
     {
-      figure: "CPU per turn, bare request() transport (µs)",
+      figure: "CPU per turn, the core's HTTP client alone (µs)",
       value: figures.requestTransportCpuUsPerTurn,
       target: "",
     },
     {
-      figure: "CPU per turn, request() + parse (µs)",
+      figure: "CPU per turn, HTTP client + SSE reader (µs)",
       value: figures.parsedTransportCpuUsPerTurn,
       target: "",
     },
     { figure: "by CPU: fetch transport / core", value: figures.cpuShareOfTransport, target: "" },
-    { figure: "by CPU: request() + parse / core", value: figures.cpuShareOfParsedTransport, target: "" },
+    {
+      figure: "by CPU: HTTP client + SSE reader / core",
+      value: figures.cpuShareOfParsedTransport,
+      target: "",
+    },
     {
       figure: "core overhead p50, 100 concurrent, paced model (ms)",
       value: figures.overheadP50Ms,

@@ -1,10 +1,11 @@
 /**
  * Counts, per turn, the store commands and the store round trips of the core benchmark's turns.
  *
- * A round trip is one wait on the store: the Redis client sends every command issued in the same
- * tick in one write (auto-pipelining) and their replies come back together, so a turn's commands
- * issued in one tick (its save, its token count and its final edit's grant) are one round trip,
- * and commands issued after awaiting an answer are another. Commands are attributed to the turn
+ * A round trip is one wait on the store: the commands a turn issues in the same tick are sent
+ * together, none waiting for another's reply (the store writes them in one socket write), so a
+ * turn's commands issued in one tick (its admission and its thread; later its save, its token
+ * count and its final edit's grant) are one round trip, and commands issued after awaiting an
+ * answer are another. Commands are attributed to the turn
  * by the conversation number in their key (thread `t<n>`, user `u<n>`, budget scope `s<n>`):
  * the benchmark runs at most one turn per conversation at a time, so the attribution is exact.
  * Commands of different turns sharing a write are NOT merged: each turn counts its own.
@@ -25,7 +26,7 @@ export function countingStore(store: Store): { store: Store; counts: StoreCounts
   const note = (key: string) => {
     if (!tickEnding) {
       tickEnding = true;
-      // The client flushes its pipeline on the next tick: calls until then share one write.
+      // Calls until the next tick are sent together: one round trip.
       process.nextTick(() => {
         tick++;
         tickEnding = false;

@@ -137,8 +137,8 @@ export class AnswerStream {
 
   /**
    * Ask now for the budget the final edit will draw on, before its text is known. The turn calls
-   * this in the same tick as its save, so the grant travels to the store in the same write as
-   * the save (one round trip instead of two in a row). The edit itself still waits for `finish`.
+   * this in the same tick as its save, so the grant travels to the store with the save (one
+   * round trip instead of two in a row). The edit itself still waits for `finish`.
    */
   grantFinalEarly(): void {
     if (this.finalState || this.earlyFinal || this.broken) return;

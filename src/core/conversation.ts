@@ -579,9 +579,9 @@ export class Conversation {
             )
           : store.threads.release(threadKey, owner);
       const spent = out.usage.inputTokens + out.usage.outputTokens;
-      // The final edit's budget grant goes to the store in the same write as the save.
+      // The final edit's budget grant goes to the store together with the save.
       answer.grantFinalEarly();
-      // A finished answer can be rated: remembered (without waiting, in that same write) and
+      // A finished answer can be rated: remembered (without waiting, sent with the save) and
       // shown with its buttons.
       const rateable =
         ending.state === "done" &&

@@ -93,8 +93,8 @@ export class EditBudget implements RateBudget {
 
   /**
    * A final text's grant, asked for at the end of the current microtasks rather than after the
-   * current burst of callbacks: sent in the same write as the store calls made alongside it (a
-   * turn's save), since the Redis client flushes its pipeline on the next tick. Finals asked for
+   * current burst of callbacks: sent in the same socket write as the store calls made alongside it
+   * (a turn's save; the Redis store writes a round of callbacks' commands at once). Finals asked for
    * in the same tick still share one store call.
    */
   acquireFinalNow(): Promise<void> {

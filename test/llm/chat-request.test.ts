@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { createServer as createHttpServer } from "node:http";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ModelRequest } from "../../src/core/ports.js";
+import { postChatCompletion } from "../../src/llm/chat-request.js";
 import type { DemoLlmServer } from "../../src/llm/demo/server.js";
 import { collect, createTestModel, startFakeLlm } from "../fakes/llm.js";
 
@@ -86,5 +88,53 @@ describe("chat-completions request", () => {
     // The answer is complete at [DONE]; the response's last bytes may still be on their way when
     // the next request goes, which then takes a second connection. Never more than that.
     expect(relay.connections()).toBeLessThanOrEqual(2);
+  });
+
+  it("stops reading the connection while the reader lags behind, and loses nothing", async () => {
+    // A server that streams 16 MB as fast as the connection takes it, noting when it had to wait.
+    const piece = `data: ${JSON.stringify({ pad: "x".repeat(1000) })}\n\n`;
+    const pieces = 16_000;
+    let bytes = 0;
+    let readWhenAllSent = -1;
+    const http = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      let sent = 0;
+      const more = () => {
+        while (sent < pieces) {
+          sent++;
+          if (!res.write(piece)) {
+            res.once("drain", more);
+            return;
+          }
+        }
+        res.end(() => {
+          readWhenAllSent = bytes;
+        });
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const address = http.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    try {
+      const res = await postChatCompletion(
+        `http://127.0.0.1:${address.port}/v1`,
+        "sk-test",
+        "{}",
+        new AbortController().signal,
+      );
+      for await (const chunk of res.body) {
+        bytes += chunk.length;
+        // A slow reader: one read per turn of the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const total = piece.length * pieces;
+      expect(bytes).toBe(total);
+      // The client paused the connection: the server could not get far ahead of the reader (by
+      // more than the sockets' buffers), rather than the client queueing all 16 MB in memory.
+      expect(readWhenAllSent).toBeGreaterThan(total - 8_000_000);
+    } finally {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   });
 });

@@ -16,7 +16,7 @@ import { StoreError } from "../../core/errors.js";
 import type { RedisClient } from "./connection.js";
 
 export interface RedisStats {
-  /** Commands and scripts sent (auto-pipelining sends those issued in one tick in one write). */
+  /** Commands and scripts sent (those of one round of callbacks leave in one socket write). */
   roundTrips: number;
 }
 

@@ -3,8 +3,8 @@
  * them is one MULTI or script in one slot; the export index is a separate key and gets its own
  * command. Remembering a turn: two scripts in one tick (the person's records; the workspace's
  * index), not MULTIs: a transaction is written to the socket on its own, while a script rides in
- * the write that auto-pipelining shares with the turn's save (the MULTI's own socket write was
- * 16% of the core's CPU in `bench -- core`). A click: three round trips (read turn + earlier
+ * the socket write the turn's save goes out in (caller.ts; the MULTI's own write was 16% of the
+ * core's CPU in `bench -- core`). A click: three round trips (read turn + earlier
  * rating; write rating, reading back the one it replaced, + index; export and workspace
  * indexes). Forgetting: four (read index; read the records, for their workspaces; delete; export
  * and workspace indexes). Each record is also noted in its workspace's index, in the same tick
@@ -27,7 +27,7 @@ import type { RedisClient } from "./connection.js";
  */
 /**
  * Lua: note a record in an index that lives as long as its newest entry (older entries dropped).
- * A script, not a MULTI: ioredis writes a transaction on its own, outside the auto-pipeline.
+ * A script, not a MULTI: ioredis writes a transaction on its own, outside the shared write.
  * KEYS: the index. ARGV: member, ttlMs, now (ms).
  */
 const INDEX_NOTE = `
@@ -90,8 +90,8 @@ export function createRedisFeedback(
 
   /**
    * Note a record in its workspace's index (for uninstalls). Another slot than the person's
-   * records, so it is its own script, sent in the same tick as theirs: the client auto-pipelines
-   * both into one write, and the caller still waits one round trip.
+   * records, so it is its own script, sent in the same tick as theirs: both leave in one socket
+   * write (caller.ts), and the caller still waits one round trip.
    */
   const noteInWorkspace = async (
     workspaceKey: string,
@@ -110,7 +110,7 @@ export function createRedisFeedback(
       const ttl = wholeMs("ttlMs", ttlMs);
       const index = keys.userIndex(turn.userKey);
       const now = Date.now();
-      // Both in the same tick: two scripts (two slots), one write of the auto-pipeline.
+      // Both in the same tick: two scripts (two slots), one socket write.
       await caller.run("feedback.rememberTurn", () =>
         Promise.all([
           scripts.chatbotFeedbackRemember(

@@ -2,10 +2,10 @@
  * The per-person conversation index (store/people.ts) on Redis. The index lives under the
  * person's hash tag, the history under the thread's, so on a Cluster they sit in different slots
  * and cannot share the commit script. Instead the index writes are issued together with the
- * commit, in the same tick: the client auto-pipelines (connection.ts), so on one node they go out
- * in one write with the commit and come back in one round trip; on a Cluster each node gets its
- * share of the pipeline at the same time. Either way the turn waits one round trip, not two, and
- * stays at four for the whole turn.
+ * commit, in the same tick: on one node they go out in one socket write with the commit (the
+ * connection is corked for the round of callbacks, caller.ts) and come back in one round trip; on
+ * a Cluster each node gets its commands at the same time. Either way the turn waits one round
+ * trip, not two.
  */
 import type { ThreadPeople } from "../../core/ports.js";
 import type { StoreKeys } from "../keys.js";

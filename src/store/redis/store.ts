@@ -1,8 +1,8 @@
 /**
  * The Redis store (single node or Cluster), shared by every replica. Each port call is one
- * command or one Lua script; commands issued in the same tick go out in one write
- * (auto-pipelining), so a turn's save, token count and final edit's grant cost one round trip
- * together. `stats.roundTrips` counts the commands sent.
+ * command or one Lua script; commands issued in the same round of callbacks go out in one socket
+ * write (caller.ts corks the connection), so a turn's save, token count and final edit's grant
+ * cost one round trip together. `stats.roundTrips` counts the commands sent.
  */
 import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
