@@ -115,7 +115,12 @@ class ChatHandler implements Dispatcher.DispatchHandler {
     private readonly resolve: (res: ChatResponse) => void,
     private readonly reject: (err: unknown) => void,
   ) {
-    this.onAbort = () => this.controller?.abort(signal.reason);
+    this.onAbort = () => {
+      this.controller?.abort(signal.reason);
+      // Before the headers the caller stops waiting at once, even for a request still queued
+      // for a connection (undici aborts that one when it would have started).
+      if (!this.chunks) this.settle(signal.reason);
+    };
     signal.addEventListener("abort", this.onAbort, { once: true });
   }
 
