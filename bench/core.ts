@@ -437,13 +437,18 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       gc();
       const base = process.memoryUsage();
       const startedBefore = model.started;
+      let ended = 0;
       const turns = Array.from({ length: level }, (_, i) =>
-        conversation.handle(
-          msg(1_000_000 * (level / 1000) + i, 100_000 + level + i),
-          new CountingSink(`m${i}`),
-        ),
+        conversation
+          .handle(
+            // Message ids of their own: a reused one is a duplicate delivery, never answered.
+            msg(10_000_000 * (level / 1000) + i, 100_000 + level + i),
+            new CountingSink(`m${i}`),
+          )
+          .finally(() => ended++),
       );
-      while (model.started - startedBefore < level) await new Promise((r) => setTimeout(r, 50));
+      // Until every turn is waiting for its model (or has ended without one: see `answered@`).
+      while (model.started - startedBefore + ended < level) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 500));
       gc();
       const peak = process.memoryUsage();
@@ -456,6 +461,11 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       figures[`rssPerConversationKB@${level}`] = round((peak.rss - base.rss) / level / 1024, 1);
       figures[`activeAtPeak@${level}`] = active;
       figures[`answered@${level}`] = results.filter((r) => r.outcome === "answered").length;
+      const refused: Record<string, number> = {};
+      for (const r of results)
+        if (r.outcome !== "answered")
+          refused[`${r.outcome}:${r.code}`] = (refused[`${r.outcome}:${r.code}`] ?? 0) + 1;
+      if (Object.keys(refused).length > 0) console.log(`not answered @${level}:`, refused);
       await llm.stop();
     }
   } finally {
