@@ -2,8 +2,8 @@
  * One platform budget as this process's answers see it (chat.update of a Slack workspace, the
  * edits of a Discord channel): a queue of answers waiting to send, in front of the window that
  * lives in the store and is shared by every replica (core/rate-window.ts has the rules). A web
- * chat session's budget is this process's own and is a plain token bucket here
- * (`ProcessEditBudget`): no store round trip, nothing allocated per grant.
+ * chat session's budget is this process's own and is kept here (`ProcessEditBudget`: the same
+ * sliding window over a ring of grant times): no store round trip, nothing allocated per grant.
  *
  * - Batching: at most one store call per budget is in flight; it asks for as many grants as
  *   answers are ready, so a grant costs at most one round trip however many answers wait.
