@@ -15,7 +15,7 @@ import type { Logger } from "../log.js";
 import type { EditBudgets, RateBudget } from "./edit-budget.js";
 import { PlatformError } from "./errors.js";
 import type { DeliveryExtras, EditBudgetChoice, MessageSink, MessageState } from "./ports.js";
-import { splitMarkdown } from "./split.js";
+import { isBlank, splitMarkdown } from "./split.js";
 import { sleep } from "./timers.js";
 
 /** Retries of a final edit that failed for a reason other than a rate limit. */
@@ -69,6 +69,13 @@ export class AnswerStream {
    * Made on the first wait only (an answer that fits in its first post never needs one).
    */
   private finishing: AbortController | null = null;
+  /**
+   * Ends the wait of a frame held back by a budget kept in this process (`RateBudget.tryNow`):
+   * a timer and this callback, no abort signal and listener per frame.
+   */
+  private finishFrameWait: (() => void) | null = null;
+  /** The sink's budget for its edits when it names none per message (`budgetFor`), made once. */
+  private defaultChoice: EditBudgetChoice | null = null;
   /** The final edit's grant, asked for early (see `grantFinalEarly`); used by that edit. */
   private earlyFinal: { budget: RateBudget; granted: Promise<void> } | null = null;
   private readonly startedAt: number;
@@ -122,7 +129,7 @@ export class AnswerStream {
   }
 
   private allPosted(): boolean {
-    if (this.broken || this.text.trim() === "") return true;
+    if (this.broken || isBlank(this.text)) return true;
     const count = splitMarkdown(this.text, this.sink.limits.maxChars).length;
     for (let i = 0; i < count; i++) if (!this.parts[i]?.ref && !this.parts[i]?.deferred) return false;
     return true;
@@ -168,6 +175,7 @@ export class AnswerStream {
       this.finalState = state;
       this.rateable = opts.rateable === true && state === "done";
       this.finishing?.abort(FINISHED);
+      this.finishFrameWait?.();
     }
     this.kick();
     while (this.loop) {
@@ -214,11 +222,11 @@ export class AnswerStream {
       const lastIndex = Math.max(texts.length - 1, 0);
       const lastText = texts[lastIndex] ?? "";
       if (final) {
-        if (lastText.trim() !== "") await this.deliver(lastIndex, lastText, final, this.rateable);
+        if (!isBlank(lastText)) await this.deliver(lastIndex, lastText, final, this.rateable);
         return;
       }
       const part = this.parts[lastIndex];
-      if (lastText.trim() !== "" && (!part || part.sent !== lastText)) {
+      if (!isBlank(lastText) && (!part || part.sent !== lastText)) {
         await this.deliver(lastIndex, lastText, "streaming");
         continue;
       }
@@ -269,7 +277,18 @@ export class AnswerStream {
           const choice = this.budgetFor(part.ref, isFinal);
           if (choice) {
             budget = this.budgets.get(choice.window);
-            if (!isFinal) {
+            if (!isFinal && budget.tryNow) {
+              // This process's own budget: granted now, or wait (the message's own interval
+              // included) and ask again; the final text ends the wait and goes instead.
+              const notBefore = part.lastSendAt + choice.minEditIntervalMs;
+              for (
+                let wait = budget.tryNow(false, notBefore);
+                wait > 0;
+                wait = budget.tryNow(false, notBefore)
+              ) {
+                if (!(await this.frameWait(wait))) return;
+              }
+            } else if (!isFinal) {
               // Queue for the budget at once (the message's own interval is a not-before time, so
               // its place in the queue is kept). If the answer finishes meanwhile, this frame is
               // stale and the final text (which goes before frames) is sent instead.
@@ -324,8 +343,9 @@ export class AnswerStream {
   /** The budget an edit of `ref` draws on: the sink's choice, by default its scope budget. */
   private budgetFor(ref: string, final: boolean): EditBudgetChoice | null {
     if (this.sink.editBudget) return this.sink.editBudget(ref, final);
+    if (this.defaultChoice) return this.defaultChoice;
     const limits = this.sink.limits;
-    return {
+    this.defaultChoice = {
       window: {
         scope: limits.scope,
         name: "edits",
@@ -335,6 +355,23 @@ export class AnswerStream {
       },
       minEditIntervalMs: limits.minEditIntervalMs,
     };
+    return this.defaultChoice;
+  }
+
+  /** Wait `ms` for a frame's turn; false (at once) when the answer finishes meanwhile. */
+  private frameWait(ms: number): Promise<boolean> {
+    if (this.finalState) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.finishFrameWait = null;
+        resolve(true);
+      }, ms);
+      this.finishFrameWait = () => {
+        this.finishFrameWait = null;
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
   }
 
   private finishSignal(): AbortSignal {

@@ -52,6 +52,11 @@ export interface RateBudget {
   /** Last time anyone used this budget; idle budgets are dropped by their registry. */
   lastUsed: number;
   acquire(final: boolean, signal?: AbortSignal, notBefore?: number, staleSince?: number): Promise<void>;
+  /**
+   * A budget kept in this process can answer at once: grant a call now (0) or say how many ms
+   * until one may go (nothing is granted then). Absent on budgets that must ask the store.
+   */
+  tryNow?(final: boolean, notBefore?: number): number;
   acquireFinalNow(): Promise<void>;
   pause(retryAfterMs: number): void;
 }
@@ -270,14 +275,8 @@ export class ProcessEditBudget implements RateBudget {
   async acquire(final: boolean, signal?: AbortSignal, notBefore = 0): Promise<void> {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
-      const now = this.now();
-      const wait = Math.max(notBefore - now, this.waitMs(final, now));
-      if (wait <= 0) {
-        this.times[this.next] = now;
-        this.next = (this.next + 1) % this.times.length;
-        this.lastUsed = now;
-        return;
-      }
+      const wait = this.tryNow(final, notBefore);
+      if (wait <= 0) return;
       this.pending++;
       try {
         await sleep(wait, signal);
@@ -285,6 +284,16 @@ export class ProcessEditBudget implements RateBudget {
         this.pending--;
       }
     }
+  }
+
+  tryNow(final: boolean, notBefore = 0): number {
+    const now = this.now();
+    const wait = Math.max(notBefore - now, this.waitMs(final, now));
+    if (wait > 0) return wait;
+    this.times[this.next] = now;
+    this.next = (this.next + 1) % this.times.length;
+    this.lastUsed = now;
+    return 0;
   }
 
   acquireFinalNow(): Promise<void> {

@@ -63,6 +63,8 @@ function cutPoint(text: string, limit: number): number {
  */
 export function splitMarkdown(text: string, maxChars: number): string[] {
   if (maxChars < 40) throw new RangeError("maxChars must be at least 40");
+  // Most answers fit one message: no copies, no scan for fences.
+  if (text.length <= maxChars) return isBlank(text) ? [] : [text];
   const parts: string[] = [];
   let rest = text;
   let carried: FenceState | null = null;
@@ -86,4 +88,14 @@ export function splitMarkdown(text: string, maxChars: number): string[] {
     if (!carried) rest = rest.replace(/^\n+/, "");
   }
   return parts.filter((p) => p.trim().length > 0);
+}
+
+/**
+ * `text.trim() === ""` without the copy: answers start with a visible character, so this is
+ * decided by the first one (trim's notion of white space for the rest).
+ */
+export function isBlank(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (first > 32 && first < 127) return false;
+  return text.trim() === "";
 }

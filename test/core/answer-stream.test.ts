@@ -143,6 +143,55 @@ describe("AnswerStream", () => {
     expect(sink.visible).toEqual([{ text: "first second third", state: "done" }]);
   });
 
+  it("sends the final text at once when a frame waits for a budget kept in this process", async () => {
+    // The web chat's kind of budget (`local`): a frame that must wait holds a timer, and the end
+    // of the answer cuts that wait short. The message's own interval here is a minute.
+    const sink = new RecordingSink({
+      scope: "page1",
+      scopeEdits: 40,
+      windowMs: 1000,
+      minEditIntervalMs: 60_000,
+      local: true,
+    });
+    const stream = new AnswerStream(sink, localBudgets(), log);
+    stream.append("first");
+    await vi.waitFor(() => expect(sink.calls.length).toBe(1)); // posted at once
+    stream.append(" second"); // this frame now waits a minute for the message's interval
+    await tick(20);
+    const stats = await stream.finish("done", "first second third");
+    expect(sink.calls.filter((c) => c.op === "edit").map((e) => e.text)).toEqual(["first second third"]);
+    expect(sink.visible).toEqual([{ text: "first second third", state: "done" }]);
+    expect(stats.edits).toBe(1);
+  });
+
+  it("keeps to a budget kept in this process across the answers that share it", async () => {
+    // Three answers on one page, 4 edits a second between them, 10 ms apart per message: frames
+    // wait for their turn on timers, and every answer still ends complete.
+    const budgets = localBudgets();
+    const sinks = Array.from(
+      { length: 3 },
+      () =>
+        new RecordingSink({
+          scope: "page2",
+          scopeEdits: 4,
+          windowMs: 1000,
+          minEditIntervalMs: 10,
+          local: true,
+        }),
+    );
+    const words = Array.from({ length: 12 }, (_, i) => `w${i} `);
+    const ends = sinks.map((sink) => streamWords(new AnswerStream(sink, budgets, log), words, 5));
+    await Promise.all(ends);
+    for (const sink of sinks) expect(sink.visible).toEqual([{ text: words.join(""), state: "done" }]);
+    // The window: no more than 4 calls (edits; posts are free) in any 1,000 ms (final texts may
+    // use the reserve only, and a budget of 4 has none).
+    const edits = sinks.flatMap((s) => s.calls.filter((c) => c.op === "edit").map((c) => c.at));
+    edits.sort((a, b) => a - b);
+    expect(edits.length).toBeGreaterThanOrEqual(4);
+    // A grant and its call are one synchronous step (a final: one microtask apart): within a ms.
+    for (let i = 4; i < edits.length; i++) expect(edits[i]! - edits[i - 4]!).toBeGreaterThanOrEqual(999);
+  });
+
   it("still delivers the final text when the first post fails while the answer finishes", async () => {
     const sink = new RecordingSink();
     const post = sink.post.bind(sink);

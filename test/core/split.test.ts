@@ -8,6 +8,12 @@ describe("splitMarkdown", () => {
     expect(splitMarkdown("Hello **there**.", 100)).toEqual(["Hello **there**."]);
   });
 
+  it("gives no message for a text of white space alone, short or long", () => {
+    for (const text of ["", " ", "\n\n", "\u00a0\t", " ".repeat(250)])
+      expect(splitMarkdown(text, 100), JSON.stringify(text)).toEqual([]);
+    expect(splitMarkdown(" \nHi", 100)).toEqual([" \nHi"]);
+  });
+
   it("splits long answers at paragraph boundaries and loses no text", () => {
     const paragraphs = Array.from({ length: 30 }, (_, i) => `Paragraph ${i} ${"word ".repeat(20).trim()}.`);
     const text = paragraphs.join("\n\n");
