@@ -18,7 +18,7 @@ import type { ChatModel, MessageSink, MessageState, ModelEvent, ModelRequest } f
 import type { IncomingMessage } from "../src/core/types.js";
 import { postChatCompletion } from "../src/llm/chat-request.js";
 import { OpenAIChatModel } from "../src/llm/openai-model.js";
-import { readSseBatches } from "../src/llm/sse-reader.js";
+import { SseParser } from "../src/llm/sse-reader.js";
 import { createTokenCounter } from "../src/llm/tokens.js";
 import { silentLogger } from "../src/log.js";
 import { Metrics } from "../src/metrics.js";
@@ -199,7 +199,6 @@ async function transportRun(
     ],
   });
   let chunks = 0;
-  const never = new AbortController().signal;
   const one = async () => {
     if (client === "fetch") {
       const res = await fetch(`${baseURL}/chat/completions`, {
@@ -213,14 +212,25 @@ async function transportRun(
         if (done) return;
       }
     }
-    const res = await postChatCompletion(baseURL, "not-needed", body, never);
+    // A signal per request, as the model adapter has one per call (100 requests listening on one
+    // signal would also trip Node's listener-leak warning).
+    const res = await postChatCompletion(baseURL, "not-needed", body, new AbortController().signal);
     if (client === "request") {
       for await (const _ of res.body);
       return;
     }
-    for await (const batch of readSseBatches(res.body, res.headers)) {
-      chunks += batch.events.length;
-      if (batch.done) break;
+    // Read as the model adapter reads it: each network read parsed as it is taken.
+    const reads = res.body[Symbol.asyncIterator]();
+    const sse = new SseParser(res.headers);
+    const events: unknown[] = [];
+    for (;;) {
+      const read = await reads.next();
+      events.length = 0;
+      if (read.done) sse.end(events);
+      else sse.push(read.value, events);
+      chunks += events.length;
+      if (sse.failure !== undefined) throw sse.failure;
+      if (sse.done || read.done) break;
     }
   };
   let next = 0;

@@ -17,7 +17,7 @@ import { classifyError } from "./llm-errors.js";
 import { toOpenAiMessages } from "./openai-messages.js";
 import { requestBodyJson } from "./request-body.js";
 import { backoffDelayMs, DEFAULT_RETRY_TUNING, type RetryTuning } from "./retry.js";
-import { readSseBatches } from "./sse-reader.js";
+import { SseParser } from "./sse-reader.js";
 import { ToolCallAssembler } from "./tool-call-assembler.js";
 
 /**
@@ -130,11 +130,21 @@ export class OpenAIChatModel implements ChatModel {
           // HTTP errors arrive as the SDK's APIError (chat-request.ts); the body is read by
           // our own SSE reader (see sse-reader.ts for why).
           const response = await postChatCompletion(this.baseURL, this.apiKey, bodyJson, run.signal);
-          for await (const batch of readSseBatches(response.body, response.headers)) {
+          // Each network read is parsed as it is taken from the body (sse-reader.ts). Not
+          // `for await`: leaving that loop at [DONE] would destroy the body, and with it a
+          // keep-alive connection the server was about to hand back.
+          const reads = response.body[Symbol.asyncIterator]();
+          const sse = new SseParser(response.headers);
+          const events: unknown[] = [];
+          for (;;) {
+            const read = await reads.next();
+            events.length = 0;
+            if (read.done) sse.end(events);
+            else sse.push(read.value, events);
             // Deltas that arrived in one network read go out as one event: at real model speeds
             // that is one chunk anyway, and a fast local server does not cost a yield per token.
             let batchText = "";
-            for (const event of batch.events) {
+            for (const event of events) {
               if (typeof event === "string") {
                 // A plain text chunk, read without a full parse (sse-reader.ts).
                 if (event !== "") {
@@ -174,7 +184,8 @@ export class OpenAIChatModel implements ChatModel {
               shown = true;
               yield { type: "text", delta: batchText };
             }
-            if (batch.done) break;
+            if (sse.failure !== undefined) throw sse.failure;
+            if (sse.done || read.done) break;
           }
           if (stopReason) throw stopReason;
           if (!finish) throw new TypeError("the stream ended without a finish reason");

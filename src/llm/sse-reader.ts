@@ -2,14 +2,12 @@
  * A lean server-sent-events reader for chat-completion streams. The SDK's own stream iterator
  * passes every chunk through several async generators: 7.6 µs of CPU a chunk against 2.6 µs
  * here (`npm run bench -- sse`, Node 20, openai 6.49); at the 1,000 answers a second the core
- * benchmark aims for, ~200 chunks each, that is 1.5 CPU cores against 0.5. This reads the body
- * once per network read, splits lines by hand and hands back every JSON payload that read
- * completed. The body is
- * any async iterable of bytes: undici's response body in the service, a ReadableStream in tests.
+ * benchmark aims for, ~200 chunks each, that is 1.5 CPU cores against 0.5. This parses each
+ * network read as it comes, splits lines by hand and hands back every JSON payload that read
+ * completed.
  */
-import { StringDecoder } from "node:string_decoder";
 import { APIError } from "openai";
-import { CHUNK_START, TEXT_MARKER, textAfterMarker, textChunk } from "./text-chunk.js";
+import { CHUNK_START, TEXT_MARKER, textAfterMarkerBytes, textChunk } from "./text-chunk.js";
 
 export interface SseBatch {
   /**
@@ -22,9 +20,159 @@ export interface SseBatch {
 }
 
 /**
- * Yields one batch per network read that completed at least one event. A payload that is not
- * JSON throws SyntaxError; an `{"error": ...}` payload throws the SDK's APIError (no status),
- * as the SDK's own reader does. Aborting the request makes the read reject.
+ * The reader itself, fed one network read at a time and synchronous: the model adapter reads the
+ * body's queue and parses each read in the same step (no async generator between the two: a
+ * promise, a yield and a batch object per network read, dozens of times per answer). `push`
+ * appends the events a read completed to `out`; after it, `done` tells whether `data: [DONE]` was
+ * seen (nothing after it is read) and `failure` holds the error of a payload that was not JSON or
+ * was an `{"error": ...}` (the events before it are in `out`; nothing after it is read).
+ *
+ * The read is parsed as bytes: lines are found with the native byte search, and only what is
+ * kept becomes a string (a text chunk's few characters; the whole line of any other event).
+ * Decoding every read whole was a copy of the entire stream per answer, the largest allocation
+ * of a turn. A line is decoded once complete, so a character split between reads is whole by
+ * then (a newline byte is never part of a multi-byte character).
+ */
+export class SseParser {
+  /** The start of a line whose end has not arrived yet. */
+  private pending: Buffer | null = null;
+  private first = true;
+  private data: string | undefined;
+  /**
+   * Where the text marker sits in this stream's text chunks, in bytes from the payload's start:
+   * the id, object, created and model before it are the same in every chunk of one answer. Once
+   * known, a one-line text chunk is read in place (its text is the only string made); -1 until
+   * the first text chunk has been read the long way.
+   */
+  private markerAt = -1;
+  /** `data: [DONE]` was seen. */
+  done = false;
+  /** Why reading stopped early: a payload that is not JSON (SyntaxError) or an API error. */
+  failure: unknown = undefined;
+
+  constructor(private readonly headers: Headers) {}
+
+  /** Parse one network read; the events it completed go to the end of `out`. */
+  push(value: Uint8Array, out: unknown[]): void {
+    if (this.done || this.failure !== undefined) return;
+    const read = Buffer.isBuffer(value)
+      ? value
+      : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    let from = 0;
+    if (this.pending) {
+      // A line split between two reads is joined on its own: the rest of the read is parsed
+      // where it lies.
+      const nl = read.indexOf(10);
+      if (nl === -1) {
+        this.pending = Buffer.concat([this.pending, read]);
+        return;
+      }
+      const joined = Buffer.concat([this.pending, read.subarray(0, nl + 1)]);
+      this.pending = null;
+      if (!this.lines(joined, out)) return;
+      from = nl + 1;
+    }
+    if (!this.lines(from === 0 ? read : read.subarray(from), out)) return;
+  }
+
+  /** The body ended: a final event without its blank line (or even its newline) still counts. */
+  end(out: unknown[]): void {
+    if (this.done || this.failure !== undefined) return;
+    const rest = this.pending;
+    this.pending = null;
+    if (rest) this.lines(Buffer.concat([rest, NEWLINE]), out);
+    if (this.data !== undefined && !this.done && this.failure === undefined) this.complete(out);
+  }
+
+  /**
+   * Parse the complete lines of `bytes`; what follows the last newline waits in `pending`.
+   * False when reading must stop (done or failed).
+   */
+  private lines(bytes: Buffer, out: unknown[]): boolean {
+    let start = 0;
+    if (this.first && bytes.length > 0) {
+      // A byte order mark before the stream is not part of it. (A first line split between
+      // reads is checked once joined: `pending` is only ever set after this.)
+      if (bytes.length < 3 && bytes.indexOf(10) === -1) {
+        this.pending = Buffer.from(bytes);
+        return true;
+      }
+      this.first = false;
+      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+    }
+    for (let nl = bytes.indexOf(10, start); nl !== -1; nl = bytes.indexOf(10, start)) {
+      let end = nl;
+      if (end > start && bytes[end - 1] === 13) end--; // CRLF
+      if (end === start) {
+        // A blank line ends an event.
+        if (this.data !== undefined && !this.complete(out)) return false;
+      } else if (startsWithBytes(bytes, start, DATA_FIELD)) {
+        const from = bytes[start + 5] === 32 ? start + 6 : start + 5;
+        const markerAt = this.markerAt;
+        if (
+          markerAt > 0 &&
+          this.data === undefined &&
+          bytes[nl + 1] === 10 && // its blank line follows: a one-line event
+          startsWithBytes(bytes, from + markerAt, TEXT_MARKER_BYTES) &&
+          startsWithBytes(bytes, from, CHUNK_START_BYTES)
+        ) {
+          const piece = textAfterMarkerBytes(bytes, from + markerAt + TEXT_MARKER_BYTES.length, end);
+          if (piece !== null) {
+            out.push(piece);
+            start = nl + 2;
+            continue;
+          }
+        }
+        const line = bytes.toString("utf8", from, end);
+        this.data = this.data === undefined ? line : `${this.data}\n${line}`;
+      }
+      // Other fields (event:, id:, retry:) and comments (": keep-alive") carry nothing for us.
+      start = nl + 1;
+    }
+    // Copied: the read's memory may be reused once it is handed back.
+    if (start < bytes.length) this.pending = Buffer.from(bytes.subarray(start));
+    return true;
+  }
+
+  /** The event in `data` is complete: parse it into `out`. False when reading must stop. */
+  private complete(out: unknown[]): boolean {
+    const payload = this.data!;
+    this.data = undefined;
+    if (payload === "[DONE]") {
+      this.done = true;
+      return false;
+    }
+    try {
+      const event = parsePayload(payload, this.headers);
+      if (this.markerAt < 0 && typeof event === "string") {
+        this.markerAt = Buffer.byteLength(payload.slice(0, payload.indexOf(TEXT_MARKER)));
+      }
+      out.push(event);
+      return true;
+    } catch (err) {
+      this.failure = err;
+      return false;
+    }
+  }
+}
+
+const NEWLINE = Buffer.from("\n");
+const DATA_FIELD = Buffer.from("data:");
+const TEXT_MARKER_BYTES = Buffer.from(TEXT_MARKER);
+const CHUNK_START_BYTES = Buffer.from(CHUNK_START);
+
+/** Whether `pattern` lies in `bytes` at `at` (a loop: shorter than a native call for these). */
+function startsWithBytes(bytes: Buffer, at: number, pattern: Buffer): boolean {
+  if (at < 0 || at + pattern.length > bytes.length) return false;
+  for (let i = 0; i < pattern.length; i++) if (bytes[at + i] !== pattern[i]) return false;
+  return true;
+}
+
+/**
+ * The same reader over a whole body, one batch per network read that completed at least one
+ * event (tests and the SSE benchmark; the model adapter drives `SseParser` itself). A payload
+ * that is not JSON throws SyntaxError; an `{"error": ...}` payload throws the SDK's APIError (no
+ * status), as the SDK's own reader does; either after the batch of the events before it.
  */
 export async function* readSseBatches(
   body: AsyncIterable<Uint8Array>,
@@ -33,103 +181,16 @@ export async function* readSseBatches(
   // Not `for await`: leaving that loop at [DONE] would destroy the body, and with it a keep-alive
   // connection the server was about to hand back. Whoever stops early aborts the request.
   const reads = body[Symbol.asyncIterator]();
-  // Node's StringDecoder, not TextDecoder: the same UTF-8 (characters split between two reads
-  // are joined) at a third of the CPU per read (`TextDecoder.decode(..., { stream: true })` was
-  // ~5% of the core's CPU per turn).
-  const decoder = new StringDecoder("utf8");
-  let first = true;
-  let pending = "";
-  let data: string | undefined;
-  /**
-   * Where the text marker sits in this stream's text chunks, from the payload's start: the id,
-   * object, created and model before it are the same in every chunk of one answer. Once known,
-   * a one-line text chunk is read in place (one comparison finds its text; nothing is cut out of
-   * the read first); -1 until the first text chunk has been read the long way.
-   */
-  let markerAt = -1;
+  const parser = new SseParser(headers);
   for (;;) {
     const { value, done } = await reads.next();
-    if (done) break;
-    let chunk = decoder.write(value);
-    if (first && chunk !== "") {
-      first = false;
-      // A byte order mark before the stream is not part of it (TextDecoder dropped it too).
-      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
-    }
     const events: unknown[] = [];
-    let text = chunk;
-    let start = 0;
-    // A line split between two reads is joined on its own: `pending + chunk` would be copied
-    // whole (a read holds many events) by the first search in it.
-    let straddling = pending !== "";
-    const joinedTo = straddling ? chunk.indexOf("\n") + 1 : 0;
-    if (straddling) {
-      if (joinedTo === 0) {
-        pending += chunk;
-        continue;
-      }
-      text = pending + chunk.slice(0, joinedTo);
-    }
-    for (;;) {
-      for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
-        let end = nl;
-        if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
-        if (end === start) {
-          // A blank line ends an event.
-          if (data !== undefined) {
-            if (data === "[DONE]") {
-              yield { events, done: true };
-              return;
-            }
-            const payload = data;
-            data = undefined;
-            try {
-              const event = parsePayload(payload, headers);
-              if (markerAt < 0 && typeof event === "string") markerAt = payload.indexOf(TEXT_MARKER);
-              events.push(event);
-            } catch (err) {
-              // What came before the bad event was fine: the caller gets it, then the error.
-              if (events.length > 0) yield { events, done: false };
-              throw err;
-            }
-          }
-        } else if (text.startsWith("data:", start)) {
-          const from = text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
-          if (
-            markerAt > 0 &&
-            data === undefined &&
-            text.charCodeAt(nl + 1) === 10 && // its blank line follows: a one-line event
-            text.startsWith(TEXT_MARKER, from + markerAt) &&
-            text.startsWith(CHUNK_START, from)
-          ) {
-            const piece = textAfterMarker(text, from + markerAt + TEXT_MARKER.length, end);
-            if (piece !== null) {
-              events.push(piece);
-              start = nl + 2;
-              continue;
-            }
-          }
-          const line = text.slice(from, end);
-          data = data === undefined ? line : `${data}\n${line}`;
-        }
-        // Other fields (event:, id:, retry:) and comments (": keep-alive") carry nothing for us.
-        start = nl + 1;
-      }
-      if (!straddling) break;
-      straddling = false;
-      text = chunk;
-      start = joinedTo;
-    }
-    pending = text.slice(start);
-    if (events.length > 0) yield { events, done: false };
+    if (done) parser.end(events);
+    else parser.push(value, events);
+    if (events.length > 0 || parser.done) yield { events, done: parser.done };
+    if (parser.failure !== undefined) throw parser.failure;
+    if (done || parser.done) return;
   }
-  // A final event without its blank line (or even its newline) still counts.
-  const rest = (pending + decoder.end()).trimEnd();
-  if (rest.startsWith("data:")) {
-    const line = rest.slice(rest.charCodeAt(5) === 32 ? 6 : 5);
-    data = data === undefined ? line : `${data}\n${line}`;
-  }
-  if (data !== undefined && data !== "[DONE]") yield { events: [parsePayload(data, headers)], done: false };
 }
 
 function parsePayload(data: string, headers: Headers): unknown {

@@ -93,3 +93,61 @@ function hasBackslash(source: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (source.charCodeAt(i) === 92) return true;
   return false;
 }
+
+const ENDINGS_BYTES = ENDINGS.map((e) => Buffer.from(e));
+const USAGE_NULL_BYTES = Buffer.from(USAGE_NULL);
+const OBFUSCATION_BYTES = Buffer.from(OBFUSCATION);
+
+/**
+ * `textAfterMarker` over the bytes of a network read (the SSE reader reads bytes): the chunk's
+ * text, decoded from its few bytes alone, or null under the same rules.
+ */
+export function textAfterMarkerBytes(source: Buffer, from: number, end: number): string | null {
+  if (end > source.length || source[end - 1] !== 125 /* } */) return null;
+  let close = source.indexOf(34 /* " */, from);
+  let escaped = false;
+  for (;;) {
+    if (close === -1 || close >= end) return null;
+    let slashes = 0;
+    while (source[close - 1 - slashes] === 92 /* \ */) slashes++;
+    if (slashes % 2 === 0) break;
+    escaped = true;
+    close = source.indexOf(34, close + 1);
+  }
+  let at = -1;
+  for (const ending of ENDINGS_BYTES) {
+    if (bytesAt(source, close, ending)) {
+      at = close + ending.length;
+      break;
+    }
+  }
+  if (at === -1 || !isPlainTailBytes(source, at, end)) return null;
+  if (!escaped && !hasBackslashByte(source, from, close)) return source.toString("utf8", from, close);
+  try {
+    return JSON.parse(source.toString("utf8", from - 1, close + 1)) as string;
+  } catch {
+    return null;
+  }
+}
+
+function isPlainTailBytes(data: Buffer, at: number, end: number): boolean {
+  let i = at;
+  if (bytesAt(data, i, USAGE_NULL_BYTES)) i += USAGE_NULL_BYTES.length;
+  if (bytesAt(data, i, OBFUSCATION_BYTES)) {
+    const close = data.indexOf(34, i + OBFUSCATION_BYTES.length);
+    if (close === -1 || close >= end || hasBackslashByte(data, i, close)) return false;
+    i = close + 1;
+  }
+  return i === end - 1;
+}
+
+function bytesAt(data: Buffer, at: number, pattern: Buffer): boolean {
+  if (at + pattern.length > data.length) return false;
+  for (let i = 0; i < pattern.length; i++) if (data[at + i] !== pattern[i]) return false;
+  return true;
+}
+
+function hasBackslashByte(source: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (source[i] === 92) return true;
+  return false;
+}

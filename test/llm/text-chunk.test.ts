@@ -1,11 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { ChunkFormatter } from "../../src/llm/demo/sse.js";
-import { textChunk } from "../../src/llm/text-chunk.js";
+import { CHUNK_START, TEXT_MARKER, textAfterMarkerBytes, textChunk } from "../../src/llm/text-chunk.js";
 
 const fmt = new ChunkFormatter("chatcmpl-1", 1_700_000_000, "gpt-4o-mini");
 /** The JSON payload of one of the formatter's SSE frames. */
 const payload = (frame: string) => frame.slice("data: ".length).trimEnd();
 /** What the reader's consumer reads from a chunk, the same whichever way it was parsed. */
+/** The same chunk read as the SSE reader reads it, from the bytes of the network read. */
+const fromBytes = (data: string) => {
+  const at = data.indexOf(TEXT_MARKER);
+  if (!data.startsWith(CHUNK_START) || at === -1) return null;
+  const bytes = Buffer.from(`data: ${data}\n\n`);
+  const from = Buffer.byteLength(`data: ${data.slice(0, at + TEXT_MARKER.length)}`);
+  return textAfterMarkerBytes(bytes, from, bytes.length - 2);
+};
 const seen = (chunk: unknown) => {
   const c = chunk as { choices?: { delta?: Record<string, unknown>; finish_reason?: unknown }[] };
   return { delta: c.choices?.[0]?.delta, finish: c.choices?.[0]?.finish_reason ?? null };
@@ -30,6 +38,7 @@ describe("reading a streamed answer's text chunks without a full JSON parse", ()
       const data = payload(fmt.content(JSON.stringify(piece)));
       const fast = textChunk(data);
       expect(fast).toBe(piece);
+      expect(fromBytes(data)).toBe(piece);
       expect(seen(JSON.parse(data))).toEqual({ delta: { content: fast }, finish: null });
     });
   }
@@ -40,6 +49,7 @@ describe("reading a streamed answer's text chunks without a full JSON parse", ()
       '"service_tier":"default","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":" word"},' +
       '"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"Xy"}';
     expect(textChunk(data)).toBe(" word");
+    expect(fromBytes(data)).toBe(" word");
     expect(seen(JSON.parse(data)).delta).toEqual({ content: " word" });
   });
 
@@ -68,12 +78,16 @@ describe("reading a streamed answer's text chunks without a full JSON parse", ()
     others.push(`{"id":"x","choices":[${text},${text.replace('"index":0', '"index":1')}]}`);
     others.push(`{"id":"x","choices":[${text}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`);
     others.push(`{"id":"x","choices":[${text}],"extra":1}`);
-    for (const data of others) expect(textChunk(data), data).toBeNull();
+    for (const data of others) {
+      expect(textChunk(data), data).toBeNull();
+      expect(fromBytes(data), data).toBeNull();
+    }
   });
 
   it("leaves a text with a broken escape to the full parser, which rejects it", () => {
     const data = payload(fmt.content('"bad \\x escape"'));
     expect(textChunk(data)).toBeNull();
+    expect(fromBytes(data)).toBeNull();
     expect(() => JSON.parse(data)).toThrow(SyntaxError);
   });
 });
