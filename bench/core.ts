@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { loadConfig } from "../src/config.js";
 import { Conversation } from "../src/core/conversation.js";
 import { Feedback } from "../src/core/feedback/feedback.js";
@@ -27,7 +28,15 @@ import { createRedisStore, type RedisStore } from "../src/store/redis/store.js";
 import { createToolRegistry } from "../src/tools/index.js";
 import { startRedis, uniquePrefix } from "../test/support/redis.js";
 import { countingStore, type StoreCounts } from "./round-trips.js";
-import { BENCH_SETTINGS, gc, percentile, printTable, round, startChildLlm } from "./support.js";
+import {
+  BENCH_SETTINGS,
+  type ChildLlm,
+  gc,
+  percentile,
+  printTable,
+  round,
+  startChildLlm,
+} from "./support.js";
 
 /** Turns of the throughput run, and how many run at once. */
 const THROUGHPUT_TURNS = Number(process.env.BENCH_TURNS ?? 6000);
@@ -94,6 +103,30 @@ class TimedModel implements ChatModel {
         timed(events.return ? events.return(value) : Promise.resolve({ done: true, value: undefined })),
     };
     return { [Symbol.asyncIterator]: () => iterator };
+  }
+}
+
+/**
+ * Passes the model's stream through untouched and keeps every `every`-th request: the bodies the
+ * core really sent, for the transport baseline that sends the same requests. Nothing per chunk.
+ */
+class SampledModel implements ChatModel {
+  readonly saved: ModelRequest[] = [];
+  private seen = 0;
+  constructor(
+    private readonly inner: OpenAIChatModel,
+    private readonly every: number,
+  ) {}
+  get model() {
+    return this.inner.model;
+  }
+  stream(req: ModelRequest): AsyncIterable<ModelEvent> {
+    if (this.seen++ % this.every === 0) this.saved.push(req);
+    return this.inner.stream(req);
+  }
+  /** The JSON bodies of the kept requests, as the adapter sent them. */
+  bodies(): string[] {
+    return this.saved.map((req) => this.inner.requestJson(req));
   }
 }
 
@@ -170,6 +203,49 @@ async function drive(
 interface RunFigures {
   turnsPerSecond: number;
   cpuUsPerTurn: number;
+  /** The fake LLM's and Redis's CPU per turn in the same run (µs); null where unknown. */
+  llmCpuUsPerTurn: number | null;
+  redisCpuUsPerTurn: number | null;
+}
+
+/**
+ * The CPU time of the two other processes on the machine during a run: the fake LLM (from /proc)
+ * and Redis (its own `INFO cpu`). On a 2-core machine they share the cores with the process being
+ * measured, so the wall-clock share of a run depends on their time per turn as well as ours.
+ */
+interface OtherCpu {
+  read(): Promise<{ llm: number | null; redis: number | null }>;
+  perTurn(
+    before: { llm: number | null; redis: number | null },
+    turns: number,
+  ): Promise<{ llmCpuUsPerTurn: number | null; redisCpuUsPerTurn: number | null }>;
+}
+
+function otherCpu(llm: () => ChildLlm, redis: Redis): OtherCpu {
+  const read = async () => {
+    let redisUs: number | null = null;
+    try {
+      const info = await redis.info("cpu");
+      const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
+      const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
+      if (Number.isFinite(sys) && Number.isFinite(user)) redisUs = (sys + user) * 1_000_000;
+    } catch {
+      // Figures without Redis's share, then.
+    }
+    return { llm: llm().cpuUs(), redis: redisUs };
+  };
+  const per = (a: number | null, b: number | null, turns: number) =>
+    a === null || b === null ? null : (b - a) / turns;
+  return {
+    read,
+    async perTurn(before, turns) {
+      const after = await read();
+      return {
+        llmCpuUsPerTurn: per(before.llm, after.llm, turns),
+        redisCpuUsPerTurn: per(before.redis, after.redis, turns),
+      };
+    },
+  };
 }
 
 /**
@@ -184,12 +260,15 @@ interface RunFigures {
  *   fast path, the rest JSON-parsed): the least any client that shows the answer must do.
  */
 async function transportRun(
-  baseURL: string,
+  llm: ChildLlm,
+  others: OtherCpu,
   total: number,
   concurrency: number,
   client: "fetch" | "request" | "request+parse",
+  /** The request bodies, sent in turn: by default one minimal request (a system line, a question). */
+  bodies?: string[],
 ): Promise<RunFigures> {
-  const body = JSON.stringify({
+  const minimal = JSON.stringify({
     model: "gpt-4o-mini",
     stream: true,
     stream_options: { include_usage: true },
@@ -198,8 +277,11 @@ async function transportRun(
       { role: "user", content: "Hello, this is a question. Can you tell me something about your store?" },
     ],
   });
+  const sent = bodies && bodies.length > 0 ? bodies : [minimal];
+  let requests = 0;
   let chunks = 0;
   const one = async () => {
+    const body = sent[requests++ % sent.length]!;
     if (client === "fetch") {
       const res = await fetch(`${baseURL}/chat/completions`, {
         method: "POST",
@@ -234,8 +316,10 @@ async function transportRun(
     }
   };
   let next = 0;
+  const baseURL = llm.url;
   const run = async (count: number): Promise<RunFigures> => {
     next = 0;
+    const before = await others.read();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
@@ -244,7 +328,8 @@ async function transportRun(
       }),
     );
     const wallS = (performance.now() - t0) / 1000;
-    return { turnsPerSecond: count / wallS, cpuUsPerTurn: cpuUs(process.cpuUsage(cpu0)) / count };
+    const cpuUsPerTurn = cpuUs(process.cpuUsage(cpu0)) / count;
+    return { turnsPerSecond: count / wallS, cpuUsPerTurn, ...(await others.perTurn(before, count)) };
   };
   await run(concurrency * 2); // warm the connection pool, as the core's run is warmed
   const figures = await run(total);
@@ -298,6 +383,8 @@ function cpuUs(usage: NodeJS.CpuUsage): number {
 
 export async function runCoreBench(): Promise<Record<string, unknown>> {
   const redis = await startRedis();
+  // Reads the server's own CPU time (INFO cpu) around the throughput runs; nothing else.
+  const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const log = silentLogger();
   const metrics = new Metrics();
   const plainModel = (baseURL: string, firstTokenTimeoutMs: number, totalTimeoutMs: number) =>
@@ -398,17 +485,60 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     // First a counted run (store round trips, platform calls, turn time at saturation) with the
     // model stream timed; then the measured run with nothing around the core.
     const counting = await drive(make(model), model, COUNTED_TURNS, THROUGHPUT_CONCURRENCY, 3_000_000);
-    conversation = make(plainModel(llm.url, 30_000, 60_000), false);
+    const sampled = new SampledModel(plainModel(llm.url, 30_000, 60_000), 6);
+    conversation = make(sampled, false);
     await Promise.all(
       Array.from({ length: 200 }, (_, i) => conversation.handle(msg(-1 - i, i), new CountingSink(`w${i}`))),
     );
+    sampled.saved.length = 0;
     // The baselines right before the core's run, on the same server: the same-run baselines.
-    const transport = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "fetch");
-    const request = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request");
-    const parsed = await transportRun(llm.url, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request+parse");
+    const throughputLlm = llm;
+    const others = otherCpu(() => throughputLlm, admin);
+    const transport = await transportRun(llm, others, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "fetch");
+    const request = await transportRun(llm, others, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request");
+    const parsed = await transportRun(llm, others, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request+parse");
+    const othersBefore = await others.read();
     const fast = await profiled("core-throughput", () =>
       drive(conversation, null, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, 0),
     );
+    const fastOthers = await others.perTurn(othersBefore, THROUGHPUT_TURNS);
+    // The same bare client sending the requests the core sent (its system prompt, tools and
+    // history; a sixth of them, in turn): the transport's limit for this very workload. The fake
+    // LLM reads every body it gets, so bigger requests cost the machine more on its side too.
+    const coreBodies = sampled.bodies();
+    const sameRequests = await transportRun(
+      llm,
+      others,
+      THROUGHPUT_TURNS,
+      THROUGHPUT_CONCURRENCY,
+      "fetch",
+      coreBodies,
+    );
+    figures.meanRequestBytes = round(
+      coreBodies.reduce((sum, b) => sum + Buffer.byteLength(b), 0) / Math.max(1, coreBodies.length),
+      0,
+    );
+    figures.sameRequestsTurnsPerSecond = round(sameRequests.turnsPerSecond, 0);
+    figures.coreShareOfSameRequests = round(fast.turnsPerSecond / sameRequests.turnsPerSecond, 2);
+    figures.sameRequestsCpuUsPerTurn = round(sameRequests.cpuUsPerTurn, 0);
+    figures.sameRequestsLlmCpuUsPerTurn =
+      sameRequests.llmCpuUsPerTurn === null ? null : round(sameRequests.llmCpuUsPerTurn, 0);
+    // All the machine's CPU per turn (this process, the fake LLM, Redis): on 2 cores at
+    // saturation the wall-clock shares follow these sums, not this process's time alone.
+    const total = (own: number, o: { llmCpuUsPerTurn: number | null; redisCpuUsPerTurn: number | null }) =>
+      o.llmCpuUsPerTurn === null ? null : own + o.llmCpuUsPerTurn + (o.redisCpuUsPerTurn ?? 0);
+    const coreTotal = total(fast.cpuUsPerTurn, fastOthers);
+    const transportTotal = total(transport.cpuUsPerTurn, transport);
+    figures.llmCpuUsPerTurn =
+      fastOthers.llmCpuUsPerTurn === null ? null : round(fastOthers.llmCpuUsPerTurn, 0);
+    figures.redisCpuUsPerTurn =
+      fastOthers.redisCpuUsPerTurn === null ? null : round(fastOthers.redisCpuUsPerTurn, 0);
+    figures.transportLlmCpuUsPerTurn =
+      transport.llmCpuUsPerTurn === null ? null : round(transport.llmCpuUsPerTurn, 0);
+    figures.machineCpuUsPerTurn = coreTotal === null ? null : round(coreTotal, 0);
+    figures.transportMachineCpuUsPerTurn = transportTotal === null ? null : round(transportTotal, 0);
+    figures.machineCpuShareOfTransport =
+      coreTotal === null || transportTotal === null ? null : round(transportTotal / coreTotal, 2);
     figures.turnsPerSecond = round(fast.turnsPerSecond, 0);
     figures.transportTurnsPerSecond = round(transport.turnsPerSecond, 0);
     figures.coreShareOfTransport = round(fast.turnsPerSecond / transport.turnsPerSecond, 2);
@@ -480,6 +610,7 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     }
   } finally {
     await store.close();
+    admin.disconnect();
     await redis.stop();
   }
   printTable("core: real core + Redis store + fake LLM over HTTP (zero delay, ~200 tokens/answer)", [
@@ -490,6 +621,13 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       target: "",
     },
     { figure: "core's share of the transport limit", value: figures.coreShareOfTransport, target: ">= 0.7" },
+    {
+      figure: "transport limit, the same bare client sending the core's own requests (turns/s)",
+      value: figures.sameRequestsTurnsPerSecond,
+      target: "",
+    },
+    { figure: "core's share of that (same requests)", value: figures.coreShareOfSameRequests, target: "" },
+    { figure: "mean request the core sent (bytes)", value: figures.meanRequestBytes, target: "" },
     {
       figure: "transport, the core's HTTP client alone, no parse (turns/s, same run)",
       value: figures.requestTransportTurnsPerSecond,
@@ -522,6 +660,41 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     {
       figure: "by CPU: HTTP client + SSE reader / core",
       value: figures.cpuShareOfParsedTransport,
+      target: "",
+    },
+    {
+      figure: "CPU per turn, fake LLM during the core's run (µs)",
+      value: figures.llmCpuUsPerTurn,
+      target: "",
+    },
+    {
+      figure: "CPU per turn, Redis during the core's run (µs)",
+      value: figures.redisCpuUsPerTurn,
+      target: "",
+    },
+    {
+      figure: "CPU per turn, fake LLM during the fetch baseline (µs)",
+      value: figures.transportLlmCpuUsPerTurn,
+      target: "",
+    },
+    {
+      figure: "CPU per turn, fetch client / fake LLM, sending the core's requests (µs)",
+      value: `${figures.sameRequestsCpuUsPerTurn} / ${figures.sameRequestsLlmCpuUsPerTurn}`,
+      target: "",
+    },
+    {
+      figure: "machine CPU per turn, core + LLM + Redis (µs)",
+      value: figures.machineCpuUsPerTurn,
+      target: "",
+    },
+    {
+      figure: "machine CPU per turn, fetch baseline + LLM (µs)",
+      value: figures.transportMachineCpuUsPerTurn,
+      target: "",
+    },
+    {
+      figure: "by machine CPU: fetch baseline / core",
+      value: figures.machineCpuShareOfTransport,
       target: "",
     },
     {

@@ -1,11 +1,14 @@
 /** Shared pieces of the benchmarks: child-process fake LLM, percentiles, table printing. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { setPriority } from "node:os";
 import { createInterface } from "node:readline";
 import type { ConversationSettings } from "../src/core/conversation.js";
 
 export interface ChildLlm {
   url: string;
+  /** CPU time (user + system, µs) the fake LLM's process has used so far; null where unknown. */
+  cpuUs(): number | null;
   stop(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export async function startChildLlm(opts: Record<string, unknown>): Promise<Chil
   });
   return {
     url,
+    cpuUs: () => (child.pid === undefined ? null : processCpuUs(child.pid)),
     stop: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
@@ -47,6 +51,21 @@ export async function startChildLlm(opts: Record<string, unknown>): Promise<Chil
       }),
   };
 }
+
+/** A process's CPU time (user + system, µs) from /proc (Linux); null elsewhere. */
+function processCpuUs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND : null;
+  } catch {
+    return null;
+  }
+}
+/** Linux reports process times in clock ticks of 1/100 s (USER_HZ) on every common platform. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;

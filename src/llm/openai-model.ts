@@ -90,14 +90,7 @@ export class OpenAIChatModel implements ChatModel {
     let firstTokenTimer: NodeJS.Timeout | undefined;
 
     const body = this.requestBody(req);
-    // The tools' definitions are serialized once per process, not in every request (request-body.ts).
-    const bodyJson = requestBodyJson(
-      body,
-      req.tools,
-      req.maxOutputTokens === undefined
-        ? undefined
-        : { param: this.tokenLimitParam, value: req.maxOutputTokens },
-    );
+    const bodyJson = this.bodyJson(body, req);
     let attempts = 0;
     let shown = false;
     let firstTokenSeen = false;
@@ -249,6 +242,22 @@ export class OpenAIChatModel implements ChatModel {
         );
       }
     }
+  }
+
+  /** The JSON this adapter sends for `req` (the benchmark's transport baseline sends it too). */
+  requestJson(req: ModelRequest): string {
+    return this.bodyJson(this.requestBody(req), req);
+  }
+
+  private bodyJson(body: ChatCompletionCreateParamsStreaming, req: ModelRequest): string {
+    // The tools' definitions are serialized once per process, not in every request (request-body.ts).
+    return requestBodyJson(
+      body,
+      req.tools,
+      req.maxOutputTokens === undefined
+        ? undefined
+        : { param: this.tokenLimitParam, value: req.maxOutputTokens },
+    );
   }
 
   /** The body without its tools and length limit: requestBodyJson adds those to the JSON. */
