@@ -288,11 +288,13 @@ export class ProcessEditBudget implements RateBudget {
 
   tryNow(final: boolean, notBefore = 0): number {
     const now = this.now();
+    // Asking is using: a caller told to wait asks again then, so the registry keeps this budget
+    // (and its ring of grants) for as long as anyone is waiting on it.
+    this.lastUsed = now;
     const wait = Math.max(notBefore - now, this.waitMs(final, now));
     if (wait > 0) return wait;
     this.times[this.next] = now;
     this.next = (this.next + 1) % this.times.length;
-    this.lastUsed = now;
     return 0;
   }
 

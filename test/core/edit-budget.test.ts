@@ -228,6 +228,32 @@ describe("a web chat session's budget (local: this process's own)", () => {
     expect(budget.pending).toBe(0);
   });
 
+  it("answers at once: granted now, or how long to wait with nothing granted", async () => {
+    const { budget } = localOnly(3);
+    const tryNow = (notBefore?: number) => budget.tryNow!(false, notBefore);
+    expect([tryNow(), tryNow(), tryNow()]).toEqual([0, 0, 0]);
+    expect(tryNow()).toBe(1000); // the window is full until the first grant leaves it
+    await vi.advanceTimersByTimeAsync(400);
+    expect(tryNow()).toBe(600); // asking again granted nothing meanwhile
+    await vi.advanceTimersByTimeAsync(600);
+    expect(tryNow()).toBe(0);
+    expect(tryNow(Date.now() + 50)).toBe(50); // a message's own interval
+  });
+
+  it("is kept by its registry while someone waits on it, its pause with it", async () => {
+    const budgets = new EditBudgets(createMemoryStore({ log: silentLogger() }).budgets);
+    const window: RateWindow = { scope: "web:s2", name: "edits", limit: 10, windowMs: 1000, local: true };
+    const budget = budgets.get(window);
+    budget.pause(5000); // a platform's Retry-After
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(budget.tryNow!(false)).toBe(3500);
+    await vi.advanceTimersByTimeAsync(1500);
+    // Idle budgets (nobody asked for two windows) are dropped as other scopes come and go.
+    for (let i = 0; i < 300; i++) budgets.get({ ...window, scope: `web:other${i}` });
+    expect(budgets.get(window)).toBe(budget);
+    expect(budget.tryNow!(true)).toBe(2000);
+  });
+
   it("honours a platform pause for final texts too", async () => {
     const { budget } = localOnly(10);
     budget.pause(2000);
