@@ -305,14 +305,10 @@ async function transportRun(
     const reads = res.body[Symbol.asyncIterator]();
     const sse = new SseParser(res.headers);
     const events: unknown[] = [];
-    for (;;) {
-      const read = await reads.next();
-      events.length = 0;
-      if (read.done) sse.end(events);
-      else sse.push(read.value, events);
+    for (let more = true; more; ) {
+      more = sse.take(await reads.next(), events);
       chunks += events.length;
       if (sse.failure !== undefined) throw sse.failure;
-      if (sse.done || read.done) break;
     }
   };
   let next = 0;

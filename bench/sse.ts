@@ -52,14 +52,11 @@ async function viaOurReader(reads: Uint8Array[]): Promise<number> {
   const events: unknown[] = [];
   const reader = body(reads).getReader();
   let n = 0;
-  for (;;) {
-    const read = await reader.read();
-    events.length = 0;
-    if (read.done) parser.end(events);
-    else parser.push(read.value, events);
+  for (let more = true; more; ) {
+    more = parser.take(await reader.read(), events);
     n += events.length;
-    if (read.done || parser.done) return n;
   }
+  return n;
 }
 
 async function measure(run: () => Promise<number>): Promise<number> {

@@ -130,10 +130,7 @@ export class OpenAIChatModel implements ChatModel {
           const sse = new SseParser(response.headers);
           const events: unknown[] = [];
           for (;;) {
-            const read = await reads.next();
-            events.length = 0;
-            if (read.done) sse.end(events);
-            else sse.push(read.value, events);
+            const more = sse.take(await reads.next(), events);
             // Deltas that arrived in one network read go out as one event: at real model speeds
             // that is one chunk anyway, and a fast local server does not cost a yield per token.
             let batchText = "";
@@ -178,7 +175,7 @@ export class OpenAIChatModel implements ChatModel {
               yield { type: "text", delta: batchText };
             }
             if (sse.failure !== undefined) throw sse.failure;
-            if (sse.done || read.done) break;
+            if (!more) break;
           }
           if (stopReason) throw stopReason;
           if (!finish) throw new TypeError("the stream ended without a finish reason");

@@ -52,6 +52,18 @@ export class SseParser {
 
   constructor(private readonly headers: Headers) {}
 
+  /**
+   * Parse one result of the body's iterator (a read, or its end) into `out`, emptied first. True
+   * while there is more to read: false once the body ended, `[DONE]` came or a payload failed
+   * (`failure`; the events before it are in `out`).
+   */
+  take(read: IteratorResult<Uint8Array>, out: unknown[]): boolean {
+    out.length = 0;
+    if (read.done) this.end(out);
+    else this.push(read.value, out);
+    return !read.done && !this.done && this.failure === undefined;
+  }
+
   /** Parse one network read; the events it completed go to the end of `out`. */
   push(value: Uint8Array, out: unknown[]): void {
     if (this.done || this.failure !== undefined) return;
@@ -183,13 +195,11 @@ export async function* readSseBatches(
   const reads = body[Symbol.asyncIterator]();
   const parser = new SseParser(headers);
   for (;;) {
-    const { value, done } = await reads.next();
     const events: unknown[] = [];
-    if (done) parser.end(events);
-    else parser.push(value, events);
+    const more = parser.take(await reads.next(), events);
     if (events.length > 0 || parser.done) yield { events, done: parser.done };
     if (parser.failure !== undefined) throw parser.failure;
-    if (done || parser.done) return;
+    if (!more) return;
   }
 }
 
