@@ -7,7 +7,14 @@
  * completed.
  */
 import { APIError } from "openai";
-import { CHUNK_START, TEXT_MARKER, textAfterMarkerBytes, textChunk } from "./text-chunk.js";
+import {
+  CHUNK_START_BYTES,
+  startsWithBytes,
+  TEXT_MARKER,
+  TEXT_MARKER_BYTES,
+  textAfterMarkerBytes,
+  textChunk,
+} from "./text-chunk.js";
 
 export interface SseBatch {
   /**
@@ -170,15 +177,6 @@ export class SseParser {
 
 const NEWLINE = Buffer.from("\n");
 const DATA_FIELD = Buffer.from("data:");
-const TEXT_MARKER_BYTES = Buffer.from(TEXT_MARKER);
-const CHUNK_START_BYTES = Buffer.from(CHUNK_START);
-
-/** Whether `pattern` lies in `bytes` at `at` (a loop: shorter than a native call for these). */
-function startsWithBytes(bytes: Buffer, at: number, pattern: Buffer): boolean {
-  if (at < 0 || at + pattern.length > bytes.length) return false;
-  for (let i = 0; i < pattern.length; i++) if (bytes[at + i] !== pattern[i]) return false;
-  return true;
-}
 
 /**
  * The same reader over a whole body, one batch per network read that completed at least one
