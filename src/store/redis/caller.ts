@@ -43,16 +43,13 @@ export function createCaller(client: RedisClient, target: string, stats: RedisSt
   };
   return {
     async run<T>(op: string, send: () => Promise<T>): Promise<T> {
-      if (client.status !== "ready") {
-        throw new StoreError(`redis ${op} failed: not connected to ${target} (${client.status})`);
-      }
+      refuseUnlessReady(client, op, target);
       if (inFlight >= MAX_CALLS_IN_FLIGHT) await new Promise<void>((resolve) => waiting.push(resolve));
       else inFlight++;
       stats.roundTrips++;
       try {
-        if (client.status !== "ready") {
-          throw new StoreError(`redis ${op} failed: not connected to ${target} (${client.status})`);
-        }
+        // Again after a wait for a slot: the connection may have dropped meanwhile.
+        refuseUnlessReady(client, op, target);
         corkForThisTick(client);
         return await send();
       } catch (err) {
@@ -64,6 +61,12 @@ export function createCaller(client: RedisClient, target: string, stats: RedisSt
       }
     },
   };
+}
+
+function refuseUnlessReady(client: RedisClient, op: string, target: string): void {
+  if (client.status !== "ready") {
+    throw new StoreError(`redis ${op} failed: not connected to ${target} (${client.status})`);
+  }
 }
 
 /** Hold the single node's socket writes until this round of callbacks is over (see the header). */
