@@ -82,20 +82,20 @@ export function createTokenCounter(model: string): CountingTokenCounter {
     return encoder.encode_ordinary(text).length;
   };
 
-  const remember = (text: string, tokens: number): void => {
-    if (text.length < CACHE_MIN_CHARS || text.length > CACHE_MAX_CHARS / 4 || cache.has(text)) return;
+  /** Cache a count, then drop the least recently used entries while over the cache's bounds. */
+  const keep = (text: string, tokens: number): void => {
     cache.set(text, tokens);
     cachedChars += text.length;
-    trim();
-  };
-
-  /** Drop the least recently used entries while the cache is over its bounds. */
-  const trim = (): void => {
     for (const oldest of cache.keys()) {
       if (cache.size <= CACHE_MAX_ENTRIES && cachedChars <= CACHE_MAX_CHARS) break;
       cache.delete(oldest);
       cachedChars -= oldest.length;
     }
+  };
+
+  const remember = (text: string, tokens: number): void => {
+    if (text.length >= CACHE_MIN_CHARS && text.length <= CACHE_MAX_CHARS / 4 && !cache.has(text))
+      keep(text, tokens);
   };
 
   const count = (text: string): number => {
@@ -116,11 +116,7 @@ export function createTokenCounter(model: string): CountingTokenCounter {
       return hit;
     }
     const tokens = encode(text);
-    if (text.length <= CACHE_MAX_CHARS / 4) {
-      cache.set(text, tokens);
-      cachedChars += text.length;
-      trim();
-    }
+    if (text.length <= CACHE_MAX_CHARS / 4) keep(text, tokens);
     return tokens;
   };
 
