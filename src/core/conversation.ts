@@ -238,19 +238,14 @@ export class Conversation {
   private enterEarly(
     threadKey: string,
     owner: string,
-    marker: string,
+    place: { ttlMs: number; waitMs: number; marker: string },
     signal: AbortSignal,
     log: Logger,
   ): { ticket: Promise<ThreadTicket>; abandoned: boolean; abandon(): void } {
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const ticket = this.queue.enter(threadKey, owner, {
-      ttlMs: this.deps.settings.lockTtlMs,
-      waitMs: this.deps.settings.lockWaitMs,
-      signal: stop.signal,
-      marker,
-    });
+    const ticket = this.queue.enter(threadKey, owner, { ...place, signal: stop.signal });
     const settled = () => signal.removeEventListener("abort", onAbort);
     ticket.then(settled, settled);
     const early = {
@@ -383,13 +378,14 @@ export class Conversation {
       messageId: msg.messageId,
       startedAt: started,
     } satisfies OrphanedTurn);
+    const place = { ttlMs: settings.lockTtlMs, waitMs: settings.lockWaitMs, marker };
     // A message that will surely be answered if admitted (text only, of an allowed length) asks
     // for its thread in the same tick as the admission, so both cost one round trip instead of
     // two in a row. If it is not admitted after all (a duplicate, throttled, handed off), the
     // thread is given back at once.
     const early =
       text !== "" && text.length <= settings.maxInputChars && !msg.attachments?.length
-        ? this.enterEarly(threadKey, owner, marker, signal, log)
+        ? this.enterEarly(threadKey, owner, place, signal, log)
         : null;
     // 1. Dedup and throttle: one atomic step in the store.
     const admission = await admit(
@@ -461,12 +457,7 @@ export class Conversation {
     try {
       ticket = await (early && !early.abandoned
         ? early.ticket
-        : this.queue.enter(threadKey, owner, {
-            ttlMs: settings.lockTtlMs,
-            waitMs: settings.lockWaitMs,
-            signal,
-            marker,
-          }));
+        : this.queue.enter(threadKey, owner, { ...place, signal }));
       if (ticket.orphan) void this.orphans.finalize(ticket.orphan);
     } catch (err) {
       if (err instanceof BusyError) return refuse("busy", err);
