@@ -221,7 +221,7 @@ interface OtherCpu {
   ): Promise<{ llmCpuUsPerTurn: number | null; redisCpuUsPerTurn: number | null }>;
 }
 
-function otherCpu(llm: () => ChildLlm, redis: Redis): OtherCpu {
+function otherCpu(llm: ChildLlm, redis: Redis): OtherCpu {
   const read = async () => {
     let redisUs: number | null = null;
     try {
@@ -232,7 +232,7 @@ function otherCpu(llm: () => ChildLlm, redis: Redis): OtherCpu {
     } catch {
       // Figures without Redis's share, then.
     }
-    return { llm: llm().cpuUs(), redis: redisUs };
+    return { llm: llm.cpuUs(), redis: redisUs };
   };
   const per = (a: number | null, b: number | null, turns: number) =>
     a === null || b === null ? null : (b - a) / turns;
@@ -488,8 +488,7 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     );
     sampled.saved.length = 0;
     // The baselines right before the core's run, on the same server: the same-run baselines.
-    const throughputLlm = llm;
-    const others = otherCpu(() => throughputLlm, admin);
+    const others = otherCpu(llm, admin);
     const transport = await transportRun(llm, others, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "fetch");
     const request = await transportRun(llm, others, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request");
     const parsed = await transportRun(llm, others, THROUGHPUT_TURNS, THROUGHPUT_CONCURRENCY, "request+parse");
