@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { get_encoding } from "tiktoken";
 import { describe, expect, it } from "vitest";
 import type { ModelMessage } from "../../src/core/types.js";
-import { createTokenCounter, encodingForModel } from "../../src/llm/tokens.js";
+import { createTokenCounter, encodingForModel, pieceCounter } from "../../src/llm/tokens.js";
 
 describe("token counter", () => {
   const counter = createTokenCounter("gpt-4o-mini");
@@ -109,4 +111,117 @@ describe("token counter", () => {
     }
     direct.free();
   });
+});
+
+describe("counting piece by piece", () => {
+  /** Every text file under a folder (the shipped help articles, the prompts' sources). */
+  const filesUnder = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      return entry.isDirectory() ? filesUnder(path) : [readFileSync(path, "utf8")];
+    });
+  /** Deterministic texts from characters where the encodings' patterns have edges. */
+  const awkwardTexts = (count: number): string[] => {
+    const parts = [
+      "a",
+      "Z",
+      "é",
+      "É",
+      "ß",
+      "İ",
+      "ı",
+      "ſ",
+      "K",
+      "ǅ",
+      "ʰ",
+      "ⅰ",
+      "𝔘",
+      "'",
+      "'s",
+      "'S",
+      "'ſ",
+      "'ll",
+      "'LL",
+      "'Re",
+      "'ve",
+      "'d",
+      "’s",
+      " ",
+      "  ",
+      "\t",
+      "\n",
+      "\r\n",
+      "\r",
+      "\v",
+      "\f",
+      "\x85",
+      "\xa0",
+      "\u2003",
+      "\u3000",
+      "\ufeff",
+      "\u200b",
+      "\u200d",
+      "0",
+      "7",
+      "1234",
+      "٣",
+      "½",
+      "Ⅻ",
+      "中",
+      "日本",
+      "한국어",
+      "🙂",
+      "👍🏽",
+      "\u0301",
+      "a\u0301",
+      "\u0627\u0644",
+      "-",
+      "/",
+      "//",
+      "\\",
+      "...",
+      ",",
+      "!?",
+      "{",
+      "}",
+      "$",
+      "€",
+      "_",
+      "#",
+      "<|endoftext|>",
+      "Привет",
+    ];
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    return Array.from({ length: count }, () =>
+      Array.from({ length: 1 + next(30) }, () => parts[next(parts.length)]).join(""),
+    );
+  };
+  const texts = [
+    ...filesUnder(join(import.meta.dirname, "../../src/tools/knowledge/help-center")),
+    readFileSync(join(import.meta.dirname, "../../src/core/prompts.ts"), "utf8"),
+    readFileSync(join(import.meta.dirname, "../../README.md"), "utf8"),
+    ...awkwardTexts(3_000),
+  ];
+
+  it.each(["o200k_base", "cl100k_base"] as const)(
+    "gives the encoder's own count for every text (%s)",
+    (name) => {
+      const encoder = get_encoding(name);
+      const byPieces = pieceCounter(name);
+      try {
+        const differ = texts.filter((text) => byPieces(text) !== encoder.encode_ordinary(text).length);
+        expect(differ).toEqual([]);
+        // And again, now from the table of pieces seen.
+        expect(texts.slice(0, 50).map(byPieces)).toEqual(
+          texts.slice(0, 50).map((t) => encoder.encode_ordinary(t).length),
+        );
+      } finally {
+        encoder.free();
+      }
+    },
+  );
 });
