@@ -164,6 +164,12 @@ export class Conversation {
   private readonly now: () => number;
   private draining = false;
   private handoffs: CustomerRelay | undefined;
+  /**
+   * The system prompts built today, by platform and the place's extra prompt: the same string on
+   * every turn, so the token counter finds it by a lookup instead of hashing and comparing a new
+   * copy each time. Emptied when the day (which the prompt names) changes.
+   */
+  private prompts = { day: "", byPlace: new Map<string, string>() };
   /** Adapters register here how to finalize a message left streaming by a dead process. */
   readonly orphans: OrphanRegistry;
   /** `/forget`: every part holding records about people (main.ts registers more than histories). */
@@ -495,15 +501,7 @@ export class Conversation {
         sink,
         answer,
         log,
-        system: withExtraPrompt(
-          supportSystemPrompt({
-            botName: settings.botName,
-            platform: msg.platform,
-            now: new Date(this.now()),
-            custom: settings.systemPrompt,
-          }),
-          choice.extraSystemPrompt,
-        ),
+        system: this.systemPrompt(msg.platform, choice.extraSystemPrompt),
         // Older turns of a shared thread may hold results stored before personal data was kept out.
         history:
           audience === "shared" ? redactPersonalHistory(ticket.history, this.deps.tools) : ticket.history,
@@ -625,6 +623,23 @@ export class Conversation {
       metrics.activeStreams.dec({ platform: msg.platform });
       ticket.leave();
     }
+  }
+
+  /** The support prompt for a turn on `platform` today, with the place's extra prompt if any. */
+  private systemPrompt(platform: string, extra: string | undefined): string {
+    const now = new Date(this.now());
+    const day = now.toISOString().slice(0, 10);
+    if (this.prompts.day !== day) this.prompts = { day, byPlace: new Map() };
+    const key = extra ? `${platform}\n${extra}` : platform;
+    let prompt = this.prompts.byPlace.get(key);
+    if (prompt === undefined) {
+      const { botName, systemPrompt: custom } = this.deps.settings;
+      prompt = withExtraPrompt(supportSystemPrompt({ botName, platform, now, custom }), extra);
+      // Places with prompts of their own are few (POLICY_FILE); the bound is for safety only.
+      if (this.prompts.byPlace.size >= 1_000) this.prompts.byPlace.clear();
+      this.prompts.byPlace.set(key, prompt);
+    }
+    return prompt;
   }
 
   /** Decide the final state and text of an answer from how the model run ended. */

@@ -25,6 +25,25 @@ describe("Conversation.handle", () => {
     expect(sink.visible).toEqual([{ text: "Hello there, how can I help you today?", state: "done" }]);
   });
 
+  it("tells the model today's date and platform, and the new date once the day has changed", async () => {
+    let clock = Date.parse("2026-03-01T23:59:00Z");
+    const model = new ScriptedModel(() => reply("ok"));
+    const { conversation } = makeConversation({ model, now: () => clock });
+    const systemOf = (i: number) => String(model.requests[i]?.messages[0]?.content);
+    await conversation.handle(message({ text: "one", threadId: "t1" }), new RecordingSink());
+    await conversation.handle(message({ text: "two", threadId: "t2" }), new RecordingSink());
+    clock += 2 * 60_000;
+    await conversation.handle(message({ text: "three", threadId: "t3" }), new RecordingSink());
+    await conversation.handle(
+      message({ text: "four", threadId: "t4", platform: "discord" }),
+      new RecordingSink(),
+    );
+    expect(systemOf(0)).toMatch(/Today is 2026-03-01\. You are chatting on web\.$/);
+    expect(systemOf(1)).toBe(systemOf(0));
+    expect(systemOf(2)).toMatch(/Today is 2026-03-02\. You are chatting on web\.$/);
+    expect(systemOf(3)).toMatch(/Today is 2026-03-02\. You are chatting on discord\.$/);
+  });
+
   it("remembers the thread: a follow-up sends the earlier exchange to the model", async () => {
     const model = new ScriptedModel((req) => reply(`You said: ${lastUser(req)}`));
     const { conversation } = makeConversation({ model });
