@@ -102,17 +102,23 @@ export async function generate(input: GenerateInput): Promise<GenerateOutput> {
     let calls: ToolCall[] = [];
     let usageSeen = false;
     out.rounds = round + 1;
+    // The model hands text here as it comes (or yields it as events: handled the same).
+    const onText = (delta: string) => {
+      if (out.firstTokenMs === null) out.firstTokenMs = input.now() - started;
+      roundText += delta;
+      input.answer.append(delta);
+    };
     try {
       for await (const event of model.stream({
         messages: fitted.messages,
         tools: offerTools ? input.tools.specs() : [],
         signal: input.signal,
         maxOutputTokens: input.maxOutputTokens,
+        onText,
       })) {
         if (out.firstTokenMs === null && event.type !== "done") out.firstTokenMs = input.now() - started;
         if (event.type === "text") {
-          roundText += event.delta;
-          input.answer.append(event.delta);
+          onText(event.delta);
         } else if (event.type === "tool_calls") {
           calls = event.calls;
         } else {

@@ -347,6 +347,14 @@ export interface ModelRequest {
   tools: ToolSpec[];
   signal: AbortSignal;
   maxOutputTokens?: number;
+  /**
+   * Where a model may hand the answer's text as it comes, piece by piece, instead of yielding
+   * `text` events; its stream then yields only tool calls and `done`. Optional on both sides: a
+   * model that ignores it yields text events as before, and a wrapper that changes the text
+   * (redaction) must not pass it on. It spares an async iteration per piece of text (a promise,
+   * an iterator result and two microtask hops each, 60 pieces in a paced answer).
+   */
+  onText?: (delta: string) => void;
 }
 
 /**

@@ -172,7 +172,8 @@ export class OpenAIChatModel implements ChatModel {
             if (batchText !== "") {
               outChars += batchText.length;
               shown = true;
-              yield { type: "text", delta: batchText };
+              if (req.onText) req.onText(batchText);
+              else yield { type: "text", delta: batchText };
             }
             if (sse.failure !== undefined) throw sse.failure;
             if (!more) break;

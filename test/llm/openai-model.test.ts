@@ -94,6 +94,24 @@ describe("OpenAIChatModel streaming", () => {
     await reading;
   });
 
+  it("hands text to the caller's onText as it comes, and yields only what is not text", async () => {
+    server = await startFakeLlm({
+      respond: scripted(
+        llm.text(["Hel", "lo, ", "world", "!"], { usage: { prompt_tokens: 21, completion_tokens: 4 } }),
+      ),
+    });
+    const { model } = createTestModel(server.url);
+    const pieces: string[] = [];
+    const { events, error } = await collect(
+      model.stream(request(ask("hi"), { onText: (delta) => pieces.push(delta) })),
+    );
+    expect(error).toBeUndefined();
+    expect(pieces.join("")).toBe("Hello, world!");
+    expect(events).toEqual([
+      { type: "done", finishReason: "stop", usage: { inputTokens: 21, outputTokens: 4 }, textTokens: 4 },
+    ]);
+  });
+
   it("assembles two tool calls whose arguments arrive interleaved over many chunks", async () => {
     const weatherArgs = JSON.stringify({ location: "Paris, France", unit: "celsius" });
     const orderArgs = JSON.stringify({ order_id: "1042", email: "ana@example.com" });

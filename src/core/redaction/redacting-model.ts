@@ -12,7 +12,9 @@ export function redactingModel(model: ChatModel, session: RedactionSession): Cha
     async *stream(req: ModelRequest): AsyncIterable<ModelEvent> {
       const text = session.streamRestorer();
       try {
-        for await (const event of model.stream({ ...req, messages: session.redactMessages(req.messages) })) {
+        // Not `onText`: the text must come back through the restorer below.
+        const redacted = { ...req, onText: undefined, messages: session.redactMessages(req.messages) };
+        for await (const event of model.stream(redacted)) {
           if (event.type === "text") {
             const delta = text.push(event.delta);
             if (delta !== "") yield { type: "text", delta };
