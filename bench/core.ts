@@ -90,7 +90,21 @@ class TimedModel implements ChatModel {
     const question = [...req.messages].reverse().find((m) => m.role === "user");
     const record = question ? this.turns.get(String(question.content)) : undefined;
     this.started++;
-    const events = this.inner.stream(req)[Symbol.asyncIterator]();
+    // Text handed to the core as it comes (`onText`) is the core's time, not the model's: the
+    // callback's time is taken back out of the model's.
+    const onText = req.onText;
+    const timedReq =
+      record && onText
+        ? {
+            ...req,
+            onText: (delta: string) => {
+              const from = performance.now();
+              onText(delta);
+              record.modelMs -= performance.now() - from;
+            },
+          }
+        : req;
+    const events = this.inner.stream(timedReq)[Symbol.asyncIterator]();
     // Steps are taken one at a time (the next only after the last has settled), so one start
     // time and one callback per stream do: no closures per chunk (under tsx each closure made
     // also gets its name set, ~50 µs of the paced turn's CPU that was the benchmark's own).
