@@ -26,13 +26,10 @@ const REPLY_PRIMING_TOKENS = 3;
 const TOKENS_PER_TOOL_CALL = 3;
 
 /**
- * Texts shorter than this (roles, names, tool names: a few distinct values, counted several
- * times per turn) go to a small separate table instead of the LRU: one call into WebAssembly
- * costs microseconds, a lookup nanoseconds.
+ * Texts shorter than this (roles, names, tool names) stay out of the LRU: they are one or two
+ * pieces, already kept in the piece table (see `pieceCounter`).
  */
 const CACHE_MIN_CHARS = 16;
-/** Bound of that table; it is emptied when full (user names are the only open-ended values). */
-const SHORT_CACHE_MAX_ENTRIES = 1_000;
 /**
  * Pieces (see `PIECE_PATTERNS`) up to this long have their counts kept in a table; a longer one
  * (a run of digits or symbols, a base64 blob) is rare and not worth keeping.
@@ -165,7 +162,6 @@ export function createTokenCounter(model: string): CountingTokenCounter {
   // turn of a thread, and encoding is ~100x slower than a Map lookup.
   const cache = new Map<string, number>();
   let cachedChars = 0;
-  const short = new Map<string, number>();
 
   // Built now (the encoder with it), not on the first count: it belongs to start-up, not to
   // someone's first turn. User text may contain "<|endoftext|>": ordinary text here.
@@ -188,16 +184,7 @@ export function createTokenCounter(model: string): CountingTokenCounter {
   };
 
   const count = (text: string): number => {
-    if (text.length < CACHE_MIN_CHARS) {
-      if (text === "") return 0;
-      let tokens = short.get(text);
-      if (tokens === undefined) {
-        tokens = encode(text);
-        if (short.size >= SHORT_CACHE_MAX_ENTRIES) short.clear();
-        short.set(text, tokens);
-      }
-      return tokens;
-    }
+    if (text.length < CACHE_MIN_CHARS) return text === "" ? 0 : encode(text);
     const hit = cache.get(text);
     if (hit !== undefined) {
       cache.delete(text);
