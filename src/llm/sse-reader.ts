@@ -91,7 +91,7 @@ export class SseParser {
       if (!this.lines(joined, out)) return;
       from = nl + 1;
     }
-    if (!this.lines(from === 0 ? read : read.subarray(from), out)) return;
+    this.lines(from === 0 ? read : read.subarray(from), out);
   }
 
   /** The body ended: a final event without its blank line (or even its newline) still counts. */
