@@ -73,7 +73,11 @@ export function textAfterMarkerBytes(source: Buffer, from: number, end: number):
     }
   }
   if (at === -1 || !isPlainTail(source, at, end)) return null;
-  if (!escaped && !hasBackslash(source, from, close)) return source.toString("utf8", from, close);
+  if (!escaped) {
+    const short = shortText(source, from, close);
+    if (short !== null) return short;
+    if (!hasBackslash(source, from, close)) return source.toString("utf8", from, close);
+  }
   try {
     return JSON.parse(source.toString("utf8", from - 1, close + 1)) as string;
   } catch {
@@ -107,4 +111,33 @@ export function startsWithBytes(bytes: Buffer, at: number, pattern: Buffer): boo
 function hasBackslash(source: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (source[i] === 92) return true;
   return false;
+}
+
+/**
+ * Texts of a few ASCII bytes already decoded, keyed by their length and bytes packed into one
+ * number (base 128, exact below 2^53). Most chunks carry one short token, and `toString` on a few
+ * bytes costs more than finding the chunk's line and text (~260 ns against ~40 ns for a byte
+ * search on the benchmark machine); a token seen before is taken from here. Cleared when full.
+ */
+const shortTexts = new Map<number, string>();
+const SHORT_TEXTS_MAX = 4096;
+const SHORT_TEXT_BYTES = 6;
+
+/** The text in [from, to) when it is 1 to 6 ASCII bytes with no backslash, else null. */
+function shortText(source: Buffer, from: number, to: number): string | null {
+  const length = to - from;
+  if (length < 1 || length > SHORT_TEXT_BYTES) return null;
+  let key = length;
+  for (let i = from; i < to; i++) {
+    const c = source[i]!;
+    if (c > 127 || c === 92) return null;
+    key = key * 128 + c;
+  }
+  let text = shortTexts.get(key);
+  if (text === undefined) {
+    if (shortTexts.size >= SHORT_TEXTS_MAX) shortTexts.clear();
+    text = source.toString("latin1", from, to);
+    shortTexts.set(key, text);
+  }
+  return text;
 }

@@ -84,6 +84,28 @@ describe("reading a streamed answer's text chunks without a full JSON parse", ()
     }
   });
 
+  it("reads every short token right however often it comes and whatever came before", () => {
+    // Short ASCII tokens are decoded once and then looked up by their bytes: tokens that share
+    // bytes in another order or length must never come back as each other.
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const tokens = [" a", "a", "a ", "ab", "ba", "aa", " ab", "~~~~~~", "~~~~~~~", "é", "ü1", 'a"', "\\"];
+    for (let i = 0; i < 3_000; i++) {
+      const length = 1 + Math.floor(random() * 8);
+      tokens.push(Array.from({ length }, () => String.fromCharCode(32 + Math.floor(random() * 95))).join(""));
+    }
+    for (const round of [1, 2]) {
+      for (const token of tokens) {
+        const data = payload(fmt.content(JSON.stringify(token)));
+        expect(fromBytes(data), `${JSON.stringify(token)}, round ${round}`).toBe(token);
+        expect(textChunk(data)).toBe(token);
+      }
+    }
+  });
+
   it("leaves a text with a broken escape to the full parser, which rejects it", () => {
     const data = payload(fmt.content('"bad \\x escape"'));
     expect(textChunk(data)).toBeNull();
