@@ -91,11 +91,15 @@ export function splitMarkdown(text: string, maxChars: number): string[] {
 }
 
 /**
- * `text.trim() === ""` without the copy: answers start with a visible character, so this is
- * decided by the first one (trim's notion of white space for the rest).
+ * `text.trim() === ""` without the copy: decided by the first visible ASCII character, found past
+ * any leading ASCII spaces and controls (answers often start with a space: the model's first
+ * token); trim's notion of white space only for a text that has none of those.
  */
 export function isBlank(text: string): boolean {
-  const first = text.charCodeAt(0);
-  if (first > 32 && first < 127) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 32 && c < 127) return false;
+    if (c > 127) break;
+  }
   return text.trim() === "";
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitMarkdown } from "../../src/core/split.js";
+import { isBlank, splitMarkdown } from "../../src/core/split.js";
 
 const fenceBalanced = (part: string) => (part.match(/^```/gm) ?? []).length % 2 === 0;
 
@@ -63,5 +63,54 @@ describe("splitMarkdown", () => {
     const early = splitMarkdown(full.slice(0, 700), 400);
     const late = splitMarkdown(full, 400);
     expect(late[0]).toBe(early[0]);
+  });
+});
+
+describe("isBlank (whether an answer has anything to show)", () => {
+  it("agrees with trim on leading spaces, controls, Unicode spaces and visible text", () => {
+    // An answer that starts with the model's first token often starts with a space; what
+    // follows decides. Unicode spaces (no-break, ideographic, line separator) are blank too.
+    const alphabet = [
+      " ",
+      "\n",
+      "\t",
+      "\r",
+      "\u0001",
+      "\u007f",
+      "\u00a0",
+      "\u2028",
+      "\u3000",
+      "\ufeff",
+      "a",
+      ".",
+      "é",
+      "猫",
+    ];
+    let seed = 11;
+    const texts = [
+      "",
+      " ",
+      " \n\t",
+      "\u00a0",
+      " \u00a0 ",
+      " a",
+      "\u0001",
+      "\u007f",
+      " \u2028",
+      "  é",
+      "\u3000x",
+    ];
+    for (let i = 0; i < 2_000; i++) {
+      let text = "";
+      const length = i % 7;
+      for (let j = 0; j < length; j++) {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        text += alphabet[seed % alphabet.length];
+      }
+      texts.push(text);
+    }
+    for (const text of texts) expect(isBlank(text), JSON.stringify(text)).toBe(text.trim() === "");
+    expect(isBlank(" The answer")).toBe(false);
+    expect(isBlank(" \n \u00a0")).toBe(true);
   });
 });
