@@ -7,7 +7,7 @@
  * inside the model stream) p50/p99 at 100 concurrent, Redis round trips per turn, and memory per
  * active conversation with 1,000 and 10,000 turns in flight at once.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { join } from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
@@ -231,6 +231,40 @@ interface RunFigures {
   /** The fake LLM's and Redis's CPU per turn in the same run (µs); null where unknown. */
   llmCpuUsPerTurn: number | null;
   redisCpuUsPerTurn: number | null;
+  /** Of the machine's time in the run, the part the hypervisor gave to others (steal); null off Linux. */
+  stealShare: number | null;
+}
+
+/**
+ * The machine's CPU time so far, from /proc/stat's first line (in clock ticks): all of it, and the
+ * part a virtual machine's hypervisor gave to other guests (steal). Null where there is no
+ * /proc/stat. Steal is time this machine wanted the CPU and did not get it: printed next to the
+ * figures because runs of the same code differ most when it is high.
+ */
+function machineTicks(): { steal: number; total: number } | null {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8")
+      .split("\n", 1)[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already in user and nice).
+    const used = fields.slice(0, 8);
+    if (used.length < 8 || used.some((n) => !Number.isFinite(n))) return null;
+    return { steal: used[7]!, total: used.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** Steal's share of the machine's time between two readings; null when unknown or no time passed. */
+function stealShareOf(
+  before: { steal: number; total: number } | null,
+  after: { steal: number; total: number } | null,
+): number | null {
+  if (!before || !after || after.total <= before.total) return null;
+  return (after.steal - before.steal) / (after.total - before.total);
 }
 
 /**
@@ -315,6 +349,8 @@ interface Segment {
   gcMs: number;
   llmUs: number | null;
   redisUs: number | null;
+  /** The machine's clock ticks in the part, all and steal (null off Linux). */
+  ticks: { steal: number; total: number } | null;
 }
 
 /** The figures of a run made of segments (summed: turns over wall time, CPU over turns). */
@@ -328,18 +364,26 @@ function figuresOf(segments: Segment[]): RunFigures {
     gcUsPerTurn: (sum((s) => s.gcMs) * 1000) / sum((s) => s.turns),
     llmCpuUsPerTurn: other((s) => s.llmUs),
     redisCpuUsPerTurn: other((s) => s.redisUs),
+    stealShare: segments.some((s) => !s.ticks)
+      ? null
+      : stealShareOf(
+          { steal: 0, total: 0 },
+          { steal: sum((s) => s.ticks!.steal), total: sum((s) => s.ticks!.total) },
+        ),
   };
 }
 
 /** Time `count` units of work done by `body`: wall, this process's CPU, the other processes'. */
 async function segment(others: OtherCpu, count: number, body: () => Promise<unknown>): Promise<Segment> {
   const before = await others.read();
+  const ticks0 = machineTicks();
   const gc0 = gcPauses.ms;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await body();
   const wallMs = performance.now() - t0;
   const cpu = cpuUs(process.cpuUsage(cpu0));
+  const ticks1 = machineTicks();
   // GC events are delivered after the fact: let the last ones of this part arrive.
   await new Promise((resolve) => setImmediate(resolve));
   const gcMs = gcPauses.ms - gc0;
@@ -351,6 +395,8 @@ async function segment(others: OtherCpu, count: number, body: () => Promise<unkn
     gcMs,
     llmUs: after.llmCpuUsPerTurn,
     redisUs: after.redisCpuUsPerTurn,
+    ticks:
+      ticks0 && ticks1 ? { steal: ticks1.steal - ticks0.steal, total: ticks1.total - ticks0.total } : null,
   };
 }
 
@@ -555,9 +601,11 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       PACED_ANSWER_MS,
     );
     gc(); // the warm-up's garbage should not be collected during the measurement
+    const pacedTicks = machineTicks();
     const paced = await profiled("core-paced", () =>
       drive(conversation, model, OVERHEAD_TURNS, THROUGHPUT_CONCURRENCY, 1_000_000, PACED_ANSWER_MS),
     );
+    const pacedSteal = stealShareOf(pacedTicks, machineTicks());
     figures.overheadP50Ms = round(percentile(paced.overheads, 50));
     figures.overheadP99Ms = round(percentile(paced.overheads, 99));
     figures.pacedTurnsPerSecond = round(paced.turnsPerSecond, 0);
@@ -656,6 +704,11 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     figures.coreShareOfParsedTransport = round(fast.turnsPerSecond / parsed.turnsPerSecond, 2);
     figures.cpuUsPerTurn = round(fast.cpuUsPerTurn, 0);
     figures.gcUsPerTurn = round(fast.gcUsPerTurn, 0);
+    // In percent of the machine's time: what the hypervisor took while each part ran.
+    const percent = (share: number | null) => (share === null ? null : round(share * 100, 1));
+    figures.stealPercentCore = percent(fast.stealShare);
+    figures.stealPercentTransport = percent(transport.stealShare);
+    figures.stealPercentPaced = percent(pacedSteal);
     figures.transportGcUsPerTurn = round(transport.gcUsPerTurn, 0);
     figures.transportCpuUsPerTurn = round(transport.cpuUsPerTurn, 0);
     figures.requestTransportCpuUsPerTurn = round(request.cpuUsPerTurn, 0);
@@ -760,6 +813,11 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     {
       figure: "of those, GC pauses per turn, core / fetch transport (µs)",
       value: `${figures.gcUsPerTurn} / ${figures.transportGcUsPerTurn}`,
+      target: "",
+    },
+    {
+      figure: "machine's time taken by the hypervisor (steal %), core / fetch parts / paced run",
+      value: `${figures.stealPercentCore ?? "-"} / ${figures.stealPercentTransport ?? "-"} / ${figures.stealPercentPaced ?? "-"}`,
       target: "",
     },
     {
