@@ -25,6 +25,7 @@
  * caller's signal cancelled the download).
  */
 import { AttachmentError } from "../core/errors.js";
+import { deadlineSignal } from "../core/timers.js";
 import { Slots } from "./download-slots.js";
 
 /** Slack's file hops (files.slack.com -> files-origin.slack.com -> a CDN) need two or three. */
@@ -61,15 +62,14 @@ export interface Downloaded {
 }
 
 export async function download(rawUrl: string, opts: DownloadOptions): Promise<Downloaded> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = AbortSignal.any([opts.signal, timeout]);
+  const limit = deadlineSignal(opts.signal, opts.timeoutMs);
   let release: (() => void) | undefined;
   try {
-    release = await downloadSlots.take(signal);
-    return await follow(rawUrl, opts, signal);
+    release = await downloadSlots.take(limit.signal);
+    return await follow(rawUrl, opts, limit.signal);
   } catch (err) {
     if (err instanceof AttachmentError) throw err;
-    if (timeout.aborted && !opts.signal.aborted) {
+    if (limit.signal.aborted && !opts.signal.aborted) {
       throw new AttachmentError("timeout", `download took longer than ${opts.timeoutMs} ms`, { cause: err });
     }
     if (opts.signal.aborted)
@@ -77,6 +77,7 @@ export async function download(rawUrl: string, opts: DownloadOptions): Promise<D
     const message = err instanceof Error ? err.message : String(err);
     throw new AttachmentError("download_failed", `download failed: ${message}`, { cause: err });
   } finally {
+    limit.clear();
     release?.();
   }
 }

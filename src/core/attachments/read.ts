@@ -8,6 +8,7 @@
 import type { Logger } from "../../log.js";
 import { AttachmentError } from "../errors.js";
 import type { TokenCounter } from "../ports.js";
+import { deadlineSignal } from "../timers.js";
 import type { ContentPart, IncomingAttachment } from "../types.js";
 import { formatBytes, safeFileName } from "./format.js";
 import { type FileReaders, ImageTooLargeError } from "./ports.js";
@@ -116,12 +117,13 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
       if (!ctx.readers)
         return withHeader({ ...file, unread: { reason: "unsupported", label: "image" } }, settings);
       let image: Awaited<ReturnType<FileReaders["images"]["prepare"]>>;
+      // Waiting for a free decoder ends with the time limit, or the turn's Stop.
+      const limit = deadlineSignal(ctx.signal, settings.timeoutMs);
       try {
         image = await ctx.readers.images.prepare(bytes, {
           maxPixels: settings.maxImagePixels,
           maxBytes: settings.maxImageBytes,
-          // Waiting for a free decoder ends with the time limit, or the turn's Stop.
-          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(settings.timeoutMs)]),
+          signal: limit.signal,
         });
       } catch (err) {
         log.info({ index, err }, "image could not be decoded");
@@ -129,6 +131,8 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
         const reason =
           err instanceof ImageTooLargeError ? "too_many_pixels" : slow ? "too_slow" : "unreadable";
         return withHeader({ ...file, unread: { reason } }, settings);
+      } finally {
+        limit.clear();
       }
       file.detail = `${image.width}x${image.height}`;
       return withHeader(file, settings, {
@@ -145,14 +149,16 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
       if (!ctx.readers)
         return withHeader({ ...file, unread: { reason: "unsupported", label: "PDF" } }, settings);
       let pdf: { text: string; pages: number };
+      // Parsing a hostile PDF can take long: it gets the download's time limit, and the turn's Stop.
+      const limit = deadlineSignal(ctx.signal, settings.timeoutMs);
       try {
-        // Parsing a hostile PDF can take long: it gets the download's time limit, and the turn's Stop.
-        const limit = AbortSignal.any([ctx.signal, AbortSignal.timeout(settings.timeoutMs)]);
-        pdf = await ctx.readers.pdf.text(bytes, { maxChars: settings.textTokens * 12, signal: limit });
+        pdf = await ctx.readers.pdf.text(bytes, { maxChars: settings.textTokens * 12, signal: limit.signal });
       } catch (err) {
         const slow = err instanceof DOMException && err.name === "TimeoutError";
         log.info({ index, err }, slow ? "PDF took too long to read" : "PDF could not be read");
         return withHeader({ ...file, unread: { reason: slow ? "too_slow" : "unreadable" } }, settings);
+      } finally {
+        limit.clear();
       }
       file.detail = `${pdf.pages} ${pdf.pages === 1 ? "page" : "pages"}`;
       if (pdf.text.trim() === "") return withHeader({ ...file, unread: { reason: "no_text" } }, settings);

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { VectorCache } from "../../core/ports.js";
+import { deadlineSignal } from "../../core/timers.js";
 import type { FetchLike } from "../http.js";
 import { unitVector } from "./passage-index.js";
 
@@ -49,7 +50,16 @@ export class OpenAIEmbeddings implements Embedder {
 
   private async request(input: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     const url = `${this.opts.baseURL.replace(/\/+$/, "")}/embeddings`;
-    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    // The whole exchange (headers and body) has the time limit, and the caller's Stop.
+    const limit = deadlineSignal(signal, REQUEST_TIMEOUT_MS);
+    try {
+      return await this.exchange(url, input, limit.signal);
+    } finally {
+      limit.clear();
+    }
+  }
+
+  private async exchange(url: string, input: string[], signal: AbortSignal): Promise<Float32Array[]> {
     let res: Response;
     try {
       res = await (this.opts.fetch ?? fetch)(url, {
@@ -59,7 +69,7 @@ export class OpenAIEmbeddings implements Embedder {
           ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}),
         },
         body: JSON.stringify({ model: this.opts.model, input, encoding_format: "float" }),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal,
       });
     } catch (err) {
       throw new EmbeddingsError(`embeddings request failed: ${err instanceof Error ? err.message : err}`, {
