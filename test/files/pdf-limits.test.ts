@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest";
 import type { FileReaders } from "../../src/core/attachments/ports.js";
 import { readAttachments } from "../../src/core/attachments/read.js";
 import { DEFAULT_ATTACHMENT_SETTINGS } from "../../src/core/attachments/settings.js";
+import { AttachmentError } from "../../src/core/errors.js";
+import type { IncomingAttachment } from "../../src/core/types.js";
 import { createFileReaders } from "../../src/files/index.js";
 import { createPdfTextReader } from "../../src/files/pdf.js";
 import { createTokenCounter } from "../../src/llm/tokens.js";
@@ -54,5 +56,52 @@ describe("PDF reading limits", () => {
     });
     expect(gaveUp).toBe(true);
     expect(file?.unread?.reason).toBe("too_slow");
+  });
+
+  it("says a download took too long when the platform's read never ends, even ignoring its signal", async () => {
+    let signalled: AbortSignal | undefined;
+    const never: IncomingAttachment = {
+      name: "stuck.png",
+      declaredType: "image/png",
+      read: ({ signal }) => {
+        signalled = signal;
+        return new Promise<Uint8Array>(() => {});
+      },
+    };
+    const [file] = await readAttachments([never], {
+      settings: { ...DEFAULT_ATTACHMENT_SETTINGS, timeoutMs: 50 },
+      model: "gpt-4o",
+      readers: createFileReaders(),
+      counter: createTokenCounter("gpt-4o"),
+      signal: new AbortController().signal,
+      log: silentLogger(),
+    });
+    expect(file?.unread?.reason).toBe("timeout");
+    // The adapter was told to stop too.
+    expect(signalled?.aborted).toBe(true);
+  });
+
+  it("stops a download at the turn's Stop through the platform's read", async () => {
+    const turn = new AbortController();
+    const stoppable: IncomingAttachment = {
+      name: "slow.png",
+      declaredType: "image/png",
+      read: ({ signal }) =>
+        new Promise<Uint8Array>((_, reject) => {
+          signal.addEventListener("abort", () =>
+            reject(new AttachmentError("download_failed", "download cancelled")),
+          );
+          turn.abort("stopped");
+        }),
+    };
+    const [file] = await readAttachments([stoppable], {
+      settings: { ...DEFAULT_ATTACHMENT_SETTINGS, timeoutMs: 60_000 },
+      model: "gpt-4o",
+      readers: createFileReaders(),
+      counter: createTokenCounter("gpt-4o"),
+      signal: turn.signal,
+      log: silentLogger(),
+    });
+    expect(file?.unread?.reason).toBe("download_failed");
   });
 });

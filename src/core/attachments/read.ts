@@ -174,24 +174,22 @@ async function readOne(a: IncomingAttachment, index: number, ctx: ReadContext): 
 
 /** The bytes within the size cap and the time limit, whatever the adapter's `read` does about them. */
 async function download(a: IncomingAttachment, settings: AttachmentSettings, turn: AbortSignal) {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(turn.reason);
-  turn.addEventListener("abort", onAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
+  const limit = deadlineSignal(turn, settings.timeoutMs);
+  // The time limit ends the wait even for an adapter that ignores its signal; the turn's Stop
+  // ends it through the adapter.
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort("timeout");
-      reject(new AttachmentError("timeout", `no complete download within ${settings.timeoutMs} ms`));
-    }, settings.timeoutMs);
+    limit.signal.addEventListener("abort", () => {
+      if (!turn.aborted)
+        reject(new AttachmentError("timeout", `no complete download within ${settings.timeoutMs} ms`));
+    });
   });
   try {
     return await Promise.race([
-      a.read({ maxBytes: settings.maxBytes, timeoutMs: settings.timeoutMs, signal: controller.signal }),
+      a.read({ maxBytes: settings.maxBytes, timeoutMs: settings.timeoutMs, signal: limit.signal }),
       timeout,
     ]);
   } finally {
-    clearTimeout(timer);
-    turn.removeEventListener("abort", onAbort);
+    limit.clear();
   }
 }
 
