@@ -4,9 +4,14 @@
  * of its own, which do not line up with Discord's, so a busy second can still draw 429s. This
  * limiter lets at most `limit` requests start in any sliding window, in arrival order.
  *
- * This one is per process, for the command-registration CLI; the adapter keeps the limit in the
- * store instead (rest.ts), shared by every replica, so no replica needs a share of its own.
+ * `SlidingWindowLimiter` is per process, for the command-registration CLI; the adapter keeps the
+ * limit in the store instead (`SharedGlobalLimit`), shared by every replica, so no replica needs a
+ * share of its own.
  */
+import { randomUUID } from "node:crypto";
+import type { RateBudgetStore } from "../../core/ports.js";
+import { sleep } from "../../core/timers.js";
+import type { Logger } from "../../log.js";
 
 /** Discord's documented global limit, less 10% for latency jitter. */
 export const DISCORD_GLOBAL_REQUESTS_PER_SECOND = 45;
@@ -38,6 +43,77 @@ export class SlidingWindowLimiter {
       }
       const waitMs = (this.started[0] ?? now) + this.windowMs - now;
       await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(waitMs))));
+    }
+  }
+}
+
+/**
+ * A booking never settled (the process died mid-request) lapses after discord.js' request
+ * timeout (15 s): it cannot have reached Discord later than that.
+ */
+const BOOKING_HOLD_MS = 15_000;
+
+/**
+ * The global limit kept in the store, shared by every replica: each request books a slot in one
+ * sliding window (`RateBudgetStore.book`, one round trip) before it is sent, and the booking is
+ * settled when the response is back, so it counts from before the request left until a window
+ * after it was answered. Discord counts the request when it arrives, somewhere in between: a
+ * request held up on its way (a cold connection, a starved process) is still counted. A grant
+ * counted from the moment it was made was not: a first request 50 ms slower than the eleventh
+ * put eleven into one of Discord's seconds (a test saw it on a loaded machine).
+ *
+ * Waiters book one at a time, in arrival order; a full window is asked again when its oldest
+ * slot frees. If the store fails the request goes anyway (discord.js' own handling of a 429 is
+ * the backstop), as the channel buckets do (route-budgets.ts).
+ */
+export class SharedGlobalLimit {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: RateBudgetStore,
+    private readonly scope: string,
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Resolves with the booking to settle once the response is back (null when the store could not
+   * be asked); rejects with `signal`'s reason if aborted while waiting.
+   */
+  acquire(signal?: AbortSignal): Promise<string | null> {
+    const turn = this.tail.then(() => this.book(signal));
+    this.tail = turn.catch(() => {});
+    return turn;
+  }
+
+  /** The request was answered or failed: its slot counts from now for a window. */
+  settle(id: string | null): void {
+    if (!id) return;
+    this.store
+      .settle({ scope: this.scope, name: "global", id, used: true })
+      .catch((err: unknown) => this.log.debug({ err }, "could not settle a global-limit booking"));
+  }
+
+  private async book(signal: AbortSignal | undefined): Promise<string | null> {
+    const id = randomUUID();
+    for (;;) {
+      signal?.throwIfAborted();
+      let retryAfterMs: number;
+      try {
+        const booking = await this.store.book({
+          scope: this.scope,
+          id,
+          slots: [{ name: "global", limit: this.limit, windowMs: this.windowMs, holdMs: BOOKING_HOLD_MS }],
+        });
+        if (booking.booked) return id;
+        // A slot held by a request in flight counts until settled, then frees within a window.
+        retryAfterMs = Math.max(1, Math.min(booking.retryAfterMs, this.windowMs));
+      } catch (err) {
+        this.log.warn({ err }, "discord global limit unavailable; sending anyway");
+        return null;
+      }
+      await sleep(retryAfterMs, signal);
     }
   }
 }

@@ -15,9 +15,9 @@
  *   text. Sends of new messages wait in the sink instead (sink.ts): Discord counts them in a
  *   bucket of their own, which must not pause the channel's edits.
  * - Other routes (threads, typing, history, interaction callbacks) keep discord.js' queueing.
- * - Discord's global limit (50/s per bot) is one budget in the store, shared by every replica
- *   (requests are granted in arrival order, batched: one store round trip per burst); without a
- *   store (the command-registration CLI) a per-process sliding window keeps it (global-limit.ts).
+ * - Discord's global limit (50/s per bot) is one window in the store, shared by every replica:
+ *   each request books a slot (one store round trip) and settles it with the response, so the
+ *   slot counts however late the request arrives (global-limit.ts); without a store (the command-registration CLI) a per-process sliding window keeps it (global-limit.ts).
  * - A channel's other buckets (message sends, typing, thread creation) are shared through the
  *   store as well, learnt from the X-RateLimit headers (route-budgets.ts): discord.js' bucket
  *   knowledge is per process, and two replicas posting in one channel drew 429s.
@@ -31,7 +31,6 @@ import {
   REST,
   RESTEvents,
 } from "discord.js";
-import { EditBudget } from "../../core/edit-budget.js";
 import { PlatformError } from "../../core/errors.js";
 import type { RateBudgetStore } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
@@ -39,13 +38,15 @@ import type { Metrics } from "../../metrics.js";
 import {
   countsTowardsGlobalLimit,
   DISCORD_GLOBAL_REQUESTS_PER_SECOND,
+  SharedGlobalLimit,
   SlidingWindowLimiter,
 } from "./global-limit.js";
 import { SharedRouteBudgets } from "./route-budgets.js";
 
 /**
- * Discord counts its global limit per second; our shared window is 50 ms longer, so requests
- * granted a window apart still arrive a second apart when one of them is sent a little later.
+ * Discord counts its global limit per second; our shared window is 50 ms longer, for discord.js'
+ * reset offset and the clock difference between the store and Discord (the booking itself covers
+ * the time a request takes to arrive: global-limit.ts).
  */
 const GLOBAL_WINDOW_MS = 1050;
 
@@ -99,15 +100,9 @@ export function createRest(opts: {
 }): REST {
   const perSecond = opts.globalRequestsPerSecond ?? DISCORD_GLOBAL_REQUESTS_PER_SECOND;
   const global = opts.shared
-    ? new EditBudget(
-        { scope: opts.shared.scope, name: "global", limit: perSecond, windowMs: GLOBAL_WINDOW_MS },
-        opts.shared.budgets,
-        opts.log,
-      )
+    ? new SharedGlobalLimit(opts.shared.budgets, opts.shared.scope, perSecond, GLOBAL_WINDOW_MS, opts.log)
     : null;
   const local = global ? null : new SlidingWindowLimiter(perSecond, 1000);
-  // Requests are "finals" to the budget: granted in arrival order while the second has room.
-  const acquire = () => (global ? global.acquire(true) : (local as SlidingWindowLimiter).acquire());
   // Channel buckets (sends, typing, threads) are shared by every replica too (route-budgets.ts).
   const routes = opts.shared ? new SharedRouteBudgets(opts.shared.budgets, opts.log) : null;
   const rest = new REST({
@@ -117,11 +112,16 @@ export function createRest(opts: {
     async makeRequest(url, init) {
       const route = routes ? await routes.before(init.method ?? "GET", url, init.signal ?? undefined) : null;
       let res: Awaited<ReturnType<typeof DefaultRestOptions.makeRequest>> | null = null;
+      let booking: string | null = null;
       try {
-        if (countsTowardsGlobalLimit(url)) await acquire();
+        if (countsTowardsGlobalLimit(url)) {
+          if (global) booking = await global.acquire(init.signal ?? undefined);
+          else await (local as SlidingWindowLimiter).acquire();
+        }
         res = await DefaultRestOptions.makeRequest(url, init);
         return res;
       } finally {
+        global?.settle(booking);
         routes?.after(route, res?.headers ?? null);
       }
     },

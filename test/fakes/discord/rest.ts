@@ -62,6 +62,11 @@ const ID = "(\\d{17,20})";
 export class FakeRest {
   readonly log: RestLogEntry[] = [];
   readonly commands = new Map<string, Record<string, unknown>[]>();
+  /**
+   * Delays (ms) for the next requests, one each, before Discord counts them: a request held up
+   * on its way (a cold connection, a starved client) arrives that much later than it was sent.
+   */
+  readonly arrivalDelays: number[] = [];
   private readonly routes: Route[];
 
   constructor(
@@ -76,6 +81,8 @@ export class FakeRest {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const delay = this.arrivalDelays.shift();
+    if (delay) await new Promise((r) => setTimeout(r, delay));
     const at = performance.now();
     const url = new URL(req.url ?? "/", "http://fake");
     const method = req.method ?? "GET";

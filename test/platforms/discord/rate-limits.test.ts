@@ -62,6 +62,26 @@ describe("Discord rate limits", () => {
     expect(fake.rateLimitedCount).toBe(0);
   });
 
+  it("keeps a request held up on its way within the global limit: its slot counts until it is answered", async () => {
+    fake = await startFakeDiscord({ globalPerSecond: 10 });
+    const rest = createRest({
+      apiUrl: fake.apiUrl,
+      token: fake.token,
+      metrics: new Metrics(),
+      log,
+      globalRequestsPerSecond: 10,
+      shared: { budgets: createMemoryStore({ log }).budgets, scope: "discord:app1" },
+    });
+    // The first request reaches Discord 300 ms after it left: Discord's second starts then, and
+    // a limit counted from when requests were allowed out would let the eleventh into it.
+    fake.rest.arrivalDelays.push(300);
+    for (let i = 0; i < 11; i++) await rest.get(Routes.user("@me"));
+    const arrivals = fake.requests.filter((r) => r.route === "GET /users/@me").map((r) => r.at);
+    expect(arrivals).toHaveLength(11);
+    expect(arrivals[10]! - arrivals[0]!).toBeGreaterThanOrEqual(1000);
+    expect(fake.rateLimitedCount).toBe(0);
+  });
+
   it("hands an exhausted edit bucket to the scheduler as a wait, without sending the request", async () => {
     await setup(2, NO_REFILL_MS);
     const metrics = new Metrics();
