@@ -68,6 +68,8 @@ const BOOKING_HOLD_MS = 15_000;
  */
 export class SharedGlobalLimit {
   private tail: Promise<unknown> = Promise.resolve();
+  /** The store failed on the last booking: say so once, not on every request of an outage. */
+  private failing = false;
 
   constructor(
     private readonly store: RateBudgetStore,
@@ -106,11 +108,16 @@ export class SharedGlobalLimit {
           id,
           slots: [{ name: "global", limit: this.limit, windowMs: this.windowMs, holdMs: BOOKING_HOLD_MS }],
         });
+        if (this.failing) {
+          this.failing = false;
+          this.log.info("discord global limit is kept in the store again");
+        }
         if (booking.booked) return id;
         // A slot held by a request in flight counts until settled, then frees within a window.
         retryAfterMs = Math.max(1, Math.min(booking.retryAfterMs, this.windowMs));
       } catch (err) {
-        this.log.warn({ err }, "discord global limit unavailable; sending anyway");
+        if (!this.failing) this.log.warn({ err }, "discord global limit unavailable; sending anyway");
+        this.failing = true;
         return null;
       }
       await sleep(retryAfterMs, signal);

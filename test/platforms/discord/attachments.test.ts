@@ -114,7 +114,9 @@ describe("files attached to Discord messages", () => {
     const [file] = (await received()).attachments ?? [];
     const err = await file?.read({ ...LIMITS(), maxBytes: 64 * 1024 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AttachmentError);
-    expect((err as AttachmentError).code).toBe("too_big");
+    // Says why when it fails: once, on a machine loaded far beyond CI's, this was "download_failed".
+    const why = `${(err as Error).message}; cause: ${String((err as Error).cause)}`;
+    expect((err as AttachmentError).code, why).toBe("too_big");
   });
 
   it("names attachments in a /summarize transcript instead of reading them", async () => {

@@ -1,6 +1,8 @@
 import { Routes } from "discord.js";
+import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { PlatformError } from "../../../src/core/errors.js";
+import { PlatformError, StoreError } from "../../../src/core/errors.js";
+import type { RateBudgetStore } from "../../../src/core/ports.js";
 import { silentLogger } from "../../../src/log.js";
 import { Metrics } from "../../../src/metrics.js";
 import { createRest } from "../../../src/platforms/discord/rest.js";
@@ -79,6 +81,43 @@ describe("Discord rate limits", () => {
     const arrivals = fake.requests.filter((r) => r.route === "GET /users/@me").map((r) => r.at);
     expect(arrivals).toHaveLength(11);
     expect(arrivals[10]! - arrivals[0]!).toBeGreaterThanOrEqual(1000);
+    expect(fake.rateLimitedCount).toBe(0);
+  });
+
+  it("sends anyway while the store is down, says so once, and keeps the limit again when it is back", async () => {
+    // Discord allows more than the bot's 10 a second here: the requests sent uncounted during the
+    // outage must not turn into 429s that would hide what the limit does afterwards.
+    fake = await startFakeDiscord({ globalPerSecond: 50 });
+    const memory = createMemoryStore({ log }).budgets;
+    let down = true;
+    const budgets: RateBudgetStore = {
+      grant: (req) => memory.grant(req),
+      book: (req) =>
+        down ? Promise.reject(new StoreError("redis book failed: not connected")) : memory.book(req),
+      settle: (req) => memory.settle(req),
+    };
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const rest = createRest({
+      apiUrl: fake.apiUrl,
+      token: fake.token,
+      metrics: new Metrics(),
+      log: logger,
+      globalRequestsPerSecond: 10,
+      shared: { budgets, scope: "discord:app1" },
+    });
+
+    for (let i = 0; i < 15; i++) await rest.get(Routes.user("@me"));
+    expect(fake.requests).toHaveLength(15);
+    expect(lines.filter((l) => l.msg.includes("global limit unavailable"))).toHaveLength(1);
+
+    down = false;
+    for (let i = 0; i < 11; i++) await rest.get(Routes.user("@me"));
+    // Ten a second again: the eleventh waited for the first's slot to leave the window.
+    const arrivals = fake.requests.slice(15).map((r) => r.at);
+    expect(arrivals).toHaveLength(11);
+    expect(arrivals[10]! - arrivals[0]!).toBeGreaterThanOrEqual(1000);
+    expect(lines.filter((l) => l.msg.includes("kept in the store again"))).toHaveLength(1);
     expect(fake.rateLimitedCount).toBe(0);
   });
 
