@@ -208,6 +208,19 @@ export interface RateBudgetStore {
     id: string;
     slots: { name: string; limit: number; windowMs: number; holdMs: number }[];
   }): Promise<{ booked: boolean; retryAfterMs: number }>;
+  /**
+   * Book one slot in one window for each of `ids`, in their order, as many as the window has room
+   * for: calls waiting together cost one round trip. The first `booked` ids are booked; each is
+   * counted as `book` counts it (from now until settled, or `holdMs` + the window if never settled).
+   */
+  bookEach(req: {
+    scope: string;
+    name: string;
+    ids: string[];
+    limit: number;
+    windowMs: number;
+    holdMs: number;
+  }): Promise<{ booked: number; retryAfterMs: number }>;
   /** The booked call is made now (`used`), or will not be made (the slot is freed). */
   settle(req: { scope: string; name: string; id: string; used: boolean }): Promise<boolean>;
 }

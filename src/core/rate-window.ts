@@ -189,6 +189,24 @@ export function bookIn(
 }
 
 /**
+ * Book one slot for each of `ids` in one window, in order, while it has room: the first `booked`
+ * are entered at `now + holdMs`. When some did not fit, `retryAfterMs` is when one more may.
+ */
+export function bookEachIn(
+  entries: WindowEntry[],
+  now: number,
+  slot: BookingSlot,
+  ids: readonly string[],
+): { booked: number; retryAfterMs: number } {
+  const count = prune(entries, now, slot.windowMs);
+  const booked = Math.min(ids.length, Math.max(0, slot.limit - count));
+  for (let i = 0; i < booked; i++)
+    insertSorted(entries, { score: now + slot.holdMs, member: ids[i] as string });
+  if (booked === ids.length) return { booked, retryAfterMs: 0 };
+  return { booked, retryAfterMs: freesIn(entries, count + booked - slot.limit, now, slot.windowMs) };
+}
+
+/**
  * A booking was used (the call it stood for is being made now: it stays counted from now) or
  * given up (removed). False when it is no longer there (it lapsed).
  */

@@ -169,6 +169,10 @@ describe("a web chat session's budget (local: this process's own)", () => {
         asked++;
         return store.budgets.book(req);
       },
+      bookEach: async (req) => {
+        asked++;
+        return store.budgets.bookEach(req);
+      },
       settle: async (req) => {
         asked++;
         return store.budgets.settle(req);

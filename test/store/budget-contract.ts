@@ -177,6 +177,38 @@ export function budgetContract(name: string, open: OpenStore, options: TestOptio
       );
     });
 
+    it("books a batch of calls in one window in order, as many as fit, and says when the rest may", async (ctx) => {
+      const { store } = await setup(ctx);
+      const scope = `T-${randomUUID()}`;
+      const slot = { scope, name: "global", limit: 5, windowMs: MINUTE, holdMs: 0 };
+      expect(await store.budgets.bookEach({ ...slot, ids: ["a", "b"] })).toEqual({
+        booked: 2,
+        retryAfterMs: 0,
+      });
+      const rest = await store.budgets.bookEach({ ...slot, ids: ["c", "d", "e", "f", "g"] });
+      expect(rest.booked).toBe(3);
+      expect(rest.retryAfterMs).toBeGreaterThan(0);
+      expect(rest.retryAfterMs).toBeLessThanOrEqual(MINUTE);
+      // The first three ids of the batch hold the slots: settling one that did not fit finds nothing.
+      expect(await store.budgets.settle({ scope, name: "global", id: "e", used: false })).toBe(true);
+      expect(await store.budgets.settle({ scope, name: "global", id: "f", used: true })).toBe(false);
+      // "e" was given back: one more fits, and no other.
+      expect((await store.budgets.bookEach({ ...slot, ids: ["h", "i"] })).booked).toBe(1);
+      // The same window as `book` and `grant` use: it is full for them too.
+      expect((await store.budgets.book({ scope, id: "j", slots: [slot] })).booked).toBe(false);
+    });
+
+    it("counts a batch booking held for a call in flight until it is settled", async (ctx) => {
+      const { store } = await setup(ctx);
+      const scope = `T-${randomUUID()}`;
+      // Held for five minutes: still counted once the minute-long window has moved on.
+      const slot = { scope, name: "global", limit: 2, windowMs: MINUTE, holdMs: 5 * MINUTE };
+      expect((await store.budgets.bookEach({ ...slot, ids: ["a", "b", "c"] })).booked).toBe(2);
+      const full = await store.budgets.bookEach({ ...slot, ids: ["c"] });
+      expect(full.booked).toBe(0);
+      expect(full.retryAfterMs).toBeGreaterThan(5 * MINUTE);
+    });
+
     it("does not book anything when one of the windows is full", async (ctx) => {
       const { store } = await setup(ctx);
       const scope = `T-${randomUUID()}`;

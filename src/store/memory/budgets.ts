@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RateBudgetStore } from "../../core/ports.js";
-import { bookIn, grantIn, settleIn, windowTtlMs } from "../../core/rate-window.js";
+import { bookEachIn, bookIn, grantIn, settleIn, windowTtlMs } from "../../core/rate-window.js";
 import { positiveCount, type StoreKeys, wholeMs } from "../keys.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
@@ -57,6 +57,21 @@ export function createMemoryBudgets(
       }));
       const result = bookIn(windows, now, req.id);
       for (const w of windows) space.expire(w.key, windowTtlMs(w.entries, now, w.slot.windowMs));
+      return result;
+    },
+
+    async bookEach(req) {
+      ensureOpen();
+      const key = keys.budget(req.scope, req.name);
+      const entries = space.zsetOrCreate(key);
+      const now = space.now();
+      const slot = {
+        limit: positiveCount("limit", req.limit),
+        windowMs: wholeMs("windowMs", req.windowMs),
+        holdMs: Math.max(0, Math.ceil(req.holdMs)),
+      };
+      const result = bookEachIn(entries, now, slot, req.ids);
+      space.expire(key, windowTtlMs(entries, now, slot.windowMs));
       return result;
     },
 

@@ -130,6 +130,27 @@ end
 return {1, 0}
 `;
 
+/**
+ * KEYS: the window. ARGV: limit, windowMs, holdMs, then the ids to book, in order.
+ * Reply: {booked (the first that many ids), retryAfterMs (0 when all were booked)}.
+ */
+export const BOOK_EACH = `${NOW}${KEEP_UNTIL_NEWEST_LEAVES}
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local hold = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+local n = #ARGV - 3
+local booked = math.min(n, math.max(0, limit - count))
+for i = 1, booked do
+  redis.call('ZADD', KEYS[1], now + hold, ARGV[3 + i])
+end
+keep(KEYS[1], window)
+if booked == n then return {booked, 0} end
+local e = redis.call('ZRANGE', KEYS[1], count + booked - limit, count + booked - limit, 'WITHSCORES')
+return {booked, math.max(1, math.ceil(tonumber(e[2]) + window - now))}
+`;
+
 /** KEYS: the window. ARGV: id, '1' when used now (else freed). Reply: 1 if the booking was there. */
 export const SETTLE = `${NOW}
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end

@@ -44,6 +44,19 @@ export function createRedisBudgets(
       return { booked: booked === 1, retryAfterMs: retryAfterMs ?? 0 };
     },
 
+    async bookEach(req) {
+      const argv = [
+        positiveCount("limit", req.limit),
+        wholeMs("windowMs", req.windowMs),
+        Math.max(0, Math.ceil(req.holdMs)),
+      ];
+      const reply = await caller.run("bookEach", () =>
+        scripts.chatbotBookEach(keys.budget(req.scope, req.name), ...argv, ...req.ids),
+      );
+      const [booked, retryAfterMs] = numbers("bookEach", reply, 2);
+      return { booked: booked ?? 0, retryAfterMs: retryAfterMs ?? 0 };
+    },
+
     async settle(req) {
       const reply = await caller.run("settle", () =>
         scripts.chatbotSettle(keys.budget(req.scope, req.name), req.id, req.used ? "1" : "0"),

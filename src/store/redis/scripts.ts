@@ -8,7 +8,7 @@
  * returned as integers.
  */
 import type { Cluster, Redis } from "ioredis";
-import { BOOK, GRANT, SETTLE } from "./budget-scripts.js";
+import { BOOK, BOOK_EACH, GRANT, SETTLE } from "./budget-scripts.js";
 
 /**
  * Lua: give back the reservations (ZSET members "id:tokens" scored by their expiry) whose settle
@@ -280,6 +280,7 @@ const SCRIPTS = {
   chatbotGrant: { numberOfKeys: 2, lua: GRANT },
   // A booking touches one window per slot: the key count is passed first.
   chatbotBook: { lua: BOOK },
+  chatbotBookEach: { numberOfKeys: 1, lua: BOOK_EACH },
   chatbotSettle: { numberOfKeys: 1, lua: SETTLE },
   chatbotIndexThread: { numberOfKeys: 1, lua: INDEX_THREAD },
   chatbotForgetTurns: { numberOfKeys: 1, lua: FORGET_TURNS },
@@ -308,6 +309,7 @@ export interface ScriptCommands {
   chatbotIncrement(counter: string, ...argv: Arg[]): Promise<unknown>;
   chatbotGrant(window: string, saturated: string, ...argv: Arg[]): Promise<unknown>;
   chatbotBook(numberOfKeys: number, ...keysThenArgv: Arg[]): Promise<unknown>;
+  chatbotBookEach(window: string, ...argv: Arg[]): Promise<unknown>;
   chatbotSettle(window: string, ...argv: Arg[]): Promise<unknown>;
   chatbotIndexThread(index: string, ...argv: Arg[]): Promise<unknown>;
   chatbotForgetTurns(history: string, ...argv: Arg[]): Promise<unknown>;

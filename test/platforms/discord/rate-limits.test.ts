@@ -64,6 +64,32 @@ describe("Discord rate limits", () => {
     expect(fake.rateLimitedCount).toBe(0);
   });
 
+  it("books a burst of requests on different routes with one store call", async () => {
+    fake = await startFakeDiscord({ globalPerSecond: 50 });
+    const channels = Array.from({ length: 8 }, (_, i) => fake.addChannel(fake.addGuild(`g${i}`), "general"));
+    const memory = createMemoryStore({ log }).budgets;
+    const batches: number[] = [];
+    const budgets: RateBudgetStore = {
+      ...memory,
+      bookEach: (req) => {
+        batches.push(req.ids.length);
+        return memory.bookEach(req);
+      },
+    };
+    const rest = createRest({
+      apiUrl: fake.apiUrl,
+      token: fake.token,
+      metrics: new Metrics(),
+      log,
+      globalRequestsPerSecond: 45,
+      shared: { budgets, scope: "discord:app1" },
+    });
+    // One request per channel: discord.js sends them at once (one queue per route and channel).
+    await Promise.all(channels.map((c) => rest.get(Routes.channel(c.id))));
+    expect(fake.requests.filter((r) => r.route === "GET /channels/:id")).toHaveLength(8);
+    expect(batches).toEqual([8]);
+  });
+
   it("keeps a request held up on its way within the global limit: its slot counts until it is answered", async () => {
     fake = await startFakeDiscord({ globalPerSecond: 10 });
     const rest = createRest({
@@ -92,8 +118,9 @@ describe("Discord rate limits", () => {
     let down = true;
     const budgets: RateBudgetStore = {
       grant: (req) => memory.grant(req),
-      book: (req) =>
-        down ? Promise.reject(new StoreError("redis book failed: not connected")) : memory.book(req),
+      book: (req) => memory.book(req),
+      bookEach: (req) =>
+        down ? Promise.reject(new StoreError("redis bookEach failed: not connected")) : memory.bookEach(req),
       settle: (req) => memory.settle(req),
     };
     const lines: { msg: string }[] = [];
