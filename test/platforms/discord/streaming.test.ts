@@ -130,6 +130,9 @@ describe("Discord streaming", () => {
 
     const click = fake.clickButton(alice, streaming, button.custom_id);
     const [stopped] = await fake.waitFor(() => finished(fake, question.id), "the stopped answer");
+    // The click's acknowledgement and the stopped answer's edit are separate requests: on a busy
+    // machine the edit can land first.
+    await fake.waitFor(() => click.callbacks.length > 0, "the click acknowledged");
     expect(click.callbacks.map((c) => c.type)).toEqual([6]);
     expect(stopped?.content).toMatch(/\(stopped\)_$/);
     expect(stopped?.content).toContain("w9");
