@@ -490,6 +490,7 @@ export class Conversation {
     metrics.activeStreams.inc({ platform: msg.platform });
     const answer = new AnswerStream(sink, this.budgets, log, this.now);
     let saved = true;
+    let askerText: string | undefined;
     try {
       if (sink.status)
         sink.status("thinking...").catch((err: unknown) => log.debug({ err }, "status failed"));
@@ -520,7 +521,11 @@ export class Conversation {
           workspaceId: msg.workspaceId,
           userId: msg.userId,
           limitKey: userKey,
-          askerText: askerWords(ticket.history, userKey, text),
+          // Read only by a tool that acts on the asker's own details: built when first read.
+          get askerText(): string {
+            askerText ??= askerWords(ticket.history, userKey, text);
+            return askerText;
+          },
           question: text,
           threadKey,
           audience,
