@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { RateBudgetStore } from "../../core/ports.js";
 import { sleep } from "../../core/timers.js";
 import type { Logger } from "../../log.js";
+import { BOOKING_HOLD_MS } from "./route-budgets.js";
 
 /** Discord's documented global limit, less 10% for latency jitter. */
 export const DISCORD_GLOBAL_REQUESTS_PER_SECOND = 45;
@@ -46,12 +47,6 @@ export class SlidingWindowLimiter {
     }
   }
 }
-
-/**
- * A booking never settled (the process died mid-request) lapses after discord.js' request
- * timeout (15 s): it cannot have reached Discord later than that.
- */
-const BOOKING_HOLD_MS = 15_000;
 
 /**
  * The global limit kept in the store, shared by every replica: each request books a slot in one

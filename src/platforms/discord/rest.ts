@@ -17,8 +17,9 @@
  * - Other routes (threads, typing, history, interaction callbacks) keep discord.js' queueing.
  * - Discord's global limit (50/s per bot) is one window in the store, shared by every replica:
  *   each request books a slot (one store round trip for all the requests waiting together) and
- *   settles it with the response, so the slot counts however late the request arrives
- *   (global-limit.ts); without a store (the command-registration CLI) a per-process sliding window keeps it (global-limit.ts).
+ *   settles it with the response, so the slot counts however late the request arrives; without
+ *   a store (the command-registration CLI) a per-process sliding window keeps it (both in
+ *   global-limit.ts).
  * - A channel's other buckets (message sends, typing, thread creation) are shared through the
  *   store as well, learnt from the X-RateLimit headers (route-budgets.ts): discord.js' bucket
  *   knowledge is per process, and two replicas posting in one channel drew 429s.

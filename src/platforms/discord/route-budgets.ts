@@ -49,9 +49,10 @@ const DEFAULT_RULES = new Map<string, RouteRule>([
 const WINDOW_MARGIN_MS = 100;
 /**
  * A booking never settled (the process died mid-request) lapses after discord.js' request
- * timeout (15 s): it cannot have reached Discord later than that.
+ * timeout (15 s): it cannot have reached Discord later than that. The global limit's bookings
+ * (global-limit.ts) hold as long.
  */
-const BOOKING_HOLD_MS = 15_000;
+export const BOOKING_HOLD_MS = 15_000;
 
 /** A request's shared bucket: the channel, the route template, and its booking. */
 export interface RouteKey {
