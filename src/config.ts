@@ -161,6 +161,13 @@ export const schema = z.object({
         "10,000 keeps a small pod's memory bounded even when clients open endless new sessions.",
     ),
   HISTORY_MAX_TURNS: int(1, 1000).default(50).describe("Turns kept per thread; older ones are dropped."),
+  HISTORY_CACHE_MB: int(0, 4096)
+    .default(64)
+    .describe(
+      "Memory (MB, about) for the parsed histories of threads read in the last 15 minutes, so a " +
+        "thread's next turn parses and serializes only its newest turns. Entries are matched by " +
+        "the stored text, so what Redis holds is always what is used. 0: off.",
+    ),
   HISTORY_TTL_S: int(60)
     .default(7 * 24 * 3600)
     .describe("Seconds a thread's history is remembered after its last turn (7 days)."),

@@ -14,6 +14,17 @@ export interface FittedContext {
   tokens: number;
 }
 
+/**
+ * The last system message built, frozen: the prompt is the same string turn after turn (see
+ * Conversation.systemPrompt), so the request JSON made from it is reused (llm/request-body.ts).
+ */
+let lastSystem: ModelMessage = Object.freeze({ role: "system", content: "" });
+
+function systemMessage(content: string): ModelMessage {
+  if (lastSystem.content !== content) lastSystem = Object.freeze({ role: "system", content });
+  return lastSystem;
+}
+
 export function fitContext(opts: {
   system: string;
   history: StoredTurn[];
@@ -21,7 +32,7 @@ export function fitContext(opts: {
   counter: TokenCounter;
   budgetTokens: number;
 }): FittedContext {
-  const system: ModelMessage = { role: "system", content: opts.system };
+  const system = systemMessage(opts.system);
   const fixed: ModelMessage[] = [system, ...opts.current];
   let tokens = opts.counter.countMessages(fixed);
   const kept: StoredTurn[] = [];

@@ -27,7 +27,7 @@ export function toOpenAiMessages(messages: ModelMessage[]): ChatCompletionMessag
   return messages.map(toOpenAiMessage);
 }
 
-function toOpenAiMessage(m: ModelMessage): ChatCompletionMessageParam {
+export function toOpenAiMessage(m: ModelMessage): ChatCompletionMessageParam {
   switch (m.role) {
     case "system":
       return { role: "system", content: m.content };

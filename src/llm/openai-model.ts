@@ -4,17 +4,14 @@
  * assembles streamed tool calls, retries only before anything was shown, and enforces the
  * first-token and whole-answer timeouts itself.
  */
-import type {
-  ChatCompletionChunk,
-  ChatCompletionCreateParamsStreaming,
-} from "openai/resources/chat/completions";
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { LlmError } from "../core/errors.js";
 import type { ChatModel, FinishReason, ModelEvent, ModelRequest, ModelUsage } from "../core/ports.js";
+import type { ModelMessage } from "../core/types.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { postChatCompletion } from "./chat-request.js";
 import { classifyError } from "./llm-errors.js";
-import { toOpenAiMessages } from "./openai-messages.js";
 import { requestBodyJson } from "./request-body.js";
 import { backoffDelayMs, DEFAULT_RETRY_TUNING, type RetryTuning } from "./retry.js";
 import { SseParser } from "./sse-reader.js";
@@ -89,8 +86,7 @@ export class OpenAIChatModel implements ChatModel {
     );
     let firstTokenTimer: NodeJS.Timeout | undefined;
 
-    const body = this.requestBody(req);
-    const bodyJson = this.bodyJson(body, req);
+    const bodyJson = this.requestJson(req);
     let attempts = 0;
     let shown = false;
     let firstTokenSeen = false;
@@ -185,7 +181,7 @@ export class OpenAIChatModel implements ChatModel {
           clearTimeout(firstTokenTimer);
           if (toolCalls.length > 0) yield { type: "tool_calls", calls: toolCalls };
           const finishReason = mapFinishReason(finish, toolCalls.length > 0);
-          const finalUsage = usage ?? estimateUsage(body, outChars, toolCalls);
+          const finalUsage = usage ?? estimateUsage(req.messages, outChars, toolCalls);
           metrics.tokens.inc({ direction: "in" }, finalUsage.inputTokens);
           metrics.tokens.inc({ direction: "out" }, finalUsage.outputTokens);
           outcome = { finishReason, usage: finalUsage };
@@ -244,28 +240,16 @@ export class OpenAIChatModel implements ChatModel {
 
   /** The JSON this adapter sends for `req` (the benchmark's transport baseline sends it too). */
   requestJson(req: ModelRequest): string {
-    return this.bodyJson(this.requestBody(req), req);
-  }
-
-  private bodyJson(body: ChatCompletionCreateParamsStreaming, req: ModelRequest): string {
-    // The tools' definitions are serialized once per process, not in every request (request-body.ts).
+    // The tools' definitions are serialized once per process, and so are the history's messages
+    // (request-body.ts), not in every request.
     return requestBodyJson(
-      body,
+      { model: this.model },
+      req.messages,
       req.tools,
       req.maxOutputTokens === undefined
         ? undefined
         : { param: this.tokenLimitParam, value: req.maxOutputTokens },
     );
-  }
-
-  /** The body without its tools and length limit: requestBodyJson adds those to the JSON. */
-  private requestBody(req: ModelRequest): ChatCompletionCreateParamsStreaming {
-    return {
-      model: this.model,
-      messages: toOpenAiMessages(req.messages),
-      stream: true,
-      stream_options: { include_usage: true },
-    };
   }
 
   /** How long to wait before the next attempt, or undefined to give up with `error`. */
@@ -309,12 +293,16 @@ function hasReasoning(delta: ChatCompletionChunk.Choice.Delta): boolean {
 
 /** Used only when the server sends no usage chunk (some compatible servers ignore include_usage). */
 function estimateUsage(
-  body: ChatCompletionCreateParamsStreaming,
+  messages: readonly ModelMessage[],
   outChars: number,
   toolCalls: { name: string; arguments: string }[],
 ): ModelUsage {
   let inChars = 0;
-  for (const m of body.messages) inChars += typeof m.content === "string" ? m.content.length : 0;
+  // The text of each message (a message with files is counted without them, as before).
+  for (const m of messages) {
+    if (m.role === "user" && m.parts && m.parts.length > 0) continue;
+    inChars += m.content?.length ?? 0;
+  }
   let callChars = 0;
   for (const c of toolCalls) callChars += c.name.length + c.arguments.length;
   return {

@@ -17,7 +17,7 @@ export { createRedisStore, type RedisStore, type RedisStoreOptions } from "./red
 
 export async function createStore(
   env: Pick<Env, "REDIS_URL" | "REDIS_CLUSTER_NODES" | "KEY_PREFIX"> &
-    Partial<Pick<Env, "MEMORY_STORE_MAX_KEYS">>,
+    Partial<Pick<Env, "MEMORY_STORE_MAX_KEYS" | "HISTORY_CACHE_MB">>,
   log: Logger,
 ): Promise<Store> {
   if (env.REDIS_URL || env.REDIS_CLUSTER_NODES) {
@@ -26,6 +26,7 @@ export async function createStore(
       ...(env.REDIS_CLUSTER_NODES ? { clusterNodes: env.REDIS_CLUSTER_NODES } : {}),
       prefix: env.KEY_PREFIX,
       log,
+      ...(env.HISTORY_CACHE_MB !== undefined ? { historyCacheMb: env.HISTORY_CACHE_MB } : {}),
     });
   }
   log.warn(
@@ -36,5 +37,6 @@ export async function createStore(
     log,
     prefix: env.KEY_PREFIX,
     ...(env.MEMORY_STORE_MAX_KEYS !== undefined ? { maxKeys: env.MEMORY_STORE_MAX_KEYS } : {}),
+    ...(env.HISTORY_CACHE_MB !== undefined ? { historyCacheMb: env.HISTORY_CACHE_MB } : {}),
   });
 }

@@ -445,6 +445,37 @@ export function storeContract(name: string, open: OpenStore, options: TestOption
         expect(await store.threads.load(thread)).toEqual([]);
       });
 
+      it("returns what the store holds after another replica's commit, a trim and a write from outside", async (ctx) => {
+        // Each replica keeps the turns it parsed (store/history.ts): none of that may hide a change.
+        const { store, fixture } = await setup(ctx);
+        const thread = id("thread");
+        await store.threads.commit(thread, "x", turn(1), opts);
+        await store.threads.commit(thread, "x", turn(2), opts);
+        expect(await store.threads.load(thread)).toEqual([turn(1), turn(2)]);
+        const other = await fixture.replica();
+        await other.threads.commit(thread, "y", turn(3), { ...opts, maxTurns: 2 });
+        expect(await store.threads.load(thread)).toEqual([turn(2), turn(3)]);
+        const edited = { ...turn(4), entries: [{ role: "user" as const, content: "written elsewhere" }] };
+        await fixture.appendRawHistory(thread, JSON.stringify(edited));
+        expect(await store.threads.load(thread)).toEqual([turn(2), turn(3), edited]);
+        expect((await store.threads.acquire(thread, "alice", 5_000)) as unknown).toEqual({
+          acquired: true,
+          history: [turn(2), turn(3), edited],
+        });
+      });
+
+      it("hands out turns nobody can change, so the next read still says what was stored", async (ctx) => {
+        const { store } = await setup(ctx);
+        const thread = id("thread");
+        await store.threads.commit(thread, "x", turn(1), opts);
+        const [first] = await store.threads.load(thread);
+        expect(() => {
+          (first!.entries[0] as { content: string }).content = "changed";
+        }).toThrow(TypeError);
+        expect(() => first!.entries.push({ role: "user", content: "more" })).toThrow(TypeError);
+        expect(await store.threads.load(thread)).toEqual([turn(1)]);
+      });
+
       it("drops a corrupt entry with a warning and still returns the good turns", async (ctx) => {
         const { store, fixture, captured } = await setup(ctx);
         const thread = id("thread");

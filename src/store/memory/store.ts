@@ -6,6 +6,7 @@ import { StoreError } from "../../core/errors.js";
 import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import { feedbackKeys } from "../feedback-keys.js";
+import { DEFAULT_HISTORY_CACHE_MB, historyCacheChars } from "../history.js";
 import { DEFAULT_KEY_PREFIX, storeKeys } from "../keys.js";
 import { createMemoryBudgets } from "./budgets.js";
 import { createMemoryFeedback } from "./feedback.js";
@@ -30,6 +31,8 @@ export interface MemoryStoreOptions {
    * history is evicted. Only for a keyspace this store creates. Default: no cap.
    */
   maxKeys?: number;
+  /** Memory for parsed histories of recently read threads (HISTORY_CACHE_MB; store/history.ts). */
+  historyCacheMb?: number;
 }
 
 /** Evictions are logged once, then summed up at most this often. */
@@ -76,7 +79,13 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     kind: "memory",
     keyspace,
     gate: createMemoryGate(keyspace, keys, ensureOpen),
-    threads: createMemoryThreads(keyspace, keys, opts.log, ensureOpen),
+    threads: createMemoryThreads(
+      keyspace,
+      keys,
+      opts.log,
+      ensureOpen,
+      historyCacheChars(opts.historyCacheMb ?? DEFAULT_HISTORY_CACHE_MB),
+    ),
     kv: createMemoryKv(keyspace, keys, ensureOpen),
     vectors: createMemoryVectors(keyspace, keys, ensureOpen),
     budgets: createMemoryBudgets(keyspace, keys, ensureOpen),

@@ -2,7 +2,7 @@
 import type { AcquireResult, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
-import { decodeHistory, encodeTurn } from "../history.js";
+import { encodeTurn, HistoryCache } from "../history.js";
 import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 import { forgetIndexedThreads, indexThread } from "./people.js";
@@ -13,7 +13,10 @@ export function createMemoryThreads(
   keys: StoreKeys,
   log: Logger,
   ensureOpen: () => void,
+  /** Stored text of recently read threads kept parsed (store/history.ts); 0: none. */
+  historyCacheChars: number,
 ): ThreadStore {
+  const cache = new HistoryCache(historyCacheChars);
   const holds = (threadKey: string, owner: string) => space.getString(keys.lock(threadKey)) === owner;
 
   return {
@@ -25,7 +28,7 @@ export function createMemoryThreads(
       const orphan = space.getString(turnKey);
       if (marker) space.setString(turnKey, `${owner}|${marker}`, TURN_MARKER_TTL_MS);
       else if (orphan !== null) space.delete(turnKey);
-      const history = decodeHistory(space.getList(keys.history(threadKey)), threadKey, log);
+      const history = cache.decode(space.getList(keys.history(threadKey)), threadKey, log);
       const dead = orphan === null ? undefined : markerBody(orphan);
       return dead ? { acquired: true, history, orphan: dead } : { acquired: true, history };
     },
@@ -65,7 +68,7 @@ export function createMemoryThreads(
 
     async load(threadKey: string): Promise<StoredTurn[]> {
       ensureOpen();
-      return decodeHistory(space.getList(keys.history(threadKey)), threadKey, log);
+      return cache.decode(space.getList(keys.history(threadKey)), threadKey, log);
     },
 
     async claimOrphans(limit: number): Promise<string[]> {
@@ -85,12 +88,14 @@ export function createMemoryThreads(
 
     async forgetUser(userKey: string): Promise<number> {
       ensureOpen();
+      cache.clear();
       unlistPerson(space, keys, userKey);
       return forgetIndexedThreads(space, keys, userKey);
     },
 
     async forgetWorkspace(workspaceKey: string): Promise<number> {
       ensureOpen();
+      cache.clear();
       return forgetWorkspacePeople(space, keys, workspaceKey);
     },
   };

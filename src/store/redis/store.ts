@@ -6,6 +6,7 @@
  */
 import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
+import { DEFAULT_HISTORY_CACHE_MB, historyCacheChars } from "../history.js";
 import { storeKeys } from "../keys.js";
 import { createRedisBudgets } from "./budgets.js";
 import { createCaller, type RedisStats } from "./caller.js";
@@ -28,6 +29,8 @@ export interface RedisStoreOptions {
   prefix: string;
   log: Logger;
   commandTimeoutMs?: number;
+  /** Memory for parsed histories of recently read threads (HISTORY_CACHE_MB; store/history.ts). */
+  historyCacheMb?: number;
 }
 
 export interface RedisStore extends Store {
@@ -56,7 +59,14 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
     stats,
     target,
     gate: createRedisGate(scripts, keys, caller),
-    threads: createRedisThreads(client, scripts, keys, caller, opts.log),
+    threads: createRedisThreads(
+      client,
+      scripts,
+      keys,
+      caller,
+      opts.log,
+      historyCacheChars(opts.historyCacheMb ?? DEFAULT_HISTORY_CACHE_MB),
+    ),
     kv: createRedisKv(client, scripts, keys, caller),
     vectors: createRedisVectors(client, keys, caller),
     budgets: createRedisBudgets(scripts, keys, caller),

@@ -2,7 +2,7 @@
 import type { AcquireResult, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
-import { decodeHistory, encodeTurn } from "../history.js";
+import { encodeTurn, HistoryCache } from "../history.js";
 import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import { type Caller, unexpectedReply } from "./caller.js";
 import type { RedisClient } from "./connection.js";
@@ -16,7 +16,10 @@ export function createRedisThreads(
   keys: StoreKeys,
   caller: Caller,
   log: Logger,
+  /** Stored text of recently read threads kept parsed (store/history.ts); 0: none. */
+  historyCacheChars: number,
 ): ThreadStore {
+  const cache = new HistoryCache(historyCacheChars);
   return {
     async acquire(threadKey: string, owner: string, ttlMs: number, marker?: string): Promise<AcquireResult> {
       const ttl = wholeMs("ttlMs", ttlMs);
@@ -35,7 +38,7 @@ export function createRedisThreads(
         const [taken, entries, orphan] = reply as unknown[];
         if (taken === 0) return { acquired: false };
         if (taken === 1 && isStringArray(entries)) {
-          const history = decodeHistory(entries, threadKey, log);
+          const history = cache.decode(entries, threadKey, log);
           const dead = typeof orphan === "string" ? markerBody(orphan) : undefined;
           return dead ? { acquired: true, history, orphan: dead } : { acquired: true, history };
         }
@@ -84,7 +87,7 @@ export function createRedisThreads(
 
     async load(threadKey: string): Promise<StoredTurn[]> {
       const entries = await caller.run("load", () => client.lrange(keys.history(threadKey), 0, -1));
-      return decodeHistory(entries, threadKey, log);
+      return cache.decode(entries, threadKey, log);
     },
 
     async claimOrphans(limit: number): Promise<string[]> {
@@ -101,11 +104,13 @@ export function createRedisThreads(
     },
 
     async forgetUser(userKey: string): Promise<number> {
+      cache.clear();
       await unlistPerson(client, keys, caller, userKey);
       return forgetIndexedThreads(client, scripts, keys, caller, userKey);
     },
 
     forgetWorkspace(workspaceKey: string): Promise<number> {
+      cache.clear();
       return forgetWorkspacePeople(client, keys, caller, workspaceKey);
     },
   };
