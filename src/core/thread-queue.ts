@@ -35,6 +35,7 @@ export class ThreadQueue {
     return this.tails.size;
   }
 
+  /** `opts.signal` is read only when the message has to wait (it may be made on demand). */
   async enter(
     threadKey: string,
     owner: string,

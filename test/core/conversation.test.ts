@@ -145,6 +145,31 @@ describe("Conversation.handle", () => {
     expect((await first).outcome).toBe("answered");
   });
 
+  it("a duplicate waiting behind its own running answer gives its place back at once, never taking the thread", async () => {
+    const busy = new Gate();
+    const model = new ScriptedModel(() => reply("slow answer", { holdAfter: 1, hold: busy }));
+    const store = createMemoryStore({ log: silentLogger() });
+    const owners: string[] = [];
+    const acquire = store.threads.acquire.bind(store.threads);
+    store.threads.acquire = (threadKey, owner, ttlMs, marker) => {
+      owners.push(owner);
+      return acquire(threadKey, owner, ttlMs, marker);
+    };
+    const { conversation } = makeConversation({ model, store });
+    const original = message({ text: "one" });
+    const first = conversation.handle(original, new RecordingSink());
+    await vi.waitFor(() => expect(model.requests).toHaveLength(1));
+    // The platform delivers it again while it is being answered: it queues behind the answer
+    // before the dedup says it is a repeat.
+    expect((await conversation.handle({ ...original }, new RecordingSink())).outcome).toBe("duplicate");
+    const next = conversation.handle(message({ text: "two" }), new RecordingSink());
+    busy.open();
+    expect((await first).outcome).toBe("answered");
+    expect((await next).outcome).toBe("answered");
+    // The original's and the next message's, not the repeat's as well.
+    expect(owners).toHaveLength(2);
+  });
+
   it("runs the tools the model asks for and keeps call and result together in history", async () => {
     const model = new ScriptedModel((req, i) =>
       i === 0
