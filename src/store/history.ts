@@ -122,7 +122,12 @@ export class HistoryCache {
   clear(): void {
     this.threads.clear();
     this.chars = 0;
+    clearTimeout(this.sweep);
+    this.sweep = undefined;
   }
+
+  /** When the thread read longest ago goes idle, even if no thread is read again before then. */
+  private sweep: NodeJS.Timeout | undefined;
 
   private remember(threadKey: string, entry: CachedThread): void {
     const old = this.threads.get(threadKey);
@@ -135,12 +140,33 @@ export class HistoryCache {
       this.threads.set(threadKey, entry);
       this.chars += entry.chars;
     }
-    const idleSince = entry.usedAt - this.idleMs;
+    this.evict(entry.usedAt);
+  }
+
+  /** Drop threads idle too long, then the least recently read while over the size. */
+  private evict(now: number): void {
+    const idleSince = now - this.idleMs;
     for (const [key, thread] of this.threads) {
       if (this.chars <= this.maxChars && thread.usedAt > idleSince) break;
       this.threads.delete(key);
       this.chars -= thread.chars;
     }
+    this.scheduleSweep(now);
+  }
+
+  private scheduleSweep(now: number): void {
+    if (this.sweep !== undefined) return;
+    const oldest = this.threads.values().next().value;
+    if (!oldest) return;
+    this.sweep = setTimeout(
+      () => {
+        this.sweep = undefined;
+        this.evict(this.now());
+      },
+      Math.max(1_000, oldest.usedAt + this.idleMs - now + 1),
+    );
+    // A cache's timer never keeps the process running.
+    this.sweep.unref();
   }
 }
 
@@ -148,6 +174,10 @@ export class HistoryCache {
 function frozen(turn: StoredTurn | undefined): StoredTurn | undefined {
   if (!turn) return undefined;
   for (const entry of turn.entries) {
+    if (entry.role === "user" && entry.parts) {
+      for (const part of entry.parts) Object.freeze(part);
+      Object.freeze(entry.parts);
+    }
     if (entry.role === "assistant" && entry.toolCalls) {
       for (const call of entry.toolCalls) Object.freeze(call);
       Object.freeze(entry.toolCalls);

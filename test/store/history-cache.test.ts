@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StoredTurn } from "../../src/core/types.js";
 import { HISTORY_CACHE_IDLE_MS, HistoryCache, historyCacheChars } from "../../src/store/history.js";
 import { captureLog, WARN } from "./log-capture.js";
@@ -15,6 +15,10 @@ const turn = (n: number, text = `answer ${n}`): StoredTurn => ({
 const raw = (t: StoredTurn) => JSON.stringify(t);
 /** The same text as another string object, as a fresh reply from Redis would be. */
 const copy = (s: string) => Buffer.from(s).toString();
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("HistoryCache", () => {
   it("parses only the entries it has not seen, and returns the same turns for the same stored text", () => {
@@ -98,6 +102,19 @@ describe("HistoryCache", () => {
     cache.decode([raw(turn(2))], "busy", log);
     expect(cache.size.threads).toBe(1);
     cache.clear();
+    expect(cache.size).toEqual({ threads: 0, chars: 0 });
+  });
+
+  it("drops idle threads on time even when no thread is read again", () => {
+    vi.useFakeTimers();
+    const { log } = captureLog();
+    const cache = new HistoryCache(1_000_000);
+    cache.decode([raw(turn(1))], "a", log);
+    vi.advanceTimersByTime(HISTORY_CACHE_IDLE_MS / 2);
+    cache.decode([raw(turn(2))], "b", log);
+    vi.advanceTimersByTime(HISTORY_CACHE_IDLE_MS / 2 + 1_000);
+    expect(cache.size.threads).toBe(1);
+    vi.advanceTimersByTime(HISTORY_CACHE_IDLE_MS / 2 + 1_000);
     expect(cache.size).toEqual({ threads: 0, chars: 0 });
   });
 
