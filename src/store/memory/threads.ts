@@ -2,7 +2,7 @@
 import type { AcquireResult, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
-import { encodeTurn, HistoryCache } from "../history.js";
+import { encodeTurn, type HistoryCache } from "../history.js";
 import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 import { forgetIndexedThreads, indexThread } from "./people.js";
@@ -13,10 +13,9 @@ export function createMemoryThreads(
   keys: StoreKeys,
   log: Logger,
   ensureOpen: () => void,
-  /** Stored text of recently read threads kept parsed (store/history.ts); 0: none. */
-  historyCacheChars: number,
+  /** Recently read threads kept parsed (store/history.ts); the store empties it on close. */
+  cache: HistoryCache,
 ): ThreadStore {
-  const cache = new HistoryCache(historyCacheChars);
   const holds = (threadKey: string, owner: string) => space.getString(keys.lock(threadKey)) === owner;
 
   return {

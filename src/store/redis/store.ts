@@ -6,7 +6,7 @@
  */
 import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
-import { DEFAULT_HISTORY_CACHE_MB, historyCacheChars } from "../history.js";
+import { DEFAULT_HISTORY_CACHE_MB, HistoryCache, historyCacheChars } from "../history.js";
 import { storeKeys } from "../keys.js";
 import { createRedisBudgets } from "./budgets.js";
 import { createCaller, type RedisStats } from "./caller.js";
@@ -53,20 +53,14 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
   const caller = createCaller(client, target, stats);
   const scripts = defineScripts(client);
   const keys = storeKeys(opts.prefix);
+  const histories = new HistoryCache(historyCacheChars(opts.historyCacheMb ?? DEFAULT_HISTORY_CACHE_MB));
 
   return {
     kind: "redis",
     stats,
     target,
     gate: createRedisGate(scripts, keys, caller),
-    threads: createRedisThreads(
-      client,
-      scripts,
-      keys,
-      caller,
-      opts.log,
-      historyCacheChars(opts.historyCacheMb ?? DEFAULT_HISTORY_CACHE_MB),
-    ),
+    threads: createRedisThreads(client, scripts, keys, caller, opts.log, histories),
     kv: createRedisKv(client, scripts, keys, caller),
     vectors: createRedisVectors(client, keys, caller),
     budgets: createRedisBudgets(scripts, keys, caller),
@@ -78,6 +72,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
       await caller.run("ping", () => client.ping());
     },
     async close() {
+      histories.clear();
       connection.markClosing();
       try {
         await client.quit();

@@ -2,7 +2,7 @@
 import type { AcquireResult, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
-import { encodeTurn, HistoryCache } from "../history.js";
+import { encodeTurn, type HistoryCache } from "../history.js";
 import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import { type Caller, unexpectedReply } from "./caller.js";
 import type { RedisClient } from "./connection.js";
@@ -16,10 +16,9 @@ export function createRedisThreads(
   keys: StoreKeys,
   caller: Caller,
   log: Logger,
-  /** Stored text of recently read threads kept parsed (store/history.ts); 0: none. */
-  historyCacheChars: number,
+  /** Recently read threads kept parsed (store/history.ts); the store empties it on close. */
+  cache: HistoryCache,
 ): ThreadStore {
-  const cache = new HistoryCache(historyCacheChars);
   return {
     async acquire(threadKey: string, owner: string, ttlMs: number, marker?: string): Promise<AcquireResult> {
       const ttl = wholeMs("ttlMs", ttlMs);
@@ -105,13 +104,22 @@ export function createRedisThreads(
 
     async forgetUser(userKey: string): Promise<number> {
       cache.clear();
-      await unlistPerson(client, keys, caller, userKey);
-      return forgetIndexedThreads(client, scripts, keys, caller, userKey);
+      try {
+        await unlistPerson(client, keys, caller, userKey);
+        return await forgetIndexedThreads(client, scripts, keys, caller, userKey);
+      } finally {
+        // A thread read while the deletion ran may have put the forgotten turns back.
+        cache.clear();
+      }
     },
 
-    forgetWorkspace(workspaceKey: string): Promise<number> {
+    async forgetWorkspace(workspaceKey: string): Promise<number> {
       cache.clear();
-      return forgetWorkspacePeople(client, keys, caller, workspaceKey);
+      try {
+        return await forgetWorkspacePeople(client, keys, caller, workspaceKey);
+      } finally {
+        cache.clear();
+      }
     },
   };
 }
