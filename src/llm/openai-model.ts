@@ -243,7 +243,7 @@ export class OpenAIChatModel implements ChatModel {
     // The tools' definitions are serialized once per process, and so are the history's messages
     // (request-body.ts), not in every request.
     return requestBodyJson(
-      { model: this.model },
+      this.model,
       req.messages,
       req.tools,
       req.maxOutputTokens === undefined

@@ -43,11 +43,6 @@ function serializedMessage(message: ModelMessage): string {
   return json;
 }
 
-/** The fields of a streaming request other than its messages, tools and length limit. */
-export interface RequestHead {
-  model: string;
-}
-
 /**
  * `JSON.stringify({ model, messages: toOpenAiMessages(messages), stream: true, stream_options:
  * { include_usage: true }, tools: toOpenAiTools(tools), [limit.param]: limit.value })`, with the
@@ -55,12 +50,12 @@ export interface RequestHead {
  * empty array); no limit: no limit field.
  */
 export function requestBodyJson(
-  head: RequestHead,
+  model: string,
   messages: readonly ModelMessage[],
   tools: readonly ToolSpec[],
   limit: { param: string; value: number } | undefined,
 ): string {
-  let json = `{"model":${JSON.stringify(head.model)},"messages":[`;
+  let json = `{"model":${JSON.stringify(model)},"messages":[`;
   for (let i = 0; i < messages.length; i++) json += (i === 0 ? "" : ",") + serializedMessage(messages[i]!);
   json += `],"stream":true,"stream_options":{"include_usage":true}`;
   if (tools.length > 0) json += `,"tools":[${tools.map(serializedTool).join(",")}]`;

@@ -126,6 +126,20 @@ export class HistoryCache {
     this.sweep = undefined;
   }
 
+  /**
+   * Run a deletion of stored turns with the cache emptied before and after it: a thread read
+   * while the deletion ran may have put deleted turns back (never returned again, since they no
+   * longer match what is stored, but held in memory).
+   */
+  async whileDeleting<T>(deletion: () => Promise<T>): Promise<T> {
+    this.clear();
+    try {
+      return await deletion();
+    } finally {
+      this.clear();
+    }
+  }
+
   /** When the thread read longest ago goes idle, even if no thread is read again before then. */
   private sweep: NodeJS.Timeout | undefined;
 

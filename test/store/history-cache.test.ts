@@ -118,6 +118,19 @@ describe("HistoryCache", () => {
     expect(cache.size).toEqual({ threads: 0, chars: 0 });
   });
 
+  it("holds nothing after a deletion, even a thread read while it ran", async () => {
+    const { log } = captureLog();
+    const cache = new HistoryCache(1_000_000);
+    cache.decode([raw(turn(1))], "a", log);
+    const deleted = await cache.whileDeleting(async () => {
+      expect(cache.size.threads).toBe(0);
+      cache.decode([raw(turn(1))], "a", log); // a turn reading the thread meanwhile
+      return 1;
+    });
+    expect(deleted).toBe(1);
+    expect(cache.size).toEqual({ threads: 0, chars: 0 });
+  });
+
   it("with no memory for it, parses every time and keeps nothing", () => {
     const { log } = captureLog();
     const cache = new HistoryCache(historyCacheChars(0));

@@ -1,5 +1,6 @@
 /** Sealed installations and the per-installation thread index over the memory keyspace. */
 import type { InstallationRecords, WorkspaceThreads } from "../../core/ports.js";
+import type { HistoryCache } from "../history.js";
 import { type StoreKeys, wholeMs } from "../keys.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
@@ -42,6 +43,8 @@ export function createMemoryWorkspaceThreads(
   space: MemoryKeyspace,
   keys: StoreKeys,
   ensureOpen: () => void,
+  /** The store's parsed histories (store/history.ts): emptied when histories are deleted here. */
+  histories: HistoryCache,
 ): WorkspaceThreads {
   return {
     async remember(scope, threadKey, ttlMs) {
@@ -59,6 +62,7 @@ export function createMemoryWorkspaceThreads(
     },
     async forgetAll(scope) {
       ensureOpen();
+      histories.clear();
       const index = keys.workspaceThreads(scope);
       const threads = (space.zset(index) ?? []).map((m) => m.member);
       for (const threadKey of threads) space.delete(keys.history(threadKey));

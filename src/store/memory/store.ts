@@ -86,7 +86,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
     budgets: createMemoryBudgets(keyspace, keys, ensureOpen),
     feedback: createMemoryFeedback(keyspace, opts.prefix ?? DEFAULT_KEY_PREFIX, opts.log, ensureOpen),
     installations: createMemoryInstallations(keyspace, keys, ensureOpen),
-    workspaceThreads: createMemoryWorkspaceThreads(keyspace, keys, ensureOpen),
+    workspaceThreads: createMemoryWorkspaceThreads(keyspace, keys, ensureOpen, histories),
     handoffs: createMemoryHandoffs(keyspace, opts.prefix ?? DEFAULT_KEY_PREFIX, opts.log, ensureOpen),
     async ping() {
       ensureOpen();

@@ -94,7 +94,6 @@ export function createMemoryThreads(
 
     async forgetWorkspace(workspaceKey: string): Promise<number> {
       ensureOpen();
-      cache.clear();
       return forgetWorkspacePeople(space, keys, workspaceKey);
     },
   };

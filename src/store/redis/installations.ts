@@ -4,6 +4,7 @@
  * histories a workspace index points to live in their own threads' slots and are deleted one by one.
  */
 import type { InstallationRecords, WorkspaceThreads } from "../../core/ports.js";
+import type { HistoryCache } from "../history.js";
 import { type StoreKeys, wholeMs } from "../keys.js";
 import type { Caller } from "./caller.js";
 import type { RedisClient } from "./connection.js";
@@ -63,6 +64,8 @@ export function createRedisWorkspaceThreads(
   client: RedisClient,
   keys: StoreKeys,
   caller: Caller,
+  /** The store's parsed histories (store/history.ts): emptied when histories are deleted here. */
+  histories: HistoryCache,
 ): WorkspaceThreads {
   return {
     async remember(scope, threadKey, ttlMs) {
@@ -77,19 +80,21 @@ export function createRedisWorkspaceThreads(
         client.zrange(keys.workspaceThreads(scope), "0", "-1"),
       );
     },
-    async forgetAll(scope) {
-      const index = keys.workspaceThreads(scope);
-      const threads = await caller.run("workspaceThreads.list", () => client.zrange(index, "0", "-1"));
-      for (let i = 0; i < threads.length; i += DELETE_BATCH) {
-        const batch = threads.slice(i, i + DELETE_BATCH);
-        await Promise.all(
-          batch.map((threadKey) =>
-            caller.run("workspaceThreads.forget", () => client.del(keys.history(threadKey))),
-          ),
-        );
-      }
-      await caller.run("workspaceThreads.drop", () => client.del(index));
-      return threads.length;
+    forgetAll(scope) {
+      return histories.whileDeleting(async () => {
+        const index = keys.workspaceThreads(scope);
+        const threads = await caller.run("workspaceThreads.list", () => client.zrange(index, "0", "-1"));
+        for (let i = 0; i < threads.length; i += DELETE_BATCH) {
+          const batch = threads.slice(i, i + DELETE_BATCH);
+          await Promise.all(
+            batch.map((threadKey) =>
+              caller.run("workspaceThreads.forget", () => client.del(keys.history(threadKey))),
+            ),
+          );
+        }
+        await caller.run("workspaceThreads.drop", () => client.del(index));
+        return threads.length;
+      });
     },
     async drop(scope) {
       await caller.run("workspaceThreads.drop", () => client.del(keys.workspaceThreads(scope)));

@@ -66,7 +66,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
     budgets: createRedisBudgets(scripts, keys, caller),
     feedback: createRedisFeedback(client, opts.prefix, caller, opts.log),
     installations: createRedisInstallations(client, keys, caller),
-    workspaceThreads: createRedisWorkspaceThreads(client, keys, caller),
+    workspaceThreads: createRedisWorkspaceThreads(client, keys, caller, histories),
     handoffs: createRedisHandoffs(client, opts.prefix, caller, opts.log),
     async ping() {
       await caller.run("ping", () => client.ping());

@@ -102,24 +102,15 @@ export function createRedisThreads(
       return claimed;
     },
 
-    async forgetUser(userKey: string): Promise<number> {
-      cache.clear();
-      try {
+    forgetUser(userKey: string): Promise<number> {
+      return cache.whileDeleting(async () => {
         await unlistPerson(client, keys, caller, userKey);
-        return await forgetIndexedThreads(client, scripts, keys, caller, userKey);
-      } finally {
-        // A thread read while the deletion ran may have put the forgotten turns back.
-        cache.clear();
-      }
+        return forgetIndexedThreads(client, scripts, keys, caller, userKey);
+      });
     },
 
-    async forgetWorkspace(workspaceKey: string): Promise<number> {
-      cache.clear();
-      try {
-        return await forgetWorkspacePeople(client, keys, caller, workspaceKey);
-      } finally {
-        cache.clear();
-      }
+    forgetWorkspace(workspaceKey: string): Promise<number> {
+      return forgetWorkspacePeople(client, keys, caller, workspaceKey);
     },
   };
 }
