@@ -5,7 +5,8 @@
 import { startDemoLlmServer } from "../src/llm/demo/server.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}") as Parameters<typeof startDemoLlmServer>[0];
-const server = await startDemoLlmServer(opts);
+// Nothing reads the requests of a server in another process: it keeps none.
+const server = await startDemoLlmServer({ keepRequests: 0, ...opts });
 process.stdout.write(`${server.url}\n`);
 process.on("SIGTERM", () => {
   server.close().finally(() => process.exit(0));

@@ -61,6 +61,7 @@ export async function startService(config: Config, log: Logger): Promise<Running
       host: "127.0.0.1",
       firstTokenDelayMs: env.DEMO_FIRST_TOKEN_MS,
       tokenIntervalMs: env.DEMO_TOKEN_INTERVAL_MS,
+      keepRequests: 0,
     });
     closers.push(() => demo.close());
     baseURL = demo.url;

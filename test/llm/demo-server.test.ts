@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ModelRequest, ToolSpec } from "../../src/core/ports.js";
 import type { ModelMessage, ToolCall } from "../../src/core/types.js";
 import { offlineAnswerPieces } from "../../src/llm/demo/answers.js";
+import { jsonChars } from "../../src/llm/demo/reply.js";
 import { type DemoLlmServer, REQUESTS_KEPT } from "../../src/llm/demo/server.js";
 import { collect, createTestModel, DEMO_TOOL_SPECS, startFakeLlm } from "../fakes/llm.js";
 
@@ -477,6 +478,44 @@ describe("demo model", () => {
       arguments: JSON.stringify({ location: "Rome", unit: "celsius" }),
     });
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it("counts the tools' definitions in the prompt tokens as their JSON, and can keep no requests", async () => {
+    // The service's own demo model keeps none of the messages people send it.
+    server = await startFakeLlm({ keepRequests: 0 });
+    const tools = DEMO_TOOL_SPECS.map((t) => ({
+      type: "function",
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    }));
+    const promptTokens = async (withTools: boolean) => {
+      const res = await fetch(`${server?.url}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "demo",
+          messages: [{ role: "user", content: "hello there" }],
+          ...(withTools ? { tools } : {}),
+        }),
+      });
+      return ((await res.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens;
+    };
+    const added = (await promptTokens(true)) - (await promptTokens(false));
+    const expected = JSON.stringify(tools).length / 4;
+    expect(added).toBeGreaterThanOrEqual(Math.floor(expected));
+    expect(added).toBeLessThanOrEqual(Math.ceil(expected) + 1);
+    expect(server.requests).toEqual([]);
+  });
+
+  it("measures JSON without writing it", () => {
+    const values: unknown[] = [
+      [],
+      {},
+      null,
+      [1, "two", null, true, { a: [1.5, -2], b: "" }],
+      { skipped: undefined, list: [undefined, 3], nested: { deep: { deeper: ["x"] } } },
+      DEMO_TOOL_SPECS,
+    ];
+    for (const v of values) expect(jsonChars(v)).toBe(JSON.stringify(v).length);
   });
 
   it("refuses a request without messages with OpenAI's error shape", async () => {

@@ -27,12 +27,19 @@ export interface DemoLlmServerOptions {
   answerTokens?: number;
   /** Per-request script for tests; undefined (or `{kind: "demo"}`) means the demo answer. */
   respond?: RespondHook;
+  /**
+   * How many of the last chat request bodies `requests` keeps, for tests to inspect. Default
+   * REQUESTS_KEPT; the service's demo model and the benchmark's fake LLM keep none (people's
+   * messages are not held for nothing, and 200 parsed bodies kept alive cost the benchmark's
+   * fake LLM a garbage collection of each).
+   */
+  keepRequests?: number;
 }
 
 export interface DemoLlmServer {
   /** Base URL including `/v1`, for `OPENAI_BASE_URL` / the SDK's `baseURL`. */
   url: string;
-  /** The last chat request bodies received (oldest first, at most REQUESTS_KEPT). */
+  /** The last chat request bodies received (oldest first, at most `keepRequests`). */
   requests: ChatRequestBody[];
   /** Chat requests whose response has not finished or been abandoned yet. */
   readonly activeRequests: number;
@@ -66,6 +73,7 @@ export async function startDemoLlmServer(opts: DemoLlmServerOptions = {}): Promi
   // The plain answer is split and JSON-encoded once; every request reuses it.
   const offline = encodeText(offlineAnswerPieces(opts.answerTokens));
   const requests: ChatRequestBody[] = [];
+  const keep = opts.keepRequests ?? REQUESTS_KEPT;
   let seq = 0;
   let active = 0;
 
@@ -87,8 +95,10 @@ export async function startDemoLlmServer(opts: DemoLlmServerOptions = {}): Promi
       return sendError(res, 400, "'model' and 'messages' are required", "invalid_request_error");
     }
     const index = seq++;
-    requests.push(body);
-    if (requests.length > REQUESTS_KEPT) requests.shift();
+    if (keep > 0) {
+      requests.push(body);
+      if (requests.length > keep) requests.shift();
+    }
     active++;
     res.once("close", () => active--);
 
