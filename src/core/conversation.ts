@@ -575,27 +575,29 @@ export class Conversation {
       result.text = attached.withNotes(withPrivacyNote(ending.text, out.privately));
 
       // 4. Once the answer's messages exist (so the thread's next answer lands below them),
-      // save what the user saw and count the tokens, in parallel (two round trips at most).
+      // save what the user saw and count the tokens (with the save: one round trip).
       const posting = answer.postedOrNull();
       if (posting) await atMost(posting, POSTED_WAIT_MAX_MS);
       const shown = answer.current.trim() !== "";
       const entries = await attached.forHistory(closeTurn(out.entries, answer.current));
       await attached.addUsageTo(out.usage);
-      const save =
-        shown || !out.error
-          ? store.threads.commit(
-              threadKey,
-              owner,
-              { at: this.now(), entries, tokens: turnTokens(this.deps.tokens, entries), author: userKey },
-              {
-                maxTurns: settings.historyMaxTurns,
-                ttlMs: choice.historyTtlMs,
-                // The per-person index for /forget goes out with the commit, in its round trip.
-                people: threadPeople(ticket.history, userKey, audience, workspaceKeyOf(msg)),
-              },
-            )
-          : store.threads.release(threadKey, owner);
       const spent = out.usage.inputTokens + out.usage.outputTokens;
+      const committing = shown || !out.error;
+      const save = committing
+        ? store.threads.commit(
+            threadKey,
+            owner,
+            { at: this.now(), entries, tokens: turnTokens(this.deps.tokens, entries), author: userKey },
+            {
+              maxTurns: settings.historyMaxTurns,
+              ttlMs: choice.historyTtlMs,
+              // The per-person index for /forget goes out with the commit, in its round trip,
+              // and so does the token count (in the asker's index script on Redis).
+              people: threadPeople(ticket.history, userKey, audience, workspaceKeyOf(msg)),
+              ...(spent > 0 ? { spent: { userKey, tokens: spent } } : {}),
+            },
+          )
+        : store.threads.release(threadKey, owner);
       // The final edit's budget grant goes to the store together with the save.
       answer.grantFinalEarly();
       // A finished answer can be rated: remembered (without waiting, sent with the save) and
@@ -608,7 +610,7 @@ export class Conversation {
         });
       const [saveResult, usageResult] = await Promise.allSettled([
         save,
-        spent > 0 ? store.gate.recordTokens(userKey, spent) : Promise.resolve(),
+        spent > 0 && !committing ? store.gate.recordTokens(userKey, spent) : Promise.resolve(),
       ]);
       if (saveResult.status === "rejected") {
         saved = false;

@@ -22,6 +22,12 @@ export interface ThreadPeople {
   workspace?: string | undefined;
 }
 
+/** Tokens a person's turn spent, counted against their daily budget with the turn's save. */
+export interface SpentTokens {
+  userKey: string;
+  tokens: number;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stores
 // ---------------------------------------------------------------------------------------------
@@ -109,12 +115,15 @@ export interface ThreadStore {
    * and release the lock if `owner` still holds it, all in one step. The turn is saved even if
    * the lock was lost; the return value says whether it was still held. With `people`, their
    * conversation indexes are updated in the same round trip (sent together with the commit).
+   * With `spent`, the turn's tokens are added to that person's budget for the current UTC day,
+   * as `GateStore.recordTokens` would, in the same round trip (on Redis, in the same script as
+   * the person's index entry when they are one of `people`: one command less per turn).
    */
   commit(
     threadKey: string,
     owner: string,
     turn: StoredTurn,
-    opts: { maxTurns: number; ttlMs: number; people?: ThreadPeople },
+    opts: { maxTurns: number; ttlMs: number; people?: ThreadPeople; spent?: SpentTokens },
   ): Promise<boolean>;
   /** Release the lock if `owner` holds it. */
   release(threadKey: string, owner: string): Promise<boolean>;

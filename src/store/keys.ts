@@ -142,6 +142,12 @@ export function decodeVector(value: string | null): Float32Array | null {
 }
 
 /** Tokens to add to a day's counter when a reservation is settled with what was spent (may be < 0). */
+/** Spent tokens as counted (whole, rounded up); null for nothing to count. */
+export function spentTokens(tokens: number): number | null {
+  const spent = Math.ceil(tokens);
+  return Number.isFinite(spent) && spent > 0 ? spent : null;
+}
+
 export function settlementDelta(reservation: { tokens: number }, spent: number): number {
   const actual = Number.isFinite(spent) && spent > 0 ? Math.ceil(spent) : 0;
   return actual - reservation.tokens;

@@ -203,6 +203,38 @@ export function storeContract(name: string, open: OpenStore, options: TestOption
         expect(Math.abs(retryAfterMs - msToNextUtcMidnight(Date.now()))).toBeLessThan(5_000);
       });
 
+      it("counts a turn's tokens saved with it, for the asker whether or not they are among its people", async (ctx) => {
+        const { store, fixture } = await setup(ctx);
+        const [alice, bob] = [id("alice"), id("bob")];
+        const other = await fixture.replica();
+        const policy = { ...ROOMY, dailyTokens: 100 };
+        const opts = { maxTurns: 10, ttlMs: 60_000 };
+        // Alice asks in a shared thread Bob spoke in: her count rides with her index entry.
+        const shared = { userKeys: [bob, alice], audience: "shared" as const };
+        await store.threads.commit(id("t1"), "o1", turn(1), {
+          ...opts,
+          people: shared,
+          spent: { userKey: alice, tokens: 59.5 },
+        });
+        expect(await admit(store, "m1", alice, policy)).toEqual({ kind: "ok" });
+        // No people given (or the spender not among them): the count is still taken.
+        await other.threads.commit(id("t2"), "o2", turn(1), {
+          ...opts,
+          spent: { userKey: alice, tokens: 40 },
+        });
+        expect(await admit(store, "m2", alice, policy)).toMatchObject({
+          kind: "throttled",
+          reason: "tokens",
+        });
+        // Nobody else's budget moved, and nothing is counted for nothing spent.
+        await store.threads.commit(id("t3"), "o3", turn(1), {
+          ...opts,
+          people: shared,
+          spent: { userKey: bob, tokens: 0 },
+        });
+        expect(await admit(store, "m3", bob, { ...policy, dailyTokens: 1 })).toEqual({ kind: "ok" });
+      });
+
       it("adds up tokens recorded through different replicas", async (ctx) => {
         const { store, fixture } = await setup(ctx);
         const user = id("user");

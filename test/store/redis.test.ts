@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
 import type { Store } from "../../src/core/ports.js";
 import { storeKeys } from "../../src/store/keys.js";
+import { indexThreadCalls } from "../../src/store/redis/people.js";
+import type { ScriptCommands } from "../../src/store/redis/scripts.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/store.js";
 import { requires } from "../support/binaries.js";
 import {
@@ -82,7 +84,7 @@ const POLICY = { requests: 10, windowMs: 60_000, dailyTokens: 100_000 };
 const TURN = { at: 1, entries: [{ role: "user" as const, content: "hi" }] };
 
 describe("redis store", needsRedis, () => {
-  it("runs a whole turn (admit, acquire+load, commit with the people index, record tokens) in four round trips", async () => {
+  it("runs a whole turn (admit, acquire+load, commit with the people index and the token count) in three round trips", async () => {
     const prefix = uniquePrefix();
     const store = await createRedisStore({ url: redis.url, prefix, log: captureLog().log });
     const before = store.stats.roundTrips;
@@ -93,11 +95,15 @@ describe("redis store", needsRedis, () => {
     });
     expect((await store.threads.acquire("t1", "owner", 5_000)).acquired).toBe(true);
     const people = { userKeys: ["u0", "u1"], audience: "shared" as const };
-    expect(await store.threads.commit("t1", "owner", TURN, { maxTurns: 10, ttlMs: 60_000, people })).toBe(
-      true,
-    );
-    await store.gate.recordTokens("u1", 42);
-    expect(store.stats.roundTrips - before).toBe(4);
+    expect(
+      await store.threads.commit("t1", "owner", TURN, {
+        maxTurns: 10,
+        ttlMs: 60_000,
+        people,
+        spent: { userKey: "u1", tokens: 42 },
+      }),
+    ).toBe(true);
+    expect(store.stats.roundTrips - before).toBe(3);
     // The index writes sent with the commit landed: both people's indexes reach the thread.
     const raw = new Redis(redis.url);
     expect(await raw.zrange(storeKeys(prefix).people("u0"), "0", "-1")).toEqual(["s|t1"]);
@@ -106,6 +112,10 @@ describe("redis store", needsRedis, () => {
     const ttl = await raw.pttl(storeKeys(prefix).people("u1"));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
+    // The tokens were counted for the asker alone, in the script of their own index entry.
+    expect(await raw.get(storeKeys(prefix).tokens("u1", Date.now()))).toBe("42");
+    expect(await raw.get(storeKeys(prefix).tokens("u0", Date.now()))).toBeNull();
+    expect(await raw.pttl(storeKeys(prefix).tokens("u1", Date.now()))).toBeGreaterThan(60_000);
     raw.disconnect();
     await store.close();
     if (usingExternalRedis()) await deleteKeys(redis.url, prefix);
@@ -253,5 +263,51 @@ describe("redis store", needsRedis, () => {
       expect(await store.kv.get("k")).toBe("v");
       await store.close();
     });
+  });
+});
+
+describe("a commit's writes beside the save", () => {
+  // What goes to Redis with each commit, by script: one command less per turn when the asker's
+  // index entry and token count (one hash tag) share a script.
+  const sent = (
+    people: Parameters<typeof indexThreadCalls>[3],
+    spent?: { userKey: string; tokens: number },
+  ) => {
+    const calls: string[] = [];
+    const scripts = new Proxy({} as ScriptCommands, {
+      get:
+        (_, name: string) =>
+        (key: string, ...rest: unknown[]) => {
+          calls.push(`${name} ${key}${name === "chatbotIndexThreadSpent" ? ` ${rest[0]}` : ""}`);
+          return Promise.resolve(1);
+        },
+    });
+    indexThreadCalls(scripts, storeKeys("p:"), "t1", people, 60_000, spent);
+    return calls.map((c) => c.replace(/:\d{8}$/, ":<day>"));
+  };
+
+  it("counts the asker's tokens in the script of their own index entry", () => {
+    expect(
+      sent(
+        { userKeys: ["u0", "u1"], audience: "shared", workspace: "slack:T1" },
+        { userKey: "u1", tokens: 41.2 },
+      ),
+    ).toEqual([
+      "chatbotIndexThread p:{u0}:threads",
+      "chatbotIndexThread p:{ws:slack:T1}:people",
+      "chatbotIndexThreadSpent p:{u1}:threads p:{u1}:tokens:<day>",
+      "chatbotIndexThread p:{ws:slack:T1}:people",
+    ]);
+  });
+
+  it("counts them on their own when the asker is not among the people, and not at all when nothing was spent", () => {
+    expect(sent(undefined, { userKey: "u1", tokens: 5 })).toEqual(["chatbotAddTokens p:{u1}:tokens:<day>"]);
+    expect(sent({ userKeys: ["u0"], audience: "private" }, { userKey: "u1", tokens: 5 })).toEqual([
+      "chatbotIndexThread p:{u0}:threads",
+      "chatbotAddTokens p:{u1}:tokens:<day>",
+    ]);
+    expect(sent({ userKeys: ["u1"], audience: "private" }, { userKey: "u1", tokens: 0 })).toEqual([
+      "chatbotIndexThread p:{u1}:threads",
+    ]);
   });
 });

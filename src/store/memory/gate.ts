@@ -4,21 +4,28 @@
  */
 import { randomUUID } from "node:crypto";
 import type { AdmitDecision, GateStore, ThrottlePolicy, TokenReservation } from "../../core/ports.js";
-import { msToNextUtcMidnight, positiveCount, type StoreKeys, settlementDelta, wholeMs } from "../keys.js";
+import {
+  msToNextUtcMidnight,
+  positiveCount,
+  type StoreKeys,
+  settlementDelta,
+  spentTokens,
+  wholeMs,
+} from "../keys.js";
 import { TOKEN_RESERVATION_TTL_MS, TOKENS_KEY_TTL_MS } from "../limits.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
-export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureOpen: () => void): GateStore {
-  /** The Redis ADD_TOKENS script, step by step. False when nothing was added. */
-  const addTokens = (key: string, delta: number, limit = 0): boolean => {
-    const current = space.getString(key);
-    if (limit > 0 && Number(current ?? "0") + delta > limit) return false;
-    if (delta < 0 && current === null) return false;
-    space.incrementBy(key, delta);
-    space.expire(key, TOKENS_KEY_TTL_MS);
-    return true;
-  };
+/** The Redis ADD_TOKENS script, step by step. False when nothing was added. */
+export function addTokens(space: MemoryKeyspace, key: string, delta: number, limit = 0): boolean {
+  const current = space.getString(key);
+  if (limit > 0 && Number(current ?? "0") + delta > limit) return false;
+  if (delta < 0 && current === null) return false;
+  space.incrementBy(key, delta);
+  space.expire(key, TOKENS_KEY_TTL_MS);
+  return true;
+}
 
+export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureOpen: () => void): GateStore {
   /** The RELEASE_EXPIRED step of the Redis scripts: give back reservations never settled. */
   const releaseExpired = (counter: string, reserved: string, now: number): void => {
     const members = space.zset(reserved);
@@ -76,9 +83,8 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
 
     async recordTokens(userKey: string, tokens: number): Promise<void> {
       ensureOpen();
-      const spent = Math.ceil(tokens);
-      if (!Number.isFinite(spent) || spent <= 0) return;
-      addTokens(keys.tokens(userKey, space.now()), spent);
+      const spent = spentTokens(tokens);
+      if (spent !== null) addTokens(space, keys.tokens(userKey, space.now()), spent);
     },
 
     async reserveTokens(
@@ -94,7 +100,7 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
       const counter = keys.tokens(userKey, dayMs);
       const reserved = keys.reserved(userKey, dayMs);
       releaseExpired(counter, reserved, dayMs);
-      if (!addTokens(counter, amount, limit)) return null;
+      if (!addTokens(space, counter, amount, limit)) return null;
       const id = randomUUID();
       space.zadd(reserved, dayMs + wholeMs("ttlMs", ttlMs), `${id}:${amount}`);
       space.expire(reserved, TOKENS_KEY_TTL_MS);

@@ -1,9 +1,17 @@
 /** Per-thread lock and history over the memory keyspace, mirroring the Redis thread scripts. */
-import type { AcquireResult, ThreadPeople, ThreadStore } from "../../core/ports.js";
+import type { AcquireResult, SpentTokens, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
 import { encodeTurn, type HistoryCache } from "../history.js";
-import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
+import {
+  markerBody,
+  positiveCount,
+  type StoreKeys,
+  spentTokens,
+  TURN_MARKER_TTL_MS,
+  wholeMs,
+} from "../keys.js";
+import { addTokens } from "./gate.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 import { forgetIndexedThreads, indexThread } from "./people.js";
 import { forgetWorkspacePeople, unlistPerson } from "./workspace-people.js";
@@ -43,7 +51,7 @@ export function createMemoryThreads(
       threadKey: string,
       owner: string,
       turn: StoredTurn,
-      opts: { maxTurns: number; ttlMs: number; people?: ThreadPeople },
+      opts: { maxTurns: number; ttlMs: number; people?: ThreadPeople; spent?: SpentTokens },
     ): Promise<boolean> {
       ensureOpen();
       const maxTurns = positiveCount("maxTurns", opts.maxTurns);
@@ -52,6 +60,8 @@ export function createMemoryThreads(
       space.pushAndTrim(historyKey, encodeTurn(turn), maxTurns);
       space.expire(historyKey, ttl);
       if (opts.people) indexThread(space, keys, threadKey, opts.people, ttl);
+      const spent = opts.spent ? spentTokens(opts.spent.tokens) : null;
+      if (opts.spent && spent !== null) addTokens(space, keys.tokens(opts.spent.userKey, space.now()), spent);
       dropOwnMarker(threadKey, owner);
       if (!holds(threadKey, owner)) return false;
       space.delete(keys.lock(threadKey));

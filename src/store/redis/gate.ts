@@ -1,7 +1,7 @@
 /** Dedup + per-user throttle on Redis: one admit script, one round trip. */
 import { randomUUID } from "node:crypto";
 import type { AdmitDecision, GateStore, ThrottlePolicy, TokenReservation } from "../../core/ports.js";
-import { positiveCount, type StoreKeys, settlementDelta, wholeMs } from "../keys.js";
+import { positiveCount, type StoreKeys, settlementDelta, spentTokens, wholeMs } from "../keys.js";
 import { TOKEN_RESERVATION_TTL_MS, TOKENS_KEY_TTL_MS } from "../limits.js";
 import { type Caller, unexpectedReply } from "./caller.js";
 import type { ScriptCommands } from "./scripts.js";
@@ -36,8 +36,8 @@ export function createRedisGate(scripts: ScriptCommands, keys: StoreKeys, caller
     },
 
     async recordTokens(userKey: string, tokens: number): Promise<void> {
-      const spent = Math.ceil(tokens);
-      if (!Number.isFinite(spent) || spent <= 0) return;
+      const spent = spentTokens(tokens);
+      if (spent === null) return;
       await caller.run("recordTokens", () =>
         scripts.chatbotAddTokens(keys.tokens(userKey, Date.now()), spent, TOKENS_KEY_TTL_MS),
       );

@@ -7,29 +7,58 @@
  * a Cluster each node gets its commands at the same time. Either way the turn waits one round
  * trip, not two.
  */
-import type { ThreadPeople } from "../../core/ports.js";
-import type { StoreKeys } from "../keys.js";
+import type { SpentTokens, ThreadPeople } from "../../core/ports.js";
+import { type StoreKeys, spentTokens } from "../keys.js";
+import { TOKENS_KEY_TTL_MS } from "../limits.js";
 import { parsePeopleMember, peopleMember, uniquePeople } from "../people.js";
 import type { Caller } from "./caller.js";
 import type { RedisClient } from "./connection.js";
 import type { ScriptCommands } from "./scripts.js";
 
-/** The index writes of one commit, to be sent alongside it. */
+/**
+ * The index writes of one commit, and the count of the tokens it spent, to be sent alongside it.
+ * The spender's index entry and token counter share their hash tag: one script does both.
+ */
 export function indexThreadCalls(
   scripts: ScriptCommands,
   keys: StoreKeys,
   threadKey: string,
   people: ThreadPeople | undefined,
   ttlMs: number,
+  spent?: SpentTokens,
 ): Promise<unknown>[] {
-  if (!people) return [];
-  const member = peopleMember(people.audience, threadKey);
-  const workspace = people.workspace;
-  return uniquePeople(people.userKeys).flatMap((userKey) => [
-    scripts.chatbotIndexThread(keys.people(userKey), member, ttlMs),
-    // The workspace's people index (for uninstalls) rides along the same way.
-    ...(workspace ? [scripts.chatbotIndexThread(keys.workspacePeople(workspace), userKey, ttlMs)] : []),
-  ]);
+  const tokens = spent ? spentTokens(spent.tokens) : null;
+  let count =
+    spent && tokens !== null
+      ? { userKey: spent.userKey, key: keys.tokens(spent.userKey, Date.now()), tokens }
+      : null;
+  const calls: Promise<unknown>[] = [];
+  if (people) {
+    const member = peopleMember(people.audience, threadKey);
+    const workspace = people.workspace;
+    for (const userKey of uniquePeople(people.userKeys)) {
+      if (count && userKey === count.userKey) {
+        calls.push(
+          scripts.chatbotIndexThreadSpent(
+            keys.people(userKey),
+            count.key,
+            member,
+            ttlMs,
+            count.tokens,
+            TOKENS_KEY_TTL_MS,
+          ),
+        );
+        count = null;
+      } else {
+        calls.push(scripts.chatbotIndexThread(keys.people(userKey), member, ttlMs));
+      }
+      // The workspace's people index (for uninstalls) rides along the same way.
+      if (workspace) calls.push(scripts.chatbotIndexThread(keys.workspacePeople(workspace), userKey, ttlMs));
+    }
+  }
+  // Someone not among `people` (or none given): the count on its own, still in this round trip.
+  if (count) calls.push(scripts.chatbotAddTokens(count.key, count.tokens, TOKENS_KEY_TTL_MS));
+  return calls;
 }
 
 /**

@@ -219,7 +219,7 @@ return value
  * expire with its last thread.
  * KEYS: the person's index. ARGV: member, history ttlMs. Reply: 1.
  */
-const INDEX_THREAD = `
+const INDEX_THREAD_STEPS = `
 if redis.replicate_commands then redis.replicate_commands() end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -227,6 +227,21 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[1], last[2])
+`;
+const INDEX_THREAD = `${INDEX_THREAD_STEPS}
+return 1
+`;
+
+/**
+ * INDEX_THREAD for the person who asked, and the tokens their turn spent added to their day's
+ * counter (ADD_TOKENS without a limit): both keys are under the person's hash tag, so the save's
+ * token count costs no command of its own.
+ * KEYS: the person's index, their day's token counter. ARGV: member, history ttlMs, tokens,
+ * counter TTL ms. Reply: 1.
+ */
+const INDEX_THREAD_SPENT = `${INDEX_THREAD_STEPS}
+redis.call('INCRBY', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
 `;
 
@@ -283,6 +298,7 @@ const SCRIPTS = {
   chatbotBookEach: { numberOfKeys: 1, lua: BOOK_EACH },
   chatbotSettle: { numberOfKeys: 1, lua: SETTLE },
   chatbotIndexThread: { numberOfKeys: 1, lua: INDEX_THREAD },
+  chatbotIndexThreadSpent: { numberOfKeys: 2, lua: INDEX_THREAD_SPENT },
   chatbotForgetTurns: { numberOfKeys: 1, lua: FORGET_TURNS },
   chatbotUnindex: { numberOfKeys: 1, lua: UNINDEX },
 } as const;
@@ -312,6 +328,7 @@ export interface ScriptCommands {
   chatbotBookEach(window: string, ...argv: Arg[]): Promise<unknown>;
   chatbotSettle(window: string, ...argv: Arg[]): Promise<unknown>;
   chatbotIndexThread(index: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotIndexThreadSpent(index: string, tokens: string, ...argv: Arg[]): Promise<unknown>;
   chatbotForgetTurns(history: string, ...argv: Arg[]): Promise<unknown>;
   chatbotUnindex(index: string, ...argv: Arg[]): Promise<unknown>;
 }

@@ -1,5 +1,5 @@
 /** Per-thread lock and history on Redis: acquire+load, commit+release are one script each. */
-import type { AcquireResult, ThreadPeople, ThreadStore } from "../../core/ports.js";
+import type { AcquireResult, SpentTokens, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
 import { encodeTurn, type HistoryCache } from "../history.js";
@@ -55,11 +55,12 @@ export function createRedisThreads(
       threadKey: string,
       owner: string,
       turn: StoredTurn,
-      opts: { maxTurns: number; ttlMs: number; people?: ThreadPeople },
+      opts: { maxTurns: number; ttlMs: number; people?: ThreadPeople; spent?: SpentTokens },
     ): Promise<boolean> {
       const maxTurns = positiveCount("maxTurns", opts.maxTurns);
       const ttl = wholeMs("ttlMs", opts.ttlMs);
-      // The index writes go out with the commit, in the same round trip (see people.ts).
+      // The index writes and the token count go out with the commit, in the same round trip
+      // (see people.ts).
       const [reply] = await caller.run("commit", () =>
         Promise.all([
           scripts.chatbotCommit(
@@ -71,7 +72,7 @@ export function createRedisThreads(
             maxTurns,
             ttl,
           ),
-          ...indexThreadCalls(scripts, keys, threadKey, opts.people, ttl),
+          ...indexThreadCalls(scripts, keys, threadKey, opts.people, ttl, opts.spent),
         ]),
       );
       return flag("commit", reply);
