@@ -141,14 +141,13 @@ export function decodeVector(value: string | null): Float32Array | null {
   return new Float32Array(copy.buffer, 0, copy.length / 4);
 }
 
-/** Tokens to add to a day's counter when a reservation is settled with what was spent (may be < 0). */
 /** Spent tokens as counted (whole, rounded up); null for nothing to count. */
 export function spentTokens(tokens: number): number | null {
   const spent = Math.ceil(tokens);
   return Number.isFinite(spent) && spent > 0 ? spent : null;
 }
 
+/** Tokens to add to a day's counter when a reservation is settled with what was spent (may be < 0). */
 export function settlementDelta(reservation: { tokens: number }, spent: number): number {
-  const actual = Number.isFinite(spent) && spent > 0 ? Math.ceil(spent) : 0;
-  return actual - reservation.tokens;
+  return (spentTokens(spent) ?? 0) - reservation.tokens;
 }
