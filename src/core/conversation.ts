@@ -614,7 +614,12 @@ export class Conversation {
       ]);
       if (saveResult.status === "rejected") {
         saved = false;
-        log.error({ err: saveResult.reason }, "could not save the turn");
+        // The turn's token count went with the save (ThreadStore.commit's `spent`) and may be
+        // lost with it: the log says how many.
+        log.error(
+          { err: saveResult.reason, ...(committing && spent > 0 ? { spentTokens: spent } : {}) },
+          "could not save the turn",
+        );
         if (result.outcome === "answered") result.text = withSuffix(result.text, SUFFIX.storeLost);
       }
       if (usageResult.status === "rejected")
