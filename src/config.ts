@@ -6,6 +6,7 @@ import { statSync } from "node:fs";
 import { z } from "zod";
 import { REDACT_KINDS } from "./core/redaction/detectors.js";
 import { HOST_NAME_PATTERN } from "./http/hosts.js";
+import { DEFAULT_HISTORY_CACHE_MB } from "./store/history.js";
 import { parseSecretKeys } from "./store/secret-box.js";
 
 const bool = z
@@ -162,7 +163,7 @@ export const schema = z.object({
     ),
   HISTORY_MAX_TURNS: int(1, 1000).default(50).describe("Turns kept per thread; older ones are dropped."),
   HISTORY_CACHE_MB: int(0, 4096)
-    .default(64)
+    .default(DEFAULT_HISTORY_CACHE_MB)
     .describe(
       "Memory (MB, about) for the parsed histories of threads read in the last 15 minutes, so a " +
         "thread's next turn parses and serializes only its newest turns. Entries are matched by " +

@@ -48,6 +48,11 @@ export function historyCacheChars(megabytes: number): number {
   return Math.floor((megabytes * 1024 * 1024) / CACHE_BYTES_PER_CHAR);
 }
 
+/** A store's HistoryCache for HISTORY_CACHE_MB (default DEFAULT_HISTORY_CACHE_MB). */
+export function historyCacheFor(megabytes = DEFAULT_HISTORY_CACHE_MB): HistoryCache {
+  return new HistoryCache(historyCacheChars(megabytes));
+}
+
 /** How long a thread nobody reads stays in a HistoryCache (its turns may hold personal data). */
 export const HISTORY_CACHE_IDLE_MS = 15 * 60_000;
 

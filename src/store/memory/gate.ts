@@ -16,13 +16,19 @@ import { TOKEN_RESERVATION_TTL_MS, TOKENS_KEY_TTL_MS } from "../limits.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 
 /** The Redis ADD_TOKENS script, step by step. False when nothing was added. */
-export function addTokens(space: MemoryKeyspace, key: string, delta: number, limit = 0): boolean {
+function addTokens(space: MemoryKeyspace, key: string, delta: number, limit = 0): boolean {
   const current = space.getString(key);
   if (limit > 0 && Number(current ?? "0") + delta > limit) return false;
   if (delta < 0 && current === null) return false;
   space.incrementBy(key, delta);
   space.expire(key, TOKENS_KEY_TTL_MS);
   return true;
+}
+
+/** Count tokens a person spent against their budget for the current UTC day (recordTokens). */
+export function recordSpent(space: MemoryKeyspace, keys: StoreKeys, userKey: string, tokens: number): void {
+  const spent = spentTokens(tokens);
+  if (spent !== null) addTokens(space, keys.tokens(userKey, space.now()), spent);
 }
 
 export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureOpen: () => void): GateStore {
@@ -83,8 +89,7 @@ export function createMemoryGate(space: MemoryKeyspace, keys: StoreKeys, ensureO
 
     async recordTokens(userKey: string, tokens: number): Promise<void> {
       ensureOpen();
-      const spent = spentTokens(tokens);
-      if (spent !== null) addTokens(space, keys.tokens(userKey, space.now()), spent);
+      recordSpent(space, keys, userKey, tokens);
     },
 
     async reserveTokens(

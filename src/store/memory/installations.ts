@@ -62,12 +62,13 @@ export function createMemoryWorkspaceThreads(
     },
     async forgetAll(scope) {
       ensureOpen();
-      histories.clear();
-      const index = keys.workspaceThreads(scope);
-      const threads = (space.zset(index) ?? []).map((m) => m.member);
-      for (const threadKey of threads) space.delete(keys.history(threadKey));
-      space.delete(index);
-      return threads.length;
+      return histories.whileDeleting(async () => {
+        const index = keys.workspaceThreads(scope);
+        const threads = (space.zset(index) ?? []).map((m) => m.member);
+        for (const threadKey of threads) space.delete(keys.history(threadKey));
+        space.delete(index);
+        return threads.length;
+      });
     },
     async drop(scope) {
       ensureOpen();

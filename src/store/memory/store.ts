@@ -6,7 +6,7 @@ import { StoreError } from "../../core/errors.js";
 import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import { feedbackKeys } from "../feedback-keys.js";
-import { DEFAULT_HISTORY_CACHE_MB, HistoryCache, historyCacheChars } from "../history.js";
+import { historyCacheFor } from "../history.js";
 import { DEFAULT_KEY_PREFIX, storeKeys } from "../keys.js";
 import { createMemoryBudgets } from "./budgets.js";
 import { createMemoryFeedback } from "./feedback.js";
@@ -46,7 +46,7 @@ export interface MemoryStore extends Store {
 export function createMemoryStore(opts: MemoryStoreOptions): MemoryStore {
   const keys = storeKeys(opts.prefix ?? DEFAULT_KEY_PREFIX);
   const feedback = feedbackKeys(opts.prefix ?? DEFAULT_KEY_PREFIX);
-  const histories = new HistoryCache(historyCacheChars(opts.historyCacheMb ?? DEFAULT_HISTORY_CACHE_MB));
+  const histories = historyCacheFor(opts.historyCacheMb);
   let evicted = 0;
   let lastEvictionLogAt = Number.NEGATIVE_INFINITY;
   const keyspace =

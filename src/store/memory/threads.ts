@@ -3,15 +3,8 @@ import type { AcquireResult, SpentTokens, ThreadPeople, ThreadStore } from "../.
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
 import { encodeTurn, type HistoryCache } from "../history.js";
-import {
-  markerBody,
-  positiveCount,
-  type StoreKeys,
-  spentTokens,
-  TURN_MARKER_TTL_MS,
-  wholeMs,
-} from "../keys.js";
-import { addTokens } from "./gate.js";
+import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
+import { recordSpent } from "./gate.js";
 import type { MemoryKeyspace } from "./keyspace.js";
 import { forgetIndexedThreads, indexThread } from "./people.js";
 import { forgetWorkspacePeople, unlistPerson } from "./workspace-people.js";
@@ -60,8 +53,7 @@ export function createMemoryThreads(
       space.pushAndTrim(historyKey, encodeTurn(turn), maxTurns);
       space.expire(historyKey, ttl);
       if (opts.people) indexThread(space, keys, threadKey, opts.people, ttl);
-      const spent = opts.spent ? spentTokens(opts.spent.tokens) : null;
-      if (opts.spent && spent !== null) addTokens(space, keys.tokens(opts.spent.userKey, space.now()), spent);
+      if (opts.spent) recordSpent(space, keys, opts.spent.userKey, opts.spent.tokens);
       dropOwnMarker(threadKey, owner);
       if (!holds(threadKey, owner)) return false;
       space.delete(keys.lock(threadKey));
@@ -97,9 +89,10 @@ export function createMemoryThreads(
 
     async forgetUser(userKey: string): Promise<number> {
       ensureOpen();
-      cache.clear();
-      unlistPerson(space, keys, userKey);
-      return forgetIndexedThreads(space, keys, userKey);
+      return cache.whileDeleting(async () => {
+        unlistPerson(space, keys, userKey);
+        return forgetIndexedThreads(space, keys, userKey);
+      });
     },
 
     async forgetWorkspace(workspaceKey: string): Promise<number> {

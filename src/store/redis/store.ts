@@ -6,7 +6,7 @@
  */
 import type { Store } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
-import { DEFAULT_HISTORY_CACHE_MB, HistoryCache, historyCacheChars } from "../history.js";
+import { historyCacheFor } from "../history.js";
 import { storeKeys } from "../keys.js";
 import { createRedisBudgets } from "./budgets.js";
 import { createCaller, type RedisStats } from "./caller.js";
@@ -53,7 +53,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<RedisSt
   const caller = createCaller(client, target, stats);
   const scripts = defineScripts(client);
   const keys = storeKeys(opts.prefix);
-  const histories = new HistoryCache(historyCacheChars(opts.historyCacheMb ?? DEFAULT_HISTORY_CACHE_MB));
+  const histories = historyCacheFor(opts.historyCacheMb);
 
   return {
     kind: "redis",
