@@ -21,7 +21,7 @@ import type { IncomingMessage } from "../src/core/types.js";
 import { postChatCompletion } from "../src/llm/chat-request.js";
 import { OpenAIChatModel } from "../src/llm/openai-model.js";
 import { SseParser } from "../src/llm/sse-reader.js";
-import { createTokenCounter } from "../src/llm/tokens.js";
+import { type CountingTokenCounter, createTokenCounter, TOKEN_CACHE_MAX_ENTRIES } from "../src/llm/tokens.js";
 import { silentLogger } from "../src/log.js";
 import { Metrics } from "../src/metrics.js";
 import { webSinkLimits } from "../src/platforms/web/sink.js";
@@ -168,6 +168,31 @@ function msg(i: number, conversation: number): IncomingMessage {
 const uniqueRun = Math.random().toString(36).slice(2);
 /** Store commands and round trips of the benchmark's turns (see round-trips.ts). */
 let storeCounts: StoreCounts = { commands: 0, roundTrips: 0 };
+
+/** New texts counted for each of the token-count figures. */
+const COUNTED_TEXTS = 5000;
+
+/**
+ * The token counter the benchmark's turns share, its cache filled to its bound first, as in a
+ * service that has counted texts for hours: from then on every new text (each question, each
+ * answer) drops the least recently used entry, and what that costs belongs to a turn. Also the
+ * time to count a new text with the cache empty and with it full (µs), in the same run.
+ */
+function filledTokenCounter(): { tokens: CountingTokenCounter; emptyUs: number; fullUs: number } {
+  const text = (i: number) =>
+    `Hello, this is earlier question ${i}. Can you tell me something about your store?`;
+  const timed = (counter: CountingTokenCounter, from: number) => {
+    const started = performance.now();
+    for (let i = from; i < from + COUNTED_TEXTS; i++) counter.count(text(i));
+    return ((performance.now() - started) * 1000) / COUNTED_TEXTS;
+  };
+  timed(createTokenCounter("gpt-4o-mini"), 0); // warms the shared piece table and the code
+  const emptyUs = timed(createTokenCounter("gpt-4o-mini"), COUNTED_TEXTS);
+  const tokens = createTokenCounter("gpt-4o-mini");
+  for (let i = 0; i < TOKEN_CACHE_MAX_ENTRIES; i++) tokens.count(text(2 * COUNTED_TEXTS + i));
+  const fullUs = timed(tokens, 2 * COUNTED_TEXTS + TOKEN_CACHE_MAX_ENTRIES);
+  return { tokens, emptyUs, fullUs };
+}
 
 /** Run `total` turns, `concurrency` at a time, over CONVERSATIONS threads; collect figures. */
 async function drive(
@@ -538,6 +563,9 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
   storeCounts = counted.counts;
   const env = loadConfig({}).env;
   const figures: Record<string, unknown> = {};
+  const counter = filledTokenCounter();
+  figures.tokenCountEmptyUs = round(counter.emptyUs, 1);
+  figures.tokenCountFullUs = round(counter.fullUs, 1);
   try {
     // --- Overhead first (a fresh heap), then throughput -------------------------------------
     let llm = await startChildLlm({ firstTokenDelayMs: 100, tokenIntervalMs: 25, answerTokens: 60 });
@@ -556,7 +584,7 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
       const conversation: Conversation = new Conversation({
         store: turnStore,
         model,
-        tokens: createTokenCounter("gpt-4o-mini"),
+        tokens: counter.tokens,
         tools: createToolRegistry({ env, kv: store.kv, log, metrics }),
         log,
         metrics,
@@ -889,6 +917,11 @@ export async function runCoreBench(): Promise<Record<string, unknown>> {
     {
       figure: "turn time minus model p99 at saturation (ms)",
       value: figures.saturatedOverheadP99Ms,
+      target: "",
+    },
+    {
+      figure: "counting a new text's tokens, cache empty / full (µs, same run)",
+      value: `${figures.tokenCountEmptyUs} / ${figures.tokenCountFullUs}`,
       target: "",
     },
     { figure: "Redis round trips per turn", value: figures.redisRoundTripsPerTurn, target: "<= 4" },

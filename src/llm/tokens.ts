@@ -7,6 +7,7 @@
 import { get_encoding, type Tiktoken } from "tiktoken";
 import type { TokenCounter } from "../core/ports.js";
 import type { ModelMessage } from "../core/types.js";
+import { Lru } from "../lru.js";
 import { imageCostFor, imageTokens } from "./image-tokens.js";
 
 export type EncodingName = "o200k_base" | "cl100k_base";
@@ -41,7 +42,7 @@ const PIECE_MAX_CHARS = 40;
  */
 const PIECE_TABLE_MAX_ENTRIES = 30_000;
 /** Bounds of the per-counter cache: a few thousand history entries of busy threads. */
-const CACHE_MAX_ENTRIES = 20_000;
+export const TOKEN_CACHE_MAX_ENTRIES = 20_000;
 /** ~16 MB of UTF-16 keys at most. */
 const CACHE_MAX_CHARS = 8_000_000;
 
@@ -160,7 +161,7 @@ export function createTokenCounter(model: string): CountingTokenCounter {
   const imageCost = imageCostFor(model);
   // Least-recently-used cache of text -> tokens. The same history entries are counted on every
   // turn of a thread, and encoding is ~100x slower than a Map lookup.
-  const cache = new Map<string, number>();
+  const cache = new Lru<string, number>();
   let cachedChars = 0;
 
   // Built now (the encoder with it), not on the first count: it belongs to start-up, not to
@@ -171,10 +172,10 @@ export function createTokenCounter(model: string): CountingTokenCounter {
   const keep = (text: string, tokens: number): void => {
     cache.set(text, tokens);
     cachedChars += text.length;
-    for (const oldest of cache.keys()) {
-      if (cache.size <= CACHE_MAX_ENTRIES && cachedChars <= CACHE_MAX_CHARS) break;
-      cache.delete(oldest);
-      cachedChars -= oldest.length;
+    while (cache.size > TOKEN_CACHE_MAX_ENTRIES || cachedChars > CACHE_MAX_CHARS) {
+      const oldest = cache.shift();
+      if (!oldest) break;
+      cachedChars -= oldest.key.length;
     }
   };
 
@@ -186,11 +187,7 @@ export function createTokenCounter(model: string): CountingTokenCounter {
   const count = (text: string): number => {
     if (text.length < CACHE_MIN_CHARS) return text === "" ? 0 : encode(text);
     const hit = cache.get(text);
-    if (hit !== undefined) {
-      cache.delete(text);
-      cache.set(text, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const tokens = encode(text);
     if (text.length <= CACHE_MAX_CHARS / 4) keep(text, tokens);
     return tokens;

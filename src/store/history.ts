@@ -6,6 +6,7 @@
 import { parseStoredTurn } from "../core/history-schema.js";
 import type { StoredTurn } from "../core/types.js";
 import type { Logger } from "../log.js";
+import { Lru } from "../lru.js";
 
 export function encodeTurn(turn: StoredTurn): string {
   return JSON.stringify(turn);
@@ -78,7 +79,7 @@ interface CachedThread {
  * forgotten or expired conversations do not linger in memory. `maxChars` 0: no cache.
  */
 export class HistoryCache {
-  private readonly threads = new Map<string, CachedThread>();
+  private readonly threads = new Lru<string, CachedThread>();
   private chars = 0;
 
   constructor(
@@ -95,7 +96,7 @@ export class HistoryCache {
   /** decodeHistory, with the turns this cache already holds for the thread reused. */
   decode(raw: readonly string[], threadKey: string, log: Logger): StoredTurn[] {
     if (this.maxChars <= 0) return decodeHistory(raw, threadKey, log);
-    const cached = this.threads.get(threadKey);
+    const cached = this.threads.peek(threadKey);
     const turns: StoredTurn[] = [];
     const raws: string[] = [];
     let chars = 0;
@@ -149,15 +150,14 @@ export class HistoryCache {
   private sweep: NodeJS.Timeout | undefined;
 
   private remember(threadKey: string, entry: CachedThread): void {
-    const old = this.threads.get(threadKey);
-    if (old) {
-      this.chars -= old.chars;
-      // Re-inserted below: the map's order is the order of last use, oldest first.
-      this.threads.delete(threadKey);
-    }
+    const old = this.threads.peek(threadKey);
+    if (old) this.chars -= old.chars;
     if (entry.chars > 0 && entry.chars <= this.maxChars) {
+      // Set again, the thread becomes the most recently read.
       this.threads.set(threadKey, entry);
       this.chars += entry.chars;
+    } else if (old) {
+      this.threads.delete(threadKey);
     }
     this.evict(entry.usedAt);
   }
@@ -165,17 +165,17 @@ export class HistoryCache {
   /** Drop threads idle too long, then the least recently read while over the size. */
   private evict(now: number): void {
     const idleSince = now - this.idleMs;
-    for (const [key, thread] of this.threads) {
-      if (this.chars <= this.maxChars && thread.usedAt > idleSince) break;
-      this.threads.delete(key);
-      this.chars -= thread.chars;
+    for (let oldest = this.threads.oldest(); oldest; oldest = this.threads.oldest()) {
+      if (this.chars <= this.maxChars && oldest.value.usedAt > idleSince) break;
+      this.threads.shift();
+      this.chars -= oldest.value.chars;
     }
     this.scheduleSweep(now);
   }
 
   private scheduleSweep(now: number): void {
     if (this.sweep !== undefined) return;
-    const oldest = this.threads.values().next().value;
+    const oldest = this.threads.oldest()?.value;
     if (!oldest) return;
     this.sweep = setTimeout(
       () => {

@@ -14,6 +14,7 @@ import type { Installation, InstallationQuery, InstallationStore } from "@slack/
 import { z } from "zod";
 import type { InstallationRecords } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
+import { Lru } from "../../lru.js";
 import { type SecretBox, SecretBoxError } from "../../store/secret-box.js";
 
 /** How long a found installation is reused without reading the store again (see above). */
@@ -23,7 +24,7 @@ export const INSTALLATION_CACHE_MS = 60_000;
  * replica is answered within seconds, long enough that a burst of events does not hit the store.
  */
 const MISSING_CACHE_MS = 5_000;
-/** Cache entries at most; the oldest go first (one entry is a few hundred bytes). */
+/** Cache entries at most; the least recently used go first (one entry is a few hundred bytes). */
 const CACHE_MAX_ENTRIES = 10_000;
 /** Records opened at once while checking SECRETS_KEY at start-up. */
 const CHECK_CONCURRENCY = 16;
@@ -55,7 +56,7 @@ export function installationId(where: { teamId?: string; enterpriseId?: string; 
 }
 
 export class SlackInstallations implements InstallationStore {
-  private readonly cache = new Map<string, { value: SlackInstallation | null; until: number }>();
+  private readonly cache = new Lru<string, { value: SlackInstallation | null; until: number }>();
 
   constructor(
     private readonly records: InstallationRecords,
@@ -227,11 +228,7 @@ export class SlackInstallations implements InstallationStore {
   }
 
   private remember(id: string, value: SlackInstallation | null): void {
-    if (this.cache.size >= CACHE_MAX_ENTRIES) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.delete(id);
+    if (this.cache.size >= CACHE_MAX_ENTRIES && !this.cache.has(id)) this.cache.shift();
     this.cache.set(id, { value, until: this.now() + (value ? INSTALLATION_CACHE_MS : MISSING_CACHE_MS) });
   }
 }

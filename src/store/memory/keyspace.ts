@@ -15,6 +15,7 @@
  * Every operation still runs synchronously to its end, so eviction never splits one.
  */
 import { StoreError } from "../../core/errors.js";
+import { Lru } from "../../lru.js";
 
 /** Sweep every minute: bounds garbage to a minute of expired keys at negligible CPU. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
@@ -53,8 +54,8 @@ export interface KeyspaceOptions {
 export class MemoryKeyspace {
   readonly now: () => number;
   private readonly slots = new Map<string, Slot>();
-  /** The evictable keys, least recently used first (Map order; a use moves a key to the end). */
-  private readonly recent = new Map<string, null>();
+  /** The evictable keys, least recently used first (a use makes a key the most recent). */
+  private readonly recent = new Lru<string, null>();
   private readonly maxKeys: number;
   private readonly evictable: (key: string) => boolean;
   private readonly onEvict: (key: string) => void;
@@ -205,7 +206,8 @@ export class MemoryKeyspace {
       this.remove(key);
       return undefined;
     }
-    if (slot && this.recent.delete(key)) this.recent.set(key, null);
+    // Marks an evictable key used (the others are not in `recent`).
+    if (slot) this.recent.get(key);
     return slot;
   }
 
@@ -213,15 +215,12 @@ export class MemoryKeyspace {
   private put(key: string, slot: Slot): void {
     if (!this.slots.has(key) && this.slots.size >= this.maxKeys) this.makeRoom();
     this.slots.set(key, slot);
-    if (this.evictable(key)) {
-      this.recent.delete(key);
-      this.recent.set(key, null);
-    }
+    if (this.evictable(key)) this.recent.set(key, null);
   }
 
   private makeRoom(): void {
-    const victim = this.recent.keys().next();
-    if (victim.done) {
+    const victim = this.recent.shift();
+    if (!victim) {
       // Nothing evictable: drop what has expired (a full scan, so at most once a second).
       const now = this.now();
       if (now - this.lastRoomSweepAt >= ROOM_SWEEP_INTERVAL_MS) {
@@ -230,8 +229,8 @@ export class MemoryKeyspace {
       }
       return;
     }
-    this.remove(victim.value);
-    this.onEvict(victim.value);
+    this.slots.delete(victim.key);
+    this.onEvict(victim.key);
   }
 
   private remove(key: string): boolean {
