@@ -119,6 +119,48 @@ describe("redis store", needsRedis, () => {
     if (usingExternalRedis()) await deleteKeys(redis.url, prefix);
   });
 
+  it("takes a thread's lock by script and reads its history by a plain LRANGE right after, in the same round trip", async () => {
+    const prefix = uniquePrefix();
+    const keys = storeKeys(prefix);
+    const store = await createRedisStore({ url: redis.url, prefix, log: captureLog().log });
+    const turns = [1, 2, 3].map((n) => ({ at: n, entries: [{ role: "user" as const, content: `q${n}` }] }));
+    for (const turn of turns) {
+      expect((await store.threads.acquire("t1", "earlier", 5_000)).acquired).toBe(true);
+      await store.threads.commit("t1", "earlier", turn, { maxTurns: 10, ttlMs: 60_000 });
+    }
+    const monitor = await new Redis(redis.url).monitor();
+    const seen: string[][] = [];
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      // Commands a script runs are shown too, from "lua": only what clients sent counts here.
+      if (source !== "lua" && args.some((a) => a.startsWith(prefix))) seen.push(args);
+    });
+    // MONITOR shows commands from its start: a marker command says when it is listening.
+    const raw = new Redis(redis.url);
+    const ready = `${prefix}monitor-ready`;
+    await vi.waitFor(async () => {
+      await raw.get(ready);
+      expect(seen.some((args) => args.includes(ready))).toBe(true);
+    });
+    seen.length = 0;
+    const before = store.stats.roundTrips;
+    const got = await store.threads.acquire("t1", "owner", 5_000);
+    expect(got).toEqual({ acquired: true, history: turns });
+    expect(store.stats.roundTrips - before).toBe(1);
+    await vi.waitFor(() => expect(seen).toHaveLength(2));
+    const [lock, read] = seen;
+    // The script takes the lock and the turn marker; the history's entries never pass through Lua.
+    expect(lock![0]!.toLowerCase()).toMatch(/^eval(sha)?$/);
+    expect(lock).toContain(keys.lock("t1"));
+    expect(lock).not.toContain(keys.history("t1"));
+    expect(read).toEqual(["lrange", keys.history("t1"), "0", "-1"]);
+    // Held now: the next one is refused, whatever it read.
+    expect(await store.threads.acquire("t1", "other", 5_000)).toEqual({ acquired: false });
+    monitor.disconnect();
+    raw.disconnect();
+    await store.close();
+    if (usingExternalRedis()) await deleteKeys(redis.url, prefix);
+  });
+
   it("keeps the request window on the server clock, so a replica with a skewed clock shares it", async () => {
     const prefix = uniquePrefix();
     const store = await createRedisStore({ url: redis.url, prefix, log: captureLog().log });

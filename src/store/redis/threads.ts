@@ -1,4 +1,7 @@
-/** Per-thread lock and history on Redis: acquire+load, commit+release are one script each. */
+/**
+ * Per-thread lock and history on Redis: acquire (a script, with the history's LRANGE in the same
+ * round trip) and commit+release (one script).
+ */
 import type { AcquireResult, SpentTokens, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
@@ -22,19 +25,25 @@ export function createRedisThreads(
   return {
     async acquire(threadKey: string, owner: string, ttlMs: number, marker?: string): Promise<AcquireResult> {
       const ttl = wholeMs("ttlMs", ttlMs);
-      const reply = await caller.run("acquire", () =>
-        scripts.chatbotAcquire(
-          keys.lock(threadKey),
-          keys.history(threadKey),
-          keys.turn(threadKey),
-          owner,
-          ttl,
-          marker ?? "",
-          TURN_MARKER_TTL_MS,
-        ),
+      // The lock script and the history's read leave together, the read right after the script
+      // on the same connection (same hash tag: the same node on a Cluster), so it sees the
+      // history as the lock found it or newer. Read outside the script: see ACQUIRE. When the
+      // lock is not taken, the entries read are dropped.
+      const [reply, entries] = await caller.run("acquire", () =>
+        Promise.all([
+          scripts.chatbotAcquire(
+            keys.lock(threadKey),
+            keys.turn(threadKey),
+            owner,
+            ttl,
+            marker ?? "",
+            TURN_MARKER_TTL_MS,
+          ),
+          client.lrange(keys.history(threadKey), 0, -1),
+        ]),
       );
       if (Array.isArray(reply)) {
-        const [taken, entries, orphan] = reply as unknown[];
+        const [taken, orphan] = reply as unknown[];
         if (taken === 0) return { acquired: false };
         if (taken === 1 && isStringArray(entries)) {
           const history = cache.decode(entries, threadKey, log);
