@@ -1,7 +1,7 @@
 /**
  * A map that keeps its keys in order of use, least recently used first, for the process's
  * bounded caches (token counts, parsed histories, the memory store's evictable keys, Slack
- * installations).
+ * installations, the help center's question vectors).
  *
  * Not a bare `Map` in insertion order, moved by delete + set and emptied from the front: V8 leaves
  * a deleted entry's slot in the table until the table is rebuilt, and every iteration from the

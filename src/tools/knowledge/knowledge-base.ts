@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../../log.js";
+import { Lru } from "../../lru.js";
 import type { Passage } from "./article.js";
 import { CachedEmbedder, type Embedder } from "./embeddings.js";
 import { loadArticles } from "./loader.js";
@@ -62,8 +63,8 @@ export class KnowledgeBase {
   private again = false;
   private stopWatching: (() => void) | null = null;
   private readonly listeners = new Set<(summary: IndexSummary) => void>();
-  /** Recent question vectors by question text, oldest first (a small LRU). */
-  private readonly questionVectors = new Map<string, Float32Array>();
+  /** Recent question vectors by question text (a small LRU). */
+  private readonly questionVectors = new Lru<string, Float32Array>();
   private readonly log: Logger;
 
   constructor(private readonly opts: KnowledgeBaseOptions) {
@@ -158,19 +159,12 @@ export class KnowledgeBase {
     signal: AbortSignal | undefined,
   ): Promise<Float32Array | undefined> {
     const known = this.questionVectors.get(question);
-    if (known) {
-      this.questionVectors.delete(question);
-      this.questionVectors.set(question, known);
-      return known;
-    }
+    if (known) return known;
     const server = embedder instanceof CachedEmbedder ? embedder.uncached : embedder;
     const vector = (await server.embed([question], signal))[0];
     if (!vector) return undefined;
     this.questionVectors.set(question, vector);
-    if (this.questionVectors.size > QUESTION_VECTORS_KEPT) {
-      const oldest = this.questionVectors.keys().next().value;
-      if (oldest !== undefined) this.questionVectors.delete(oldest);
-    }
+    if (this.questionVectors.size > QUESTION_VECTORS_KEPT) this.questionVectors.shift();
     return vector;
   }
 
