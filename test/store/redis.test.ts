@@ -119,7 +119,7 @@ describe("redis store", needsRedis, () => {
     if (usingExternalRedis()) await deleteKeys(redis.url, prefix);
   });
 
-  it("takes a thread's lock by script and reads its history by a plain LRANGE right after, in the same round trip", async () => {
+  it("takes a thread's lock by script and reads its history by a plain LRANGE with it; a thread found held reads once it is taken", async () => {
     const prefix = uniquePrefix();
     const keys = storeKeys(prefix);
     const store = await createRedisStore({ url: redis.url, prefix, log: captureLog().log });
@@ -129,33 +129,68 @@ describe("redis store", needsRedis, () => {
       await store.threads.commit("t1", "earlier", turn, { maxTurns: 10, ttlMs: 60_000 });
     }
     const monitor = await new Redis(redis.url).monitor();
-    const seen: string[][] = [];
-    monitor.on("monitor", (_time: string, args: string[], source: string) => {
-      // Commands a script runs are shown too, from "lua": only what clients sent counts here.
-      if (source !== "lua" && args.some((a) => a.startsWith(prefix))) seen.push(args);
-    });
-    // MONITOR shows commands from its start: a marker command says when it is listening.
     const raw = new Redis(redis.url);
     const ready = `${prefix}monitor-ready`;
+    let seen: string[][] = [];
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      // Commands a script runs are shown too, from "lua": only what clients sent counts here.
+      if (source !== "lua" && args.some((a) => a.startsWith(prefix)) && !args.includes(ready))
+        seen.push(args);
+    });
+    // MONITOR shows commands from its start: a marker command says when it is listening.
+    let listening = false;
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args.includes(ready)) listening = true;
+    });
     await vi.waitFor(async () => {
       await raw.get(ready);
-      expect(seen.some((args) => args.includes(ready))).toBe(true);
+      expect(listening).toBe(true);
     });
-    seen.length = 0;
-    const before = store.stats.roundTrips;
-    const got = await store.threads.acquire("t1", "owner", 5_000);
-    expect(got).toEqual({ acquired: true, history: turns });
-    expect(store.stats.roundTrips - before).toBe(1);
-    await vi.waitFor(() => expect(seen).toHaveLength(2));
-    const [lock, read] = seen;
-    // The script takes the lock and the turn marker; the history's entries never pass through Lua.
+    const sent = async <T>(step: () => Promise<T>, commands: number) => {
+      seen = [];
+      const before = store.stats.roundTrips;
+      const result = await step();
+      await vi.waitFor(() => expect(seen).toHaveLength(commands));
+      return { result, roundTrips: store.stats.roundTrips - before, seen };
+    };
+
+    const first = await sent(() => store.threads.acquire("t1", "owner", 5_000), 2);
+    expect(first.result).toEqual({ acquired: true, history: turns });
+    expect(first.roundTrips).toBe(1);
+    const [lock, read] = first.seen;
     expect(lock![0]!.toLowerCase()).toMatch(/^eval(sha)?$/);
     expect(lock).toContain(keys.lock("t1"));
-    expect(lock).not.toContain(keys.history("t1"));
     expect(read).toEqual(["lrange", keys.history("t1"), "0", "-1"]);
-    // Held now: the next one is refused, whatever it read.
-    expect(await store.threads.acquire("t1", "other", 5_000)).toEqual({ acquired: false });
+
+    // Held now: refused (its read thrown away). The waiting turn's polls send the script alone...
+    expect((await sent(() => store.threads.acquire("t1", "other", 5_000), 2)).result).toEqual({
+      acquired: false,
+    });
+    const poll = await sent(() => store.threads.acquire("t1", "other", 5_000), 1);
+    expect(poll.result).toEqual({ acquired: false });
+    expect(poll.seen[0]![0]!.toLowerCase()).toMatch(/^eval(sha)?$/);
+    // ...and once it is given back, the history is read after the lock, in a round trip of its own.
+    const fourth = { at: 4, entries: [{ role: "user" as const, content: "q4" }] };
+    await sent(() => store.threads.commit("t1", "owner", fourth, { maxTurns: 10, ttlMs: 60_000 }), 1);
+    const taken = await sent(() => store.threads.acquire("t1", "other", 5_000), 2);
+    expect(taken.result).toEqual({ acquired: true, history: [...turns, fourth] });
+    expect(taken.roundTrips).toBe(2);
+    expect(taken.seen[1]).toEqual(["lrange", keys.history("t1"), "0", "-1"]);
     monitor.disconnect();
+    raw.disconnect();
+    await store.close();
+    if (usingExternalRedis()) await deleteKeys(redis.url, prefix);
+  });
+
+  it("takes a thread whose lock script Redis lost (SCRIPT FLUSH) with its whole history", async () => {
+    const prefix = uniquePrefix();
+    const store = await createRedisStore({ url: redis.url, prefix, log: captureLog().log });
+    const turn = { at: 1, entries: [{ role: "user" as const, content: "q1" }] };
+    expect((await store.threads.acquire("t1", "a", 5_000)).acquired).toBe(true);
+    await store.threads.commit("t1", "a", turn, { maxTurns: 10, ttlMs: 60_000 });
+    const raw = new Redis(redis.url);
+    await raw.script("FLUSH");
+    expect(await store.threads.acquire("t1", "b", 5_000)).toEqual({ acquired: true, history: [turn] });
     raw.disconnect();
     await store.close();
     if (usingExternalRedis()) await deleteKeys(redis.url, prefix);

@@ -131,22 +131,25 @@ return 1
 `;
 
 /**
- * Take the lock; when taken, hand back the marker of a turn that died holding the thread and
- * leave this turn's marker (when given). The history is read by a plain LRANGE sent right after
- * (threads.ts), not here: a reply built in Lua copies every entry into Lua and out again, which
- * more than doubled Redis's CPU for an acquire (20 entries of 4 KB: ~290 µs against ~125).
- * KEYS: lock, turn marker. ARGV: owner, ttlMs, marker ('' for none), marker ttl ms.
- * Reply: {1, orphan or ''} | {0}.
+ * Take the lock; when taken, hand back the marker of a turn that died holding the thread, leave
+ * this turn's marker (when given), and describe the history's ends: its length and last entry.
+ * The history itself is read by a plain LRANGE sent with this script (threads.ts): a reply built
+ * in Lua copies every entry into Lua and out again, which more than doubled Redis's CPU for an
+ * acquire (20 entries of 4 KB: ~290 µs against ~125). The ends tell whether that read saw the
+ * history the lock found: it leaves after the script but runs before it when the script is sent
+ * again (Redis lost it: ioredis reloads it on NOSCRIPT) or redirected (a Cluster slot moving).
+ * KEYS: lock, history, turn marker. ARGV: owner, ttlMs, marker ('' for none), marker ttl ms.
+ * Reply: {1, orphan or '', length, last entry or ''} | {0}.
  */
 const ACQUIRE = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  local orphan = redis.call('GET', KEYS[2]) or ''
+  local orphan = redis.call('GET', KEYS[3]) or ''
   if ARGV[3] ~= '' then
-    redis.call('SET', KEYS[2], ARGV[1] .. '|' .. ARGV[3], 'PX', ARGV[4])
+    redis.call('SET', KEYS[3], ARGV[1] .. '|' .. ARGV[3], 'PX', ARGV[4])
   elseif orphan ~= '' then
-    redis.call('DEL', KEYS[2])
+    redis.call('DEL', KEYS[3])
   end
-  return {1, orphan}
+  return {1, orphan, redis.call('LLEN', KEYS[2]), redis.call('LINDEX', KEYS[2], -1) or ''}
 end
 return {0}
 `;
@@ -288,7 +291,7 @@ const SCRIPTS = {
   chatbotAddTokens: { numberOfKeys: 1, lua: ADD_TOKENS },
   chatbotReserveTokens: { numberOfKeys: 2, lua: RESERVE_TOKENS },
   chatbotSettleTokens: { numberOfKeys: 2, lua: SETTLE_TOKENS },
-  chatbotAcquire: { numberOfKeys: 2, lua: ACQUIRE },
+  chatbotAcquire: { numberOfKeys: 3, lua: ACQUIRE },
   chatbotExtend: { numberOfKeys: 1, lua: EXTEND },
   chatbotRelease: { numberOfKeys: 2, lua: RELEASE },
   chatbotCommit: { numberOfKeys: 3, lua: COMMIT },
@@ -319,7 +322,7 @@ export interface ScriptCommands {
   chatbotAddTokens(tokens: string, ...argv: Arg[]): Promise<unknown>;
   chatbotReserveTokens(tokens: string, reserved: string, ...argv: Arg[]): Promise<unknown>;
   chatbotSettleTokens(tokens: string, reserved: string, ...argv: Arg[]): Promise<unknown>;
-  chatbotAcquire(lock: string, turn: string, ...argv: Arg[]): Promise<unknown>;
+  chatbotAcquire(lock: string, history: string, turn: string, ...argv: Arg[]): Promise<unknown>;
   chatbotExtend(lock: string, ...argv: Arg[]): Promise<unknown>;
   chatbotRelease(lock: string, turn: string, ...argv: Arg[]): Promise<unknown>;
   chatbotCommit(lock: string, history: string, turn: string, ...argv: Arg[]): Promise<unknown>;

@@ -1,10 +1,12 @@
 /**
- * Per-thread lock and history on Redis: acquire (a script, with the history's LRANGE in the same
- * round trip) and commit+release (one script).
+ * Per-thread lock and history on Redis: the lock is a script, the history a plain LRANGE in the
+ * same round trip, kept when its ends match what the lock found and read again otherwise (or
+ * after the lock, for a thread found held: see `acquire`); commit+release is one script.
  */
 import type { AcquireResult, SpentTokens, ThreadPeople, ThreadStore } from "../../core/ports.js";
 import type { StoredTurn } from "../../core/types.js";
 import type { Logger } from "../../log.js";
+import { Lru } from "../../lru.js";
 import { encodeTurn, type HistoryCache } from "../history.js";
 import { markerBody, positiveCount, type StoreKeys, TURN_MARKER_TTL_MS, wholeMs } from "../keys.js";
 import { type Caller, unexpectedReply } from "./caller.js";
@@ -12,6 +14,9 @@ import type { RedisClient } from "./connection.js";
 import { forgetIndexedThreads, indexThreadCalls } from "./people.js";
 import type { ScriptCommands } from "./scripts.js";
 import { forgetWorkspacePeople, unlistPerson } from "./workspace-people.js";
+
+/** Threads remembered as found held (see `acquire`), at most. */
+const CONTENDED_KEPT = 10_000;
 
 export function createRedisThreads(
   client: RedisClient,
@@ -22,32 +27,63 @@ export function createRedisThreads(
   /** Recently read threads kept parsed (store/history.ts); the store empties it on close. */
   cache: HistoryCache,
 ): ThreadStore {
+  /** Threads this process found held on its last try to take them. */
+  const contended = new Lru<string, true>();
   return {
     async acquire(threadKey: string, owner: string, ttlMs: number, marker?: string): Promise<AcquireResult> {
       const ttl = wholeMs("ttlMs", ttlMs);
-      // The lock script and the history's read leave together, the read right after the script
-      // on the same connection (same hash tag: the same node on a Cluster), so it sees the
-      // history as the lock found it or newer. Read outside the script: see ACQUIRE. When the
-      // lock is not taken, the entries read are dropped.
-      const [reply, entries] = await caller.run("acquire", () =>
+      const historyKey = keys.history(threadKey);
+      // The history's read leaves with the lock's script (same round trip, right after it: see
+      // ACQUIRE), except for a thread this process found held on its last try: its waiting turn
+      // polls, and a read per poll would be thrown away; it reads once the lock is taken.
+      const waited = contended.has(threadKey);
+      const [reply, read] = await caller.run("acquire", () =>
         Promise.all([
           scripts.chatbotAcquire(
             keys.lock(threadKey),
+            historyKey,
             keys.turn(threadKey),
             owner,
             ttl,
             marker ?? "",
             TURN_MARKER_TTL_MS,
           ),
-          client.lrange(keys.history(threadKey), 0, -1),
+          // A failed read is only a read to do again: the lock's answer decides.
+          waited ? undefined : client.lrange(historyKey, 0, -1).catch(() => undefined),
         ]),
       );
       if (Array.isArray(reply)) {
-        const [taken, orphan] = reply as unknown[];
-        if (taken === 0) return { acquired: false };
-        if (taken === 1 && isStringArray(entries)) {
-          const history = cache.decode(entries, threadKey, log);
+        const [taken, orphan, length, last] = reply as unknown[];
+        if (taken === 0) {
+          contended.set(threadKey, true);
+          if (contended.size > CONTENDED_KEPT) contended.shift();
+          return { acquired: false };
+        }
+        if (taken === 1 && typeof length === "number" && typeof last === "string") {
+          contended.delete(threadKey);
+          // Not read yet, or read before the lock after all (its ends differ from what the lock
+          // found): read now, the lock held.
           const dead = typeof orphan === "string" ? markerBody(orphan) : undefined;
+          let entries = read;
+          if (entries === undefined || !endsMatch(entries, length, last)) {
+            try {
+              entries = await caller.run("load", () => client.lrange(historyKey, 0, -1));
+            } catch (err) {
+              // Taken but unreadable: give the thread back rather than hold it until the lock's
+              // TTL. An interrupted turn's marker the lock took is said here, not lost unsaid.
+              log.warn(
+                { threadKey, ...(dead ? { interruptedTurn: dead } : {}) },
+                "took a thread but could not read its history: giving it back",
+              );
+              await caller
+                .run("release", () =>
+                  scripts.chatbotRelease(keys.lock(threadKey), keys.turn(threadKey), owner),
+                )
+                .catch(() => {});
+              throw err;
+            }
+          }
+          const history = cache.decode(entries, threadKey, log);
           return dead ? { acquired: true, history, orphan: dead } : { acquired: true, history };
         }
       }
@@ -146,8 +182,14 @@ async function scanKeys(
   return found;
 }
 
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === "string");
+/**
+ * True when a read of the history has the length and last entry the lock's script found. Every
+ * change to a history moves one of them: a save appends a new last entry (its JSON carries its
+ * time), a trim only follows a save, and a deletion (a person's turns, the whole thread, expiry)
+ * shortens it. Only a save whose JSON is byte for byte the last one's could pass unseen.
+ */
+function endsMatch(entries: string[], length: number, last: string): boolean {
+  return entries.length === length && (length === 0 ? last === "" : entries[length - 1] === last);
 }
 
 function flag(op: string, reply: unknown): boolean {
