@@ -21,6 +21,12 @@ interface Node<K, V> {
 
 export class Lru<K, V> {
   private readonly nodes = new Map<K, Node<K, V>>();
+  /**
+   * @param maxEntries Entries kept at most: adding one more drops the least recently used. A cache
+   * bounded otherwise (characters) drops entries itself with `shift`.
+   */
+  constructor(private readonly maxEntries = Number.POSITIVE_INFINITY) {}
+
   /** Least recently used. */
   private head: Node<K, V> | null = null;
   /** Most recently used. */
@@ -60,6 +66,7 @@ export class Lru<K, V> {
     else this.head = added;
     this.tail = added;
     this.nodes.set(key, added);
+    if (this.nodes.size > this.maxEntries) this.shift();
   }
 
   delete(key: K): boolean {

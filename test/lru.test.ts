@@ -38,6 +38,18 @@ describe("Lru", () => {
     expect(keys(lru)).toEqual(["c"]);
   });
 
+  it("with a bound, drops the least recently used when one more is added, not when one is replaced", () => {
+    const lru = new Lru<string, number>(2);
+    lru.set("a", 1);
+    lru.set("b", 2);
+    lru.get("a");
+    lru.set("b", 20);
+    expect(keys(lru)).toEqual(["a", "b"]);
+    lru.set("c", 3);
+    expect(keys(lru)).toEqual(["b", "c"]);
+    expect(lru.size).toBe(2);
+  });
+
   it("deletes from anywhere, including while iterating, and clears", () => {
     const lru = new Lru<number, string>();
     for (let i = 0; i < 5; i++) lru.set(i, `v${i}`);

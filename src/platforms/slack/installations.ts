@@ -56,7 +56,9 @@ export function installationId(where: { teamId?: string; enterpriseId?: string; 
 }
 
 export class SlackInstallations implements InstallationStore {
-  private readonly cache = new Lru<string, { value: SlackInstallation | null; until: number }>();
+  private readonly cache = new Lru<string, { value: SlackInstallation | null; until: number }>(
+    CACHE_MAX_ENTRIES,
+  );
 
   constructor(
     private readonly records: InstallationRecords,
@@ -228,7 +230,6 @@ export class SlackInstallations implements InstallationStore {
   }
 
   private remember(id: string, value: SlackInstallation | null): void {
-    if (this.cache.size >= CACHE_MAX_ENTRIES && !this.cache.has(id)) this.cache.shift();
     this.cache.set(id, { value, until: this.now() + (value ? INSTALLATION_CACHE_MS : MISSING_CACHE_MS) });
   }
 }

@@ -135,7 +135,7 @@ return 1
  * this turn's marker (when given), and describe the history's ends: its length and last entry.
  * The history itself is read by a plain LRANGE sent with this script (threads.ts): a reply built
  * in Lua copies every entry into Lua and out again, which more than doubled Redis's CPU for an
- * acquire (20 entries of 4 KB: ~290 µs against ~125). The ends tell whether that read saw the
+ * acquire (20 entries of 4 KB: ~235 µs against ~100). The ends tell whether that read saw the
  * history the lock found: it leaves after the script but runs before it when the script is sent
  * again (Redis lost it: ioredis reloads it on NOSCRIPT) or redirected (a Cluster slot moving).
  * KEYS: lock, history, turn marker. ARGV: owner, ttlMs, marker ('' for none), marker ttl ms.

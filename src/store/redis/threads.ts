@@ -28,7 +28,26 @@ export function createRedisThreads(
   cache: HistoryCache,
 ): ThreadStore {
   /** Threads this process found held on its last try to take them. */
-  const contended = new Lru<string, true>();
+  const contended = new Lru<string, true>(CONTENDED_KEPT);
+  const release = (threadKey: string, owner: string) =>
+    caller.run("release", () => scripts.chatbotRelease(keys.lock(threadKey), keys.turn(threadKey), owner));
+  /**
+   * Read a thread's history with its lock held. Taken but unreadable: the thread is given back
+   * rather than held until the lock's TTL, and the interrupted turn whose marker the lock took is
+   * logged, not lost unsaid.
+   */
+  const readHeld = async (threadKey: string, owner: string, dead: string | undefined) => {
+    try {
+      return await caller.run("load", () => client.lrange(keys.history(threadKey), 0, -1));
+    } catch (err) {
+      log.warn(
+        { threadKey, ...(dead ? { interruptedTurn: dead } : {}) },
+        "took a thread but could not read its history: giving it back",
+      );
+      await release(threadKey, owner).catch(() => {});
+      throw err;
+    }
+  };
   return {
     async acquire(threadKey: string, owner: string, ttlMs: number, marker?: string): Promise<AcquireResult> {
       const ttl = wholeMs("ttlMs", ttlMs);
@@ -56,33 +75,17 @@ export function createRedisThreads(
         const [taken, orphan, length, last] = reply as unknown[];
         if (taken === 0) {
           contended.set(threadKey, true);
-          if (contended.size > CONTENDED_KEPT) contended.shift();
           return { acquired: false };
         }
         if (taken === 1 && typeof length === "number" && typeof last === "string") {
           contended.delete(threadKey);
+          const dead = typeof orphan === "string" ? markerBody(orphan) : undefined;
           // Not read yet, or read before the lock after all (its ends differ from what the lock
           // found): read now, the lock held.
-          const dead = typeof orphan === "string" ? markerBody(orphan) : undefined;
-          let entries = read;
-          if (entries === undefined || !endsMatch(entries, length, last)) {
-            try {
-              entries = await caller.run("load", () => client.lrange(historyKey, 0, -1));
-            } catch (err) {
-              // Taken but unreadable: give the thread back rather than hold it until the lock's
-              // TTL. An interrupted turn's marker the lock took is said here, not lost unsaid.
-              log.warn(
-                { threadKey, ...(dead ? { interruptedTurn: dead } : {}) },
-                "took a thread but could not read its history: giving it back",
-              );
-              await caller
-                .run("release", () =>
-                  scripts.chatbotRelease(keys.lock(threadKey), keys.turn(threadKey), owner),
-                )
-                .catch(() => {});
-              throw err;
-            }
-          }
+          const entries =
+            read !== undefined && endsMatch(read, length, last)
+              ? read
+              : await readHeld(threadKey, owner, dead);
           const history = cache.decode(entries, threadKey, log);
           return dead ? { acquired: true, history, orphan: dead } : { acquired: true, history };
         }
@@ -124,10 +127,7 @@ export function createRedisThreads(
     },
 
     async release(threadKey: string, owner: string): Promise<boolean> {
-      const reply = await caller.run("release", () =>
-        scripts.chatbotRelease(keys.lock(threadKey), keys.turn(threadKey), owner),
-      );
-      return flag("release", reply);
+      return flag("release", await release(threadKey, owner));
     },
 
     async load(threadKey: string): Promise<StoredTurn[]> {

@@ -64,7 +64,7 @@ export class KnowledgeBase {
   private stopWatching: (() => void) | null = null;
   private readonly listeners = new Set<(summary: IndexSummary) => void>();
   /** Recent question vectors by question text (a small LRU). */
-  private readonly questionVectors = new Lru<string, Float32Array>();
+  private readonly questionVectors = new Lru<string, Float32Array>(QUESTION_VECTORS_KEPT);
   private readonly log: Logger;
 
   constructor(private readonly opts: KnowledgeBaseOptions) {
@@ -164,7 +164,6 @@ export class KnowledgeBase {
     const vector = (await server.embed([question], signal))[0];
     if (!vector) return undefined;
     this.questionVectors.set(question, vector);
-    if (this.questionVectors.size > QUESTION_VECTORS_KEPT) this.questionVectors.shift();
     return vector;
   }
 
