@@ -9,6 +9,7 @@ import type { AdmitDecision, Store, ThrottlePolicy } from "../../src/core/ports.
 import type { StoredTurn } from "../../src/core/types.js";
 import { msToNextUtcMidnight } from "../../src/store/keys.js";
 import { type CapturedLog, captureLog, WARN } from "./log-capture.js";
+import { onTime, sleep, sleepUntil } from "./on-time.js";
 
 export interface StoreFixture {
   store: Store;
@@ -21,15 +22,12 @@ export interface StoreFixture {
 
 export type OpenStore = (captured: CapturedLog) => Promise<StoreFixture>;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Sleep until an absolute time, so a late timer earlier in a test does not shift later steps. */
-const sleepUntil = (epochMs: number) => sleep(Math.max(0, epochMs - Date.now()));
-
 /**
  * TTLs and windows here are real time (Redis expires keys by its own clock, which no test can
  * control). Waiting past an expiry is always safe; where a test needs something NOT yet expired,
  * the TTL leaves at least this much room, so a busy machine's late timers and slow round trips
- * cannot expire it early. (Sub-second margins failed under two parallel suites on two cores.)
+ * rarely expire it early (sub-second margins failed under two parallel suites on two cores), and
+ * the test checks it was on time (`onTime`): a run that was not is run again.
  */
 const MARGIN_MS = 1_500;
 
@@ -126,56 +124,74 @@ export function storeContract(name: string, open: OpenStore, options: TestOption
 
       it("allows a whole window's requests at once, then frees a slot when the oldest leaves", async (ctx) => {
         const { store } = await setup(ctx);
-        const user = id("user");
         const windowMs = 2 * MARGIN_MS;
         const policy = { ...ROOMY, requests: 3, windowMs };
-        for (const m of ["m1", "m2", "m3"])
-          expect(await admit(store, m, user, policy)).toEqual({ kind: "ok" });
-        const refused = await admit(store, "m4", user, policy);
-        expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
-        const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
-        expect(retryAfterMs).toBeGreaterThan(0);
-        expect(retryAfterMs).toBeLessThanOrEqual(windowMs);
-        await sleep(retryAfterMs + 30);
-        expect(await admit(store, "m5", user, policy)).toEqual({ kind: "ok" });
+        await onTime(async (inTime) => {
+          const user = id("user");
+          const start = Date.now();
+          for (const m of ["m1", "m2", "m3"])
+            expect(await admit(store, m, user, policy)).toEqual({ kind: "ok" });
+          const refused = await admit(store, "m4", user, policy);
+          // m1 was still in the window.
+          inTime(start + windowMs);
+          expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
+          const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
+          expect(retryAfterMs).toBeGreaterThan(0);
+          expect(retryAfterMs).toBeLessThanOrEqual(windowMs);
+          await sleep(retryAfterMs + 30);
+          expect(await admit(store, "m5", user, policy)).toEqual({ kind: "ok" });
+        });
       });
 
       it("says to retry when the oldest request in the window expires, not a full window later", async (ctx) => {
         const { store } = await setup(ctx);
-        const user = id("user");
         // m2 comes half a window after m1, so each is MARGIN_MS from the other's expiry.
         const gapMs = MARGIN_MS;
-        const policy = { ...ROOMY, requests: 2, windowMs: 2 * gapMs };
-        expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
-        await sleep(gapMs);
-        expect(await admit(store, "m2", user, policy)).toEqual({ kind: "ok" });
-        const refused = await admit(store, "m3", user, policy);
-        expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
-        const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
-        // At least gapMs of m1's window are gone.
-        expect(retryAfterMs).toBeGreaterThan(0);
-        expect(retryAfterMs).toBeLessThanOrEqual(gapMs);
-        await sleep(retryAfterMs + 30);
-        // m1 left the window, m2 has not: exactly one new request fits.
-        expect(await admit(store, "m4", user, policy)).toEqual({ kind: "ok" });
-        expect(await admit(store, "m5", user, policy)).toMatchObject({ kind: "throttled", reason: "rate" });
+        const windowMs = 2 * gapMs;
+        const policy = { ...ROOMY, requests: 2, windowMs };
+        await onTime(async (inTime) => {
+          const user = id("user");
+          const sent1 = Date.now();
+          expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
+          await sleep(gapMs);
+          const sent2 = Date.now();
+          expect(await admit(store, "m2", user, policy)).toEqual({ kind: "ok" });
+          const refused = await admit(store, "m3", user, policy);
+          inTime(sent1 + windowMs);
+          expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
+          const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
+          // At least gapMs of m1's window are gone.
+          expect(retryAfterMs).toBeGreaterThan(0);
+          expect(retryAfterMs).toBeLessThanOrEqual(gapMs);
+          await sleep(retryAfterMs + 30);
+          // m1 left the window, m2 has not: exactly one new request fits.
+          expect(await admit(store, "m4", user, policy)).toEqual({ kind: "ok" });
+          const fifth = await admit(store, "m5", user, policy);
+          inTime(sent2 + windowMs);
+          expect(fifth).toMatchObject({ kind: "throttled", reason: "rate" });
+        });
       });
 
       it("after the limit is lowered, says to retry when enough requests have left the window", async (ctx) => {
         const { store } = await setup(ctx);
-        const user = id("user");
         // m1 has at most MARGIN_MS of its window left when m2 comes; m2 has 2 * MARGIN_MS.
         const windowMs = 2 * MARGIN_MS;
         const policy = { ...ROOMY, requests: 2, windowMs };
-        expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
-        await sleep(MARGIN_MS);
-        expect(await admit(store, "m2", user, policy)).toEqual({ kind: "ok" });
-        // With a limit of 1, m2 (not the older m1) has to leave before anything fits.
-        const refused = await admit(store, "m3", user, { ...policy, requests: 1 });
-        expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
-        const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
-        expect(retryAfterMs).toBeGreaterThan(MARGIN_MS);
-        expect(retryAfterMs).toBeLessThanOrEqual(windowMs);
+        await onTime(async (inTime) => {
+          const user = id("user");
+          expect(await admit(store, "m1", user, policy)).toEqual({ kind: "ok" });
+          await sleep(MARGIN_MS);
+          const sent2 = Date.now();
+          expect(await admit(store, "m2", user, policy)).toEqual({ kind: "ok" });
+          // With a limit of 1, m2 (not the older m1) has to leave before anything fits.
+          const refused = await admit(store, "m3", user, { ...policy, requests: 1 });
+          // m2 had more than MARGIN_MS of its window left.
+          inTime(sent2 + MARGIN_MS);
+          expect(refused).toMatchObject({ kind: "throttled", reason: "rate" });
+          const retryAfterMs = (refused as Extract<AdmitDecision, { kind: "throttled" }>).retryAfterMs;
+          expect(retryAfterMs).toBeGreaterThan(MARGIN_MS);
+          expect(retryAfterMs).toBeLessThanOrEqual(windowMs);
+        });
       });
 
       it("limits each user separately", async (ctx) => {
@@ -306,23 +322,29 @@ export function storeContract(name: string, open: OpenStore, options: TestOption
 
       it("frees a reservation whose settle never came once it expires, not at midnight", async (ctx) => {
         const { store, fixture } = await setup(ctx);
-        const user = id("user");
-        const ttlMs = 300;
-        const lost = await store.gate.reserveTokens(user, 900, 1000, ttlMs);
-        const until = Date.now() + ttlMs;
-        expect(lost).not.toBeNull();
-        expect(await store.gate.reserveTokens(user, 200, 1000)).toBeNull();
-        await sleepUntil(until + 50);
-        // Given back to reservations and to turns, through any replica.
         const other = await fixture.replica();
-        expect(await admit(other, "m1", user, { ...ROOMY, dailyTokens: 1000 })).toEqual({ kind: "ok" });
-        const next = await other.gate.reserveTokens(user, 1000, 1000);
-        expect(next).not.toBeNull();
-        // A settle arriving after all changes nothing: the budget is the new reservation's.
-        await store.gate.settleTokens(lost!, 900);
-        await store.gate.settleTokens(next!, 400);
-        expect(await store.gate.reserveTokens(user, 600, 1000)).not.toBeNull();
-        expect(await store.gate.reserveTokens(user, 1, 1000)).toBeNull();
+        const ttlMs = 300;
+        await onTime(async (inTime) => {
+          const user = id("user");
+          const reserved = Date.now();
+          const lost = await store.gate.reserveTokens(user, 900, 1000, ttlMs);
+          const until = Date.now() + ttlMs;
+          expect(lost).not.toBeNull();
+          const second = await store.gate.reserveTokens(user, 200, 1000);
+          // The first reservation was still held.
+          inTime(reserved + ttlMs);
+          expect(second).toBeNull();
+          await sleepUntil(until + 50);
+          // Given back to reservations and to turns, through any replica.
+          expect(await admit(other, "m1", user, { ...ROOMY, dailyTokens: 1000 })).toEqual({ kind: "ok" });
+          const next = await other.gate.reserveTokens(user, 1000, 1000);
+          expect(next).not.toBeNull();
+          // A settle arriving after all changes nothing: the budget is the new reservation's.
+          await store.gate.settleTokens(lost!, 900);
+          await store.gate.settleTokens(next!, 400);
+          expect(await store.gate.reserveTokens(user, 600, 1000)).not.toBeNull();
+          expect(await store.gate.reserveTokens(user, 1, 1000)).toBeNull();
+        });
       });
     });
 
@@ -363,11 +385,17 @@ export function storeContract(name: string, open: OpenStore, options: TestOption
 
       it("keeps an extended lock past its first TTL", async (ctx) => {
         const { store } = await setup(ctx);
-        const thread = id("thread");
-        expect((await store.threads.acquire(thread, "alice", 300)).acquired).toBe(true);
-        expect(await store.threads.extend(thread, "alice", 5_000)).toBe(true);
-        await sleep(400);
-        expect((await store.threads.acquire(thread, "bob", 5_000)).acquired).toBe(false);
+        await onTime(async (inTime) => {
+          const thread = id("thread");
+          const taken = Date.now();
+          expect((await store.threads.acquire(thread, "alice", 300)).acquired).toBe(true);
+          const extended = await store.threads.extend(thread, "alice", 5_000);
+          // Extended before the first TTL ran out.
+          inTime(taken + 300);
+          expect(extended).toBe(true);
+          await sleep(400);
+          expect((await store.threads.acquire(thread, "bob", 5_000)).acquired).toBe(false);
+        });
       });
 
       it("locks each thread separately", async (ctx) => {
@@ -460,21 +488,29 @@ export function storeContract(name: string, open: OpenStore, options: TestOption
 
       it("forgets a thread ttlMs after its last turn, counting from the latest commit", async (ctx) => {
         const { store } = await setup(ctx);
-        const thread = id("thread");
         // The second commit comes MARGIN_MS before the first one's expiry; the check between the
         // two expiries has MARGIN_MS on either side.
-        // Times are taken after each commit returns: its expiry is set before then, never after.
         const ttlMs = 3 * MARGIN_MS;
-        await store.threads.commit(thread, "x", turn(1), { ...opts, ttlMs });
-        const first = Date.now();
-        await sleepUntil(first + ttlMs - MARGIN_MS);
-        await store.threads.commit(thread, "x", turn(2), { ...opts, ttlMs });
-        const second = Date.now();
-        // Past the first commit's expiry, well before the second's.
-        await sleepUntil(first + ttlMs + 100);
-        expect(await store.threads.load(thread)).toEqual([turn(1), turn(2)]);
-        await sleepUntil(second + ttlMs + 100);
-        expect(await store.threads.load(thread)).toEqual([]);
+        await onTime(async (inTime) => {
+          const thread = id("thread");
+          // Each commit sets its expiry between the times taken before and after it.
+          const before1 = Date.now();
+          await store.threads.commit(thread, "x", turn(1), { ...opts, ttlMs });
+          const after1 = Date.now();
+          await sleepUntil(after1 + ttlMs - MARGIN_MS);
+          const before2 = Date.now();
+          await store.threads.commit(thread, "x", turn(2), { ...opts, ttlMs });
+          const after2 = Date.now();
+          // The first turn's history had not expired yet.
+          inTime(before1 + ttlMs);
+          // Past the first commit's expiry, before the second's.
+          await sleepUntil(after1 + ttlMs + 100);
+          const between = await store.threads.load(thread);
+          inTime(before2 + ttlMs);
+          expect(between).toEqual([turn(1), turn(2)]);
+          await sleepUntil(after2 + ttlMs + 100);
+          expect(await store.threads.load(thread)).toEqual([]);
+        });
       });
 
       it("returns what the store holds after another replica's commit, a trim and a write from outside", async (ctx) => {
@@ -532,26 +568,36 @@ export function storeContract(name: string, open: OpenStore, options: TestOption
     describe("key-value", () => {
       it("returns what was set until its TTL passes, then null", async (ctx) => {
         const { store } = await setup(ctx);
-        const key = id("cache");
-        expect(await store.kv.get(key)).toBeNull();
-        await store.kv.set(key, '{"temp":21}', MARGIN_MS);
-        expect(await store.kv.get(key)).toBe('{"temp":21}');
-        await sleep(MARGIN_MS + 100);
-        expect(await store.kv.get(key)).toBeNull();
+        await onTime(async (inTime) => {
+          const key = id("cache");
+          expect(await store.kv.get(key)).toBeNull();
+          const before = Date.now();
+          await store.kv.set(key, '{"temp":21}', MARGIN_MS);
+          const read = await store.kv.get(key);
+          inTime(before + MARGIN_MS);
+          expect(read).toBe('{"temp":21}');
+          await sleep(MARGIN_MS + 100);
+          expect(await store.kv.get(key)).toBeNull();
+        });
       });
 
       it("counts up from 1 and starts over once the TTL set at creation has passed", async (ctx) => {
         const { store } = await setup(ctx);
-        const key = id("failures");
         const ttlMs = 2 * MARGIN_MS;
-        expect(await store.kv.increment(key, ttlMs)).toBe(1);
-        // Taken after the increment returns, so the expiry is at or before created + ttlMs.
-        const created = Date.now();
-        await sleepUntil(created + MARGIN_MS / 2);
-        // A later increment does not push the expiry out (it would to at least created + 1.25 ttlMs).
-        expect(await store.kv.increment(key, ttlMs)).toBe(2);
-        await sleepUntil(created + ttlMs + 50);
-        expect(await store.kv.increment(key, ttlMs)).toBe(1);
+        await onTime(async (inTime) => {
+          const key = id("failures");
+          const before = Date.now();
+          expect(await store.kv.increment(key, ttlMs)).toBe(1);
+          // Taken after the increment returns, so the expiry is at or before created + ttlMs.
+          const created = Date.now();
+          await sleepUntil(created + MARGIN_MS / 2);
+          // A later increment does not push the expiry out (it would to at least created + 1.25 ttlMs).
+          const second = await store.kv.increment(key, ttlMs);
+          inTime(before + ttlMs);
+          expect(second).toBe(2);
+          await sleepUntil(created + ttlMs + 50);
+          expect(await store.kv.increment(key, ttlMs)).toBe(1);
+        });
       });
 
       it("never loses an increment made concurrently through two replicas", async (ctx) => {

@@ -8,8 +8,8 @@ import type { Store, ThreadPeople } from "../../src/core/ports.js";
 import type { StoredTurn } from "../../src/core/types.js";
 import type { OpenStore } from "./contract.js";
 import { captureLog } from "./log-capture.js";
+import { onTime, sleep } from "./on-time.js";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HOUR_MS = 3_600_000;
 
 function said(author: string, text: string): StoredTurn {
@@ -76,15 +76,26 @@ export function forgetContract(name: string, open: OpenStore, options: TestOptio
 
     it("keeps a shared thread indexed while it still holds the person's turn, after their own turn's expiry", async (ctx) => {
       const store = await setup(ctx);
-      const [ana, ben] = [id("web:ana"), id("web:ben")];
-      const thread = id("shared");
-      // Ana's turn alone would expire after 1.5 s; Ben's later turn keeps the history for a minute.
-      await talk(store, thread, said(ana, "ana asks"), { userKeys: [ana], audience: "shared" }, 1_500);
-      await talk(store, thread, said(ben, "ben asks"), { userKeys: [ana, ben], audience: "shared" }, 60_000);
-      await sleep(2_000);
-      expect(await texts(store, thread)).toEqual(["ana asks", "ben asks"]);
-      expect(await store.threads.forgetUser(ana)).toBe(1);
-      expect(await texts(store, thread)).toEqual(["ben asks"]);
+      await onTime(async (inTime) => {
+        const [ana, ben] = [id("web:ana"), id("web:ben")];
+        const thread = id("shared");
+        // Ana's turn alone would expire after 1.5 s; Ben's later turn keeps the history for a minute.
+        const before = Date.now();
+        await talk(store, thread, said(ana, "ana asks"), { userKeys: [ana], audience: "shared" }, 1_500);
+        await talk(
+          store,
+          thread,
+          said(ben, "ben asks"),
+          { userKeys: [ana, ben], audience: "shared" },
+          60_000,
+        );
+        // Ben's turn came before Ana's expired.
+        inTime(before + 1_500);
+        await sleep(2_000);
+        expect(await texts(store, thread)).toEqual(["ana asks", "ben asks"]);
+        expect(await store.threads.forgetUser(ana)).toBe(1);
+        expect(await texts(store, thread)).toEqual(["ben asks"]);
+      });
     });
 
     it("leaves turns saved before authors were recorded in a shared thread, and counts nothing for them", async (ctx) => {
