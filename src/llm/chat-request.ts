@@ -6,7 +6,9 @@
  * client. `request()` in turn wraps the body in a Node Readable read through its async iterator
  * (an async-hooks scope, stream state and several promises per read); here each read is a Buffer
  * put in a queue that the SSE reader takes from directly (`ResponseChunks`), which is what a
- * streamed answer costs per network read, dozens of times per answer. Failures are raised as the
+ * streamed answer costs per network read, dozens of times per answer. A reader that can take each
+ * read where it arrives (`consume`) gets it in undici's own data callback: no promise, no iterator
+ * result and no resumed async function per read. Failures are raised as the
  * SDK's own error classes, built the way the SDK builds them, so llm-errors.ts classifies them
  * exactly as before.
  */
@@ -19,6 +21,13 @@ export interface ChatResponse {
   readonly headers: Headers;
   /** The SSE body, one Uint8Array per network read. */
   body: AsyncIterable<Uint8Array>;
+  /**
+   * Instead of iterating `body`: each read (those queued first) is handed to `onRead` as it
+   * arrives, in the network callback. Resolves when `onRead` returns false (it wants no more;
+   * later reads are dropped) or the body ends; rejects with the body's failure or with what
+   * `onRead` threw, and `onRead` is not called again.
+   */
+  consume(onRead: (read: Uint8Array) => boolean): Promise<void>;
 }
 
 /**
@@ -192,11 +201,14 @@ class Response implements ChatResponse {
   private built: Headers | null = null;
   constructor(
     private readonly raw: RawHeaders,
-    readonly body: AsyncIterable<Uint8Array>,
+    readonly body: ResponseChunks,
   ) {}
   get headers(): Headers {
     this.built ??= toHeaders(this.raw);
     return this.built;
+  }
+  consume(onRead: (read: Uint8Array) => boolean): Promise<void> {
+    return this.body.consume(onRead);
   }
 }
 
@@ -213,6 +225,11 @@ class ResponseChunks implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Ar
   private failure: { err: unknown } | null = null;
   private waiting: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | null =
     null;
+  /** `consume`'s reader and its promise's settlers, while it takes reads. */
+  private reader: ((read: Buffer) => boolean) | null = null;
+  private consumed: { resolve: () => void; reject: (e: unknown) => void } | null = null;
+  /** `consume` has finished: later reads are dropped. */
+  private discard = false;
 
   constructor(private readonly controller: Controller) {}
 
@@ -221,6 +238,11 @@ class ResponseChunks implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Ar
   }
 
   push(chunk: Buffer): void {
+    if (this.reader) {
+      this.read(chunk);
+      return;
+    }
+    if (this.discard) return;
     const waiting = this.waiting;
     if (waiting) {
       this.waiting = null;
@@ -233,6 +255,7 @@ class ResponseChunks implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Ar
 
   end(): void {
     this.ended = true;
+    this.stopReading()?.resolve();
     const waiting = this.waiting;
     this.waiting = null;
     waiting?.resolve({ value: undefined, done: true });
@@ -241,6 +264,7 @@ class ResponseChunks implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Ar
   error(err: unknown): void {
     if (this.ended || this.failure) return;
     this.failure = { err };
+    this.stopReading()?.reject(err);
     const waiting = this.waiting;
     this.waiting = null;
     waiting?.reject(err);
@@ -263,6 +287,51 @@ class ResponseChunks implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Ar
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
     });
+  }
+
+  consume(onRead: (read: Buffer) => boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.reader = onRead;
+      this.consumed = { resolve, reject };
+      // What arrived before: in order, until the reader wants no more.
+      while (this.reading() && this.head < this.queue.length) {
+        const chunk = this.queue[this.head]!;
+        this.queue[this.head++] = EMPTY;
+        this.read(chunk);
+      }
+      this.queue.length = 0;
+      this.head = 0;
+      this.queuedBytes = 0;
+      if (this.controller.paused) this.controller.resume();
+      if (!this.reading()) return;
+      if (this.failure) this.stopReading()?.reject(this.failure.err);
+      else if (this.ended) this.stopReading()?.resolve();
+    });
+  }
+
+  private reading(): boolean {
+    return this.reader !== null;
+  }
+
+  private read(chunk: Buffer): void {
+    let more: boolean;
+    try {
+      more = this.reader!(chunk);
+    } catch (err) {
+      this.stopReading()?.reject(err);
+      return;
+    }
+    if (!more) this.stopReading()?.resolve();
+  }
+
+  /** End `consume`: the settlers of its promise, if it was still reading. */
+  private stopReading(): { resolve: () => void; reject: (e: unknown) => void } | null {
+    const consumed = this.consumed;
+    if (!consumed) return null;
+    this.reader = null;
+    this.consumed = null;
+    this.discard = true;
+    return consumed;
   }
 }
 

@@ -122,13 +122,19 @@ export class OpenAIChatModel implements ChatModel {
           // Each network read is parsed as it is taken from the body (sse-reader.ts). Not
           // `for await`: leaving that loop at [DONE] would destroy the body, and with it a
           // keep-alive connection the server was about to hand back.
-          const reads = response.body[Symbol.asyncIterator]();
           const sse = new SseParser(response.headers);
           const events: unknown[] = [];
-          for (;;) {
-            const more = sse.take(await reads.next(), events);
-            // Deltas that arrived in one network read go out as one event: at real model speeds
-            // that is one chunk anyway, and a fast local server does not cost a yield per token.
+          const onText = req.onText;
+          let readText = "";
+          /**
+           * One network read (null: the body ended) parsed and taken in; its text (`readText`)
+           * goes to `onText` if there is one. Deltas that arrived in one network read go out as
+           * one piece: at real model speeds that is one chunk anyway, and a fast local server
+           * does not cost a yield per token. False once there is nothing more to read (the end,
+           * `[DONE]`, or a failed payload: `sse.failure`).
+           */
+          const take = (read: Uint8Array | null): boolean => {
+            const more = sse.takeRead(read, events);
             let batchText = "";
             for (const event of events) {
               if (typeof event === "string") {
@@ -165,14 +171,34 @@ export class OpenAIChatModel implements ChatModel {
               }
               if (choice.finish_reason) finish = choice.finish_reason;
             }
+            readText = batchText;
             if (batchText !== "") {
               outChars += batchText.length;
               shown = true;
-              if (req.onText) req.onText(batchText);
-              else yield { type: "text", delta: batchText };
+              onText?.(batchText);
             }
+            return more;
+          };
+          if (onText) {
+            // Each read is taken in where it arrives (chat-request.ts `consume`): no promise and
+            // no resumed generator per read.
+            let more = true;
+            await response.consume((read) => {
+              more = take(read);
+              if (sse.failure !== undefined) throw sse.failure;
+              return more;
+            });
+            if (more) take(null);
             if (sse.failure !== undefined) throw sse.failure;
-            if (!more) break;
+          } else {
+            const reads = response.body[Symbol.asyncIterator]();
+            for (;;) {
+              const read = await reads.next();
+              const more = take(read.done ? null : read.value);
+              if (readText !== "") yield { type: "text", delta: readText };
+              if (sse.failure !== undefined) throw sse.failure;
+              if (!more) break;
+            }
           }
           if (stopReason) throw stopReason;
           if (!finish) throw new TypeError("the stream ended without a finish reason");

@@ -65,10 +65,15 @@ export class SseParser {
    * (`failure`; the events before it are in `out`).
    */
   take(read: IteratorResult<Uint8Array>, out: unknown[]): boolean {
+    return this.takeRead(read.done ? null : read.value, out);
+  }
+
+  /** `take` for a read handed over as it arrives (`ChatResponse.consume`); null: the body ended. */
+  takeRead(read: Uint8Array | null, out: unknown[]): boolean {
     out.length = 0;
-    if (read.done) this.end(out);
-    else this.push(read.value, out);
-    return !read.done && !this.done && this.failure === undefined;
+    if (read === null) this.end(out);
+    else this.push(read, out);
+    return read !== null && !this.done && this.failure === undefined;
   }
 
   /** Parse one network read; the events it completed go to the end of `out`. */

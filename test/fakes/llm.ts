@@ -3,7 +3,7 @@
  * builders for scripted behaviours (faults, hand-made streams) and a real OpenAIChatModel
  * pointed at it with small timeouts and recorded (not slept) retry waits.
  */
-import type { ModelEvent, ToolSpec } from "../../src/core/ports.js";
+import type { ChatModel, ModelEvent, ModelRequest, ToolSpec } from "../../src/core/ports.js";
 import {
   type Behaviour,
   type DemoLlmServer,
@@ -186,6 +186,36 @@ export interface Collected {
 }
 
 /** Drains a model stream; a thrown error is returned next to the events that came before it. */
+/**
+ * The model's stream read the way the core reads it: text handed to `onText` as it arrives (the
+ * adapter then takes each network read where it lands), turned back into text events in arrival
+ * order, so `collect` sees what it sees when the text is yielded. Text handed over before a
+ * failure comes before the failure.
+ */
+export async function* viaOnText(model: ChatModel, req: ModelRequest): AsyncGenerator<ModelEvent> {
+  const pending: ModelEvent[] = [];
+  let failure: { err: unknown } | undefined;
+  try {
+    for await (const e of model.stream({
+      ...req,
+      onText: (delta) => pending.push({ type: "text", delta }),
+    })) {
+      yield* pending.splice(0);
+      yield e;
+    }
+  } catch (err) {
+    failure = { err };
+  }
+  yield* pending.splice(0);
+  if (failure) throw failure.err;
+}
+
+/** The two ways the model adapter's stream is read (see `viaOnText`). */
+export const READ_MODES: [string, (model: ChatModel, req: ModelRequest) => AsyncIterable<ModelEvent>][] = [
+  ["text yielded", (model, req) => model.stream(req)],
+  ["text handed to onText", viaOnText],
+];
+
 export async function collect(stream: AsyncIterable<ModelEvent>): Promise<Collected> {
   const events: ModelEvent[] = [];
   let error: unknown;
