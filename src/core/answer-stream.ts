@@ -70,10 +70,18 @@ export class AnswerStream {
    */
   private finishing: AbortController | null = null;
   /**
-   * Ends the wait of a frame held back by a budget kept in this process (`RateBudget.tryNow`):
-   * a timer and this callback, no abort signal and listener per frame.
+   * The wait of a frame held back by a budget kept in this process (`RateBudget.tryNow`): its
+   * timer and its promise's resolve, no abort signal and listener per frame, and no closures
+   * either (`frameDue` is made once).
    */
-  private finishFrameWait: (() => void) | null = null;
+  private frameTimer: NodeJS.Timeout | undefined = undefined;
+  private frameResolve: ((go: boolean) => void) | null = null;
+  private readonly frameDue = () => this.endFrameWait(true);
+  /**
+   * The text has a character that is not white space. Kept as text arrives, so a text that fits
+   * one message is never scanned (nor flattened: `text` grows by concatenation) on each chunk.
+   */
+  private hasText = false;
   /** The sink's budget for its edits when it names none per message (`budgetFor`), made once. */
   private defaultChoice: EditBudgetChoice | null = null;
   /** The final edit's grant, asked for early (see `grantFinalEarly`); used by that edit. */
@@ -161,6 +169,7 @@ export class AnswerStream {
   append(delta: string): void {
     if (this.finalState || delta.length === 0) return;
     this.text += delta;
+    if (!this.hasText && !isBlank(delta)) this.hasText = true;
     this.kick();
   }
 
@@ -172,10 +181,11 @@ export class AnswerStream {
   ): Promise<AnswerStreamStats> {
     if (!this.finalState) {
       this.text = text;
+      this.hasText = !isBlank(text);
       this.finalState = state;
       this.rateable = opts.rateable === true && state === "done";
       this.finishing?.abort(FINISHED);
-      this.finishFrameWait?.();
+      this.endFrameWait(false);
     }
     this.kick();
     while (this.loop) {
@@ -214,19 +224,27 @@ export class AnswerStream {
     const max = this.sink.limits.maxChars;
     for (;;) {
       const final = this.finalState;
-      const texts = splitMarkdown(this.text, max);
-      // Parts before the last are complete: finalize them in order.
-      for (let i = 0; i < texts.length - 1; i++) {
-        await this.deliver(i, texts[i]!, "done");
+      let lastIndex = 0;
+      let lastText = "";
+      if (this.text.length <= max) {
+        // One message (splitMarkdown would return the text itself, or nothing if it is blank).
+        if (this.hasText) lastText = this.text;
+      } else {
+        const texts = splitMarkdown(this.text, max);
+        // Parts before the last are complete: finalize them in order.
+        for (let i = 0; i < texts.length - 1; i++) {
+          await this.deliver(i, texts[i]!, "done");
+        }
+        lastIndex = Math.max(texts.length - 1, 0);
+        lastText = texts[lastIndex] ?? "";
       }
-      const lastIndex = Math.max(texts.length - 1, 0);
-      const lastText = texts[lastIndex] ?? "";
+      const blank = lastText === "" || isBlank(lastText);
       if (final) {
-        if (!isBlank(lastText)) await this.deliver(lastIndex, lastText, final, this.rateable);
+        if (!blank) await this.deliver(lastIndex, lastText, final, this.rateable);
         return;
       }
       const part = this.parts[lastIndex];
-      if (!isBlank(lastText) && (!part || part.sent !== lastText)) {
+      if (!blank && (!part || part.sent !== lastText)) {
         await this.deliver(lastIndex, lastText, "streaming");
         continue;
       }
@@ -362,16 +380,19 @@ export class AnswerStream {
   private frameWait(ms: number): Promise<boolean> {
     if (this.finalState) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.finishFrameWait = null;
-        resolve(true);
-      }, ms);
-      this.finishFrameWait = () => {
-        this.finishFrameWait = null;
-        clearTimeout(timer);
-        resolve(false);
-      };
+      this.frameResolve = resolve;
+      this.frameTimer = setTimeout(this.frameDue, ms);
     });
+  }
+
+  /** End a frame's wait: `go` when its time came, false when the answer finished first. */
+  private endFrameWait(go: boolean): void {
+    const resolve = this.frameResolve;
+    if (!resolve) return;
+    this.frameResolve = null;
+    clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+    resolve(go);
   }
 
   private finishSignal(): AbortSignal {
@@ -384,6 +405,8 @@ export class AnswerStream {
 
   /** The current text of part `index`, if it is still the last (growing) part. */
   private latestFor(index: number): string | undefined {
+    if (this.text.length <= this.sink.limits.maxChars)
+      return index === 0 && this.hasText ? this.text : undefined;
     const texts = splitMarkdown(this.text, this.sink.limits.maxChars);
     return index === texts.length - 1 ? texts[index] : undefined;
   }
