@@ -226,9 +226,11 @@ export class AnswerStream {
       const final = this.finalState;
       let lastIndex = 0;
       let lastText = "";
+      let blank: boolean;
       if (this.text.length <= max) {
         // One message (splitMarkdown would return the text itself, or nothing if it is blank).
         if (this.hasText) lastText = this.text;
+        blank = !this.hasText;
       } else {
         const texts = splitMarkdown(this.text, max);
         // Parts before the last are complete: finalize them in order.
@@ -237,8 +239,8 @@ export class AnswerStream {
         }
         lastIndex = Math.max(texts.length - 1, 0);
         lastText = texts[lastIndex] ?? "";
+        blank = isBlank(lastText);
       }
-      const blank = lastText === "" || isBlank(lastText);
       if (final) {
         if (!blank) await this.deliver(lastIndex, lastText, final, this.rateable);
         return;

@@ -185,7 +185,6 @@ export interface Collected {
   error: unknown;
 }
 
-/** Drains a model stream; a thrown error is returned next to the events that came before it. */
 /**
  * The model's stream read the way the core reads it: text handed to `onText` as it arrives (the
  * adapter then takes each network read where it lands), turned back into text events in arrival
@@ -216,6 +215,7 @@ export const READ_MODES: [string, (model: ChatModel, req: ModelRequest) => Async
   ["text handed to onText", viaOnText],
 ];
 
+/** Drains a model stream; a thrown error is returned next to the events that came before it. */
 export async function collect(stream: AsyncIterable<ModelEvent>): Promise<Collected> {
   const events: ModelEvent[] = [];
   let error: unknown;
