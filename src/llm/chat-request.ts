@@ -28,6 +28,8 @@ export interface ChatResponse {
    * `onRead` threw, and `onRead` is not called again.
    */
   consume(onRead: (read: Uint8Array) => boolean): Promise<void>;
+  /** Stop the request: the rest of the body is not wanted (its connection is closed). */
+  cancel(): void;
 }
 
 /**
@@ -210,6 +212,9 @@ class Response implements ChatResponse {
   consume(onRead: (read: Uint8Array) => boolean): Promise<void> {
     return this.body.consume(onRead);
   }
+  cancel(): void {
+    this.body.cancel();
+  }
 }
 
 /**
@@ -307,6 +312,11 @@ class ResponseChunks implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Ar
       if (this.failure) this.stopReading()?.reject(this.failure.err);
       else if (this.ended) this.stopReading()?.resolve();
     });
+  }
+
+  cancel(): void {
+    if (this.ended || this.failure) return;
+    this.controller.abort(new Error("the rest of the response is not wanted"));
   }
 
   private reading(): boolean {

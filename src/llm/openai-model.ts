@@ -10,7 +10,7 @@ import type { ChatModel, FinishReason, ModelEvent, ModelRequest, ModelUsage } fr
 import type { ModelMessage } from "../core/types.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
-import { postChatCompletion } from "./chat-request.js";
+import { type ChatResponse, postChatCompletion } from "./chat-request.js";
 import { classifyError } from "./llm-errors.js";
 import { requestBodyJson } from "./request-body.js";
 import { backoffDelayMs, DEFAULT_RETRY_TUNING, type RetryTuning } from "./retry.js";
@@ -115,10 +115,12 @@ export class OpenAIChatModel implements ChatModel {
         /** Of the usage's output tokens, those the model spent thinking (not in the text). */
         let reasoningTokens = 0;
         let outChars = 0;
+        /** This attempt's response, once its headers are in. */
+        let response: ChatResponse | undefined;
         try {
           // HTTP errors arrive as the SDK's APIError (chat-request.ts); the body is read by
           // our own SSE reader (see sse-reader.ts for why).
-          const response = await postChatCompletion(this.baseURL, this.apiKey, bodyJson, run.signal);
+          response = await postChatCompletion(this.baseURL, this.apiKey, bodyJson, run.signal);
           // Each network read is parsed as it is taken from the body (sse-reader.ts). Not
           // `for await`: leaving that loop at [DONE] would destroy the body, and with it a
           // keep-alive connection the server was about to hand back.
@@ -227,6 +229,9 @@ export class OpenAIChatModel implements ChatModel {
           const { error, retryable } = classifyError(err, shown);
           const waitMs = this.retryWaitMs(error, retryable && !shown, attempts, startedMs);
           if (waitMs === undefined) throw error;
+          // Tried again: the failed attempt's request (a bad payload or an error object came
+          // while the server kept the response open) must not hold its connection meanwhile.
+          response?.cancel();
           try {
             await this.retry.sleep(waitMs, run.signal);
           } catch {

@@ -407,3 +407,20 @@ describe("OpenAIChatModel with text handed to onText", () => {
     await vi.waitFor(() => expect(s.activeRequests).toBe(0));
   });
 });
+
+describe.each(READ_MODES)("OpenAIChatModel trying again (%s)", (_mode, read) => {
+  it("closes the failed attempt's request before trying again, though its server kept it open", async () => {
+    const s = await serve(
+      { kind: "stream", parts: [{ raw: "not json" }], end: "hang" },
+      llm.text(["second try"]),
+    );
+    const { model } = createTestModel(s.url);
+
+    const { text, error } = await collect(read(model, request()));
+
+    expect(error).toBeUndefined();
+    expect(text).toBe("second try");
+    expect(s.requests).toHaveLength(2);
+    await vi.waitFor(() => expect(s.activeRequests).toBe(0));
+  });
+});
